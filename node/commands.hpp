@@ -13,3 +13,7 @@ int cmd_seed(int argc, char** argv, int first);            // seed TORRENT --dat
 int cmd_download(int argc, char** argv, int first);        // download TORRENT|MAGNET --out DIR
 
 }  // namespace bttnode
+
+namespace bttnode {
+int cmd_tx_broadcast(int argc, char** argv, int first);  // tx broadcast --node URL (stdin JSON)
+}  // namespace bttnode
