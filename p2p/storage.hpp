@@ -1,0 +1,119 @@
+#pragma once
+// Maps a torrent's pieces onto its files and does the disk I/O: sparse file creation, block
+// reads and writes with pread/pwrite through a small LRU cache of open descriptors, piece
+// hashing, full recheck, and resume data (no rehash on restart when files are unchanged).
+//
+// Every failure (ENOSPC, EACCES, a missing file, a short read) is thrown as StorageError,
+// naming the file and the errno; nothing is silently dropped. All public member functions are
+// safe to call from several threads at once.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "p2p/core_types.hpp"
+#include "p2p/metainfo.hpp"
+
+namespace p2p {
+
+struct ResumeData;
+
+class StorageError : public std::system_error {
+ public:
+  StorageError(std::error_code ec, const std::filesystem::path& path, const std::string& what);
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// One contiguous run of bytes inside one file.
+struct FileSlice {
+  FileIndex file;
+  ByteCount offset;  // within the file
+  ByteCount size;
+};
+
+struct StorageOptions {
+  std::size_t max_open_files = 32;  // LRU of descriptors
+  bool read_only = false;           // seeding: open files O_RDONLY and never create them
+};
+
+// Size and modification time of a file on disk, as recorded in resume data.
+struct FileStamp {
+  ByteCount size = -1;       // -1: missing
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+class Storage {
+ public:
+  // save_path is the folder that holds the torrent's file or top folder (libtorrent's
+  // save_path). The metainfo must outlive the Storage.
+  Storage(const Metainfo& meta, std::filesystem::path save_path, StorageOptions opts = {});
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  const Metainfo& metainfo() const { return meta_; }
+  const std::filesystem::path& save_path() const { return save_path_; }
+  std::filesystem::path file_path(FileIndex f) const;
+
+  // Creates folders and every file (zero-length ones too), extending short files sparsely
+  // with ftruncate. Existing data is kept; a file longer than expected is left alone.
+  void create_files();
+
+  // The file runs covering [offset, offset+size) of piece p.
+  std::vector<FileSlice> map_block(PieceIndex p, std::int32_t offset, std::int64_t size) const;
+
+  // Reads/writes exactly out.size() bytes at offset in piece p (one pread/pwrite per file
+  // touched; a block inside one file costs one system call). Throws StorageError; a read
+  // past the end of a file that is too short is an error, never zero-filled silently.
+  void read(PieceIndex p, std::int32_t offset, std::span<std::uint8_t> out);
+  void write(PieceIndex p, std::int32_t offset, std::span<const std::uint8_t> data);
+
+  Sha1Digest hash_piece(PieceIndex p);
+  // True when the piece on disk matches its hash; false if it differs or a file is missing or
+  // short (the piece is simply not there yet). Other I/O errors throw.
+  bool verify_piece(PieceIndex p);
+
+  // Hashes every piece. progress(piece, ok) is called after each one.
+  std::vector<bool> recheck(const std::function<void(PieceIndex, bool)>& progress = {});
+
+  // Sizes and mtimes of the files now.
+  std::vector<FileStamp> stat_files() const;
+  ResumeData make_resume_data(const std::vector<bool>& have) const;
+  // The have-bitfield from resume data if it belongs to this torrent and every file's size
+  // and mtime still match; nullopt means a recheck is needed.
+  std::optional<std::vector<bool>> check_resume_data(const ResumeData& rd) const;
+
+  // Loads resume data from resume_file when valid, else rechecks everything; then writes
+  // fresh resume data to resume_file. The usual start-up path of a seeder.
+  std::vector<bool> load_or_recheck(const std::filesystem::path& resume_file,
+                                    const std::function<void(PieceIndex, bool)>& progress = {});
+
+  // Flushes written data to disk (fdatasync on every open file) and closes descriptors.
+  void flush();
+  void close_files();
+
+ private:
+  struct OpenFile;
+  int fd_for(FileIndex f, bool for_write);  // caller holds mu_
+  void io(PieceIndex p, std::int32_t offset, std::uint8_t* buf, std::int64_t size, bool write);
+
+  const Metainfo& meta_;
+  std::filesystem::path save_path_;
+  StorageOptions opts_;
+  std::vector<std::filesystem::path> paths_;
+  std::mutex mu_;
+  std::list<std::unique_ptr<OpenFile>> lru_;  // front = most recently used
+};
+
+}  // namespace p2p
