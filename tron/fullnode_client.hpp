@@ -32,6 +32,7 @@ struct FullNodeOptions {
   std::chrono::milliseconds timeout{10'000};
   int retries = 3;  // extra attempts after a transport error
   std::chrono::milliseconds backoff{200};  // doubled after each failed attempt
+  std::string ca_file;  // extra trusted CA certificates (PEM) besides the system store
 };
 
 struct BlockRef {
@@ -63,6 +64,8 @@ struct TxInfo {
   nlohmann::json raw;           // the node's whole answer
 };
 
+// One kept-alive connection per client. Calls from several threads are safe but take turns
+// on that connection; for parallel requests, use one client per thread.
 class FullNodeClient {
  public:
   explicit FullNodeClient(FullNodeOptions options);
