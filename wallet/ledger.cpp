@@ -1,0 +1,361 @@
+#include "wallet/ledger.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+#include "wallet/sqlite.hpp"
+
+namespace wallet {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS payments(
+  id INTEGER PRIMARY KEY,
+  debt_key TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK(state IN ('planned','signed','broadcast','confirmed','failed')),
+  token TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  fee_limit INTEGER NOT NULL,
+  info_hash TEXT,
+  peer TEXT,
+  txid TEXT UNIQUE,
+  signed_tx BLOB,
+  expiration INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  broadcast_at INTEGER,
+  final_at INTEGER,
+  block_number INTEGER,
+  error TEXT,
+  fail_reason TEXT,
+  broadcasts INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(debt_key, attempt),
+  -- Nothing leaves 'planned' without its signed bytes on disk.
+  CHECK(state IN ('planned','failed') OR (txid IS NOT NULL AND signed_tx IS NOT NULL
+                                          AND expiration IS NOT NULL))
+);
+-- At most one attempt per debt that is not failed: no two live attempts, and none after a
+-- confirmed one.
+CREATE UNIQUE INDEX IF NOT EXISTS payments_one_per_debt ON payments(debt_key)
+  WHERE state <> 'failed';
+CREATE INDEX IF NOT EXISTS payments_by_state ON payments(state);
+CREATE TABLE IF NOT EXISTS credits(
+  txid TEXT PRIMARY KEY,
+  token TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  block_number INTEGER,
+  info_hash TEXT,
+  peer TEXT,
+  credited_at INTEGER NOT NULL
+);
+PRAGMA user_version = 1;
+)sql";
+
+constexpr const char* kPaymentColumns =
+    "id, debt_key, attempt, state, token, from_addr, to_addr, amount, fee_limit, info_hash, "
+    "peer, txid, signed_tx, expiration, created_at, updated_at, broadcast_at, final_at, "
+    "block_number, error, fail_reason, broadcasts";
+
+tron::U256 parse_amount(const std::string& text) {
+  if (text.empty() || text.size() > 78 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    throw LedgerError("ledger holds a malformed amount '" + text + "'");
+  }
+  return tron::U256(text);
+}
+
+Payment read_payment(const Statement& s) {
+  Payment p;
+  p.id = s.int64(0);
+  p.debt_key = s.text(1);
+  p.attempt = static_cast<int>(s.int64(2));
+  p.state = parse_state(s.text(3));
+  p.token = tron::Token::parse(s.text(4));
+  p.from = tron::Address::from_string(s.text(5));
+  p.to = tron::Address::from_string(s.text(6));
+  p.amount = parse_amount(s.text(7));
+  p.fee_limit = s.int64(8);
+  p.info_hash = s.opt_text(9);
+  p.peer = s.opt_text(10);
+  p.txid = s.opt_text(11);
+  p.signed_tx = s.blob(12);
+  p.expiration = s.opt_int64(13);
+  p.created_at = s.int64(14);
+  p.updated_at = s.int64(15);
+  p.broadcast_at = s.opt_int64(16);
+  p.final_at = s.opt_int64(17);
+  p.block_number = s.opt_int64(18);
+  p.error = s.opt_text(19);
+  p.fail_reason = s.opt_text(20);
+  p.broadcasts = static_cast<int>(s.int64(21));
+  return p;
+}
+
+std::vector<Payment> query_payments(Db& db, const std::string& where,
+                                    const std::function<void(Statement&)>& bind) {
+  Statement s(db, std::string("SELECT ") + kPaymentColumns + " FROM payments " + where);
+  if (bind) bind(s);
+  std::vector<Payment> out;
+  while (s.step()) out.push_back(read_payment(s));
+  return out;
+}
+
+Credit read_credit(const Statement& s) {
+  Credit c;
+  c.txid = s.text(0);
+  c.token = tron::Token::parse(s.text(1));
+  c.from = tron::Address::from_string(s.text(2));
+  c.to = tron::Address::from_string(s.text(3));
+  c.amount = parse_amount(s.text(4));
+  c.block_number = s.opt_int64(5);
+  c.info_hash = s.opt_text(6);
+  c.peer = s.opt_text(7);
+  c.credited_at = s.int64(8);
+  return c;
+}
+
+std::string state_list(std::initializer_list<PaymentState> states) {
+  std::string out;
+  for (PaymentState st : states) {
+    if (!out.empty()) out += ",";
+    out += std::string("'") + to_string(st) + "'";
+  }
+  return out;
+}
+
+// One UPDATE guarded by the allowed source states, in its own SQL transaction.
+void transition(Db& db, std::int64_t id, std::initializer_list<PaymentState> from,
+                PaymentState to, const std::string& set_sql,
+                const std::function<void(Statement&)>& bind_extra) {
+  DbTransaction tx(db);
+  Statement s(db, "UPDATE payments SET state = ?1, updated_at = ?2" +
+                      (set_sql.empty() ? std::string() : ", " + set_sql) +
+                      " WHERE id = ?3 AND state IN (" + state_list(from) + ")");
+  s.bind(1, std::string_view(to_string(to))).bind(2, now_ms()).bind(3, id);
+  if (bind_extra) bind_extra(s);
+  s.run();
+  if (db.changes() != 1) {
+    Statement q(db, "SELECT state FROM payments WHERE id = ?1");
+    q.bind(1, id);
+    if (!q.step()) throw LedgerError("no payment with id " + std::to_string(id));
+    throw LedgerError("payment " + std::to_string(id) + " is " + q.text(0) + "; it cannot become " +
+                      to_string(to));
+  }
+  tx.commit();
+}
+
+bool same_terms(const Payment& p, const PaymentRequest& r) {
+  return p.token == r.token && p.from == r.from && p.to == r.to && p.amount == r.amount;
+}
+
+}  // namespace
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* to_string(PaymentState state) {
+  switch (state) {
+    case PaymentState::Planned: return "planned";
+    case PaymentState::Signed: return "signed";
+    case PaymentState::Broadcast: return "broadcast";
+    case PaymentState::Confirmed: return "confirmed";
+    case PaymentState::Failed: return "failed";
+  }
+  return "?";
+}
+
+PaymentState parse_state(std::string_view text) {
+  for (PaymentState s : {PaymentState::Planned, PaymentState::Signed, PaymentState::Broadcast,
+                         PaymentState::Confirmed, PaymentState::Failed}) {
+    if (text == to_string(s)) return s;
+  }
+  throw LedgerError("unknown payment state '" + std::string(text) + "'");
+}
+
+Ledger::Ledger(const std::string& path) : db_(std::make_unique<Db>(path)) {
+  DbTransaction tx(*db_);
+  db_->exec(kSchema);
+  tx.commit();
+}
+
+Ledger::~Ledger() = default;
+
+Ledger::Planned Ledger::plan(const PaymentRequest& r) {
+  if (r.debt_key.empty()) throw LedgerError("a payment needs a debt key");
+  if (r.amount == 0) throw LedgerError("a payment of zero is not a payment");
+  DbTransaction tx(*db_);
+  auto existing = query_payments(*db_, "WHERE debt_key = ?1 ORDER BY attempt",
+                                 [&](Statement& s) { s.bind(1, std::string_view(r.debt_key)); });
+  int next_attempt = 1;
+  for (const Payment& p : existing) {
+    next_attempt = std::max(next_attempt, p.attempt + 1);
+    if (p.state == PaymentState::Failed) continue;
+    if (!same_terms(p, r)) {
+      throw LedgerError("debt " + r.debt_key + " already has payment " + std::to_string(p.id) +
+                        " with different terms");
+    }
+    return {p, false};
+  }
+  std::int64_t now = now_ms();
+  Statement s(*db_,
+              "INSERT INTO payments(debt_key, attempt, state, token, from_addr, to_addr, amount, "
+              "fee_limit, info_hash, peer, created_at, updated_at) "
+              "VALUES(?1, ?2, 'planned', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)");
+  s.bind(1, std::string_view(r.debt_key))
+      .bind(2, std::int64_t{next_attempt})
+      .bind(3, std::string_view(r.token.to_string()))
+      .bind(4, std::string_view(r.from.to_base58()))
+      .bind(5, std::string_view(r.to.to_base58()))
+      .bind(6, std::string_view(r.amount.str()))
+      .bind(7, r.fee_limit)
+      .bind(8, r.info_hash)
+      .bind(9, r.peer)
+      .bind(10, now);
+  s.run();
+  std::int64_t id = db_->last_insert_rowid();
+  tx.commit();
+  return {*get(id), true};
+}
+
+void Ledger::mark_signed(std::int64_t id, const std::string& txid, const tron::Bytes& signed_tx,
+                         std::int64_t expiration) {
+  transition(*db_, id, {PaymentState::Planned}, PaymentState::Signed,
+             "txid = ?4, signed_tx = ?5, expiration = ?6", [&](Statement& s) {
+               s.bind(4, std::string_view(txid)).bind(5, signed_tx).bind(6, expiration);
+             });
+}
+
+void Ledger::mark_broadcast(std::int64_t id) {
+  transition(*db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Broadcast,
+             "broadcast_at = COALESCE(broadcast_at, ?2), broadcasts = broadcasts + 1", nullptr);
+}
+
+void Ledger::mark_confirmed(std::int64_t id, std::int64_t block_number) {
+  transition(*db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Confirmed,
+             "final_at = ?2, block_number = ?4, error = NULL",
+             [&](Statement& s) { s.bind(4, block_number); });
+}
+
+void Ledger::mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
+                         std::optional<std::int64_t> block_number) {
+  transition(*db_, id, {PaymentState::Planned, PaymentState::Signed, PaymentState::Broadcast},
+             PaymentState::Failed, "final_at = ?2, fail_reason = ?4, error = ?5, block_number = ?6",
+             [&](Statement& s) {
+               s.bind(4, std::string_view(reason)).bind(5, std::string_view(error)).bind(6,
+                                                                                          block_number);
+             });
+}
+
+void Ledger::note_error(std::int64_t id, const std::string& error) {
+  DbTransaction tx(*db_);
+  Statement s(*db_, "UPDATE payments SET error = ?1, updated_at = ?2 WHERE id = ?3");
+  s.bind(1, std::string_view(error)).bind(2, now_ms()).bind(3, id);
+  s.run();
+  tx.commit();
+}
+
+std::optional<Payment> Ledger::get(std::int64_t id) {
+  auto v = query_payments(*db_, "WHERE id = ?1", [&](Statement& s) { s.bind(1, id); });
+  if (v.empty()) return std::nullopt;
+  return v.front();
+}
+
+std::optional<Payment> Ledger::by_txid(const std::string& txid) {
+  auto v = query_payments(*db_, "WHERE txid = ?1",
+                          [&](Statement& s) { s.bind(1, std::string_view(txid)); });
+  if (v.empty()) return std::nullopt;
+  return v.front();
+}
+
+std::vector<Payment> Ledger::attempts(const std::string& debt_key) {
+  return query_payments(*db_, "WHERE debt_key = ?1 ORDER BY attempt",
+                        [&](Statement& s) { s.bind(1, std::string_view(debt_key)); });
+}
+
+std::vector<Payment> Ledger::list(std::optional<PaymentState> state) {
+  if (!state) return query_payments(*db_, "ORDER BY id", nullptr);
+  return query_payments(*db_, "WHERE state = ?1 ORDER BY id", [&](Statement& s) {
+    s.bind(1, std::string_view(to_string(*state)));
+  });
+}
+
+std::vector<Payment> Ledger::pending() {
+  return query_payments(*db_, "WHERE state IN ('planned','signed','broadcast') ORDER BY id",
+                        nullptr);
+}
+
+bool Ledger::credit_once(const Credit& c) {
+  DbTransaction tx(*db_);
+  Statement s(*db_,
+              "INSERT OR IGNORE INTO credits(txid, token, from_addr, to_addr, amount, "
+              "block_number, info_hash, peer, credited_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+  s.bind(1, std::string_view(c.txid))
+      .bind(2, std::string_view(c.token.to_string()))
+      .bind(3, std::string_view(c.from.to_base58()))
+      .bind(4, std::string_view(c.to.to_base58()))
+      .bind(5, std::string_view(c.amount.str()))
+      .bind(6, c.block_number)
+      .bind(7, c.info_hash)
+      .bind(8, c.peer)
+      .bind(9, c.credited_at ? c.credited_at : now_ms());
+  s.run();
+  bool inserted = db_->changes() == 1;
+  tx.commit();
+  return inserted;
+}
+
+std::optional<Credit> Ledger::credit(const std::string& txid) {
+  Statement s(*db_,
+              "SELECT txid, token, from_addr, to_addr, amount, block_number, info_hash, peer, "
+              "credited_at FROM credits WHERE txid = ?1");
+  s.bind(1, std::string_view(txid));
+  if (!s.step()) return std::nullopt;
+  return read_credit(s);
+}
+
+std::vector<Credit> Ledger::credits() {
+  Statement s(*db_,
+              "SELECT txid, token, from_addr, to_addr, amount, block_number, info_hash, peer, "
+              "credited_at FROM credits ORDER BY credited_at, txid");
+  std::vector<Credit> out;
+  while (s.step()) out.push_back(read_credit(s));
+  return out;
+}
+
+tron::U256 Ledger::total_spent(const tron::Token& token) {
+  tron::U256 sum = 0;
+  Statement s(*db_, "SELECT amount FROM payments WHERE state = 'confirmed' AND token = ?1");
+  s.bind(1, std::string_view(token.to_string()));
+  while (s.step()) sum += parse_amount(s.text(0));
+  return sum;
+}
+
+tron::U256 Ledger::total_earned(const tron::Token& token) {
+  tron::U256 sum = 0;
+  Statement s(*db_, "SELECT amount FROM credits WHERE token = ?1");
+  s.bind(1, std::string_view(token.to_string()));
+  while (s.step()) sum += parse_amount(s.text(0));
+  return sum;
+}
+
+tron::U256 Ledger::committed_since(const tron::Token& token, std::int64_t since_ms) {
+  tron::U256 sum = 0;
+  Statement s(*db_,
+              "SELECT amount FROM payments WHERE state <> 'failed' AND token = ?1 AND "
+              "created_at >= ?2");
+  s.bind(1, std::string_view(token.to_string())).bind(2, since_ms);
+  while (s.step()) sum += parse_amount(s.text(0));
+  return sum;
+}
+
+}  // namespace wallet
