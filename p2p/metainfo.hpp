@@ -24,6 +24,7 @@ struct FileEntry {
   std::vector<std::string> path;
   ByteCount length = 0;
   ByteCount offset = 0;  // offset of the file's first byte in the torrent's byte stream
+  bool pad = false;      // BEP 47 pad file (attr "p"): all zeros, never written to disk
 
   // The path relative to the save folder, including the top folder for multi-file torrents.
   std::filesystem::path relative_path;

@@ -105,15 +105,18 @@ class Storage {
 
  private:
   struct OpenFile;
-  int fd_for(FileIndex f, bool for_write);  // caller holds mu_
+  // The cached descriptor of file f, opened for writing when asked. Shared so that a
+  // descriptor evicted by another thread stays open until this I/O is done.
+  std::shared_ptr<OpenFile> open_file(FileIndex f, bool for_write);
   void io(PieceIndex p, std::int32_t offset, std::uint8_t* buf, std::int64_t size, bool write);
 
   const Metainfo& meta_;
   std::filesystem::path save_path_;
   StorageOptions opts_;
   std::vector<std::filesystem::path> paths_;
+  std::vector<ByteCount> file_ends_;  // offset + length of each file, for lookup
   std::mutex mu_;
-  std::list<std::unique_ptr<OpenFile>> lru_;  // front = most recently used
+  std::list<std::shared_ptr<OpenFile>> lru_;  // front = most recently used
 };
 
 }  // namespace p2p

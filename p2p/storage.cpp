@@ -1,0 +1,265 @@
+#include "p2p/storage.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "p2p/resume_data.hpp"
+#include "p2p/sha1.hpp"
+
+namespace p2p {
+
+namespace fs = std::filesystem;
+
+StorageError::StorageError(std::error_code ec, const fs::path& path, const std::string& what)
+    : std::system_error(ec, what + " " + path.string()), path_(path) {}
+
+namespace {
+
+[[noreturn]] void throw_errno(int err, const fs::path& path, const std::string& what) {
+  throw StorageError(std::error_code(err, std::generic_category()), path, what);
+}
+
+}  // namespace
+
+struct Storage::OpenFile {
+  FileIndex file;
+  int fd = -1;
+  bool writable = false;
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Storage::Storage(const Metainfo& meta, fs::path save_path, StorageOptions opts)
+    : meta_(meta), save_path_(std::move(save_path)), opts_(opts) {
+  if (opts_.max_open_files == 0) opts_.max_open_files = 1;
+  paths_.reserve(meta_.files.size());
+  file_ends_.reserve(meta_.files.size());
+  for (const auto& f : meta_.files) {
+    paths_.push_back(save_path_ / f.relative_path);
+    file_ends_.push_back(f.offset + f.length);
+  }
+}
+
+Storage::~Storage() = default;
+
+fs::path Storage::file_path(FileIndex f) const { return paths_.at(static_cast<std::size_t>(f.get())); }
+
+std::shared_ptr<Storage::OpenFile> Storage::open_file(FileIndex f, bool for_write) {
+  std::lock_guard lock(mu_);
+  for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+    if ((*it)->file != f) continue;
+    if (for_write && !(*it)->writable) {
+      lru_.erase(it);  // reopened below for writing
+      break;
+    }
+    if (it != lru_.begin()) lru_.splice(lru_.begin(), lru_, it);
+    return lru_.front();
+  }
+  const fs::path& path = paths_[static_cast<std::size_t>(f.get())];
+  if (for_write && opts_.read_only) throw_errno(EROFS, path, "storage is read-only, cannot write");
+  int flags = O_CLOEXEC | (opts_.read_only ? O_RDONLY : O_RDWR);
+  if (for_write) flags |= O_CREAT;
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0 && errno == ENOENT && for_write) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) throw StorageError(ec, path.parent_path(), "cannot create folder");
+    fd = ::open(path.c_str(), flags, 0644);
+  }
+  if (fd < 0) throw_errno(errno, path, "cannot open");
+  auto of = std::make_shared<OpenFile>();
+  of->file = f;
+  of->fd = fd;
+  of->writable = !opts_.read_only;
+  lru_.push_front(of);
+  while (lru_.size() > opts_.max_open_files) lru_.pop_back();
+  return of;
+}
+
+void Storage::create_files() {
+  if (opts_.read_only) return;
+  std::error_code ec;
+  fs::create_directories(save_path_, ec);
+  if (ec) throw StorageError(ec, save_path_, "cannot create folder");
+  for (std::size_t i = 0; i < meta_.files.size(); ++i) {
+    const FileEntry& fe = meta_.files[i];
+    if (fe.pad) continue;
+    auto of = open_file(FileIndex(static_cast<std::int32_t>(i)), true);
+    struct stat st {};
+    if (::fstat(of->fd, &st) != 0) throw_errno(errno, paths_[i], "cannot stat");
+    if (st.st_size < fe.length && ::ftruncate(of->fd, fe.length) != 0) {
+      throw_errno(errno, paths_[i], "cannot set the size of");
+    }
+  }
+}
+
+std::vector<FileSlice> Storage::map_block(PieceIndex p, std::int32_t offset,
+                                          std::int64_t size) const {
+  std::vector<FileSlice> out;
+  ByteCount pos = static_cast<ByteCount>(p.get()) * meta_.piece_length + offset;
+  ByteCount end = pos + size;
+  if (p.get() < 0 || p.get() >= meta_.num_pieces() || offset < 0 || size < 0 ||
+      end > meta_.total_size) {
+    throw std::out_of_range("block outside the torrent");
+  }
+  // First file whose end lies beyond pos (skips zero-length files at pos).
+  auto it = std::upper_bound(file_ends_.begin(), file_ends_.end(), pos);
+  for (auto i = static_cast<std::size_t>(it - file_ends_.begin()); pos < end && i < meta_.files.size(); ++i) {
+    const FileEntry& fe = meta_.files[i];
+    if (fe.length == 0) continue;
+    ByteCount n = std::min(end, fe.offset + fe.length) - pos;
+    out.push_back(FileSlice{FileIndex(static_cast<std::int32_t>(i)), pos - fe.offset, n});
+    pos += n;
+  }
+  return out;
+}
+
+void Storage::io(PieceIndex p, std::int32_t offset, std::uint8_t* buf, std::int64_t size,
+                 bool write) {
+  ByteCount pos = static_cast<ByteCount>(p.get()) * meta_.piece_length + offset;
+  ByteCount end = pos + size;
+  if (p.get() < 0 || p.get() >= meta_.num_pieces() || offset < 0 || size < 0 ||
+      offset + size > meta_.piece_size(p) || end > meta_.total_size) {
+    throw std::out_of_range("block outside piece " + std::to_string(p.get()));
+  }
+  auto it = std::upper_bound(file_ends_.begin(), file_ends_.end(), pos);
+  for (auto i = static_cast<std::size_t>(it - file_ends_.begin()); pos < end; ++i) {
+    const FileEntry& fe = meta_.files[i];
+    if (fe.length == 0) continue;
+    ByteCount n = std::min(end, fe.offset + fe.length) - pos;
+    ByteCount file_off = pos - fe.offset;
+    if (fe.pad) {
+      if (!write) std::memset(buf, 0, static_cast<std::size_t>(n));
+    } else {
+      auto of = open_file(FileIndex(static_cast<std::int32_t>(i)), write);
+      ByteCount done = 0;
+      while (done < n) {
+        ssize_t r = write ? ::pwrite(of->fd, buf + done, static_cast<std::size_t>(n - done),
+                                     file_off + done)
+                          : ::pread(of->fd, buf + done, static_cast<std::size_t>(n - done),
+                                    file_off + done);
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          throw_errno(errno, paths_[i], write ? "cannot write to" : "cannot read from");
+        }
+        if (r == 0) {
+          // EOF on read: the file is shorter than the torrent says.
+          throw_errno(write ? EIO : ENODATA, paths_[i],
+                      write ? "wrote nothing to" : "file is shorter than expected:");
+        }
+        done += r;
+      }
+    }
+    buf += n;
+    pos += n;
+  }
+}
+
+void Storage::read(PieceIndex p, std::int32_t offset, std::span<std::uint8_t> out) {
+  io(p, offset, out.data(), static_cast<std::int64_t>(out.size()), false);
+}
+
+void Storage::write(PieceIndex p, std::int32_t offset, std::span<const std::uint8_t> data) {
+  io(p, offset, const_cast<std::uint8_t*>(data.data()), static_cast<std::int64_t>(data.size()),
+     true);
+}
+
+Sha1Digest Storage::hash_piece(PieceIndex p) {
+  thread_local std::vector<std::uint8_t> buf;
+  buf.resize(static_cast<std::size_t>(meta_.piece_size(p)));
+  read(p, 0, buf);
+  return sha1(std::span<const std::uint8_t>(buf));
+}
+
+bool Storage::verify_piece(PieceIndex p) {
+  try {
+    return hash_piece(p) == meta_.piece_hash(p);
+  } catch (const StorageError& e) {
+    if (e.code() == std::errc::no_such_file_or_directory ||
+        e.code() == std::errc::no_message_available) {
+      return false;
+    }
+    throw;
+  }
+}
+
+std::vector<bool> Storage::recheck(const std::function<void(PieceIndex, bool)>& progress) {
+  std::vector<bool> have(static_cast<std::size_t>(meta_.num_pieces()));
+  for (PieceIndex p(0); p.get() < meta_.num_pieces(); ++p) {
+    bool ok = verify_piece(p);
+    have[static_cast<std::size_t>(p.get())] = ok;
+    if (progress) progress(p, ok);
+  }
+  return have;
+}
+
+std::vector<FileStamp> Storage::stat_files() const {
+  std::vector<FileStamp> out;
+  out.reserve(paths_.size());
+  for (std::size_t i = 0; i < paths_.size(); ++i) {
+    FileStamp s;
+    struct stat st {};
+    if (!meta_.files[i].pad && ::stat(paths_[i].c_str(), &st) == 0) {
+      s.size = st.st_size;
+      s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+ResumeData Storage::make_resume_data(const std::vector<bool>& have) const {
+  ResumeData rd;
+  rd.info_hash = meta_.info_hash;
+  rd.files = stat_files();
+  rd.have = have;
+  return rd;
+}
+
+std::optional<std::vector<bool>> Storage::check_resume_data(const ResumeData& rd) const {
+  if (rd.info_hash != meta_.info_hash) return std::nullopt;
+  if (rd.have.size() != static_cast<std::size_t>(meta_.num_pieces())) return std::nullopt;
+  if (rd.files != stat_files()) return std::nullopt;
+  return rd.have;
+}
+
+std::vector<bool> Storage::load_or_recheck(const fs::path& resume_file,
+                                           const std::function<void(PieceIndex, bool)>& progress) {
+  if (auto rd = load_resume_data(resume_file)) {
+    if (auto have = check_resume_data(*rd)) return *have;
+  }
+  std::vector<bool> have = recheck(progress);
+  try {
+    save_resume_data(resume_file, make_resume_data(have));
+  } catch (const StorageError&) {
+    // Resume data only saves time on the next start; an unwritable state folder must not
+    // stop the torrent.
+  }
+  return have;
+}
+
+void Storage::flush() {
+  std::vector<std::shared_ptr<OpenFile>> files;
+  {
+    std::lock_guard lock(mu_);
+    files.assign(lru_.begin(), lru_.end());
+  }
+  for (const auto& of : files) {
+    if (of->writable && ::fdatasync(of->fd) != 0) {
+      throw_errno(errno, paths_[static_cast<std::size_t>(of->file.get())], "cannot sync");
+    }
+  }
+}
+
+void Storage::close_files() {
+  std::lock_guard lock(mu_);
+  lru_.clear();
+}
+
+}  // namespace p2p
