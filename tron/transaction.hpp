@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/multiprecision/cpp_int.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tron/abi.hpp"
 #include "tron/address.hpp"
 #include "tron/hashes.hpp"
 #include "tron/keys.hpp"
@@ -32,6 +34,15 @@ struct TxTiming {
 
 // Default energy budget for a TRC-20 transfer, in sun.
 inline constexpr std::int64_t kDefaultFeeLimit = 50'000'000;
+
+// What a payment transaction moves, read back from its contract.
+struct Payment {
+  Token token;
+  Address from;
+  Address to;
+  U256 amount;
+  bool operator==(const Payment&) const = default;
+};
 
 class Transaction {
  public:
@@ -67,11 +78,30 @@ class Transaction {
   // visible=true addresses are base58, otherwise 41-hex.
   nlohmann::json to_json(bool visible = false) const;
 
+  // The owner_address of the first contract, if it is a valid address.
+  std::optional<Address> owner() const;
+  // The payment this transaction makes, if it is exactly one TransferContract,
+  // TransferAssetContract or TriggerSmartContract calling transfer(address,uint256) with no
+  // call value; nullopt for anything else.
+  std::optional<Payment> payment() const;
+  // Addresses the signatures recover to, in order (nullopt for one that does not recover).
+  std::vector<std::optional<Address>> signers() const;
+
   const protocol::Transaction& proto() const { return proto_; }
-  protocol::Transaction& proto() { return proto_; }
+  // Mutable access: the cached raw_data bytes are recomputed on next use.
+  protocol::Transaction& proto() {
+    raw_valid_ = false;
+    return proto_;
+  }
 
  private:
+  // Serialized raw_data, kept so that build, sign and print serialize it once.
+  const std::string& raw() const;
+  void set_raw_cache();
+
   protocol::Transaction proto_;
+  mutable std::string raw_;
+  mutable bool raw_valid_ = false;
 };
 
 }  // namespace tron
