@@ -365,7 +365,7 @@ protocol::Transaction transaction_from_json(const nlohmann::json& in) {
   if (auto it = in.find("txID"); it != in.end()) {
     const std::string id = read_hex(*it, "txID");
     const Hash32 expected = sha256(bytes_of(raw_bytes));
-    if (id.size() != 32 || !std::equal(expected.begin(), expected.end(), id.begin())) {
+    if (id != std::string(expected.begin(), expected.end())) {
       fail("txID does not match raw_data (expected " + to_hex(expected) + ")");
     }
   }
