@@ -52,9 +52,13 @@ std::string decode_message(const std::string& text) {
 std::int64_t get_i64(std::string_view path, const json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end()) return 0;  // java-tron omits default values
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() <= INT64_MAX) {
-    return static_cast<std::int64_t>(it->get<std::uint64_t>());
+  // is_number_integer() holds for unsigned numbers too, so those are checked first.
+  if (it->is_number_unsigned()) {
+    if (it->get<std::uint64_t>() <= INT64_MAX) {
+      return static_cast<std::int64_t>(it->get<std::uint64_t>());
+    }
+  } else if (it->is_number_integer()) {
+    return it->get<std::int64_t>();
   }
   invalid(path, std::string("'") + key + "' is not a 64-bit integer");
 }
