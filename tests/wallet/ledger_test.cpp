@@ -1,0 +1,191 @@
+#include "wallet/ledger.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/wallet/temp_dir.hpp"
+#include "wallet/sqlite.hpp"
+
+namespace {
+
+using wallet::Ledger;
+using wallet::LedgerError;
+using wallet::PaymentState;
+
+tron::Address addr(std::uint8_t b) {
+  tron::Address::Raw raw{};
+  raw[0] = 0x41;
+  raw[20] = b;
+  return tron::Address(raw);
+}
+
+wallet::PaymentRequest request(const std::string& debt, std::uint64_t amount = 1000) {
+  wallet::PaymentRequest r;
+  r.debt_key = debt;
+  r.token = tron::Token::parse("trc10:1002000");
+  r.from = addr(1);
+  r.to = addr(2);
+  r.amount = amount;
+  r.info_hash = std::string(40, 'a');
+  r.peer = "2d4254303030312d";
+  return r;
+}
+
+const tron::Bytes kSigned = {1, 2, 3, 4};
+std::string txid(char c) { return std::string(64, c); }
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  std::string path() const { return (dir_ / "ledger.db").string(); }
+  wallet_test::TempDir dir_;
+};
+
+TEST_F(LedgerTest, PlanIsOncePerDebt) {
+  Ledger l(path());
+  auto a = l.plan(request("btt_pay:x:1"));
+  EXPECT_TRUE(a.created);
+  EXPECT_EQ(a.payment.state, PaymentState::Planned);
+  EXPECT_EQ(a.payment.attempt, 1);
+  EXPECT_EQ(a.payment.info_hash, std::string(40, 'a'));
+  auto b = l.plan(request("btt_pay:x:1"));
+  EXPECT_FALSE(b.created);
+  EXPECT_EQ(b.payment.id, a.payment.id);
+  // The same debt with other terms is a caller bug, refused loudly.
+  EXPECT_THROW(l.plan(request("btt_pay:x:1", 999)), LedgerError);
+  EXPECT_EQ(l.list().size(), 1u);
+}
+
+TEST_F(LedgerTest, StatesMoveOnlyForward) {
+  Ledger l(path());
+  auto id = l.plan(request("d")).payment.id;
+  EXPECT_THROW(l.mark_broadcast(id), LedgerError);     // not signed yet
+  EXPECT_THROW(l.mark_confirmed(id, 5), LedgerError);  // not signed yet
+  l.mark_signed(id, txid('a'), kSigned, 1234);
+  EXPECT_THROW(l.mark_signed(id, txid('b'), kSigned, 1234), LedgerError);  // signed once only
+  l.mark_broadcast(id);
+  l.mark_broadcast(id);  // a re-broadcast is counted, state unchanged
+  auto p = *l.get(id);
+  EXPECT_EQ(p.state, PaymentState::Broadcast);
+  EXPECT_EQ(p.broadcasts, 2);
+  EXPECT_EQ(p.signed_tx, kSigned);
+  EXPECT_EQ(p.txid, txid('a'));
+  EXPECT_EQ(p.expiration, 1234);
+  l.mark_confirmed(id, 77);
+  EXPECT_THROW(l.mark_failed(id, "expired", "x"), LedgerError);  // final stays final
+  EXPECT_THROW(l.mark_broadcast(id), LedgerError);
+  p = *l.get(id);
+  EXPECT_EQ(p.state, PaymentState::Confirmed);
+  EXPECT_EQ(p.block_number, 77);
+  EXPECT_TRUE(p.final_at.has_value());
+  EXPECT_EQ(l.by_txid(txid('a'))->id, id);
+}
+
+TEST_F(LedgerTest, NewAttemptOnlyAfterFailure) {
+  Ledger l(path());
+  auto first = l.plan(request("d")).payment;
+  l.mark_signed(first.id, txid('a'), kSigned, 1);
+  EXPECT_FALSE(l.plan(request("d")).created);
+  l.mark_failed(first.id, wallet::fail_reason::kExpired, "gone");
+  auto second = l.plan(request("d"));
+  EXPECT_TRUE(second.created);
+  EXPECT_EQ(second.payment.attempt, 2);
+  l.mark_signed(second.payment.id, txid('b'), kSigned, 2);
+  l.mark_confirmed(second.payment.id, 9);
+  // Confirmed: the debt is settled for good.
+  auto third = l.plan(request("d"));
+  EXPECT_FALSE(third.created);
+  EXPECT_EQ(third.payment.id, second.payment.id);
+  auto all = l.attempts("d");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].fail_reason, wallet::fail_reason::kExpired);
+  EXPECT_EQ(all[1].state, PaymentState::Confirmed);
+}
+
+TEST_F(LedgerTest, SchemaRefusesTwoLiveAttemptsEvenBehindTheApi) {
+  { Ledger l(path()); l.plan(request("d")); }
+  wallet::Db db(path());
+  EXPECT_THROW(db.exec("INSERT INTO payments(debt_key, attempt, state, token, from_addr, "
+                       "to_addr, amount, fee_limit, created_at, updated_at) VALUES('d', 2, "
+                       "'planned', 'trx', 'a', 'b', '1', 0, 0, 0)"),
+               wallet::DbError);
+  // And no state beyond planned without the signed bytes.
+  EXPECT_THROW(db.exec("UPDATE payments SET state = 'broadcast'"), wallet::DbError);
+}
+
+TEST_F(LedgerTest, DuplicateTxidRefused) {
+  Ledger l(path());
+  auto a = l.plan(request("d1")).payment.id;
+  auto b = l.plan(request("d2")).payment.id;
+  l.mark_signed(a, txid('a'), kSigned, 1);
+  EXPECT_ANY_THROW(l.mark_signed(b, txid('a'), kSigned, 1));
+  EXPECT_EQ(l.get(b)->state, PaymentState::Planned);
+}
+
+TEST_F(LedgerTest, SurvivesReopen) {
+  std::int64_t id;
+  {
+    Ledger l(path());
+    id = l.plan(request("d")).payment.id;
+    l.mark_signed(id, txid('c'), kSigned, 99);
+  }
+  Ledger l(path());
+  auto pending = l.pending();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, id);
+  EXPECT_EQ(pending[0].state, PaymentState::Signed);
+  EXPECT_EQ(pending[0].signed_tx, kSigned);
+  EXPECT_EQ(pending[0].token.to_string(), "trc10:1002000");
+  EXPECT_EQ(pending[0].to, addr(2));
+}
+
+TEST_F(LedgerTest, CreditOnceRefusesReplay) {
+  Ledger l(path());
+  wallet::Credit c;
+  c.txid = txid('e');
+  c.token = tron::Token::parse("trx");
+  c.from = addr(3);
+  c.to = addr(1);
+  c.amount = 500;
+  c.block_number = 12;
+  EXPECT_TRUE(l.credit_once(c));
+  EXPECT_FALSE(l.credit_once(c));
+  c.amount = 999999;  // a replay with other figures is still a replay
+  EXPECT_FALSE(l.credit_once(c));
+  c.txid = txid('f');
+  c.amount = 250;
+  EXPECT_TRUE(l.credit_once(c));
+  EXPECT_EQ(l.credits().size(), 2u);
+  EXPECT_EQ(l.credit(txid('e'))->amount, 500);
+  EXPECT_EQ(l.total_earned(tron::Token::parse("trx")), 750);
+  EXPECT_EQ(l.total_earned(tron::Token::parse("trc10:1002000")), 0);
+}
+
+TEST_F(LedgerTest, ZeroAmountRefused) {
+  Ledger l(path());
+  EXPECT_THROW(l.plan(request("z", 0)), LedgerError);
+}
+
+TEST_F(LedgerTest, Totals) {
+  Ledger l(path());
+  auto r = request("a");
+  r.token = tron::Token::parse("trc20:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+  r.amount = tron::U256(1) << 100;
+  auto a = l.plan(r).payment.id;
+  l.mark_signed(a, txid('1'), kSigned, 1);
+  l.mark_confirmed(a, 3);
+  auto b = l.plan(request("b", 40)).payment.id;
+  l.mark_signed(b, txid('2'), kSigned, 1);
+  l.mark_confirmed(b, 4);
+  auto c = l.plan(request("c", 2)).payment.id;
+  l.mark_failed(c, wallet::fail_reason::kRefused, "cap");
+  l.plan(request("d", 5));
+  EXPECT_EQ(l.total_spent(r.token), tron::U256(1) << 100);
+  EXPECT_EQ(l.total_spent(tron::Token::parse("trc10:1002000")), 40);
+  EXPECT_EQ(l.committed_since(tron::Token::parse("trc10:1002000"), 0), 45);
+  EXPECT_EQ(l.list(PaymentState::Confirmed).size(), 2u);
+  EXPECT_EQ(l.list(PaymentState::Failed).size(), 1u);
+  EXPECT_EQ(l.list(PaymentState::Planned).size(), 1u);
+  EXPECT_EQ(l.pending().size(), 1u);
+  EXPECT_EQ(l.list().size(), 4u);
+}
+
+}  // namespace
