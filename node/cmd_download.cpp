@@ -1,13 +1,130 @@
+// bttnode download TORRENT|MAGNET --out DIR [--port N] [--peer HOST:PORT]... [--seed-after]
+//                  [--max-down-rate B/s] [--max-up-rate B/s]
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
 #include <iostream>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "node/args.hpp"
 #include "node/commands.hpp"
+#include "node/torrent_cli_common.hpp"
+#include "p2p/magnet.hpp"
+#include "p2p/metainfo.hpp"
+#include "p2p/session.hpp"
+#include "p2p/torrent.hpp"
 
 namespace bttnode {
 
-// Placeholder until the command is built.
-int cmd_download(int, char**, int) {
-  std::cerr << "bttnode: this command is not available yet\n";
-  return 1;
+int cmd_download(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"seed-after"});
+  args.allow_only({"out", "port", "peer", "seed-after", "max-down-rate", "max-up-rate"});
+  if (args.positionals().size() != 1) {
+    throw UsageError(
+        "usage: bttnode download TORRENT|MAGNET --out DIR [--port N] [--peer HOST:PORT]... "
+        "[--seed-after] [--max-down-rate B/s] [--max-up-rate B/s]");
+  }
+  std::filesystem::path out = args.require("out");
+  p2p::SessionSettings settings;
+  if (auto port = args.get("port")) settings.listen_port = parse_port(*port);
+  if (auto r = args.get("max-up-rate")) settings.max_upload_rate = parse_rate("max-up-rate", *r);
+  if (auto r = args.get("max-down-rate")) {
+    settings.max_download_rate = parse_rate("max-down-rate", *r);
+  }
+  bool seed_after = args.has("seed-after");
+
+  boost::asio::io_context io;
+  p2p::AddTorrentParams params;
+  const std::string& source = args.positionals()[0];
+  if (p2p::is_magnet_uri(source)) {
+    auto link = p2p::parse_magnet(source);
+    params.info_hash = link.info_hash;
+    params.name = link.display_name;
+    for (auto& tr : link.trackers) params.trackers.push_back({tr});
+    for (auto& pe : link.peers) {
+      try {
+        for (auto& ep : resolve_peer(io, pe)) params.peers.push_back(ep);
+      } catch (const UsageError&) {
+        // A bad x.pe in a link is not the user's typo: skip it.
+      }
+    }
+  } else {
+    params.metainfo = p2p::load_metainfo(source);
+  }
+  for (auto& peer : args.all("peer")) {
+    for (auto& ep : resolve_peer(io, peer)) params.peers.push_back(ep);
+  }
+  std::error_code fec;
+  std::filesystem::create_directories(out, fec);
+  if (fec) {
+    std::cerr << "bttnode download: error: cannot create " << out << ": " << fec.message() << "\n";
+    return 1;
+  }
+  params.save_path = out;
+
+  p2p::Session session(io, settings);
+  session.listen();
+  auto torrent = session.add_torrent(std::move(params));
+
+  int exit_code = 1;
+  bool done = false;
+  bool shutting_down = false;
+  auto shutdown = [&] {
+    if (shutting_down) return;
+    shutting_down = true;
+    session.shutdown([&io] { io.stop(); });
+  };
+  bool tty = isatty(2);
+  torrent->on_complete = [&] {
+    done = true;
+    exit_code = 0;
+    if (tty) std::cerr << "\r" << status_line(*torrent, true) << "\n";
+    std::cout << "complete: " << torrent->name() << " (" << torrent->num_pieces()
+              << " pieces verified)" << std::endl;
+    if (!seed_after) shutdown();
+    else std::cerr << "seeding until interrupted\n";
+  };
+  torrent->on_error = [&](const std::string& why) {
+    std::cerr << (tty ? "\n" : "") << "bttnode download: error: " << why << "\n";
+    exit_code = 1;
+    shutdown();
+  };
+  torrent->on_metadata = [&] {
+    std::cerr << (tty ? "\r" : "") << "metadata received: " << torrent->name() << " ("
+              << torrent->num_pieces() << " pieces)\n";
+  };
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!done) {
+      std::cerr << "\ninterrupted before the download finished\n";
+      exit_code = 130;
+    }
+    shutdown();
+  });
+  boost::asio::steady_timer status(io);
+  int ticks = 0;
+  std::function<void()> loop = [&] {
+    status.expires_after(std::chrono::seconds(1));
+    status.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || shutting_down) return;
+      ++ticks;
+      if (tty) {
+        std::cerr << "\r" << status_line(*torrent, true) << "\x1b[K" << std::flush;
+      } else if (ticks % 5 == 0) {
+        std::cerr << status_line(*torrent, false) << "\n";
+      }
+      loop();
+    });
+  };
+  loop();
+  signal(SIGPIPE, SIG_IGN);
+  io.run();
+  return exit_code;
 }
 
 }  // namespace bttnode

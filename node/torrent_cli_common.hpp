@@ -1,0 +1,27 @@
+#pragma once
+// Pieces shared by the seed and download commands: option parsing helpers and the progress
+// display.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace p2p {
+class Torrent;
+}
+
+namespace bttnode {
+
+// "1000000", "500k", "2M" (powers of 1024) -> bytes; throws UsageError.
+std::int64_t parse_rate(const std::string& option, const std::string& text);
+std::uint16_t parse_port(const std::string& text);
+// "HOST:PORT" or "[V6]:PORT" -> endpoints (the host is resolved).
+std::vector<boost::asio::ip::tcp::endpoint> resolve_peer(boost::asio::io_context& io,
+                                                         const std::string& text);
+// One status line: progress, rates, peers.
+std::string status_line(const p2p::Torrent& t, bool bar);
+std::string human_bytes(double bytes);
+
+}  // namespace bttnode

@@ -1,0 +1,129 @@
+#pragma once
+// One process, many torrents: the listen sockets (IPv4 and IPv6 on one port), the tracker
+// client, the global rate limits and the settings every torrent shares. Single-threaded:
+// everything runs on the io_context the caller runs.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/bandwidth.hpp"
+#include "p2p/choker.hpp"
+#include "p2p/core_types.hpp"
+#include "p2p/extension.hpp"
+#include "p2p/metainfo.hpp"
+#include "p2p/tracker.hpp"
+
+namespace p2p {
+
+class Torrent;
+class PeerConnection;
+
+struct SessionSettings {
+  std::uint16_t listen_port = 0;       // 0: any free port
+  bool listen_ipv6 = true;
+  std::int64_t max_upload_rate = 0;    // bytes/s, 0 unlimited
+  std::int64_t max_download_rate = 0;  // bytes/s, 0 unlimited
+  int max_connections_per_torrent = 200;
+  int max_outgoing_per_torrent = 50;
+  ChokerSettings choker;
+  // Download pipelining: keep about rate x this many seconds of requests outstanding.
+  double request_queue_seconds = 3.0;
+  int min_request_queue = 16;
+  int max_request_queue = 500;
+  int max_incoming_requests = 500;          // per peer; more are rejected
+  std::size_t send_buffer_watermark = 1 << 20;  // bytes queued per peer before reading more
+  int socket_buffer_size = 0;               // SO_SNDBUF/SO_RCVBUF; 0 = kernel autotuning
+  std::chrono::seconds snub_time{30};       // no data for this long with requests out
+  std::chrono::seconds inactivity_timeout{180};
+  std::chrono::seconds keepalive_interval{60};
+  std::chrono::seconds handshake_timeout{20};
+  int ban_strikes = 2;                      // hash failures a peer may cause before a ban
+  bool enable_pex = true;
+  std::string client_version = "bttnode 0.1";
+  TrackerSettings tracker;
+};
+
+struct AddTorrentParams {
+  // Either a parsed .torrent ...
+  std::optional<Metainfo> metainfo;
+  // ... or an info-hash (magnet): the metadata is fetched from peers (BEP 9).
+  InfoHash info_hash{};
+  std::string name;                             // display name (magnet dn)
+  std::vector<std::vector<std::string>> trackers;  // extra tiers (magnet tr)
+  std::filesystem::path save_path;
+  std::filesystem::path resume_file;  // empty: default_resume_path(info_hash)
+  bool seed_only = false;             // never create or write files (seeding command)
+  std::vector<boost::asio::ip::tcp::endpoint> peers;  // to connect to at start
+};
+
+class Session {
+ public:
+  Session(boost::asio::io_context& io, SessionSettings settings = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Opens the listen sockets; throws std::system_error when the port is taken.
+  void listen();
+  std::uint16_t listen_port() const { return port_; }
+
+  std::shared_ptr<Torrent> add_torrent(AddTorrentParams params);
+  std::shared_ptr<Torrent> find_torrent(const InfoHash& ih) const;
+  std::vector<std::shared_ptr<Torrent>> torrents() const;
+  // Stops the torrent (announces stopped) and forgets it.
+  void remove_torrent(const InfoHash& ih);
+
+  // Every torrent added from now on gets an extension made by this factory.
+  using ExtensionFactory = std::function<std::shared_ptr<TorrentExtension>(Torrent&)>;
+  void add_extension(ExtensionFactory f) { extension_factories_.push_back(std::move(f)); }
+
+  // Stops every torrent, announcing stopped to the trackers, and calls done when all the
+  // announces finished or `timeout` passed. Closes the listen sockets.
+  void shutdown(std::function<void()> done, std::chrono::seconds timeout = std::chrono::seconds(5));
+
+  void set_upload_rate(std::int64_t r) { up_.set_rate(r); }
+  void set_download_rate(std::int64_t r) { down_.set_rate(r); }
+
+  boost::asio::io_context& io() { return io_; }
+  const SessionSettings& settings() const { return settings_; }
+  const PeerId& peer_id() const { return peer_id_; }
+  TrackerClient& tracker_client() { return *tracker_client_; }
+  std::uint32_t announce_key() const { return key_; }
+
+  // For connections: bandwidth and waiting for it.
+  TokenBucket& up_bucket() { return up_; }
+  TokenBucket& down_bucket() { return down_; }
+  void wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload);
+
+  const std::vector<ExtensionFactory>& extension_factories() const { return extension_factories_; }
+
+ private:
+  void accept_loop(boost::asio::ip::tcp::acceptor& acc);
+  void tick();
+
+  boost::asio::io_context& io_;
+  SessionSettings settings_;
+  PeerId peer_id_{};
+  std::uint32_t key_ = 0;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<TrackerClient> tracker_client_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;
+  std::vector<ExtensionFactory> extension_factories_;
+  TokenBucket up_, down_;
+  std::vector<std::weak_ptr<PeerConnection>> waiting_up_, waiting_down_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace p2p

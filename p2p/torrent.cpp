@@ -1,0 +1,537 @@
+#include "p2p/torrent.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <boost/asio/post.hpp>
+
+#include "p2p/hex.hpp"
+#include "p2p/peer_connection.hpp"
+#include "p2p/pex.hpp"
+#include "p2p/resume_data.hpp"
+#include "p2p/session.hpp"
+#include "p2p/sha1.hpp"
+
+namespace p2p {
+
+using Clock = std::chrono::steady_clock;
+using boost::asio::ip::tcp;
+
+Torrent::Torrent(Session& session, AddTorrentParams params)
+    : session_(session),
+      save_path_(params.save_path),
+      resume_file_(params.resume_file),
+      seed_only_(params.seed_only),
+      choker_(session.settings().choker),
+      tick_timer_(session.io()),
+      announce_timer_(session.io()) {
+  if (params.metainfo) {
+    meta_ = std::make_unique<Metainfo>(std::move(*params.metainfo));
+    info_hash_ = meta_->info_hash;
+    display_name_ = meta_->name;
+    tracker_tiers_ = meta_->trackers;
+  } else {
+    info_hash_ = params.info_hash;
+    display_name_ = params.name;
+    assembler_ = std::make_unique<metadata::Assembler>(info_hash_);
+  }
+  for (auto& tier : params.trackers) tracker_tiers_.push_back(tier);
+  if (resume_file_.empty()) resume_file_ = default_resume_path(info_hash_);
+  for (const auto& ep : params.peers) candidates_.push_back(ep);
+}
+
+Torrent::~Torrent() { *alive_ = false; }
+
+std::string Torrent::name() const {
+  if (!display_name_.empty()) return display_name_;
+  return to_hex(std::span<const std::uint8_t>(info_hash_.data(), info_hash_.size()));
+}
+
+ByteCount Torrent::bytes_done() const {
+  if (!picker_) return 0;
+  return meta_->total_size - picker_->bytes_left();
+}
+
+void Torrent::start() {
+  if (started_) return;
+  started_ = true;
+  started_at_ = last_rechoke_ = last_optimistic_ = last_pex_ = last_tick_ = Clock::now();
+  for (auto& f : session_.extension_factories()) {
+    if (auto e = f(*this)) extensions_.push_back(std::move(e));
+  }
+  if (meta_) {
+    geo_.num_pieces = std::uint32_t(meta_->num_pieces());
+    geo_.piece_length = std::uint32_t(meta_->piece_length);
+    geo_.total_size = std::uint64_t(meta_->total_size);
+    StorageOptions opts;
+    opts.read_only = seed_only_;
+    storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
+    check_files();
+  }
+  bool empty_tiers = true;
+  for (auto& t : tracker_tiers_) empty_tiers = empty_tiers && t.empty();
+  if (!empty_tiers) {
+    trackers_ = std::make_unique<TrackerTiers>(tracker_tiers_, session_.tracker_client());
+    announce(TrackerEvent::started);
+  }
+  connect_more();
+  tick();
+}
+
+void Torrent::check_files() {
+  auto have = storage_->load_or_recheck(resume_file_);
+  if (!seed_only_) storage_->create_files();
+  picker_ = std::make_unique<PiecePicker>(meta_->num_pieces(), std::int32_t(meta_->piece_length),
+                                          meta_->total_size);
+  for (std::size_t i = 0; i < have.size(); ++i) {
+    if (have[i]) picker_->set_have(PieceIndex(std::int32_t(i)));
+  }
+  if (picker_->is_seed()) {
+    completed_announced_ = true;  // already complete: no "completed" event
+    boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.lock()) complete();
+    });
+  }
+}
+
+void Torrent::init_metadata(std::unique_ptr<Metainfo> meta) {
+  meta_ = std::move(meta);
+  if (display_name_.empty()) display_name_ = meta_->name;
+  geo_.num_pieces = std::uint32_t(meta_->num_pieces());
+  geo_.piece_length = std::uint32_t(meta_->piece_length);
+  geo_.total_size = std::uint64_t(meta_->total_size);
+  assembler_.reset();
+  try {
+    StorageOptions opts;
+    opts.read_only = seed_only_;
+    storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
+    check_files();
+  } catch (const std::exception& e) {
+    fail(std::string("storage: ") + e.what());
+    return;
+  }
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (p->handshake_done() && !p->closed()) p->on_metadata_ready();
+  }
+  if (on_metadata) on_metadata();
+}
+
+void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
+  stopping_ = true;
+  tick_timer_.cancel();
+  announce_timer_.cancel();
+  auto peers = peers_;
+  for (auto& p : peers) p->close("torrent stopped");
+  peers_.clear();
+  if (storage_ && picker_ && !seed_only_) {
+    try {
+      storage_->flush();
+      save_resume_data(resume_file_, storage_->make_resume_data(picker_->have_bits()));
+    } catch (const std::exception&) {
+      // Resume data is an optimisation: a recheck follows next time.
+    }
+  }
+  auto fired = std::make_shared<bool>(false);
+  auto finish = [fired, done] {
+    if (*fired) return;
+    *fired = true;
+    if (done) done();
+  };
+  if (!trackers_ || !started_) {
+    boost::asio::post(session_.io(), finish);
+    return;
+  }
+  auto timer = std::make_shared<boost::asio::steady_timer>(session_.io(), timeout);
+  timer->async_wait([finish, timer](const boost::system::error_code&) { finish(); });
+  AnnounceRequest req;
+  req.info_hash = info_hash_;
+  req.peer_id = session_.peer_id();
+  req.port = session_.listen_port();
+  req.uploaded = totals_.payload_up;
+  req.downloaded = totals_.payload_down;
+  req.left = picker_ ? picker_->bytes_left() : 0;
+  req.event = TrackerEvent::stopped;
+  req.numwant = 0;
+  req.key = session_.announce_key();
+  trackers_->announce(req, [finish, timer](const AnnounceResult&) {
+    timer->cancel();
+    finish();
+  });
+}
+
+void Torrent::announce(TrackerEvent ev) {
+  if (!trackers_ || stopping_) return;
+  if (announce_in_flight_ && ev == TrackerEvent::none) return;
+  announce_in_flight_ = true;
+  AnnounceRequest req;
+  req.info_hash = info_hash_;
+  req.peer_id = session_.peer_id();
+  req.port = session_.listen_port();
+  req.uploaded = totals_.payload_up;
+  req.downloaded = totals_.payload_down;
+  req.left = picker_ ? picker_->bytes_left() : 1;
+  req.event = ev;
+  req.numwant = 50;
+  req.key = session_.announce_key();
+  trackers_->announce(req, [this, alive = std::weak_ptr<bool>(alive_)](const AnnounceResult& r) {
+    if (!alive.lock() || stopping_) return;
+    announce_in_flight_ = false;
+    if (!r.response) {
+      schedule_announce(std::chrono::seconds(30));
+      return;
+    }
+    for (const auto& peer : r.response->peers) connect_to(peer.endpoint);
+    auto next = r.response->interval;
+    if (r.response->min_interval) next = std::max(next, *r.response->min_interval);
+    // While downloading with few peers, ask again sooner (never before min_interval).
+    if (!is_seed() && num_peers() < 5) {
+      auto soon = std::chrono::seconds(30);
+      if (r.response->min_interval) soon = std::max(soon, *r.response->min_interval);
+      next = std::min(next, soon);
+    }
+    schedule_announce(std::max(next, std::chrono::seconds(5)));
+  });
+}
+
+void Torrent::schedule_announce(std::chrono::seconds in) {
+  announce_timer_.expires_after(in);
+  announce_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || !alive.lock() || stopping_) return;
+        announce(TrackerEvent::none);
+      });
+}
+
+bool Torrent::attach(const std::shared_ptr<PeerConnection>& p) {
+  if (stopping_ || !error_.empty()) return false;
+  if (is_banned(p->remote().address(), p->remote().port())) return false;
+  if (banned_.count("id:" + to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)))) {
+    return false;
+  }
+  bool listed = std::find(peers_.begin(), peers_.end(), p) != peers_.end();
+  for (auto& other : peers_) {
+    if (other != p && other->handshake_done() && other->peer_id() == p->peer_id()) return false;
+  }
+  if (!listed) {
+    if (int(peers_.size()) >= session_.settings().max_connections_per_torrent) return false;
+    peers_.push_back(p);
+  }
+  return true;
+}
+
+void Torrent::detach(PeerConnection* p) {
+  auto it = std::find_if(peers_.begin(), peers_.end(),
+                         [p](const std::shared_ptr<PeerConnection>& x) { return x.get() == p; });
+  if (it == peers_.end()) return;
+  auto keep = *it;  // the connection may be in the middle of a handler
+  peers_.erase(it);
+  if (!stopping_) {
+    boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_), keep] {
+      if (alive.lock()) connect_more();
+    });
+  }
+}
+
+std::size_t Torrent::num_peers() const {
+  std::size_t n = 0;
+  for (auto& p : peers_) n += p->handshake_done() ? 1 : 0;
+  return n;
+}
+
+std::vector<PeerStats> Torrent::peers() const {
+  std::vector<PeerStats> out;
+  for (auto& p : peers_) {
+    if (p->handshake_done() && !p->closed()) out.push_back(p->stats());
+  }
+  return out;
+}
+
+std::vector<std::string> Torrent::banned() const { return {banned_.begin(), banned_.end()}; }
+
+void Torrent::connect_to(const tcp::endpoint& ep) {
+  if (stopping_ || ep.port() == 0) return;
+  tcp::endpoint norm = ep;
+  if (norm.address().is_v6() && norm.address().to_v6().is_v4_mapped()) {
+    norm = tcp::endpoint(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
+                                                          norm.address().to_v6()),
+                         norm.port());
+  }
+  if (norm.address().is_loopback() && norm.port() == session_.listen_port()) return;  // us
+  if (!known_.insert(norm).second) return;
+  candidates_.push_back(norm);
+  connect_more();
+}
+
+void Torrent::connect_more() {
+  if (stopping_ || !error_.empty() || !started_) return;
+  const auto& s = session_.settings();
+  while (!candidates_.empty() && int(peers_.size()) < s.max_connections_per_torrent) {
+    int outgoing = 0;
+    for (auto& p : peers_) outgoing += p->listen_endpoint() == p->remote() ? 1 : 0;
+    if (outgoing >= s.max_outgoing_per_torrent) break;
+    tcp::endpoint ep = candidates_.front();
+    candidates_.pop_front();
+    if (is_banned(ep.address(), ep.port())) continue;
+    bool connected = false;
+    for (auto& p : peers_) {
+      if (p->remote() == ep || p->listen_endpoint() == ep) connected = true;
+    }
+    if (connected) continue;
+    if (is_seed()) {
+      // A seed only dials peers when it has nothing else to do; still fine to dial.
+    }
+    auto conn = std::make_shared<PeerConnection>(session_, shared_from_this(), ep);
+    peers_.push_back(conn);
+    conn->start();
+  }
+}
+
+bool Torrent::is_banned(const boost::asio::ip::address& a, std::uint16_t port) const {
+  std::string ip = a.to_string();
+  if (banned_.count(ip)) return true;
+  std::string key = a.is_v6() ? "[" + ip + "]:" + std::to_string(port)
+                              : ip + ":" + std::to_string(port);
+  return banned_.count(key) > 0;
+}
+
+void Torrent::ban(PeerConnection* p, const std::string& reason) {
+  (void)reason;
+  // On loopback every peer shares the address: ban the endpoint and the peer id instead.
+  if (p->remote().address().is_loopback()) {
+    banned_.insert(p->account_key());
+    if (auto le = p->listen_endpoint()) {
+      std::string ip = le->address().to_string();
+      banned_.insert(le->address().is_v6() ? "[" + ip + "]:" + std::to_string(le->port())
+                                           : ip + ":" + std::to_string(le->port()));
+    }
+  } else {
+    banned_.insert(p->remote().address().to_string());
+  }
+  banned_.insert("id:" + to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)));
+  p->close("banned: " + reason);
+}
+
+void Torrent::note_payload(ByteCount up, ByteCount down) {
+  totals_.payload_up += up;
+  totals_.payload_down += down;
+  up_rate_.add(up);
+  down_rate_.add(down);
+}
+
+void Torrent::on_block(PeerConnection* p, const BlockRef& b, std::span<const std::uint8_t> data) {
+  if (!picker_ || picker_->have(b.piece)) return;
+  if (b.offset % kBlockSize != 0) return;  // we only ask for aligned blocks
+  std::int32_t expect = std::min(kBlockSize, picker_->piece_size(b.piece) - b.offset);
+  if (b.length != expect) return;
+  if (!picker_->mark_received(b)) return;
+  auto& pd = partial_data_[b.piece.get()];
+  if (pd.data.empty()) pd.data.resize(std::size_t(picker_->piece_size(b.piece)));
+  std::memcpy(pd.data.data() + b.offset, data.data(), data.size());
+  pd.contributors[p->account_key()] += b.length;
+  if (picker_->in_endgame()) {
+    auto peers = peers_;
+    for (auto& other : peers) {
+      if (other.get() != p && other->has_requested(b)) other->cancel_block(b);
+    }
+  }
+  if (!picker_->piece_complete(b.piece)) return;
+  bool ok = sha1(std::span<const std::uint8_t>(pd.data)) == meta_->piece_hash(b.piece);
+  piece_verified(b.piece, ok);
+}
+
+void Torrent::piece_verified(PieceIndex piece, bool ok) {
+  auto node = partial_data_.extract(piece.get());
+  if (node.empty()) return;
+  auto& pd = node.mapped();
+  auto peers = peers_;
+  if (ok) {
+    try {
+      storage_->write(piece, 0, pd.data);
+    } catch (const std::exception& e) {
+      picker_->piece_failed(piece);
+      fail(std::string("write failed: ") + e.what());
+      return;
+    }
+    picker_->piece_passed(piece);
+    for (auto& [key, bytes] : pd.contributors) {
+      accounts_[key].verified_down += bytes;
+      totals_.verified_down += bytes;
+      for (auto& p : peers) {
+        if (p->account_key() == key) {
+          for (auto& e : p->plugins_) e->on_piece_passed(piece, bytes);
+        }
+      }
+    }
+    for (auto& p : peers) p->send_have(piece);
+    if (picker_->is_seed()) complete();
+    return;
+  }
+  ++hash_failures_;
+  picker_->piece_failed(piece);
+  for (auto& [key, bytes] : pd.contributors) {
+    accounts_[key].failed_down += bytes;
+    totals_.failed_down += bytes;
+    // The only sender of a bad piece is surely at fault; a shared one only maybe.
+    strikes_[key] += pd.contributors.size() == 1 ? 2 : 1;
+    for (auto& p : peers) {
+      if (p->account_key() != key || p->closed()) continue;
+      for (auto& e : p->plugins_) e->on_piece_failed(piece, bytes);
+      if (strikes_[key] >= 2 * session_.settings().ban_strikes) {
+        ban(p.get(), "sent data that failed the hash check");
+      }
+    }
+  }
+}
+
+void Torrent::complete() {
+  if (complete_fired_) return;
+  complete_fired_ = true;
+  if (storage_ && !seed_only_) {
+    try {
+      storage_->flush();
+      save_resume_data(resume_file_, storage_->make_resume_data(picker_->have_bits()));
+    } catch (const std::exception&) {
+    }
+  }
+  if (!completed_announced_) {
+    completed_announced_ = true;
+    announce(TrackerEvent::completed);
+  }
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (!p->closed() && p->handshake_done()) p->update_interest();
+  }
+  if (on_complete) on_complete();
+}
+
+void Torrent::fail(const std::string& why) {
+  if (!error_.empty()) return;
+  error_ = why;
+  boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.lock()) return;
+    auto peers = peers_;
+    for (auto& p : peers) p->close("torrent error");
+    if (on_error) on_error(error_);
+  });
+}
+
+void Torrent::request_metadata(PeerConnection* p) {
+  if (!assembler_ || !assembler_->has_size()) return;
+  auto now = Clock::now();
+  for (int i = 0; i < 4; ++i) {
+    auto piece = assembler_->next_request(now);
+    if (!piece) break;
+    p->send_metadata_request(*piece);
+  }
+}
+
+void Torrent::on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
+                                std::string_view data) {
+  if (!assembler_) return;
+  if (!assembler_->on_data(piece, total, data)) {
+    request_metadata(p);
+    return;
+  }
+  auto info = assembler_->finish();
+  if (!info) return;  // hash mismatch: fetched again on the next tick
+  std::unique_ptr<Metainfo> meta;
+  try {
+    meta = std::make_unique<Metainfo>(parse_info_dict(*info));
+  } catch (const std::exception& e) {
+    fail(std::string("metadata from peers is invalid: ") + e.what());
+    return;
+  }
+  meta->trackers = tracker_tiers_;
+  init_metadata(std::move(meta));
+}
+
+void Torrent::maybe_unchoke(PeerConnection* p) {
+  if (!p->am_choking() || p->choked_by_extension()) return;
+  int unchoked = 0;
+  for (auto& x : peers_) unchoked += (!x->am_choking() && !x->optimistic()) ? 1 : 0;
+  if (unchoked < choker_.settings().unchoke_slots) p->choke(false);
+}
+
+void Torrent::rechoke(bool rotate_optimistic) {
+  auto now = Clock::now();
+  std::vector<ChokerPeer> in;
+  for (auto& p : peers_) {
+    if (!p->handshake_done() || p->closed()) continue;
+    ChokerPeer c;
+    c.id = p->serial();
+    c.interested = p->peer_interested() && !p->choked_by_extension();
+    c.snubbed = p->snubbed();
+    c.connected_at = p->connected_at();
+    c.download_rate = p->download_rate();
+    c.upload_rate = p->upload_rate();
+    c.optimistic = p->optimistic();
+    for (auto& e : extensions_) {
+      if (auto r = e->rank(*p)) c.rank = std::max(c.rank, *r);
+    }
+    in.push_back(c);
+  }
+  auto d = choker_.rechoke(in, is_seed(), now, rotate_optimistic);
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (!p->handshake_done() || p->closed()) continue;
+    bool unchoke = std::find(d.unchoke.begin(), d.unchoke.end(), p->serial()) != d.unchoke.end();
+    p->set_optimistic(d.optimistic && *d.optimistic == p->serial());
+    p->choke(!unchoke);
+  }
+}
+
+void Torrent::send_pex() {
+  if (is_private() || !session_.settings().enable_pex) return;
+  pex::Message m;
+  for (auto& p : peers_) {
+    if (!p->handshake_done() || p->closed()) continue;
+    if (auto le = p->listen_endpoint()) m.added.push_back(*le);
+  }
+  if (m.added.empty()) return;
+  std::string body = pex::encode(m);
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (p->supports_pex()) p->send_pex(body);
+  }
+}
+
+void Torrent::tick() {
+  if (stopping_) return;
+  auto now = Clock::now();
+  std::chrono::duration<double> dt = now - last_tick_;
+  last_tick_ = now;
+  if (dt.count() > 0) {
+    down_rate_.tick(dt);
+    up_rate_.tick(dt);
+  }
+  auto peers = peers_;
+  for (auto& p : peers) p->tick(now);
+  bool rotate = now - last_optimistic_ >= choker_.settings().optimistic_interval;
+  if (rotate || now - last_rechoke_ >= choker_.settings().rechoke_interval) {
+    rechoke(rotate);
+    last_rechoke_ = now;
+    if (rotate) last_optimistic_ = now;
+  }
+  if (assembler_ && assembler_->has_size()) {
+    for (auto& p : peers) {
+      if (!p->closed() && p->handshake_done() && p->peer_supports("ut_metadata")) {
+        request_metadata(p.get());
+      }
+    }
+  }
+  if (now - last_pex_ >= std::chrono::seconds(60)) {
+    last_pex_ = now;
+    send_pex();
+  }
+  for (auto& e : extensions_) e->on_tick();
+  connect_more();
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || !alive.lock()) return;
+        tick();
+      });
+}
+
+}  // namespace p2p

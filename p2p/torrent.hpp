@@ -1,0 +1,161 @@
+#pragma once
+// One torrent in a session: its storage, piece picker, peers, choker rounds, tracker
+// announces, accounting and extensions. Runs on the session's io_context thread.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/accounting.hpp"
+#include "p2p/choker.hpp"
+#include "p2p/core_types.hpp"
+#include "p2p/extension.hpp"
+#include "p2p/metadata_exchange.hpp"
+#include "p2p/metainfo.hpp"
+#include "p2p/piece_picker.hpp"
+#include "p2p/storage.hpp"
+#include "p2p/tracker.hpp"
+#include "p2p/wire_messages.hpp"
+
+namespace p2p {
+
+class Session;
+class PeerConnection;
+struct AddTorrentParams;
+
+class Torrent : public std::enable_shared_from_this<Torrent> {
+ public:
+  Torrent(Session& session, AddTorrentParams params);
+  ~Torrent();
+  Torrent(const Torrent&) = delete;
+  Torrent& operator=(const Torrent&) = delete;
+
+  // Checks the data (resume data or a full recheck), then announces and connects. Storage
+  // errors are thrown from here (nothing is running yet).
+  void start();
+  // Announces stopped, closes every peer, then calls done (at most `timeout` later).
+  void stop(std::function<void()> done, std::chrono::seconds timeout = std::chrono::seconds(5));
+
+  const InfoHash& info_hash() const { return info_hash_; }
+  std::string name() const;
+  bool has_metadata() const { return meta_ != nullptr; }
+  const Metainfo* metainfo() const { return meta_.get(); }
+  bool is_seed() const { return picker_ && picker_->is_seed(); }
+  std::int32_t num_pieces() const { return meta_ ? meta_->num_pieces() : 0; }
+  std::int32_t num_have() const { return picker_ ? picker_->num_have() : 0; }
+  ByteCount total_size() const { return meta_ ? meta_->total_size : 0; }
+  ByteCount bytes_done() const;
+  bool is_private() const { return meta_ && meta_->is_private; }
+  // A fatal error (disk full, permission denied...): the torrent stopped.
+  const std::string& error() const { return error_; }
+
+  // Accounting: totals for the torrent, and per remote peer (live and past connections),
+  // keyed by "ip:port".
+  TransferCounters counters() const { return totals_; }
+  std::map<std::string, TransferCounters> peer_accounts() const { return accounts_; }
+  std::vector<PeerStats> peers() const;
+  std::size_t num_peers() const;
+  double download_rate() const { return down_rate_.rate(); }
+  double upload_rate() const { return up_rate_.rate(); }
+  int hash_failures() const { return hash_failures_; }
+  std::vector<std::string> banned() const;
+
+  void connect_to(const boost::asio::ip::tcp::endpoint& ep);
+
+  // Called when every piece has been verified (also at start when already complete).
+  std::function<void()> on_complete;
+  // Called once on a fatal error.
+  std::function<void(const std::string&)> on_error;
+  // Called when the metadata of a magnet link has arrived and been verified.
+  std::function<void()> on_metadata;
+
+  std::vector<std::shared_ptr<TorrentExtension>>& extensions() { return extensions_; }
+  Session& session() { return session_; }
+
+ private:
+  friend class PeerConnection;
+
+  // From connections.
+  bool attach(const std::shared_ptr<PeerConnection>& p);  // false: refused (full, banned)
+  void detach(PeerConnection* p);
+  void on_block(PeerConnection* p, const BlockRef& b, std::span<const std::uint8_t> data);
+  void on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
+                         std::string_view data);
+  void request_metadata(PeerConnection* p);
+  TransferCounters& account(const std::string& key) { return accounts_[key]; }
+  void note_payload(ByteCount up, ByteCount down);
+  wire::Geometry geometry() const { return geo_; }
+  PiecePicker* picker() { return picker_.get(); }
+  Storage* storage() { return storage_.get(); }
+  bool is_banned(const boost::asio::ip::address& a, std::uint16_t port) const;
+  void ban(PeerConnection* p, const std::string& reason);
+  void maybe_unchoke(PeerConnection* p);
+  void fail(const std::string& why);
+
+  void init_metadata(std::unique_ptr<Metainfo> meta);
+  void check_files();
+  void piece_verified(PieceIndex p, bool ok);
+  void announce(TrackerEvent ev);
+  void schedule_announce(std::chrono::seconds in);
+  void tick();
+  void rechoke(bool rotate_optimistic);
+  void send_pex();
+  void connect_more();
+  void complete();
+
+  Session& session_;
+  InfoHash info_hash_{};
+  std::string display_name_;
+  std::unique_ptr<Metainfo> meta_;
+  std::filesystem::path save_path_;
+  std::filesystem::path resume_file_;
+  bool seed_only_ = false;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<PiecePicker> picker_;
+  wire::Geometry geo_;
+  std::unique_ptr<metadata::Assembler> assembler_;
+  std::vector<std::vector<std::string>> tracker_tiers_;
+  std::unique_ptr<TrackerTiers> trackers_;
+
+  struct PartialData {
+    std::vector<std::uint8_t> data;
+    std::map<std::string, ByteCount> contributors;  // account key -> bytes
+  };
+  std::map<int, PartialData> partial_data_;
+
+  std::vector<std::shared_ptr<PeerConnection>> peers_;
+  std::deque<boost::asio::ip::tcp::endpoint> candidates_;
+  std::set<boost::asio::ip::tcp::endpoint> known_;  // every endpoint ever queued
+  std::map<std::string, int> strikes_;               // account key -> hash failures caused
+  std::set<std::string> banned_;                      // "ip:port" (or "ip" off loopback)
+  std::map<std::string, TransferCounters> accounts_;
+  TransferCounters totals_;
+  RateMeter down_rate_, up_rate_;
+  int hash_failures_ = 0;
+
+  Choker choker_;
+  std::chrono::steady_clock::time_point started_at_, last_rechoke_, last_optimistic_, last_pex_,
+      last_tick_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer announce_timer_;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool completed_announced_ = false;
+  bool complete_fired_ = false;
+  bool announce_in_flight_ = false;
+  std::string error_;
+  std::vector<std::shared_ptr<TorrentExtension>> extensions_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2p

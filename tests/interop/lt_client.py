@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""A libtorrent peer for the interop tests (python3-libtorrent, uTP off, TCP on loopback).
+
+  lt_client.py make-torrent SRC OUT.torrent --tracker URL [--piece-size N]
+  lt_client.py download (TORRENT|MAGNET) --save DIR --port N [--peer HOST:PORT]... [--timeout S]
+  lt_client.py seed TORRENT --save DIR --port N [--peer HOST:PORT]... [--corrupt]
+  lt_client.py info-hash TORRENT
+
+download exits 0 once the torrent is complete (and, for a magnet, writes nothing else);
+seed runs until killed. Progress goes to stderr.
+"""
+import argparse
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def session(port):
+    settings = {
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification,
+        "announce_to_all_trackers": True,
+        "announce_to_all_tiers": True,
+    }
+    return lt.session(settings)
+
+
+def add_peers(handle, peers):
+    for p in peers or []:
+        host, _, port = p.rpartition(":")
+        handle.connect_peer((host.strip("[]"), int(port)), 0)
+
+
+def cmd_make_torrent(a):
+    fs = lt.file_storage()
+    lt.add_files(fs, a.src)
+    flags = lt.create_torrent.v1_only
+    ct = lt.create_torrent(fs, a.piece_size, flags=flags)
+    for t in a.tracker or []:
+        ct.add_tracker(t)
+    ct.set_creator("bttnode interop tests")
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(a.src)))
+    with open(a.out, "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+    print(str(lt.torrent_info(a.out).info_hash()))
+
+
+def add(ses, a, seed):
+    if a.source.startswith("magnet:"):
+        params = lt.parse_magnet_uri(a.source)
+        params.save_path = a.save
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(a.source)
+        params.save_path = a.save
+    if seed:
+        params.flags |= lt.torrent_flags.seed_mode if a.corrupt else 0
+    return ses.add_torrent(params)
+
+
+def cmd_download(a):
+    ses = session(a.port)
+    h = add(ses, a, False)
+    add_peers(h, a.peer)
+    deadline = time.time() + a.timeout
+    last = 0
+    while time.time() < deadline:
+        s = h.status()
+        if s.has_metadata and s.is_seeding:
+            # Make sure the data is on disk before the test compares files.
+            h.flush_cache()
+            time.sleep(0.5)
+            print("complete", file=sys.stderr)
+            return 0
+        if time.time() - last > 2:
+            last = time.time()
+            print("state %s progress %.3f peers %d" % (s.state, s.progress, s.num_peers),
+                  file=sys.stderr)
+            add_peers(h, a.peer) if s.num_peers == 0 else None
+        for al in ses.pop_alerts():
+            if isinstance(al, (lt.torrent_error_alert, lt.file_error_alert)):
+                print("error:", al.message(), file=sys.stderr)
+        time.sleep(0.2)
+    print("timed out", file=sys.stderr)
+    return 1
+
+
+def cmd_seed(a):
+    ses = session(a.port)
+    h = add(ses, a, True)
+    if not a.corrupt:
+        h.force_recheck()
+    add_peers(h, a.peer)
+    announced = False
+    while True:
+        s = h.status()
+        if s.is_seeding and not announced:
+            announced = True
+            h.force_reannounce()
+            print("seeding", flush=True)
+        for al in ses.pop_alerts():
+            if isinstance(al, (lt.torrent_error_alert, lt.file_error_alert)):
+                print("error:", al.message(), file=sys.stderr)
+        time.sleep(0.2)
+
+
+def cmd_info_hash(a):
+    print(str(lt.torrent_info(a.source).info_hash()))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make-torrent")
+    m.add_argument("src")
+    m.add_argument("out")
+    m.add_argument("--tracker", action="append")
+    m.add_argument("--piece-size", type=int, default=32768)
+    for name in ("download", "seed"):
+        d = sub.add_parser(name)
+        d.add_argument("source")
+        d.add_argument("--save", required=True)
+        d.add_argument("--port", type=int, required=True)
+        d.add_argument("--peer", action="append")
+        d.add_argument("--timeout", type=float, default=120)
+        d.add_argument("--corrupt", action="store_true")
+    i = sub.add_parser("info-hash")
+    i.add_argument("source")
+    a = ap.parse_args()
+    return {"make-torrent": cmd_make_torrent, "download": cmd_download, "seed": cmd_seed,
+            "info-hash": cmd_info_hash}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)
