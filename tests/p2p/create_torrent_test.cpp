@@ -227,3 +227,28 @@ TEST(CreateTorrentCli, UsageErrors) {
   auto [rc3, out3] = run(std::string(BTTNODE_BINARY) + " create-torrent . -o /tmp/x.torrent --piece-length abc 2>&1");
   EXPECT_EQ(rc3, 2) << out3;
 }
+
+// transmission-show and aria2c read our torrents with the same info-hash, files and trackers.
+TEST(CreateTorrentInterop, TransmissionAndAria2ReadOurTorrents) {
+  TempDir tmp;
+  make_tree(tmp.path() / "tree");
+  p2p::CreateTorrentOptions opts;
+  opts.trackers = {"http://127.0.0.1:6969/announce", "udp://127.0.0.1:6969"};
+  auto m = p2p::create_torrent(tmp.path() / "tree", opts);
+  fs::path file = tmp.path() / "tree.torrent";
+  write_bytes(file, p2p::encode_metainfo(m));
+  std::string hex = p2p::to_hex(m.info_hash);
+
+  auto [rc, tr] = run("transmission-show " + file.string() + " 2>&1");
+  ASSERT_EQ(rc, 0) << tr;
+  EXPECT_NE(tr.find("Hash: " + hex), std::string::npos) << tr;
+  EXPECT_NE(tr.find("tree/a/z/deep.dat"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("tree/c/empty"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("Tier #2"), std::string::npos) << tr;
+
+  auto [rc2, ar] = run("aria2c -S " + file.string() + " 2>&1");
+  ASSERT_EQ(rc2, 0) << ar;
+  EXPECT_NE(ar.find("Info Hash: " + hex), std::string::npos) << ar;
+  EXPECT_NE(ar.find("(100,003)"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("udp://127.0.0.1:6969"), std::string::npos) << ar;
+}
