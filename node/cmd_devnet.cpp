@@ -1,13 +1,111 @@
-#include <iostream>
+// bttnode devnet: the local TRON devnet, a java-tron HTTP API emulator.
+#include <pthread.h>
+#include <signal.h>
 
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "node/args.hpp"
 #include "node/commands.hpp"
+#include "tron/devnet/server.hpp"
+#include "tron/devnet/state_file.hpp"
 
 namespace bttnode {
 
-// Placeholder until the command is built.
-int cmd_devnet(int, char**, int) {
-  std::cerr << "bttnode: this command is not available yet\n";
-  return 1;
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bttnode devnet --listen HOST:PORT --genesis FILE [--block-ms N] [--state FILE]\n"
+    "  PORT 0 picks a free port; the line 'devnet listening on http://HOST:PORT' says which.\n"
+    "  --state FILE keeps the chain across restarts (saved every few seconds and on exit).\n";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw UsageError("--listen wants HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port_text = listen.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port_text) > 65535) {
+    throw UsageError("--listen: bad port '" + port_text + "'");
+  }
+  return {host, static_cast<unsigned short>(std::stoi(port_text))};
+}
+
+}  // namespace
+
+int cmd_devnet(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"help"});
+  if (args.has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  args.allow_only({"listen", "genesis", "block-ms", "state"});
+  if (!args.positionals().empty()) throw UsageError("unexpected argument " + args.positionals()[0]);
+  auto [host, port] = split_listen(args.require("listen"));
+  const std::string genesis_path = args.require("genesis");
+  long block_ms = 3000;
+  if (auto b = args.get("block-ms")) {
+    try {
+      block_ms = std::stol(*b);
+    } catch (const std::exception&) {
+      throw UsageError("--block-ms wants a number of milliseconds");
+    }
+    if (block_ms < 10 || block_ms > 600'000) throw UsageError("--block-ms must be 10..600000");
+  }
+  const std::string state_path = args.get("state").value_or("");
+
+  tron::devnet::Genesis genesis = tron::devnet::Genesis::load(genesis_path);
+  std::optional<tron::devnet::Chain> chain;
+  if (!state_path.empty()) {
+    if (auto text = tron::devnet::read_file_if_exists(state_path)) {
+      auto j = nlohmann::json::parse(*text, nullptr, false);
+      if (j.is_discarded()) throw std::runtime_error("state file " + state_path + " is not JSON");
+      chain.emplace(tron::devnet::Chain::from_state_json(genesis, j));
+      std::cout << "devnet: resumed " << state_path << " at block " << chain->head_number()
+                << "\n";
+    }
+  }
+  if (!chain) chain.emplace(std::move(genesis));
+
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto service = std::make_shared<tron::devnet::Service>(std::move(*chain), now_ms);
+  tron::devnet::ServerOptions options;
+  options.host = host;
+  options.port = port;
+  options.block_interval = std::chrono::milliseconds(block_ms);
+  options.state_path = state_path;
+  tron::devnet::Server server(service, options);
+  server.start();
+  const bool v6 = host.find(':') != std::string::npos;
+  std::cout << "devnet listening on http://" << (v6 ? "[" + host + "]" : host) << ":"
+            << server.port() << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << "devnet: stopping" << std::endl;
+  server.stop();
+  std::cout << "devnet: stopped at block " << service->head_number()
+            << (state_path.empty() ? "" : ", state saved to " + state_path) << std::endl;
+  return 0;
 }
 
 }  // namespace bttnode

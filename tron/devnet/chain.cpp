@@ -115,7 +115,8 @@ bool Chain::tapos_ok(const protocol::Transaction::raw& raw) const {
   const std::int64_t number = head - (((head - low) % 65536) + 65536) % 65536;
   if (number < 0) return false;
   const Hash32& id = ids_[static_cast<std::size_t>(number)];
-  return std::equal(id.begin() + 8, id.begin() + 16, ref_hash.begin());
+  return std::equal(id.begin() + 8, id.begin() + 16, ref_hash.begin(),
+                    [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); });
 }
 
 protocol::Transaction Chain::make_transaction(protocol::Transaction::Contract::ContractType type,
