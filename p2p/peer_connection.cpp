@@ -341,10 +341,6 @@ bool PeerConnection::is_seed() const {
 bool PeerConnection::handle_message(const wire::Message& m) {
   if (m.keep_alive) return true;
   using wire::MsgId;
-  // The bitfield (or have_all/have_none) must come before other BEP 3 messages; extension
-  // messages may come first (some clients send their extended handshake before it).
-  bool first = !got_first_message_;
-  if (m.id != wire::MsgId::extended && m.id != wire::MsgId::port) got_first_message_ = true;
   auto* picker = torrent_->picker();
   switch (m.id) {
     case MsgId::choke:
@@ -367,10 +363,9 @@ bool PeerConnection::handle_message(const wire::Message& m) {
       update_interest();
       break;
     case MsgId::bitfield: {
-      if (!first) {
-        close("bitfield after the first message");
-        return false;
-      }
+      // BEP 3 wants the bitfield first; some clients send allowed_fast or have_none before
+      // it. Accept it once more in that case, replacing what we knew.
+      if (picker) picker->dec_availability_all(peer_has_);
       std::size_t n = m.payload.size() * 8;
       if (torrent_->has_metadata()) n = std::size_t(torrent_->num_pieces());
       peer_has_.assign(n, false);
@@ -391,13 +386,10 @@ bool PeerConnection::handle_message(const wire::Message& m) {
         close("fast message without the fast extension");
         return false;
       }
-      if (!first) {
-        close("have_all/have_none after the first message");
-        return false;
-      }
-      if (m.id == MsgId::have_all) {
+      if (m.id == MsgId::have_all && !peer_have_all_) {
         peer_have_all_ = true;
         if (torrent_->has_metadata()) {
+          if (picker) picker->dec_availability_all(peer_has_);
           peer_has_.assign(std::size_t(torrent_->num_pieces()), true);
           peer_num_have_ = torrent_->num_pieces();
           if (picker) picker->inc_availability_all(peer_has_);

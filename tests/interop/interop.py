@@ -1,0 +1,509 @@
+#!/usr/bin/python3
+"""Interop tests: bttnode against real BitTorrent clients on 127.0.0.1, through opentracker
+in whitelist mode. Each scenario is one CTest test:
+
+  interop.py --bttnode PATH SCENARIO
+
+Data is small (a few MiB): a single-file torrent with a short last piece and a multi-file
+torrent with nested folders and an empty file, both with a 48 KiB (non power of two) piece
+size. Files are compared byte for byte.
+"""
+import argparse
+import filecmp
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+import urllib.request
+
+import libtorrent as lt
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LT_CLIENT = os.path.join(HERE, "lt_client.py")
+PYTHON = "/usr/bin/python3"
+PIECE = 49152
+
+
+def free_port():
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        # Also free for UDP (opentracker listens on both).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            try:
+                u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
+class Fail(Exception):
+    pass
+
+
+class Env:
+    def __init__(self, bttnode):
+        self.bttnode = bttnode
+        self.dir = tempfile.mkdtemp(prefix="bttnode-interop-")
+        os.chmod(self.dir, 0o755)
+        self.procs = []
+        self.logs = []
+        self.tracker_port = None
+        self.whitelist = os.path.join(self.dir, "whitelist")
+        os.environ["BTTNODE_STATE_DIR"] = os.path.join(self.dir, "state")
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    # ---- processes
+    def spawn(self, name, argv, **kw):
+        log = self.path(name + ".log")
+        f = open(log, "wb")
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True, **kw)
+        p.name = name
+        p.log = log
+        self.procs.append(p)
+        self.logs.append((name, log))
+        return p
+
+    def run(self, name, argv, timeout):
+        p = self.spawn(name, argv)
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop(p)
+            raise Fail("%s did not finish within %ss" % (name, timeout))
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=15):
+        if p.poll() is not None:
+            return p.returncode
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            return p.wait()
+
+    def cleanup(self, ok):
+        for p in self.procs:
+            self.stop(p, timeout=5)
+        if not ok:
+            for name, log in self.logs:
+                try:
+                    with open(log, "rb") as f:
+                        data = f.read()[-3000:]
+                except OSError:
+                    continue
+                print("---- %s (last lines)" % name)
+                print(data.decode("utf-8", "replace"))
+        if ok or os.environ.get("CI"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print("kept", self.dir)
+
+    # ---- tracker
+    def start_tracker(self):
+        self.tracker_port = free_port()
+        open(self.whitelist, "w").close()
+        os.chmod(self.whitelist, 0o644)
+        conf = self.path("opentracker.conf")
+        with open(conf, "w") as f:
+            f.write("listen.tcp_udp 127.0.0.1:%d\naccess.whitelist %s\n"
+                    % (self.tracker_port, self.whitelist))
+        os.chmod(conf, 0o644)
+        self.spawn("opentracker", ["opentracker", "-f", conf])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.tracker_port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise Fail("opentracker did not start")
+
+    @property
+    def announce_url(self):
+        return "http://127.0.0.1:%d/announce" % self.tracker_port
+
+    def whitelist_add(self, info_hash):
+        with open(self.whitelist, "a") as f:
+            f.write(info_hash + "\n")
+        # opentracker reloads the list on SIGHUP, in a thread: poll until accepted.
+        for p in self.procs:
+            if p.name == "opentracker":
+                os.kill(p.pid, signal.SIGHUP)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.announce_ok(info_hash):
+                return
+            time.sleep(0.2)
+        raise Fail("opentracker never accepted %s" % info_hash)
+
+    def _tracker_get(self, what, info_hash, extra=""):
+        ih = urllib.parse.quote(bytes.fromhex(info_hash))
+        url = "http://127.0.0.1:%d/%s?info_hash=%s%s" % (self.tracker_port, what, ih, extra)
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return lt.bdecode(r.read())
+
+    def announce_ok(self, info_hash):
+        try:
+            # A probe from port 1 with event=stopped leaves no trace in the swarm.
+            d = self._tracker_get("announce", info_hash,
+                                  "&peer_id=-PROBE-0000000000000&port=1&uploaded=0&downloaded=0"
+                                  "&left=0&compact=1&event=stopped")
+        except Exception:
+            return False
+        return d is not None and b"failure reason" not in d
+
+    def swarm_size(self, info_hash):
+        try:
+            d = self._tracker_get("scrape", info_hash)
+            files = d[b"files"]
+            entry = files[bytes.fromhex(info_hash)]
+            return entry[b"complete"] + entry[b"incomplete"]
+        except Exception:
+            return 0
+
+    def wait_swarm(self, info_hash, n, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.swarm_size(info_hash) >= n:
+                return
+            time.sleep(0.3)
+        raise Fail("the tracker never saw %d peers" % n)
+
+    # ---- data
+    def make_data(self, kind):
+        src = self.path("src-" + kind)
+        os.makedirs(src)
+        rnd = open("/dev/urandom", "rb")
+        if kind == "single":
+            target = os.path.join(src, "single.bin")
+            with open(target, "wb") as f:
+                f.write(rnd.read(3 * 1024 * 1024 + 12345))  # short last piece
+        else:
+            target = os.path.join(src, "multi")
+            files = {
+                "a.bin": 1234567,
+                "sub/b.bin": 777777,
+                "sub/deeper/c.txt": 100003,
+                "empty.txt": 0,
+                "z/last.bin": 49151,
+            }
+            for rel, size in files.items():
+                p = os.path.join(target, rel)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "wb") as f:
+                    f.write(rnd.read(size))
+        torrent = self.path(kind + ".torrent")
+        out = subprocess.run([PYTHON, LT_CLIENT, "make-torrent", target, torrent, "--tracker",
+                              self.announce_url, "--piece-size", str(PIECE)],
+                             check=True, capture_output=True, text=True)
+        info_hash = out.stdout.strip()
+        self.whitelist_add(info_hash)
+        return src, os.path.basename(target), torrent, info_hash
+
+    # ---- clients
+    def bttnode_seed(self, name, torrent, data, extra=()):
+        port = free_port()
+        p = self.spawn(name, [self.bttnode, "seed", torrent, "--data", data, "--port", str(port)]
+                       + list(extra))
+        wait_log(p, b"seeding ", 60)
+        p.port = port
+        return p
+
+    def bttnode_download(self, name, source, out, peers=(), timeout=60, extra=()):
+        port = free_port()
+        argv = [self.bttnode, "download", source, "--out", out, "--port", str(port)]
+        for peer in peers:
+            argv += ["--peer", peer]
+        return self.spawn(name, argv + list(extra))
+
+    def lt_download(self, name, source, save, peers=(), timeout=60):
+        argv = [PYTHON, LT_CLIENT, "download", source, "--save", save, "--port",
+                str(free_port()), "--timeout", str(timeout)]
+        for peer in peers:
+            argv += ["--peer", peer]
+        return self.spawn(name, argv)
+
+    def lt_seed(self, name, torrent, save, corrupt=False):
+        port = free_port()
+        argv = [PYTHON, LT_CLIENT, "seed", torrent, "--save", save, "--port", str(port)]
+        if corrupt:
+            argv.append("--corrupt")
+        p = self.spawn(name, argv)
+        p.port = port
+        if not corrupt:
+            wait_log(p, b"seeding", 60)
+        return p
+
+    def aria2(self, name, torrent, out, seed=False):
+        port = free_port()
+        argv = ["aria2c", "--dir=" + out, "--enable-dht=false", "--enable-dht6=false",
+                "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                "--listen-port=%d" % port, "--file-allocation=none", "--summary-interval=0",
+                "--console-log-level=notice", "--bt-tracker-interval=5",
+                "--bt-stop-timeout=120", "--allow-overwrite=true"]
+        if seed:
+            argv += ["--check-integrity=true", "--seed-ratio=0.0"]
+        else:
+            argv += ["--seed-time=0"]
+        p = self.spawn(name, argv + [torrent])
+        p.port = port
+        return p
+
+    def transmission(self, name, torrent, out):
+        port = free_port()
+        conf = self.path(name + "-conf")
+        os.makedirs(conf)
+        with open(os.path.join(conf, "settings.json"), "w") as f:
+            f.write('{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,'
+                    ' "port-forwarding-enabled": false, "utp-enabled": false,'
+                    ' "encryption": 0, "peer-port": %d, "speed-limit-up-enabled": false,'
+                    ' "ratio-limit-enabled": false}' % port)
+        p = self.spawn(name, ["transmission-cli", "-g", conf, "-w", out, "-p", str(port),
+                              torrent])
+        p.port = port
+        return p
+
+
+def wait_log(p, needle, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(p.log, "rb") as f:
+            if needle in f.read():
+                return
+        if p.poll() is not None:
+            raise Fail("%s exited with %s before printing %r" % (p.name, p.returncode, needle))
+        time.sleep(0.1)
+    raise Fail("%s did not print %r within %ss" % (p.name, needle, timeout))
+
+
+def wait_exit(p, timeout):
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail("%s did not finish within %ss" % (p.name, timeout))
+    if rc != 0:
+        raise Fail("%s exited with %s" % (p.name, rc))
+
+
+def same_tree(a, b, skip_empty=False):
+    """True when every file under a has an identical copy under b."""
+    for root, _, files in os.walk(a):
+        for fn in files:
+            pa = os.path.join(root, fn)
+            pb = os.path.join(b, os.path.relpath(pa, a))
+            if skip_empty and os.path.getsize(pa) == 0:
+                continue
+            if not os.path.isfile(pb) or not filecmp.cmp(pa, pb, shallow=False):
+                return False
+    return True
+
+
+def assert_same(a, b, skip_empty=False):
+    if not same_tree(a, b, skip_empty):
+        raise Fail("downloaded files differ from the originals (%s vs %s)" % (a, b))
+
+
+def wait_same(a, b, timeout, procs=(), skip_empty=False):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if same_tree(a, b, skip_empty):
+            return
+        for p in procs:
+            if p.poll() is not None and p.returncode != 0:
+                raise Fail("%s exited with %s" % (p.name, p.returncode))
+        time.sleep(0.5)
+    raise Fail("files not complete after %ss" % timeout)
+
+
+# ---------------------------------------------------------------- scenarios
+
+def seed_to(env, kind, client):
+    """bttnode seeds; `client` downloads through the tracker."""
+    src, top, torrent, ih = env.make_data(kind)
+    out = env.path("out-" + client)
+    os.makedirs(out)
+    if client == "transmission":
+        # Transmission ignores loopback peers from the tracker: let it announce first, then
+        # bttnode (announcing after it) dials it.
+        t = env.transmission("transmission", torrent, out)
+        env.wait_swarm(ih, 1)
+        seed = env.bttnode_seed("bttnode-seed", torrent, src)
+        wait_same(src, out, 60, [t, seed], skip_empty=True)
+    else:
+        seed = env.bttnode_seed("bttnode-seed", torrent, src)
+        if client == "libtorrent":
+            wait_exit(env.lt_download("lt", torrent, out, timeout=60), 70)
+        elif client == "aria2":
+            wait_exit(env.aria2("aria2", torrent, out), 70)
+        assert_same(src, out)
+    # The seeder stops cleanly on SIGINT (announcing stopped).
+    rc = env.stop(seed, signal.SIGINT, timeout=20)
+    if rc != 0:
+        raise Fail("bttnode seed exited with %s on SIGINT" % rc)
+
+
+def download_from(env, kind, client):
+    """`client` seeds; bttnode downloads through the tracker."""
+    src, top, torrent, ih = env.make_data(kind)
+    if client == "libtorrent":
+        env.lt_seed("lt-seed", torrent, src)
+    elif client == "aria2":
+        env.aria2("aria2-seed", torrent, src, seed=True)
+    elif client == "transmission":
+        env.transmission("transmission-seed", torrent, src)
+    env.wait_swarm(ih, 1)
+    out = env.path("out")
+    d = env.bttnode_download("bttnode-dl", torrent, out)
+    wait_exit(d, 90)
+    assert_same(src, out)
+
+
+def magnet_from_libtorrent(env):
+    src, top, torrent, ih = env.make_data("multi")
+    s = env.lt_seed("lt-seed", torrent, src)
+    out = env.path("out")
+    magnet = "magnet:?xt=urn:btih:%s&dn=multi" % ih
+    d = env.bttnode_download("bttnode-dl", magnet, out, peers=["127.0.0.1:%d" % s.port])
+    wait_exit(d, 60)
+    assert_same(src, out)
+
+
+def magnet_to_libtorrent(env):
+    src, top, torrent, ih = env.make_data("multi")
+    s = env.bttnode_seed("bttnode-seed", torrent, src)
+    out = env.path("out")
+    magnet = "magnet:?xt=urn:btih:%s&dn=multi" % ih
+    wait_exit(env.lt_download("lt", magnet, out, peers=["127.0.0.1:%d" % s.port], timeout=60), 70)
+    assert_same(src, out)
+
+
+def swarm(env):
+    src, top, torrent, ih = env.make_data("multi")
+    seed = env.bttnode_seed("bttnode-seed", torrent, src)
+    outs = {}
+    procs = []
+    for name in ("lt1", "lt2", "aria2", "bttnode1", "bttnode2"):
+        out = env.path("out-" + name)
+        os.makedirs(out)
+        outs[name] = out
+        if name.startswith("lt"):
+            procs.append(env.lt_download(name, torrent, out, timeout=80))
+        elif name == "aria2":
+            procs.append(env.aria2(name, torrent, out))
+        else:
+            procs.append(env.bttnode_download(name, torrent, out,
+                                              peers=["127.0.0.1:%d" % seed.port]))
+    for p in procs:
+        wait_exit(p, 90)
+    for name, out in outs.items():
+        assert_same(src, out)
+
+
+def rtorrent_download(env):
+    src, top, torrent, ih = env.make_data("multi")
+    seed = env.bttnode_seed("bttnode-seed", torrent, src)
+    out = env.path("out")
+    session = env.path("rt-session")
+    os.makedirs(out)
+    os.makedirs(session)
+    port = free_port()
+    rc = env.path("rtorrent.rc")
+    with open(rc, "w") as f:
+        f.write("directory.default.set = %s\nsession.path.set = %s\n"
+                "network.port_range.set = %d-%d\nnetwork.port_random.set = no\n"
+                "dht.mode.set = disable\nprotocol.pex.set = no\ntrackers.use_udp.set = no\n"
+                "protocol.encryption.set = allow_incoming,try_outgoing,enable_retry\n"
+                "system.daemon.set = true\n"
+                "schedule2 = watch_start, 1, 1, \"load.start=%s\"\n"
+                % (out, session, port, port, torrent))
+    env.spawn("rtorrent", ["rtorrent", "-n", "-o", "import=" + rc],
+              env=dict(os.environ, HOME=env.dir, TERM="dumb"))
+    wait_same(src, out, 60, [seed])
+
+
+def corrupt_peer(env):
+    """A libtorrent peer in seed mode over corrupted files serves bad pieces; bttnode must
+    fetch those pieces again from the good seed and ban the bad peer."""
+    src, top, torrent, ih = env.make_data("single")
+    bad = env.path("bad")
+    shutil.copytree(src, bad)
+    path = os.path.join(bad, top)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        # Corrupt every piece but the first few so the bad peer's data fails often.
+        for off in range(PIECE * 2, size, PIECE):
+            f.seek(off + 100)
+            f.write(b"\xff" * 64)
+    good = env.bttnode_seed("bttnode-good", torrent, src, extra=["--max-up-rate", "400000"])
+    badp = env.lt_seed("lt-bad", torrent, bad, corrupt=True)
+    out = env.path("out")
+    d = env.bttnode_download("bttnode-dl", torrent, out,
+                             peers=["127.0.0.1:%d" % badp.port, "127.0.0.1:%d" % good.port],
+                             extra=[])
+    d_env_log = d.log
+    wait_exit(d, 90)
+    assert_same(src, out)
+    with open(d_env_log, "rb") as f:
+        log = f.read()
+    if b"banned" not in log:
+        raise Fail("the corrupt peer was not banned")
+
+
+SCENARIOS = {
+    "seed_single_libtorrent": lambda e: seed_to(e, "single", "libtorrent"),
+    "seed_multi_libtorrent": lambda e: seed_to(e, "multi", "libtorrent"),
+    "seed_single_aria2": lambda e: seed_to(e, "single", "aria2"),
+    "seed_multi_aria2": lambda e: seed_to(e, "multi", "aria2"),
+    "seed_single_transmission": lambda e: seed_to(e, "single", "transmission"),
+    "seed_multi_transmission": lambda e: seed_to(e, "multi", "transmission"),
+    "download_from_libtorrent": lambda e: download_from(e, "multi", "libtorrent"),
+    "download_from_aria2": lambda e: download_from(e, "multi", "aria2"),
+    "download_from_transmission": lambda e: download_from(e, "multi", "transmission"),
+    "magnet_from_libtorrent": magnet_from_libtorrent,
+    "magnet_to_libtorrent": magnet_to_libtorrent,
+    "swarm": swarm,
+    "rtorrent_download": rtorrent_download,
+    "corrupt_peer": corrupt_peer,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bttnode", required=True)
+    ap.add_argument("scenario", choices=sorted(SCENARIOS) + ["list"])
+    a = ap.parse_args()
+    if a.scenario == "list":
+        print("\n".join(sorted(SCENARIOS)))
+        return 0
+    env = Env(os.path.abspath(a.bttnode))
+    ok = False
+    try:
+        env.start_tracker()
+        SCENARIOS[a.scenario](env)
+        ok = True
+    except Fail as e:
+        print("FAIL:", e)
+    except Exception:
+        traceback.print_exc()
+    finally:
+        env.cleanup(ok)
+    print("%d passed, %d failed" % (1 if ok else 0, 0 if ok else 1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
