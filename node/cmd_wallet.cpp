@@ -267,6 +267,13 @@ int wallet_send(const Args& args) {
   wallet::Ledger ledger(ledger_path);
   wallet::ExecutorOptions exec_options;
   exec_options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  // Crash tests kill the process right after a named step (see wallet::to_string(Step)).
+  if (const char* crash = std::getenv("BTTNODE_WALLET_CRASH_AFTER")) {
+    std::string step = crash;
+    exec_options.hook = [step](wallet::Step s, const wallet::Payment&) {
+      if (step == wallet::to_string(s)) ::_exit(75);
+    };
+  }
   wallet::PaymentExecutor executor(ledger, chain, *key, policy, exec_options);
 
   // Unfinished payments of an earlier run first: the same signed bytes go out again.
