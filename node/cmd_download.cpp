@@ -93,6 +93,9 @@ int cmd_download(int argc, char** argv, int first) {
     exit_code = 1;
     shutdown();
   };
+  torrent->on_ban = [&](const std::string& who, const std::string& why) {
+    std::cerr << (tty ? "\r" : "") << "banned " << who << ": " << why << "\n";
+  };
   torrent->on_metadata = [&] {
     std::cerr << (tty ? "\r" : "") << "metadata received: " << torrent->name() << " ("
               << torrent->num_pieces() << " pieces)\n";

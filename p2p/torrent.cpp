@@ -296,7 +296,7 @@ bool Torrent::is_banned(const boost::asio::ip::address& a, std::uint16_t port) c
 }
 
 void Torrent::ban(PeerConnection* p, const std::string& reason) {
-  (void)reason;
+  if (p->closed()) return;
   // On loopback every peer shares the address: ban the endpoint and the peer id instead.
   if (p->remote().address().is_loopback()) {
     banned_.insert(p->account_key());
@@ -309,7 +309,9 @@ void Torrent::ban(PeerConnection* p, const std::string& reason) {
     banned_.insert(p->remote().address().to_string());
   }
   banned_.insert("id:" + to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)));
+  std::string who = p->account_key();
   p->close("banned: " + reason);
+  if (on_ban) on_ban(who, reason);
 }
 
 void Torrent::note_payload(ByteCount up, ByteCount down) {

@@ -76,6 +76,8 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::function<void()> on_complete;
   // Called once on a fatal error.
   std::function<void(const std::string&)> on_error;
+  // Called when a peer is banned (endpoint, reason).
+  std::function<void(const std::string&, const std::string&)> on_ban;
   // Called when the metadata of a magnet link has arrived and been verified.
   std::function<void()> on_metadata;
 

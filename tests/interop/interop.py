@@ -436,30 +436,22 @@ def rtorrent_download(env):
 
 
 def corrupt_peer(env):
-    """A libtorrent peer in seed mode over corrupted files serves bad pieces; bttnode must
-    fetch those pieces again from the good seed and ban the bad peer."""
+    """A peer that serves corrupt blocks: bttnode must fetch those pieces again from the good
+    seed, finish with correct files, and ban the bad peer."""
     src, top, torrent, ih = env.make_data("single")
-    bad = env.path("bad")
-    shutil.copytree(src, bad)
-    path = os.path.join(bad, top)
-    size = os.path.getsize(path)
-    with open(path, "r+b") as f:
-        # Corrupt every piece but the first few so the bad peer's data fails often.
-        for off in range(PIECE * 2, size, PIECE):
-            f.seek(off + 100)
-            f.write(b"\xff" * 64)
-    good = env.bttnode_seed("bttnode-good", torrent, src, extra=["--max-up-rate", "400000"])
-    badp = env.lt_seed("lt-bad", torrent, bad, corrupt=True)
+    good = env.bttnode_seed("bttnode-good", torrent, src, extra=["--max-up-rate", "300000"])
+    bad_port = free_port()
+    bad = env.spawn("bad-peer", [PYTHON, os.path.join(HERE, "bad_peer.py"), torrent, src,
+                                 str(bad_port)])
+    wait_log(bad, b"listening", 20)
     out = env.path("out")
     d = env.bttnode_download("bttnode-dl", torrent, out,
-                             peers=["127.0.0.1:%d" % badp.port, "127.0.0.1:%d" % good.port],
-                             extra=[])
-    d_env_log = d.log
+                             peers=["127.0.0.1:%d" % bad_port, "127.0.0.1:%d" % good.port])
     wait_exit(d, 90)
     assert_same(src, out)
-    with open(d_env_log, "rb") as f:
+    with open(d.log, "rb") as f:
         log = f.read()
-    if b"banned" not in log:
+    if b"banned 127.0.0.1:%d" % bad_port not in log:
         raise Fail("the corrupt peer was not banned")
 
 
