@@ -62,7 +62,8 @@ int cmd_create_torrent(int argc, char** argv, int first) {
   bool tty = ::isatty(STDERR_FILENO);
   if (tty) {
     opts.progress = [](p2p::ByteCount done, p2p::ByteCount total) {
-      std::fprintf(stderr, "\rhashing %5.1f%%", total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0);
+      std::fprintf(stderr, "\rhashing %5.1f%%",
+                   total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0);
       std::fflush(stderr);
     };
   }

@@ -36,7 +36,8 @@ class Parser {
     if (c == 'i') return Value(integer());
     if (c >= '0' && c <= '9') return Value(string());
     if (c == 'l' || c == 'd') {
-      if (depth >= limits_.max_depth) fail("nesting deeper than " + std::to_string(limits_.max_depth));
+      if (depth >= limits_.max_depth)
+        fail("nesting deeper than " + std::to_string(limits_.max_depth));
       ++pos_;
       if (c == 'l') {
         List list;
@@ -88,7 +89,8 @@ class Parser {
       ++pos_;
     }
     if (pos_ >= in_.size()) fail("unterminated integer");
-    if (in_[pos_] != 'e') fail(std::string("unexpected character '") + printable(in_[pos_]) + "' in integer");
+    if (in_[pos_] != 'e')
+      fail(std::string("unexpected character '") + printable(in_[pos_]) + "' in integer");
     if (pos_ == digits) fail_at("integer without digits", start);
     if (in_[digits] == '0' && pos_ - digits > 1) fail_at("integer with a leading zero", start);
     if (negative && acc == 0) fail_at("negative zero", start);
@@ -111,9 +113,11 @@ class Parser {
     }
     if (pos_ >= in_.size()) fail("unexpected end of input in string length");
     if (in_[pos_] != ':') fail("expected ':' after string length");
-    if (in_[digits] == '0' && pos_ - digits > 1) fail_at("string length with a leading zero", start);
+    if (in_[digits] == '0' && pos_ - digits > 1)
+      fail_at("string length with a leading zero", start);
     ++pos_;
-    if (len > in_.size() - pos_) fail_at("string of " + std::to_string(len) + " bytes runs past the end", start);
+    if (len > in_.size() - pos_)
+      fail_at("string of " + std::to_string(len) + " bytes runs past the end", start);
     std::string s(in_.substr(pos_, len));
     pos_ += len;
     return s;

@@ -59,9 +59,9 @@ class Value {
 };
 
 struct Limits {
-  std::size_t max_depth = 64;                   // nested lists/dicts
-  std::size_t max_size = 64u * 1024 * 1024;     // input bytes
-  std::size_t max_items = 4u * 1024 * 1024;     // total values in the document
+  std::size_t max_depth = 64;                // nested lists/dicts
+  std::size_t max_size = 64u * 1024 * 1024;  // input bytes
+  std::size_t max_items = 4u * 1024 * 1024;  // total values in the document
 };
 
 class DecodeError : public std::runtime_error {

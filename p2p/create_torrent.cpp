@@ -76,9 +76,9 @@ class StreamReader {
   }
 
   void read(ByteCount pos, std::uint8_t* buf, ByteCount len) {
-    auto it = std::upper_bound(files_.begin(), files_.end(), pos, [](ByteCount p, const InputFile& f) {
-      return p < f.offset + f.length;
-    });
+    auto it =
+        std::upper_bound(files_.begin(), files_.end(), pos,
+                         [](ByteCount p, const InputFile& f) { return p < f.offset + f.length; });
     for (auto i = static_cast<std::size_t>(it - files_.begin()); len > 0; ++i) {
       const InputFile& f = files_.at(i);
       if (f.length == 0) continue;
@@ -86,7 +86,8 @@ class StreamReader {
       int fd = open_file(i);
       ByteCount done = 0;
       while (done < n) {
-        ssize_t r = ::pread(fd, buf + done, static_cast<std::size_t>(n - done), pos - f.offset + done);
+        ssize_t r =
+            ::pread(fd, buf + done, static_cast<std::size_t>(n - done), pos - f.offset + done);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) io_fail(errno, f.source, "cannot read");
         if (r == 0) io_fail(ENODATA, f.source, "file shrank while being hashed:");
@@ -171,7 +172,8 @@ Metainfo create_torrent(const fs::path& input, const CreateTorrentOptions& opts)
         for (std::int64_t k = 0; k < n; ++k) {
           ByteCount off = k * pl;
           ByteCount plen = std::min(pl, len - off);
-          Sha1Digest d = sha1(std::span<const std::uint8_t>(buf.data() + off, static_cast<std::size_t>(plen)));
+          Sha1Digest d =
+              sha1(std::span<const std::uint8_t>(buf.data() + off, static_cast<std::size_t>(plen)));
           std::copy(d.begin(), d.end(), pieces.begin() + (p + k) * 20);
         }
         hashed += len;

@@ -18,13 +18,13 @@ class MagnetError : public std::runtime_error {
 
 struct MagnetLink {
   InfoHash info_hash{};
-  std::string display_name;          // dn
+  std::string display_name;           // dn
   std::vector<std::string> trackers;  // tr, in order
   std::vector<std::string> peers;     // x.pe: "host:port" or "[v6]:port"
 };
 
 bool is_magnet_uri(std::string_view s);
-MagnetLink parse_magnet(std::string_view uri);  // throws MagnetError
+MagnetLink parse_magnet(std::string_view uri);    // throws MagnetError
 std::string make_magnet(const MagnetLink& link);  // hex info-hash, url-encoded values
 
 }  // namespace p2p

@@ -19,7 +19,9 @@ std::int32_t Metainfo::piece_size(PieceIndex p) const {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw MetainfoError("invalid torrent: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw MetainfoError("invalid torrent: " + what);
+}
 
 std::string quoted(const std::string& s) {
   std::string out = "\"";

@@ -42,7 +42,8 @@ ResumeData decode_resume_data(std::string_view bytes) {
   auto bad = [](const std::string& what) { return std::runtime_error("resume data: " + what); };
   be::Value v = be::decode(bytes);
   const be::Value* fmt = v.find("file-format");
-  if (!fmt || !fmt->is_string() || fmt->as_string() != "bttnode resume 1") throw bad("unknown format");
+  if (!fmt || !fmt->is_string() || fmt->as_string() != "bttnode resume 1")
+    throw bad("unknown format");
   ResumeData rd;
   const be::Value* ih = v.find("info-hash");
   if (!ih || !ih->is_string() || ih->as_string().size() != 20) throw bad("bad info-hash");
@@ -80,7 +81,8 @@ void save_resume_data(const fs::path& file, const ResumeData& rd) {
   fs::path tmp = file;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw StorageError(std::error_code(errno, std::generic_category()), tmp, "cannot create");
+  if (fd < 0)
+    throw StorageError(std::error_code(errno, std::generic_category()), tmp, "cannot create");
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t r = ::write(fd, data.data() + done, data.size() - done);

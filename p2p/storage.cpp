@@ -48,7 +48,9 @@ Storage::Storage(const Metainfo& meta, fs::path save_path, StorageOptions opts)
 
 Storage::~Storage() = default;
 
-fs::path Storage::file_path(FileIndex f) const { return paths_.at(static_cast<std::size_t>(f.get())); }
+fs::path Storage::file_path(FileIndex f) const {
+  return paths_.at(static_cast<std::size_t>(f.get()));
+}
 
 std::shared_ptr<Storage::OpenFile> Storage::open_file(FileIndex f, bool for_write) {
   std::lock_guard lock(mu_);
@@ -110,7 +112,8 @@ std::vector<FileSlice> Storage::map_block(PieceIndex p, std::int32_t offset,
   }
   // First file whose end lies beyond pos (skips zero-length files at pos).
   auto it = std::upper_bound(file_ends_.begin(), file_ends_.end(), pos);
-  for (auto i = static_cast<std::size_t>(it - file_ends_.begin()); pos < end && i < meta_.files.size(); ++i) {
+  for (auto i = static_cast<std::size_t>(it - file_ends_.begin());
+       pos < end && i < meta_.files.size(); ++i) {
     const FileEntry& fe = meta_.files[i];
     if (fe.length == 0) continue;
     ByteCount n = std::min(end, fe.offset + fe.length) - pos;
@@ -140,10 +143,10 @@ void Storage::io(PieceIndex p, std::int32_t offset, std::uint8_t* buf, std::int6
       auto of = open_file(FileIndex(static_cast<std::int32_t>(i)), write);
       ByteCount done = 0;
       while (done < n) {
-        ssize_t r = write ? ::pwrite(of->fd, buf + done, static_cast<std::size_t>(n - done),
-                                     file_off + done)
-                          : ::pread(of->fd, buf + done, static_cast<std::size_t>(n - done),
-                                    file_off + done);
+        ssize_t r =
+            write
+                ? ::pwrite(of->fd, buf + done, static_cast<std::size_t>(n - done), file_off + done)
+                : ::pread(of->fd, buf + done, static_cast<std::size_t>(n - done), file_off + done);
         if (r < 0) {
           if (errno == EINTR) continue;
           throw_errno(errno, paths_[i], write ? "cannot write to" : "cannot read from");
@@ -207,7 +210,8 @@ std::vector<FileStamp> Storage::stat_files() const {
     struct stat st {};
     if (!meta_.files[i].pad && ::stat(paths_[i].c_str(), &st) == 0) {
       s.size = st.st_size;
-      s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+      s.mtime_ns =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     }
     out.push_back(s);
   }

@@ -48,7 +48,7 @@ struct StorageOptions {
 
 // Size and modification time of a file on disk, as recorded in resume data.
 struct FileStamp {
-  ByteCount size = -1;       // -1: missing
+  ByteCount size = -1;  // -1: missing
   std::int64_t mtime_ns = 0;
   bool operator==(const FileStamp&) const = default;
 };

@@ -58,7 +58,9 @@ void TrackerClient::Impl::track(const std::shared_ptr<TrackerOp>& op) {
 TrackerClient::TrackerClient(boost::asio::io_context& io, TrackerSettings settings)
     : io_(io), settings_(settings), impl_(std::make_shared<Impl>(io, settings)) {}
 
-TrackerClient::~TrackerClient() { cancel_all(); }
+TrackerClient::~TrackerClient() {
+  cancel_all();
+}
 
 void TrackerClient::announce(const std::string& url, const AnnounceRequest& req,
                              const std::string& tracker_id, AnnounceHandler handler) {

@@ -32,7 +32,8 @@ class TrackerOp {
 };
 
 struct TrackerClient::Impl {
-  Impl(boost::asio::io_context& io, const TrackerSettings& s) : io(io), settings(s), rng(std::random_device{}()) {}
+  Impl(boost::asio::io_context& io, const TrackerSettings& s)
+      : io(io), settings(s), rng(std::random_device{}()) {}
 
   boost::asio::io_context& io;
   TrackerSettings settings;
@@ -48,11 +49,12 @@ struct TrackerClient::Impl {
   void track(const std::shared_ptr<TrackerOp>& op);
 };
 
-std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url,
-                                              std::string full_url, AnnounceRequest req,
-                                              std::string tracker_id, AnnounceHandler handler);
-std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url,
-                                             std::string full_url, AnnounceRequest req,
-                                             AnnounceHandler handler);
+std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                              TrackerUrl url, std::string full_url,
+                                              AnnounceRequest req, std::string tracker_id,
+                                              AnnounceHandler handler);
+std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                             TrackerUrl url, std::string full_url,
+                                             AnnounceRequest req, AnnounceHandler handler);
 
 }  // namespace p2p

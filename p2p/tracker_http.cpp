@@ -153,7 +153,8 @@ AnnounceResponse parse_http_announce_response(std::string_view body) {
         if (ec) continue;  // a host name: not resolved here
         TrackerPeer tp{ip::tcp::endpoint(addr, static_cast<std::uint16_t>(port->as_int())),
                        std::nullopt};
-        if (const be::Value* id = p.find("peer id"); id && id->is_string() && id->as_string().size() == 20) {
+        if (const be::Value* id = p.find("peer id");
+            id && id->is_string() && id->as_string().size() == 20) {
           PeerId pid;
           std::copy_n(id->as_string().data(), 20, reinterpret_cast<char*>(pid.data()));
           tp.peer_id = pid;

@@ -44,18 +44,20 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
  private:
   void begin() {
     target_ = build_http_announce_url(url_.target, req_, tracker_id_);
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type res) {
-                              self->on_resolve(ec, std::move(res));
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type res) {
+          self->on_resolve(ec, std::move(res));
+        });
   }
 
   void on_resolve(beast::error_code ec, tcp::resolver::results_type res) {
     if (done_) return;
     if (ec) return fail("cannot resolve " + url_.host + ": " + ec.message());
-    stream_.async_connect(res, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-      self->on_connect(ec);
-    });
+    stream_.async_connect(res,
+                          [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                            self->on_connect(ec);
+                          });
   }
 
   void on_connect(beast::error_code ec) {
@@ -71,9 +73,9 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     request_.set(http::field::user_agent, impl_->settings.user_agent);
     request_.set(http::field::accept_encoding, "identity");
     request_.set(http::field::connection, "close");
-    http::async_write(stream_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    http::async_write(
+        stream_, request_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -82,9 +84,9 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     parser_.emplace();
     parser_->body_limit(impl_->settings.max_response_size);
     parser_->header_limit(16 * 1024);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -94,14 +96,16 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     unsigned status = res.result_int();
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
       auto loc = res.find(http::field::location);
-      if (loc == res.end() || ++redirects_ > 3) return fail("too many redirects or a redirect without a location");
+      if (loc == res.end() || ++redirects_ > 3)
+        return fail("too many redirects or a redirect without a location");
       std::string location(loc->value());
       try {
         if (location.rfind("/", 0) == 0) {
           url_.target = location;
         } else {
           TrackerUrl next = parse_tracker_url(location);
-          if (next.scheme != "http") return fail("redirected to an unsupported scheme: " + location);
+          if (next.scheme != "http")
+            return fail("redirected to an unsupported scheme: " + location);
           url_ = next;
         }
       } catch (const std::exception& e) {
@@ -112,10 +116,11 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream_.close();
       buffer_.consume(buffer_.size());
-      resolver_.async_resolve(url_.host, url_.port,
-                              [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-                                self->on_resolve(ec, std::move(r));
-                              });
+      resolver_.async_resolve(
+          url_.host, url_.port,
+          [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+            self->on_resolve(ec, std::move(r));
+          });
       target_ = url_.target;
       return;
     }
@@ -171,9 +176,10 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
 
 }  // namespace
 
-std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url,
-                                              std::string full_url, AnnounceRequest req,
-                                              std::string tracker_id, AnnounceHandler handler) {
+std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                              TrackerUrl url, std::string full_url,
+                                              AnnounceRequest req, std::string tracker_id,
+                                              AnnounceHandler handler) {
   return std::make_shared<HttpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
                                         std::move(tracker_id), std::move(handler));
 }

@@ -27,9 +27,13 @@ TrackerTiers::TrackerTiers(std::vector<std::vector<std::string>> tiers, TrackerC
   }
 }
 
-TrackerTiers::~TrackerTiers() { *alive_ = false; }
+TrackerTiers::~TrackerTiers() {
+  *alive_ = false;
+}
 
-bool TrackerTiers::empty() const { return tiers_.empty(); }
+bool TrackerTiers::empty() const {
+  return tiers_.empty();
+}
 
 void TrackerTiers::announce(const AnnounceRequest& req, AnnounceHandler handler) {
   auto st = std::make_shared<State>();
@@ -63,45 +67,46 @@ void TrackerTiers::try_next(std::shared_ptr<State> st) {
   for (const auto& [u, id] : tracker_ids_) {
     if (u == url) tracker_id = id;
   }
-  client_.announce(url, st->req, tracker_id, [this, alive = alive_, st, url](const AnnounceResult& r) {
-    if (!*alive) {
-      st->handler(r);
-      return;
-    }
-    if (r.response) {
-      last_working_ = url;
-      if (!r.response->tracker_id.empty()) {
-        bool found = false;
-        for (auto& [u, id] : tracker_ids_) {
-          if (u == url) {
-            id = r.response->tracker_id;
-            found = true;
-          }
-        }
-        if (!found) tracker_ids_.emplace_back(url, r.response->tracker_id);
-      }
-      // BEP 12: a tracker that answers moves to the front of its tier.
-      if (!st->single && st->tier < tiers_.size()) {
-        auto& tier = tiers_[st->tier];
-        auto it = std::find(tier.begin(), tier.end(), url);
-        if (it != tier.end()) std::rotate(tier.begin(), it, it + 1);
-      }
-      auto h = std::move(st->handler);
-      h(r);
-      return;
-    }
-    st->last = r;
-    if (st->single) {
-      auto h = std::move(st->handler);
-      h(r);
-      return;
-    }
-    if (++st->index >= tiers_[st->tier].size()) {
-      ++st->tier;
-      st->index = 0;
-    }
-    try_next(st);
-  });
+  client_.announce(url, st->req, tracker_id,
+                   [this, alive = alive_, st, url](const AnnounceResult& r) {
+                     if (!*alive) {
+                       st->handler(r);
+                       return;
+                     }
+                     if (r.response) {
+                       last_working_ = url;
+                       if (!r.response->tracker_id.empty()) {
+                         bool found = false;
+                         for (auto& [u, id] : tracker_ids_) {
+                           if (u == url) {
+                             id = r.response->tracker_id;
+                             found = true;
+                           }
+                         }
+                         if (!found) tracker_ids_.emplace_back(url, r.response->tracker_id);
+                       }
+                       // BEP 12: a tracker that answers moves to the front of its tier.
+                       if (!st->single && st->tier < tiers_.size()) {
+                         auto& tier = tiers_[st->tier];
+                         auto it = std::find(tier.begin(), tier.end(), url);
+                         if (it != tier.end()) std::rotate(tier.begin(), it, it + 1);
+                       }
+                       auto h = std::move(st->handler);
+                       h(r);
+                       return;
+                     }
+                     st->last = r;
+                     if (st->single) {
+                       auto h = std::move(st->handler);
+                       h(r);
+                       return;
+                     }
+                     if (++st->index >= tiers_[st->tier].size()) {
+                       ++st->tier;
+                       st->index = 0;
+                     }
+                     try_next(st);
+                   });
 }
 
 }  // namespace p2p

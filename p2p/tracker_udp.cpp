@@ -21,7 +21,9 @@ void put16(std::string& out, std::uint16_t v) {
 std::uint32_t get32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
 }
-std::uint64_t get64(const std::uint8_t* p) { return std::uint64_t{get32(p)} << 32 | get32(p + 4); }
+std::uint64_t get64(const std::uint8_t* p) {
+  return std::uint64_t{get32(p)} << 32 | get32(p + 4);
+}
 
 }  // namespace
 
@@ -94,7 +96,8 @@ Reply parse_reply(std::string_view packet, bool ipv6) {
       }
       AnnounceResponse a;
       std::uint32_t interval = get32(p + 8);
-      a.interval = std::chrono::seconds(std::min<std::uint32_t>(interval ? interval : 1800, 7 * 24 * 3600));
+      a.interval =
+          std::chrono::seconds(std::min<std::uint32_t>(interval ? interval : 1800, 7 * 24 * 3600));
       a.incomplete = get32(p + 12);
       a.complete = get32(p + 16);
       const std::size_t unit = ipv6 ? 18 : 6;

@@ -22,7 +22,7 @@ std::string build_announce(std::uint64_t connection_id, std::uint32_t transactio
 struct Reply {
   std::uint32_t action = 0;
   std::uint32_t transaction_id = 0;
-  std::uint64_t connection_id = 0;            // connect replies
+  std::uint64_t connection_id = 0;           // connect replies
   std::optional<AnnounceResponse> announce;  // announce replies
   std::optional<std::string> error;
   bool malformed = false;

@@ -28,10 +28,11 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
         timer_(impl_->io) {}
 
   void start() override {
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](error_code ec, udp::resolver::results_type res) {
-                              self->on_resolve(ec, std::move(res));
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](error_code ec, udp::resolver::results_type res) {
+          self->on_resolve(ec, std::move(res));
+        });
   }
 
   void cancel() override { fail("cancelled"); }
@@ -78,9 +79,11 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
       return fail(std::string("no reply to the UDP ") + (connecting_ ? "connect" : "announce") +
                   " request");
     }
-    socket_.async_send(asio::buffer(packet_), [self = shared_from_this()](error_code ec, std::size_t) {
-      if (ec && !self->done_) self->fail("cannot send to the UDP tracker: " + ec.message());
-    });
+    socket_.async_send(asio::buffer(packet_),
+                       [self = shared_from_this()](error_code ec, std::size_t) {
+                         if (ec && !self->done_)
+                           self->fail("cannot send to the UDP tracker: " + ec.message());
+                       });
     timer_.expires_after(impl_->settings.udp_base_timeout * (1 << std::min(attempt_, 16)));
     ++attempt_;
     timer_.async_wait([self = shared_from_this()](error_code ec) {
@@ -96,9 +99,9 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   void receive() {
-    socket_.async_receive(asio::buffer(buf_), [self = shared_from_this()](error_code ec, std::size_t n) {
-      self->on_receive(ec, n);
-    });
+    socket_.async_receive(
+        asio::buffer(buf_),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_receive(ec, n); });
   }
 
   void on_receive(error_code ec, std::size_t n) {
@@ -112,7 +115,8 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
       }
       return fail("UDP receive failed: " + ec.message());
     }
-    auto reply = udp_tracker::parse_reply(std::string_view(buf_.data(), n), endpoint_.address().is_v6());
+    auto reply =
+        udp_tracker::parse_reply(std::string_view(buf_.data(), n), endpoint_.address().is_v6());
     if (reply.transaction_id != transaction_ || n < 8) return receive();  // stray or late packet
     if (reply.action == udp_tracker::kError) {
       impl_->udp_connections.erase(endpoint_);
@@ -189,9 +193,9 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
 
 }  // namespace
 
-std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url,
-                                             std::string full_url, AnnounceRequest req,
-                                             AnnounceHandler handler) {
+std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                             TrackerUrl url, std::string full_url,
+                                             AnnounceRequest req, AnnounceHandler handler) {
   return std::make_shared<UdpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
                                        std::move(handler));
 }

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     std::ofstream out(file, std::ios::binary);
     for (long i = 0; i < mib; ++i) {
       for (auto& w : buf) w = rng();
-      out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size() * 8));
+      out.write(reinterpret_cast<const char*>(buf.data()),
+                static_cast<std::streamsize>(buf.size() * 8));
     }
   }
   double mb = static_cast<double>(mib) * 1048576.0 / 1e6;
@@ -43,10 +44,12 @@ int main(int argc, char** argv) {
     for (int run = 0; run < 2; ++run) {
       auto t0 = std::chrono::steady_clock::now();
       auto m = p2p::create_torrent(file, opts);
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      best = std::min(best,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       hash = p2p::to_hex(m.info_hash);
     }
-    std::printf("bttnode create-torrent, %d thread(s): %7.0f MB/s  (%.2f s)\n", threads, mb / best, best);
+    std::printf("bttnode create-torrent, %d thread(s): %7.0f MB/s  (%.2f s)\n", threads, mb / best,
+                best);
   }
 
   std::string script = (dir / "lt.py").string();
@@ -59,20 +62,22 @@ int main(int argc, char** argv) {
           "best = 1e9\n"
           "for i in range(2):\n"
           "  ct = lt.create_torrent(fs, piece, flags=lt.create_torrent.v1_only)\n"
-          "  t = time.time(); lt.set_piece_hashes(ct, os.path.dirname(src)); best = min(best, time.time() - t)\n"
+          "  t = time.time(); lt.set_piece_hashes(ct, os.path.dirname(src)); best = min(best, "
+          "time.time() - t)\n"
           "out = os.path.join(os.path.dirname(src), 'lt.torrent')\n"
           "open(out, 'wb').write(lt.bencode(ct.generate()))\n"
           "print('%.4f %s' % (best, lt.torrent_info(out).info_hash()))\n";
   }
-  std::string cmd = "/usr/bin/python3 " + script + " " + file.string() + " " + std::to_string(piece_kib * 1024);
+  std::string cmd =
+      "/usr/bin/python3 " + script + " " + file.string() + " " + std::to_string(piece_kib * 1024);
   FILE* p = ::popen(cmd.c_str(), "r");
   char line[256] = {0};
   if (p && std::fgets(line, sizeof line, p)) {
     double secs = 0;
     char h[64] = {0};
     if (std::sscanf(line, "%lf %63s", &secs, h) == 2) {
-      std::printf("libtorrent create_torrent (reference):  %7.0f MB/s  (%.2f s)%s\n", mb / secs, secs,
-                  hash == h ? "" : "  [info-hash differs!]");
+      std::printf("libtorrent create_torrent (reference):  %7.0f MB/s  (%.2f s)%s\n", mb / secs,
+                  secs, hash == h ? "" : "  [info-hash differs!]");
     }
   } else {
     std::printf("libtorrent reference unavailable\n");

@@ -16,9 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   w::Geometry geo;
   geo.piece_length = 16384u << (data[0] % 6);
   geo.num_pieces = (static_cast<std::uint32_t>(data[1]) << 8 | data[2]) % 5000;
-  std::uint32_t last = 1 + ((static_cast<std::uint32_t>(data[3]) << 8 | data[4]) % geo.piece_length);
-  geo.total_size = geo.num_pieces == 0 ? 0
-                                       : static_cast<std::uint64_t>(geo.num_pieces - 1) * geo.piece_length + last;
+  std::uint32_t last =
+      1 + ((static_cast<std::uint32_t>(data[3]) << 8 | data[4]) % geo.piece_length);
+  geo.total_size = geo.num_pieces == 0
+                       ? 0
+                       : static_cast<std::uint64_t>(geo.num_pieces - 1) * geo.piece_length + last;
   bool with_handshake = data[5] & 1;
   std::span<const std::uint8_t> in(data + 6, size - 6);
 

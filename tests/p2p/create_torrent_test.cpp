@@ -149,9 +149,10 @@ TEST(CreateTorrentInterop, LibtorrentLoadsOurTorrents) {
 
   for (const char* input : {"tree", "single.iso"}) {
     fs::path out = tmp.path() / (std::string(input) + ".torrent");
-    std::string cmd = std::string(BTTNODE_BINARY) + " create-torrent " + (tmp.path() / input).string() +
-                      " -o " + out.string() +
-                      " -t http://127.0.0.1:6969/announce -t udp://127.0.0.1:6969 --private --comment c";
+    std::string cmd =
+        std::string(BTTNODE_BINARY) + " create-torrent " + (tmp.path() / input).string() + " -o " +
+        out.string() +
+        " -t http://127.0.0.1:6969/announce -t udp://127.0.0.1:6969 --private --comment c";
     auto [rc, text] = run(cmd);
     ASSERT_EQ(rc, 0) << text;
     auto ours = p2p::load_metainfo(out);
@@ -162,17 +163,21 @@ TEST(CreateTorrentInterop, LibtorrentLoadsOurTorrents) {
         "ti = lt.torrent_info(sys.argv[1])\n"
         "fs = ti.files()\n"
         "print(str(ti.info_hash()))\n"
-        "print(ti.num_files(), ti.num_pieces(), ti.total_size(), ti.piece_length(), int(ti.priv()))\n"
+        "print(ti.num_files(), ti.num_pieces(), ti.total_size(), ti.piece_length(), "
+        "int(ti.priv()))\n"
         "print(';'.join('%d:%s' % (t.tier, t.url) for t in ti.trackers()))\n"
         "for i in range(ti.num_files()): print(fs.file_path(i), fs.file_size(i))\n";
     write_bytes(tmp.path() / "load.py", script);
-    auto [rc2, lt_out] = run(std::string(kPython) + " " + (tmp.path() / "load.py").string() + " " + out.string());
+    auto [rc2, lt_out] =
+        run(std::string(kPython) + " " + (tmp.path() / "load.py").string() + " " + out.string());
     ASSERT_EQ(rc2, 0) << lt_out;
-    std::string expected = p2p::to_hex(ours.info_hash) + "\n" + std::to_string(ours.files.size()) + " " +
-                           std::to_string(ours.num_pieces()) + " " + std::to_string(ours.total_size) + " " +
+    std::string expected = p2p::to_hex(ours.info_hash) + "\n" + std::to_string(ours.files.size()) +
+                           " " + std::to_string(ours.num_pieces()) + " " +
+                           std::to_string(ours.total_size) + " " +
                            std::to_string(ours.piece_length) + " 1\n" +
                            "0:http://127.0.0.1:6969/announce;1:udp://127.0.0.1:6969\n";
-    for (const auto& f : ours.files) expected += f.relative_path.string() + " " + std::to_string(f.length) + "\n";
+    for (const auto& f : ours.files)
+      expected += f.relative_path.string() + " " + std::to_string(f.length) + "\n";
     EXPECT_EQ(lt_out, expected);
   }
 }
@@ -197,8 +202,9 @@ TEST(CreateTorrentInterop, WeLoadLibtorrentTorrents) {
   write_bytes(tmp.path() / "make.py", script);
   for (auto [input, piece] : {std::pair{"tree", 16384}, std::pair{"one.bin", 65536}}) {
     fs::path out = tmp.path() / (std::string(input) + ".lt.torrent");
-    auto [rc, text] = run(std::string(kPython) + " " + (tmp.path() / "make.py").string() + " " +
-                          (tmp.path() / input).string() + " " + out.string() + " " + std::to_string(piece));
+    auto [rc, text] =
+        run(std::string(kPython) + " " + (tmp.path() / "make.py").string() + " " +
+            (tmp.path() / input).string() + " " + out.string() + " " + std::to_string(piece));
     ASSERT_EQ(rc, 0) << text;
     auto m = p2p::load_metainfo(out);
     EXPECT_EQ(p2p::to_hex(m.info_hash), trim(text));
@@ -222,9 +228,11 @@ TEST(CreateTorrentInterop, WeLoadLibtorrentTorrents) {
 TEST(CreateTorrentCli, UsageErrors) {
   auto [rc, out] = run(std::string(BTTNODE_BINARY) + " create-torrent 2>&1");
   EXPECT_EQ(rc, 2) << out;
-  auto [rc2, out2] = run(std::string(BTTNODE_BINARY) + " create-torrent /nonexistent -o /tmp/x.torrent 2>&1");
+  auto [rc2, out2] =
+      run(std::string(BTTNODE_BINARY) + " create-torrent /nonexistent -o /tmp/x.torrent 2>&1");
   EXPECT_EQ(rc2, 1) << out2;
-  auto [rc3, out3] = run(std::string(BTTNODE_BINARY) + " create-torrent . -o /tmp/x.torrent --piece-length abc 2>&1");
+  auto [rc3, out3] = run(std::string(BTTNODE_BINARY) +
+                         " create-torrent . -o /tmp/x.torrent --piece-length abc 2>&1");
   EXPECT_EQ(rc3, 2) << out3;
 }
 

@@ -34,8 +34,9 @@ TEST(Magnet, RejectsBadLinks) {
                p2p::MagnetError);
   EXPECT_THROW(p2p::parse_magnet("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKE1"),
                p2p::MagnetError);
-  EXPECT_THROW(p2p::parse_magnet("magnet:?xt=urn:btih:C12FE1C06BBA254A9DC9F519B335AA7C1367A88A&dn=%4"),
-               p2p::MagnetError);
+  EXPECT_THROW(
+      p2p::parse_magnet("magnet:?xt=urn:btih:C12FE1C06BBA254A9DC9F519B335AA7C1367A88A&dn=%4"),
+      p2p::MagnetError);
   try {
     p2p::parse_magnet("magnet:?xt=urn:btmh:1220abcd");
     FAIL();

@@ -53,9 +53,13 @@ be::Dict single_file_torrent() {
   return root;
 }
 
-std::string enc(const be::Dict& d) { return be::encode(be::Value(d)); }
+std::string enc(const be::Dict& d) {
+  return be::encode(be::Value(d));
+}
 
-be::Dict& info_of(be::Dict& root) { return root["info"].as_dict(); }
+be::Dict& info_of(be::Dict& root) {
+  return root["info"].as_dict();
+}
 
 // Parses and returns the error message ("" when it parsed).
 std::string parse_error(const std::string& bytes) {
@@ -195,59 +199,119 @@ TEST(Metainfo, MalformedCorpus) {
       {"missing info", [] { return std::string("d8:announce1:xe"); }, "missing info"},
       {"info not dict", mutate([](be::Dict& r) { r["info"] = 3; }), "info is not a dictionary"},
       {"missing name", mutate([](be::Dict& r) { info_of(r).erase("name"); }), "missing info.name"},
-      {"name wrong type", mutate([](be::Dict& r) { info_of(r)["name"] = 1; }), "info.name is not a string"},
+      {"name wrong type", mutate([](be::Dict& r) { info_of(r)["name"] = 1; }),
+       "info.name is not a string"},
       {"name dot-dot", mutate([](be::Dict& r) { info_of(r)["name"] = ".."; }), "path traversal"},
       {"name with slash", mutate([](be::Dict& r) { info_of(r)["name"] = "a/b"; }), "contains '/'"},
       {"name empty", mutate([](be::Dict& r) { info_of(r)["name"] = ""; }), "info.name is empty"},
-      {"missing piece length", mutate([](be::Dict& r) { info_of(r).erase("piece length"); }), "missing info.piece length"},
-      {"zero piece length", mutate([](be::Dict& r) { info_of(r)["piece length"] = 0; }), "must be positive"},
-      {"negative piece length", mutate([](be::Dict& r) { info_of(r)["piece length"] = -16; }), "must be positive"},
-      {"huge piece length", mutate([](be::Dict& r) { info_of(r)["piece length"] = be::Value(be::Integer{1} << 40); }), "exceeds"},
-      {"missing pieces", mutate([](be::Dict& r) { info_of(r).erase("pieces"); }), "missing info.pieces"},
-      {"pieces not multiple of 20", mutate([](be::Dict& r) { info_of(r)["pieces"] = std::string(59, 'x'); }), "not a multiple of 20"},
-      {"too few pieces", mutate([](be::Dict& r) { info_of(r)["pieces"] = std::string(40, 'x'); }), "need 3"},
-      {"too many pieces", mutate([](be::Dict& r) { info_of(r)["pieces"] = std::string(80, 'x'); }), "need 3"},
-      {"length and files", mutate([](be::Dict& r) { info_of(r)["length"] = 5; }), "both length and files"},
-      {"neither length nor files", mutate([](be::Dict& r) { info_of(r).erase("files"); }), "missing info.length or info.files"},
-      {"negative length", mutate([](be::Dict& r) { info_of(r)["length"] = -1; }, false), "negative"},
-      {"length wrong type", mutate([](be::Dict& r) { info_of(r)["length"] = "5"; }, false), "info.length is not an integer"},
-      {"files not list", mutate([](be::Dict& r) { info_of(r)["files"] = "x"; }), "info.files is not a list"},
-      {"files empty", mutate([](be::Dict& r) { info_of(r)["files"] = be::List{}; }), "info.files is empty"},
-      {"file not dict", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[0] = 5; }), "info.files[0] is not a dictionary"},
-      {"file negative length", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[2].as_dict()["length"] = -30; }), "info.files[2].length is negative"},
-      {"file missing path", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[1].as_dict().erase("path"); }), "missing info.files[1].path"},
-      {"file path empty list", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[1].as_dict()["path"] = be::List{}; }), "info.files[1].path is empty"},
-      {"file path traversal", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"..", "..", "etc"}); }), "path traversal"},
-      {"file path dot", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"a", ".", "b"}); }), "path traversal"},
-      {"absolute path component", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"/etc/passwd"}); }), "contains '/'"},
-      {"empty path component", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"a", "", "b"}); }), "info.files[2].path[1] is empty"},
+      {"missing piece length", mutate([](be::Dict& r) { info_of(r).erase("piece length"); }),
+       "missing info.piece length"},
+      {"zero piece length", mutate([](be::Dict& r) { info_of(r)["piece length"] = 0; }),
+       "must be positive"},
+      {"negative piece length", mutate([](be::Dict& r) { info_of(r)["piece length"] = -16; }),
+       "must be positive"},
+      {"huge piece length",
+       mutate([](be::Dict& r) { info_of(r)["piece length"] = be::Value(be::Integer{1} << 40); }),
+       "exceeds"},
+      {"missing pieces", mutate([](be::Dict& r) { info_of(r).erase("pieces"); }),
+       "missing info.pieces"},
+      {"pieces not multiple of 20",
+       mutate([](be::Dict& r) { info_of(r)["pieces"] = std::string(59, 'x'); }),
+       "not a multiple of 20"},
+      {"too few pieces", mutate([](be::Dict& r) { info_of(r)["pieces"] = std::string(40, 'x'); }),
+       "need 3"},
+      {"too many pieces", mutate([](be::Dict& r) { info_of(r)["pieces"] = std::string(80, 'x'); }),
+       "need 3"},
+      {"length and files", mutate([](be::Dict& r) { info_of(r)["length"] = 5; }),
+       "both length and files"},
+      {"neither length nor files", mutate([](be::Dict& r) { info_of(r).erase("files"); }),
+       "missing info.length or info.files"},
+      {"negative length", mutate([](be::Dict& r) { info_of(r)["length"] = -1; }, false),
+       "negative"},
+      {"length wrong type", mutate([](be::Dict& r) { info_of(r)["length"] = "5"; }, false),
+       "info.length is not an integer"},
+      {"files not list", mutate([](be::Dict& r) { info_of(r)["files"] = "x"; }),
+       "info.files is not a list"},
+      {"files empty", mutate([](be::Dict& r) { info_of(r)["files"] = be::List{}; }),
+       "info.files is empty"},
+      {"file not dict", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[0] = 5; }),
+       "info.files[0] is not a dictionary"},
+      {"file negative length",
+       mutate([](be::Dict& r) { info_of(r)["files"].as_list()[2].as_dict()["length"] = -30; }),
+       "info.files[2].length is negative"},
+      {"file missing path",
+       mutate([](be::Dict& r) { info_of(r)["files"].as_list()[1].as_dict().erase("path"); }),
+       "missing info.files[1].path"},
+      {"file path empty list",
+       mutate([](be::Dict& r) { info_of(r)["files"].as_list()[1].as_dict()["path"] = be::List{}; }),
+       "info.files[1].path is empty"},
+      {"file path traversal", mutate([](be::Dict& r) {
+         info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"..", "..", "etc"});
+       }),
+       "path traversal"},
+      {"file path dot", mutate([](be::Dict& r) {
+         info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"a", ".", "b"});
+       }),
+       "path traversal"},
+      {"absolute path component", mutate([](be::Dict& r) {
+         info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"/etc/passwd"});
+       }),
+       "contains '/'"},
+      {"empty path component", mutate([](be::Dict& r) {
+         info_of(r)["files"].as_list()[2].as_dict()["path"] = path_list({"a", "", "b"});
+       }),
+       "info.files[2].path[1] is empty"},
       {"path component not string", mutate([](be::Dict& r) {
          be::List l;
          l.emplace_back(4);
          info_of(r)["files"].as_list()[2].as_dict()["path"] = be::Value(std::move(l));
-       }), "info.files[2].path[0] is not a string"},
-      {"duplicate path", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[1].as_dict()["path"] = path_list({"a.txt"}); }), "repeats"},
-      {"file is also folder", mutate([](be::Dict& r) { info_of(r)["files"].as_list()[1].as_dict()["path"] = path_list({"a.txt", "x"}); }), "inside a path that is a file"},
+       }),
+       "info.files[2].path[0] is not a string"},
+      {"duplicate path", mutate([](be::Dict& r) {
+         info_of(r)["files"].as_list()[1].as_dict()["path"] = path_list({"a.txt"});
+       }),
+       "repeats"},
+      {"file is also folder", mutate([](be::Dict& r) {
+         info_of(r)["files"].as_list()[1].as_dict()["path"] = path_list({"a.txt", "x"});
+       }),
+       "inside a path that is a file"},
       {"total overflow", mutate([](be::Dict& r) {
          info_of(r)["files"].as_list()[0].as_dict()["length"] = be::Value(INT64_MAX);
          info_of(r)["files"].as_list()[2].as_dict()["length"] = be::Value(INT64_MAX);
-       }), "overflows"},
-      {"no data", mutate([](be::Dict& r) {
-         info_of(r)["length"] = 0;
-         info_of(r)["pieces"] = std::string();
-       }, false), "no data"},
-      {"private wrong type", mutate([](be::Dict& r) { info_of(r)["private"] = "1"; }), "info.private is not an integer"},
-      {"announce wrong type", mutate([](be::Dict& r) { r["announce"] = 5; }), "announce is not a string"},
-      {"announce-list wrong type", mutate([](be::Dict& r) { r["announce-list"] = "x"; }), "announce-list is not a list"},
+       }),
+       "overflows"},
+      {"no data",
+       mutate(
+           [](be::Dict& r) {
+             info_of(r)["length"] = 0;
+             info_of(r)["pieces"] = std::string();
+           },
+           false),
+       "no data"},
+      {"private wrong type", mutate([](be::Dict& r) { info_of(r)["private"] = "1"; }),
+       "info.private is not an integer"},
+      {"announce wrong type", mutate([](be::Dict& r) { r["announce"] = 5; }),
+       "announce is not a string"},
+      {"announce-list wrong type", mutate([](be::Dict& r) { r["announce-list"] = "x"; }),
+       "announce-list is not a list"},
       {"announce-list tier wrong type", mutate([](be::Dict& r) {
          be::List l;
          l.emplace_back("x");
          r["announce-list"] = be::Value(std::move(l));
-       }), "announce-list[0] is not a list"},
-      {"comment wrong type", mutate([](be::Dict& r) { r["comment"] = 1; }), "comment is not a string"},
-      {"creation date wrong type", mutate([](be::Dict& r) { r["creation date"] = "today"; }), "creation date is not an integer"},
-      {"negative zero in info", [] { return std::string("d4:infod6:lengthi-0e4:name1:a12:piece lengthi16e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"); }, "negative zero"},
-      {"deep nesting", [] { return "d4:info" + std::string(5000, 'l') + std::string(5000, 'e') + "e"; }, "nesting"},
+       }),
+       "announce-list[0] is not a list"},
+      {"comment wrong type", mutate([](be::Dict& r) { r["comment"] = 1; }),
+       "comment is not a string"},
+      {"creation date wrong type", mutate([](be::Dict& r) { r["creation date"] = "today"; }),
+       "creation date is not an integer"},
+      {"negative zero in info",
+       [] {
+         return std::string(
+             "d4:infod6:lengthi-0e4:name1:a12:piece lengthi16e6:pieces20:aaaaaaaaaaaaaaaaaaaaee");
+       },
+       "negative zero"},
+      {"deep nesting",
+       [] { return "d4:info" + std::string(5000, 'l') + std::string(5000, 'e') + "e"; }, "nesting"},
   };
   for (const auto& c : cases) {
     std::string err = parse_error(c.make());

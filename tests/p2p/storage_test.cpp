@@ -226,7 +226,8 @@ TEST(Storage, ResumeDataSkipsRecheckUntilFilesChange) {
 TEST(Storage, ResumeDataForAnotherTorrentIsRejected) {
   Fixture f;
   p2p::Storage st(f.meta, f.src.path());
-  auto rd = st.make_resume_data(std::vector<bool>(static_cast<std::size_t>(f.meta.num_pieces()), true));
+  auto rd =
+      st.make_resume_data(std::vector<bool>(static_cast<std::size_t>(f.meta.num_pieces()), true));
   EXPECT_TRUE(st.check_resume_data(rd));
   rd.info_hash[0] ^= 1;
   EXPECT_FALSE(st.check_resume_data(rd));
@@ -264,8 +265,9 @@ TEST(Storage, OtherErrorsAreReported) {
 TEST(Storage, PermissionDeniedIsAnError) {
   Fixture f;
   TempDir dst;
-  fs::permissions(dst.path(), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dst.path(), fs::perms::owner_read | fs::perms::owner_exec |
+                                  fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
   auto attempt = [&]() -> int {
     p2p::Storage st(f.meta, dst.path());
     try {

@@ -36,10 +36,13 @@ p2p::AnnounceRequest sample_request() {
   return r;
 }
 
-std::string be_str(const std::string& s) { return std::to_string(s.size()) + ":" + s; }
+std::string be_str(const std::string& s) {
+  return std::to_string(s.size()) + ":" + s;
+}
 
 // Runs the io_context until the handler fired (or the deadline passed).
-p2p::AnnounceResult run_announce(asio::io_context& io, const std::function<void(p2p::AnnounceHandler)>& start,
+p2p::AnnounceResult run_announce(asio::io_context& io,
+                                 const std::function<void(p2p::AnnounceHandler)>& start,
                                  std::chrono::seconds deadline = 60s) {
   std::optional<p2p::AnnounceResult> out;
   start([&](const p2p::AnnounceResult& r) { out = r; });
@@ -103,7 +106,8 @@ class Opentracker {
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
       int st = 0;
-      for (int i = 0; i < 50 && ::waitpid(pid_, &st, WNOHANG) == 0; ++i) std::this_thread::sleep_for(100ms);
+      for (int i = 0; i < 50 && ::waitpid(pid_, &st, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(100ms);
       if (::waitpid(pid_, &st, WNOHANG) == 0) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, &st, 0);
@@ -126,7 +130,8 @@ class Opentracker {
     req.info_hash = ih;
     req.event = p2p::TrackerEvent::stopped;
     for (int i = 0; i < 100; ++i) {
-      auto r = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(http_url(), req, "", h); }, 5s);
+      auto r = run_announce(
+          io, [&](p2p::AnnounceHandler h) { client.announce(http_url(), req, "", h); }, 5s);
       if (r.response) return true;
       std::this_thread::sleep_for(200ms);
     }
@@ -149,7 +154,8 @@ p2p::InfoHash hash_of(std::uint8_t b) {
 
 TEST(TrackerHttp, BuildsAnnounceUrl) {
   auto req = sample_request();
-  std::string url = p2p::build_http_announce_url("http://t.example/announce?passkey=abc", req, "tid 1");
+  std::string url =
+      p2p::build_http_announce_url("http://t.example/announce?passkey=abc", req, "tid 1");
   EXPECT_TRUE(url.starts_with("http://t.example/announce?passkey=abc&info_hash="));
   // Every byte of the binary info-hash percent-encoded unless unreserved.
   std::string expect_hash;
@@ -159,8 +165,9 @@ TEST(TrackerHttp, BuildsAnnounceUrl) {
   }
   EXPECT_NE(url.find("info_hash=" + expect_hash + "&"), std::string::npos) << url;
   EXPECT_NE(url.find("&peer_id=-BN0010-abcdefghijkl&"), std::string::npos);
-  EXPECT_NE(url.find("&port=6881&uploaded=1&downloaded=2&left=3&compact=1&event=started&numwant=30"),
-            std::string::npos)
+  EXPECT_NE(
+      url.find("&port=6881&uploaded=1&downloaded=2&left=3&compact=1&event=started&numwant=30"),
+      std::string::npos)
       << url;
   EXPECT_NE(url.find("&key=DEADBEEF"), std::string::npos);
   EXPECT_NE(url.find("&trackerid=tid%201"), std::string::npos);
@@ -194,7 +201,8 @@ TEST(TrackerHttp, ParsesCompactPeersAndFields) {
 }
 
 TEST(TrackerHttp, ParsesDictionaryPeers) {
-  std::string body = "d8:intervali60e5:peersld2:ip8:10.1.2.37:peer id" + be_str("ABCDEFGHIJKLMNOPQRST") +
+  std::string body = "d8:intervali60e5:peersld2:ip8:10.1.2.37:peer id" +
+                     be_str("ABCDEFGHIJKLMNOPQRST") +
                      "4:porti51413eed2:ip7:fe80::14:porti1eed2:ip11:example.com4:porti2eeee";
   auto r = p2p::parse_http_announce_response(body);
   ASSERT_EQ(r.peers.size(), 2u);  // the host name is skipped
@@ -214,9 +222,10 @@ TEST(TrackerHttp, FailureReasonAndMalformedBodies) {
     EXPECT_TRUE(e.is_failure_reason());
     EXPECT_EQ(std::string(e.what()), "not allowed!");
   }
-  for (std::string bad : {std::string("<html>"), std::string("li1ee"), std::string("d5:peers5:abcdee"),
-                          std::string("d5:peersi3ee"), std::string("d8:intervali-5ee"),
-                          std::string("d8:interval3:abce"), std::string("d6:peers67:abcdefge")}) {
+  for (std::string bad :
+       {std::string("<html>"), std::string("li1ee"), std::string("d5:peers5:abcdee"),
+        std::string("d5:peersi3ee"), std::string("d8:intervali-5ee"),
+        std::string("d8:interval3:abce"), std::string("d6:peers67:abcdefge")}) {
     try {
       p2p::parse_http_announce_response(bad);
       ADD_FAILURE() << "accepted " << bad;
@@ -296,13 +305,16 @@ struct ScriptedUdpTracker {
       : sock(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     receive();
   }
-  std::string url() const { return "udp://127.0.0.1:" + std::to_string(sock.local_endpoint().port()); }
+  std::string url() const {
+    return "udp://127.0.0.1:" + std::to_string(sock.local_endpoint().port());
+  }
   void receive() {
-    sock.async_receive_from(asio::buffer(buf), from, [this](boost::system::error_code ec, std::size_t n) {
-      if (ec) return;
-      on_packet(std::string(buf.data(), n));
-      receive();
-    });
+    sock.async_receive_from(asio::buffer(buf), from,
+                            [this](boost::system::error_code ec, std::size_t n) {
+                              if (ec) return;
+                              on_packet(std::string(buf.data(), n));
+                              receive();
+                            });
   }
   void on_packet(const std::string& p) {
     if (drop > 0) {
@@ -313,7 +325,8 @@ struct ScriptedUdpTracker {
     auto txid = p.substr(12, 4);
     if (p.size() == 16) {
       ++connects;
-      reply = std::string("\0\0\0\0", 4) + txid + std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+      reply =
+          std::string("\0\0\0\0", 4) + txid + std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
     } else if (p.size() == 98) {
       ++announces;
       if (p.substr(0, 8) != std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8)) {
@@ -321,7 +334,8 @@ struct ScriptedUdpTracker {
       } else if (fail_announce) {
         reply = std::string("\0\0\0\x03", 4) + txid + "torrent not registered";
       } else {
-        reply = std::string("\0\0\0\x01", 4) + txid + std::string("\0\0\x03\x84\0\0\0\0\0\0\0\x01", 12) +
+        reply = std::string("\0\0\0\x01", 4) + txid +
+                std::string("\0\0\x03\x84\0\0\0\0\0\0\0\x01", 12) +
                 std::string("\x0a\x00\x00\x09\x1f\x90", 6);
       }
     }
@@ -337,7 +351,8 @@ TEST(TrackerClientUdp, RetransmitsAndReusesConnectionId) {
   s.udp_base_timeout = 100ms;
   p2p::TrackerClient client(io, s);
   auto start = std::chrono::steady_clock::now();
-  auto r = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
+  auto r = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(r.response) << r.error;
   EXPECT_GE(took, 300ms);  // 100 ms then 200 ms before the third try
@@ -348,13 +363,15 @@ TEST(TrackerClientUdp, RetransmitsAndReusesConnectionId) {
   EXPECT_EQ(tracker.connects, 1);
 
   // Within a minute the connection id is reused: no second connect.
-  auto r2 = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
+  auto r2 = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
   ASSERT_TRUE(r2.response) << r2.error;
   EXPECT_EQ(tracker.connects, 1);
   EXPECT_EQ(tracker.announces, 2);
 
   tracker.fail_announce = true;
-  auto r3 = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
+  auto r3 = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
   EXPECT_FALSE(r3.response);
   EXPECT_TRUE(r3.tracker_failure);
 }
@@ -367,21 +384,25 @@ TEST(TrackerClientUdp, GivesUpAfterTheLastAttempt) {
   s.udp_base_timeout = 20ms;
   s.udp_max_attempts = 3;
   p2p::TrackerClient client(io, s);
-  auto r = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
+  auto r = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
   EXPECT_FALSE(r.response);
   EXPECT_NE(r.error.find("no reply"), std::string::npos) << r.error;
 }
 
 TEST(TrackerClientHttp, TimesOutOnASilentServer) {
   asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::tcp::acceptor acceptor(io,
+                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   asio::ip::tcp::socket held(io);
   acceptor.async_accept(held, [](boost::system::error_code) {});
   p2p::TrackerSettings s;
   s.http_timeout = 300ms;
   p2p::TrackerClient client(io, s);
-  std::string url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/announce";
-  auto r = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(url, sample_request(), "", h); });
+  std::string url =
+      "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/announce";
+  auto r = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(url, sample_request(), "", h); });
   EXPECT_FALSE(r.response);
   EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
 }
@@ -389,7 +410,9 @@ TEST(TrackerClientHttp, TimesOutOnASilentServer) {
 TEST(TrackerClient, RejectsUnsupportedUrlsAndCancels) {
   asio::io_context io;
   p2p::TrackerClient client(io);
-  auto r = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce("wss://x.example:443/a", sample_request(), "", h); });
+  auto r = run_announce(io, [&](p2p::AnnounceHandler h) {
+    client.announce("wss://x.example:443/a", sample_request(), "", h);
+  });
   EXPECT_NE(r.error.find("unsupported"), std::string::npos);
   // A cancelled announce completes once, with an error.
   int calls = 0;
@@ -421,7 +444,8 @@ TEST(Opentracker, HttpAndUdpAnnounce) {
   a.info_hash = ih;
   a.port = 40001;
   a.left = 0;
-  auto ra = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), a, "", h); });
+  auto ra =
+      run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), a, "", h); });
   ASSERT_TRUE(ra.response) << ra.error;
   EXPECT_GT(ra.response->interval.count(), 0);
 
@@ -430,7 +454,8 @@ TEST(Opentracker, HttpAndUdpAnnounce) {
   b.peer_id[19] = 'Z';
   b.port = 40002;
   b.left = 1000;
-  auto rb = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.udp_url(), b, "", h); });
+  auto rb =
+      run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.udp_url(), b, "", h); });
   ASSERT_TRUE(rb.response) << rb.error;
   bool saw_a = false;
   for (const auto& p : rb.response->peers) saw_a |= p.endpoint.port() == 40001;
@@ -438,7 +463,8 @@ TEST(Opentracker, HttpAndUdpAnnounce) {
   EXPECT_GE(rb.response->complete.value_or(0), 1);
 
   a.event = p2p::TrackerEvent::none;
-  auto ra2 = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), a, "", h); });
+  auto ra2 =
+      run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), a, "", h); });
   ASSERT_TRUE(ra2.response) << ra2.error;
   bool saw_b = false;
   for (const auto& p : ra2.response->peers) saw_b |= p.endpoint.port() == 40002;
@@ -447,19 +473,23 @@ TEST(Opentracker, HttpAndUdpAnnounce) {
   // B completes, then stops: the tracker then counts no leechers.
   b.event = p2p::TrackerEvent::completed;
   b.left = 0;
-  auto rc = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.udp_url(), b, "", h); });
+  auto rc =
+      run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.udp_url(), b, "", h); });
   ASSERT_TRUE(rc.response) << rc.error;
   b.event = p2p::TrackerEvent::stopped;
-  auto rs = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.udp_url(), b, "", h); });
+  auto rs =
+      run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.udp_url(), b, "", h); });
   ASSERT_TRUE(rs.response) << rs.error;
-  auto rq = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), a, "", h); });
+  auto rq =
+      run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), a, "", h); });
   ASSERT_TRUE(rq.response) << rq.error;
   EXPECT_EQ(rq.response->incomplete.value_or(-1), 0);
 
   // A hash outside the whitelist is refused with the tracker's reason.
   auto other = a;
   other.info_hash = hash_of(0x43);
-  auto rf = run_announce(io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), other, "", h); });
+  auto rf = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(ot.http_url(), other, "", h); });
   EXPECT_FALSE(rf.response);
   EXPECT_TRUE(rf.tracker_failure);
   EXPECT_NE(rf.error.find("not authorized"), std::string::npos) << rf.error;
