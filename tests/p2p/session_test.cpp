@@ -1,0 +1,239 @@
+// Two sessions in one process on 127.0.0.1: a seeder and a downloader, with real sockets.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/bencode.hpp"
+#include "p2p/metainfo.hpp"
+#include "p2p/session.hpp"
+#include "p2p/sha1.hpp"
+#include "p2p/torrent.hpp"
+
+namespace fs = std::filesystem;
+using namespace p2p;
+using boost::asio::ip::make_address;
+using boost::asio::ip::tcp;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("bttnode-session-" + std::to_string(std::random_device{}()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A single-file torrent of `size` random bytes written under dir/src.
+Metainfo make_torrent(const fs::path& dir, std::size_t size, std::int64_t piece_len,
+                      std::string* content) {
+  std::mt19937 rng(42);
+  content->resize(size);
+  for (auto& c : *content) c = char(rng());
+  fs::create_directories(dir / "src");
+  std::ofstream(dir / "src" / "data.bin", std::ios::binary) << *content;
+  std::string pieces;
+  for (std::size_t off = 0; off < size; off += std::size_t(piece_len)) {
+    auto d = sha1(std::string_view(*content).substr(off, std::size_t(piece_len)));
+    pieces.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  bencode::Dict info;
+  info["length"] = bencode::Integer(size);
+  info["name"] = "data.bin";
+  info["piece length"] = bencode::Integer(piece_len);
+  info["pieces"] = pieces;
+  bencode::Dict top;
+  top["info"] = bencode::Value(std::move(info));
+  return parse_metainfo(bencode::encode(bencode::Value(std::move(top))));
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Records what the extension hook is told.
+struct Recorder {
+  int handshakes = 0;
+  int messages = 0;
+  std::string last_message;
+  ByteCount sent = 0, received = 0, passed = 0;
+};
+
+class TestPeerExt : public PeerExtension {
+ public:
+  TestPeerExt(PeerHandle& h, Recorder& r) : h_(h), r_(r) {}
+  void add_handshake(bencode::Dict& d) override { d["test_key"] = "hello"; }
+  void on_handshake(const bencode::Dict& d) override {
+    if (d.count("test_key")) ++r_.handshakes;
+    if (h_.peer_supports("test_ext")) h_.send_extension_message("test_ext", "ping");
+  }
+  void on_message(std::string_view name, std::string_view body) override {
+    if (name == "test_ext") {
+      ++r_.messages;
+      r_.last_message = std::string(body);
+    }
+  }
+  void on_payload_sent(ByteCount n) override { r_.sent += n; }
+  void on_payload_received(ByteCount n) override { r_.received += n; }
+  void on_piece_passed(PieceIndex, ByteCount n) override { r_.passed += n; }
+
+ private:
+  PeerHandle& h_;
+  Recorder& r_;
+};
+
+class TestTorrentExt : public TorrentExtension {
+ public:
+  explicit TestTorrentExt(Recorder& r) : r_(r) {}
+  std::vector<std::string> message_names() const override { return {"test_ext"}; }
+  std::unique_ptr<PeerExtension> new_peer(PeerHandle& h) override {
+    return std::make_unique<TestPeerExt>(h, r_);
+  }
+
+ private:
+  Recorder& r_;
+};
+
+struct Swarm {
+  TempDir dir;
+  std::string content;
+  Metainfo meta;
+  boost::asio::io_context io;
+  std::unique_ptr<Session> seeder, leecher;
+  std::shared_ptr<Torrent> seed_t, leech_t;
+  bool done = false;
+
+  Swarm(std::size_t size, std::int64_t piece_len, SessionSettings leech_settings = {}) {
+    meta = make_torrent(dir.path, size, piece_len, &content);
+    setenv("BTTNODE_STATE_DIR", (dir.path / "state").c_str(), 1);
+    SessionSettings s;
+    s.listen_ipv6 = false;
+    seeder = std::make_unique<Session>(io, s);
+    seeder->listen();
+    leech_settings.listen_ipv6 = false;
+    leecher = std::make_unique<Session>(io, leech_settings);
+    leecher->listen();
+  }
+
+  void start(const tcp::endpoint& seed_ep) {
+    AddTorrentParams sp;
+    sp.metainfo = meta;
+    sp.save_path = dir.path / "src";
+    sp.seed_only = true;
+    sp.resume_file = dir.path / "seed.resume";
+    seed_t = seeder->add_torrent(sp);
+    ASSERT_TRUE(seed_t->is_seed());
+    AddTorrentParams lp;
+    lp.metainfo = meta;
+    lp.save_path = dir.path / "out";
+    lp.resume_file = dir.path / "leech.resume";
+    lp.peers = {seed_ep};
+    leech_t = leecher->add_torrent(lp);
+    leech_t->on_complete = [this] { done = true; };
+  }
+
+  bool run_until_done(std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(std::chrono::milliseconds(50));
+    }
+    return done;
+  }
+};
+
+}  // namespace
+
+TEST(Session, DownloadsFromSeederWithAccountingAndExtensions) {
+  Recorder seed_rec, leech_rec;
+  Swarm sw(3 * 1024 * 1024 + 777, 65536);
+  sw.seeder->add_extension([&](Torrent&) { return std::make_shared<TestTorrentExt>(seed_rec); });
+  sw.leecher->add_extension(
+      [&](Torrent&) { return std::make_shared<TestTorrentExt>(leech_rec); });
+  sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
+  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
+  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+
+  ByteCount total = sw.meta.total_size;
+  EXPECT_EQ(sw.leech_t->counters().verified_down, total);
+  EXPECT_GE(sw.leech_t->counters().payload_down, total);
+  EXPECT_GE(sw.seed_t->counters().payload_up, total);
+  // Per remote peer: the leecher credits the seeder's endpoint with every verified byte.
+  auto accounts = sw.leech_t->peer_accounts();
+  std::string seed_key = "127.0.0.1:" + std::to_string(sw.seeder->listen_port());
+  ASSERT_TRUE(accounts.count(seed_key));
+  EXPECT_EQ(accounts[seed_key].verified_down, total);
+  EXPECT_EQ(accounts[seed_key].failed_down, 0);
+
+  // The extension hook saw the handshake keys, the messages and the payload.
+  EXPECT_EQ(seed_rec.handshakes, 1);
+  EXPECT_EQ(leech_rec.handshakes, 1);
+  EXPECT_EQ(seed_rec.messages, 1);
+  EXPECT_EQ(leech_rec.last_message, "ping");
+  EXPECT_GE(seed_rec.sent, total);
+  EXPECT_GE(leech_rec.received, total);
+  EXPECT_EQ(leech_rec.passed, total);
+}
+
+TEST(Session, DownloadRateLimitIsHonoured) {
+  SessionSettings ls;
+  ls.max_download_rate = 1024 * 1024;  // 1 MiB/s for 2 MiB
+  Swarm sw(2 * 1024 * 1024, 32768, ls);
+  sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(secs, 1.3);
+  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+}
+
+TEST(Session, MagnetFetchesMetadataOverIpv6OrV4) {
+  Swarm sw(1024 * 1024 + 5, 16384 * 3);
+  AddTorrentParams sp;
+  sp.metainfo = sw.meta;
+  sp.save_path = sw.dir.path / "src";
+  sp.seed_only = true;
+  sp.resume_file = sw.dir.path / "seed.resume";
+  sw.seed_t = sw.seeder->add_torrent(sp);
+  AddTorrentParams lp;
+  lp.info_hash = sw.meta.info_hash;
+  lp.save_path = sw.dir.path / "out";
+  lp.resume_file = sw.dir.path / "leech.resume";
+  lp.peers = {tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port())};
+  sw.leech_t = sw.leecher->add_torrent(lp);
+  EXPECT_FALSE(sw.leech_t->has_metadata());
+  sw.leech_t->on_complete = [&] { sw.done = true; };
+  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
+  EXPECT_TRUE(sw.leech_t->has_metadata());
+  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+}
+
+TEST(Session, Ipv6Loopback) {
+  boost::asio::io_context probe;
+  tcp::acceptor a(probe);
+  boost::system::error_code ec;
+  a.open(tcp::v6(), ec);
+  if (!ec) a.bind(tcp::endpoint(make_address("::1"), 0), ec);
+  if (ec) GTEST_SKIP() << "no IPv6 loopback here";
+  a.close();
+  Swarm sw(512 * 1024, 32768);
+  // Listen on v6 too for this test.
+  SessionSettings s;
+  s.listen_ipv6 = true;
+  sw.seeder = std::make_unique<Session>(sw.io, s);
+  sw.seeder->listen();
+  sw.start(tcp::endpoint(make_address("::1"), sw.seeder->listen_port()));
+  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
+  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+}
