@@ -43,8 +43,19 @@ std::string decode_message(const std::string& text) {
   } catch (const std::invalid_argument&) {
     return text;
   }
-  for (std::uint8_t b : bytes) {
-    if (b < 0x20 && b != '\n' && b != '\t' && b != '\r') return text;
+  // Printable text only: no control bytes, and well-formed UTF-8.
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::uint8_t b = bytes[i];
+    std::size_t extra = b < 0x80 ? 0 : (b & 0xe0) == 0xc0 ? 1 : (b & 0xf0) == 0xe0 ? 2 : 3;
+    if (b < 0x80) {
+      if ((b < 0x20 && b != '\n' && b != '\t' && b != '\r') || b == 0x7f) return text;
+    } else if (b < 0xc2 || b > 0xf4 || i + extra >= bytes.size()) {
+      return text;
+    }
+    for (std::size_t k = 1; k <= extra; ++k) {
+      if ((bytes[i + k] & 0xc0) != 0x80) return text;
+    }
+    i += 1 + extra;
   }
   return std::string(bytes.begin(), bytes.end());
 }
@@ -184,6 +195,9 @@ FullNodeClient::FullNodeClient(FullNodeOptions options)
 FullNodeClient::~FullNodeClient() = default;
 
 json FullNodeClient::post(std::string_view path, const json& body) {
+  if (path.empty() || path.front() != '/') {
+    throw std::invalid_argument("a node API path starts with '/', e.g. /wallet/getnowblock");
+  }
   return impl_->post(path, body);
 }
 
@@ -258,6 +272,7 @@ Bytes FullNodeClient::trigger_constant(const Address& owner, const Address& cont
   json answer = impl_->post(path, body);
 
   const json& result = get_object(path, answer, "result");
+  if (result.empty()) invalid(path, "no 'result' in the answer");
   Bytes output;
   if (auto it = answer.find("constant_result"); it != answer.end()) {
     if (!it->is_array()) invalid(path, "'constant_result' is not an array");

@@ -174,6 +174,14 @@ TEST(FullNodeAnswers, Accounts) {
   EXPECT_EQ(client.account_resource(kAlice)["freeNetLimit"], 600);
 }
 
+TEST(FullNodeAnswers, RawPostNeedsAnAbsolutePath) {
+  ScriptedNode node;
+  FullNodeClient client = node.client();
+  EXPECT_THROW(client.post("wallet/getnowblock", json::object()), std::invalid_argument);
+  EXPECT_EQ(client.post("/wallet/getnodeinfo", json::object()), json::object());
+  EXPECT_EQ(node.request_count(), 1u);
+}
+
 TEST(FullNodeAnswers, ChainParametersWithOmittedZeros) {
   ScriptedNode node;
   node.answer("/wallet/getchainparameters",
@@ -219,6 +227,8 @@ TEST(FullNodeAnswers, Trc20Reads) {
   EXPECT_INVALID_ANSWER(client.trc20_balance(kToken, kAlice), "not 32");
   node.answer("/wallet/triggerconstantcontract", json{{"result", {{"result", true}}}});
   EXPECT_INVALID_ANSWER(client.trc20_balance(kToken, kAlice), "constant_result");
+  node.answer("/wallet/triggerconstantcontract", json{{"constant_result", {word}}});
+  EXPECT_INVALID_ANSWER(client.trc20_balance(kToken, kAlice), "'result'");
   node.answer("/wallet/triggerconstantcontract",
               json{{"result", {{"result", true}}}, {"constant_result", {"xyz"}}});
   EXPECT_INVALID_ANSWER(client.trc20_balance(kToken, kAlice), "not hex");
@@ -289,6 +299,20 @@ TEST(FullNodeAnswers, Broadcast) {
   EXPECT_FALSE(refused.ok);
   EXPECT_EQ(refused.code, "TAPOS_ERROR");
   EXPECT_EQ(refused.message, "Tapos check error");
+
+  // Messages are hex of UTF-8 text; anything else is shown as the node sent it.
+  node.answer("/wallet/broadcasthex",
+              json{{"code", "OTHER_ERROR"}, {"txid", tx.txid}, {"message", "e282ac20ok"}});
+  EXPECT_EQ(client.broadcast_hex(tx.bytes).message, "\u20ac ok");
+  node.answer("/wallet/broadcasthex",
+              json{{"code", "OTHER_ERROR"}, {"txid", tx.txid}, {"message", "abcd"}});
+  EXPECT_EQ(client.broadcast_hex(tx.bytes).message, "abcd");
+  node.answer("/wallet/broadcasthex",
+              json{{"code", "OTHER_ERROR"}, {"txid", tx.txid}, {"message", "e282"}});
+  EXPECT_EQ(client.broadcast_hex(tx.bytes).message, "e282");
+  node.answer("/wallet/broadcasthex",
+              json{{"code", "SERVER_BUSY"}, {"txid", tx.txid}, {"message", "Server busy"}});
+  EXPECT_EQ(client.broadcast_hex(tx.bytes).message, "Server busy");
 
   std::size_t before = node.request_count();
   EXPECT_THROW(client.broadcast_hex(Bytes{0xff, 0xff, 0xff}), std::invalid_argument);

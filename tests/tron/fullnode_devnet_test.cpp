@@ -172,6 +172,7 @@ RunResult run_with_input(const std::vector<std::string>& argv, const std::string
 }
 
 struct GenesisAccount {
+  std::string name;
   Address address;
   std::optional<PrivateKey> key;
   std::int64_t trx = 0;
@@ -185,6 +186,13 @@ struct GenesisFacts {
   int trc20_decimals = 18;
   json chain_parameters;
   std::vector<GenesisAccount> accounts;  // those with a private key
+
+  const GenesisAccount& named(const std::string& name) const {
+    for (const auto& a : accounts) {
+      if (a.name == name) return a;
+    }
+    throw std::runtime_error("no account '" + name + "' in " + kGenesisPath);
+  }
 };
 
 GenesisFacts read_genesis() {
@@ -199,6 +207,7 @@ GenesisFacts read_genesis() {
   for (const json& a : g.at("accounts")) {
     if (!a.contains("private_key")) continue;
     GenesisAccount acct;
+    acct.name = a.value("name", "");
     acct.key = PrivateKey::from_hex(a.at("private_key").get<std::string>());
     acct.address = acct.key->address();
     acct.trx = a.value("trx", std::int64_t{0});
@@ -237,7 +246,11 @@ class FullNodeDevnet : public ::testing::Test {
       FAIL() << "the devnet did not start; its output:\n" << output_;
     }
     genesis_ = read_genesis();
-    ASSERT_GE(genesis_.accounts.size(), 3u) << "the tests need three funded genesis accounts";
+    // Each test spends from its own account, so the tests do not disturb each other on one
+    // devnet; dave is never spent from. The witness is left alone (it produces the blocks).
+    for (const char* name : {"alice", "bob", "carol", "dave"}) {
+      ASSERT_NO_THROW(genesis_.named(name));
+    }
   }
 
   FullNodeClient client() {
@@ -284,8 +297,7 @@ TEST_F(FullNodeDevnet, NowBlockAdvancesAndMatchesBlockByNumber) {
 
 TEST_F(FullNodeDevnet, GenesisAccountBalances) {
   FullNodeClient node = client();
-  // The last genesis account: no test here spends from it.
-  const GenesisAccount& holder = genesis_.accounts.back();
+  const GenesisAccount& holder = genesis_.named("dave");
   AccountBalances balances = node.account(holder.address);
   EXPECT_TRUE(balances.exists);
   EXPECT_EQ(balances.trx, holder.trx);
@@ -320,7 +332,7 @@ TEST_F(FullNodeDevnet, ChainParameters) {
 
 TEST_F(FullNodeDevnet, BroadcastsATrxTransferAndSeesItInABlock) {
   FullNodeClient node = client();
-  const GenesisAccount& payer = genesis_.accounts[0];
+  const GenesisAccount& payer = genesis_.named("alice");
   Address payee = PrivateKey::generate().address();
   std::int64_t before = node.account(payer.address).trx;
 
@@ -360,7 +372,7 @@ TEST_F(FullNodeDevnet, BroadcastsATrxTransferAndSeesItInABlock) {
 
 TEST_F(FullNodeDevnet, Trc20TransferChangesBalances) {
   FullNodeClient node = client();
-  const GenesisAccount& payer = genesis_.accounts[1];
+  const GenesisAccount& payer = genesis_.named("bob");
   Address payee = PrivateKey::generate().address();
   U256 before = node.trc20_balance(genesis_.trc20_contract, payer.address);
   U256 amount("1234500000000000000");
@@ -381,8 +393,8 @@ TEST_F(FullNodeDevnet, Trc20TransferChangesBalances) {
 
 TEST_F(FullNodeDevnet, RefusedBroadcastsCarryTheNodeCode) {
   FullNodeClient node = client();
-  const GenesisAccount& payer = genesis_.accounts[0];
-  const GenesisAccount& other = genesis_.accounts[1];
+  const GenesisAccount& payer = genesis_.named("alice");
+  const GenesisAccount& other = genesis_.named("bob");
   Address payee = PrivateKey::generate().address();
 
   // Signed by a key that does not own the account.
@@ -415,7 +427,7 @@ TEST_F(FullNodeDevnet, RefusedBroadcastsCarryTheNodeCode) {
 
 TEST_F(FullNodeDevnet, CommandLineBroadcast) {
   FullNodeClient node = client();
-  const GenesisAccount& payer = genesis_.accounts[0];
+  const GenesisAccount& payer = genesis_.named("carol");
   Address payee = PrivateKey::generate().address();
   Transaction tx = Transaction::transfer_trx(payer.address, payee, 700'000, node.timing());
   tx.sign(*payer.key);
