@@ -1,4 +1,4 @@
-// bttnode tx broadcast --node URL [--ca-file F]: reads one signed transaction as java-tron's
+// bttnode tx broadcast --node URL [--api-key KEY] [--ca-file F]: reads one signed transaction as java-tron's
 // JSON on stdin, sends it with /wallet/broadcasthex and prints its txid. A refusal by the node
 // exits 1 with the node's code and message on stderr.
 #include <cstdlib>
@@ -18,9 +18,10 @@ namespace bttnode {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: bttnode tx broadcast --node URL [--ca-file PEM] < signed.json\n"
+    "usage: bttnode tx broadcast --node URL [--api-key KEY] [--ca-file PEM] < signed.json\n"
     "  Sends one signed transaction (java-tron JSON on stdin) and prints its txid.\n"
-    "  The API key for the node, if it needs one, is read from BTTNODE_API_KEY.";
+    "  API key: --api-key KEY or BTTNODE_API_KEY (sent as TRON-PRO-API-KEY).\n"
+    "  --ca-file trusts a private node's CA besides the system store.";
 
 }  // namespace
 
@@ -30,14 +31,18 @@ int cmd_tx_broadcast(int argc, char** argv, int first) {
     std::cout << kUsage << "\n";
     return 0;
   }
-  args.allow_only({"node", "ca-file"});
+  args.allow_only({"node", "api-key", "ca-file"});
   if (!args.positionals().empty()) {
     throw UsageError("unexpected argument '" + args.positionals().front() + "'\n" + kUsage);
   }
   tron::FullNodeOptions options;
   options.url = args.require("node");
   options.ca_file = args.get("ca-file").value_or("");
-  if (const char* key = std::getenv("BTTNODE_API_KEY")) options.api_key = key;
+  if (auto key = args.get("api-key")) {
+    options.api_key = *key;
+  } else if (const char* env = std::getenv("BTTNODE_API_KEY")) {
+    options.api_key = env;
+  }
 
   std::string input(std::istreambuf_iterator<char>(std::cin), {});
   nlohmann::json json = nlohmann::json::parse(input, nullptr, false);
