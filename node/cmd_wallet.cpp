@@ -282,7 +282,21 @@ int wallet_send(const Args& args) {
               << (p.txid ? " txid " + *p.txid : "") << "\n";
   }
 
-  wallet::Payment p = executor.submit(request);
+  wallet::Payment p;
+  try {
+    p = executor.submit(request);
+  } catch (const std::exception&) {
+    // If it got as far as signing, say which txid the next run will finish.
+    auto attempts = ledger.attempts(request.debt_key);
+    if (!attempts.empty() && attempts.back().txid) {
+      std::cout << *attempts.back().txid << std::endl;
+      std::cerr << "the payment is signed and kept in " << ledger_path
+                << "; the next wallet send finishes it first. To retry it, add --payment-id "
+                << request.debt_key.substr(std::string("wallet-send:").size())
+                << ", which never pays twice\n";
+    }
+    throw;
+  }
   if (p.state == wallet::PaymentState::Failed && !p.txid) {
     std::cerr << "bttnode wallet send: payment refused: " << p.error.value_or("") << "\n";
     return 1;

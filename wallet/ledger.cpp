@@ -294,6 +294,14 @@ std::vector<Payment> Ledger::pending() {
                         nullptr);
 }
 
+std::vector<Payment> Ledger::expired_debts() {
+  return query_payments(*db_,
+                        "WHERE state = 'failed' AND fail_reason = 'expired' AND attempt = "
+                        "(SELECT MAX(attempt) FROM payments q WHERE q.debt_key = "
+                        "payments.debt_key) ORDER BY id",
+                        nullptr);
+}
+
 bool Ledger::credit_once(const Credit& c) {
   DbTransaction tx(*db_);
   Statement s(*db_,

@@ -119,6 +119,9 @@ class Ledger {
   std::vector<Payment> attempts(const std::string& debt_key);  // oldest first
   std::vector<Payment> list(std::optional<PaymentState> state = std::nullopt);
   std::vector<Payment> pending();  // planned, signed or broadcast
+  // Debts whose latest attempt failed as expired (provably never landed): candidates for a
+  // new attempt, e.g. after a crash between the expiry and the next attempt.
+  std::vector<Payment> expired_debts();
 
   // Records an incoming payment; false if this txid was credited before (a replay).
   bool credit_once(const Credit& credit);

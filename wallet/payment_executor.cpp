@@ -75,7 +75,6 @@ Payment PaymentExecutor::submit(const PaymentRequest& request) {
 }
 
 std::optional<std::string> PaymentExecutor::policy_violation(const Payment& p) {
-  if (p.from != key_.address()) return "the key does not own " + p.from.to_base58();
   if (policy_.max_per_payment && p.amount > *policy_.max_per_payment) {
     return "amount " + p.amount.str() + " is above the per-payment cap " +
            policy_.max_per_payment->str();
@@ -110,11 +109,19 @@ Payment PaymentExecutor::sign(Payment p) {
     return p;
   }
   tron::TxTiming timing = chain_.timing();
-  tron::Transaction tx =
-      tron::Transaction::transfer(p.token, p.from, p.to, p.amount, timing, p.fee_limit);
-  tx.sign(key_);
-  std::string txid = tron::to_hex(tx.txid());
-  ledger_.mark_signed(p.id, txid, tx.serialized(), timing.expiration);
+  std::optional<tron::Transaction> tx;
+  try {
+    tx = tron::Transaction::transfer(p.token, p.from, p.to, p.amount, timing, p.fee_limit);
+  } catch (const std::invalid_argument& e) {
+    // E.g. a TRX amount beyond 64 bits: this payment can never be made.
+    ledger_.mark_failed(p.id, fail_reason::kRefused, e.what());
+    p = reload(p.id);
+    hook(Step::Finalized, p);
+    return p;
+  }
+  tx->sign(key_);
+  std::string txid = tron::to_hex(tx->txid());
+  ledger_.mark_signed(p.id, txid, tx->serialized(), timing.expiration);
   p = reload(p.id);
   log("payment " + std::to_string(p.id) + " signed: txid " + txid);
   hook(Step::Signed, p);
@@ -199,6 +206,10 @@ Payment PaymentExecutor::next_attempt(const Payment& failed) {
 
 Payment PaymentExecutor::advance(std::int64_t payment_id) {
   Payment p = reload(payment_id);
+  if (p.from != key_.address()) {
+    throw PaymentRefused("payment " + std::to_string(p.id) + " is from " + p.from.to_base58() +
+                         ", not from this key's address");
+  }
   // A failed attempt of a debt may have been superseded; work on the current one.
   if (p.state == PaymentState::Failed) {
     auto all = ledger_.attempts(p.debt_key);
@@ -244,13 +255,23 @@ Payment PaymentExecutor::wait(std::int64_t payment_id, std::chrono::milliseconds
 
 std::vector<Payment> PaymentExecutor::recover() {
   std::vector<Payment> out;
-  for (const Payment& p : ledger_.pending()) {
+  std::vector<Payment> todo = ledger_.pending();
+  if (options_.retry_expired) {
+    for (Payment& p : ledger_.expired_debts()) {
+      if (p.attempt < options_.max_attempts) todo.push_back(std::move(p));
+    }
+  }
+  for (const Payment& p : todo) {
+    // A ledger may be shared by several keys; each key finishes only its own payments.
+    if (p.from != key_.address()) continue;
     try {
       log("recovering payment " + std::to_string(p.id) + " (" + to_string(p.state) + ", debt " +
           p.debt_key + ")");
       out.push_back(advance(p.id));
-    } catch (const LedgerError&) {
-      throw;
+    } catch (const LedgerError& e) {
+      // E.g. another process moved the payment on first; the ledger stays consistent.
+      log("payment " + std::to_string(p.id) + ": " + e.what());
+      out.push_back(reload(p.id));
     } catch (const std::exception& e) {
       ledger_.note_error(p.id, std::string("recovery: ") + e.what());
       log("payment " + std::to_string(p.id) + ": " + e.what());

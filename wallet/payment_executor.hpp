@@ -74,8 +74,9 @@ class PaymentExecutor {
   // Rounds until the debt's current attempt is final or the timeout passes.
   Payment wait(std::int64_t payment_id, std::chrono::milliseconds timeout);
 
-  // On start: one round for every payment that is not final. Errors of one payment are
-  // recorded on it and do not stop the others. Returns the payments it touched.
+  // On start: one round for every payment of this key that is not final, and a new attempt
+  // for debts whose last attempt provably expired. Errors of one payment are recorded on it
+  // and do not stop the others. Returns the payments it touched.
   std::vector<Payment> recover();
 
  private:
