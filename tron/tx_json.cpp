@@ -27,6 +27,16 @@ json address_json(const std::string& bytes, bool visible) {
   return visible ? base58check_encode(bytes_of(bytes)) : hex_of(bytes);
 }
 
+// Text that JSON can carry as a string; other bytes are printed as hex even when visible.
+bool is_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 // --- printing -----------------------------------------------------------------------------
 
 json value_json(const Contract& contract, bool visible) {
@@ -45,7 +55,8 @@ json value_json(const Contract& contract, bool visible) {
       protocol::TransferAssetContract c;
       if (!c.ParseFromString(value)) break;
       if (!c.asset_name().empty()) {
-        out["asset_name"] = visible ? json(c.asset_name()) : json(hex_of(c.asset_name()));
+        out["asset_name"] = visible && is_utf8(c.asset_name()) ? json(c.asset_name())
+                                                                 : json(hex_of(c.asset_name()));
       }
       if (!c.owner_address().empty()) out["owner_address"] = address_json(c.owner_address(), visible);
       if (!c.to_address().empty()) out["to_address"] = address_json(c.to_address(), visible);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <random>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -298,6 +299,74 @@ TEST(Transaction, PaymentIsNulloptForOtherShapes) {
       c.SerializeAsString();
   EXPECT_FALSE(tx.payment());
   EXPECT_EQ(tx.owner(), key().address());
+}
+
+}  // namespace
+
+namespace {
+
+// Mutated bytes and JSON never crash the readers: they either parse or throw
+// std::invalid_argument, and whatever parses can be printed and inspected.
+TEST(Transaction, MutatedInputIsRefusedOrHandledCleanly) {
+  std::mt19937 rng(12345);
+  const auto key = tron::PrivateKey::from_hex(
+      "279ff36d9bf9f305af3280034bb4187c6dd299bac6b26a3c20b999c7c0d50e6e");
+  const tron::Address usdt = tron::Address::from_string("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+  auto timing = tron::TxTiming::from_block_id(tron::Bytes(32, 7), 1, 2);
+  std::vector<tron::Bytes> seeds;
+  for (const tron::Token& token : {tron::Token{}, tron::Token::parse("trc10:1002000"),
+                                   tron::Token{tron::Token::Kind::Trc20, "", usdt}}) {
+    auto tx = tron::Transaction::transfer(token, key.address(), usdt, 99, timing);
+    tx.sign(key);
+    seeds.push_back(tx.serialized());
+  }
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    tron::Bytes bytes = seeds[i % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      std::size_t at = rng() % bytes.size();
+      switch (rng() % 3) {
+        case 0:
+          bytes[at] = static_cast<std::uint8_t>(rng());
+          break;
+        case 1:
+          bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(at));
+          break;
+        default:
+          bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                       static_cast<std::uint8_t>(rng()));
+      }
+      if (bytes.empty()) bytes.push_back(0);
+    }
+    try {
+      auto tx = tron::Transaction::from_bytes(bytes);
+      ++parsed;
+      json j = tx.to_json(i % 2 == 0);
+      (void)tx.payment();
+      (void)tx.owner();
+      (void)tx.signers();
+      // What we print, we read back (or refuse cleanly for kinds we do not build).
+      try {
+        tron::Transaction::from_json(j);
+      } catch (const std::invalid_argument&) {
+      }
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  EXPECT_GT(parsed, 0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Transaction, VisibleJsonPrintsNonTextAssetNamesAsHex) {
+  auto timing = tron::TxTiming::from_block_id(tron::Bytes(32, 1), 1, 2);
+  auto tx = Transaction::transfer_trc10("\xff\xfe", key().address(), to(), 1, timing);
+  json v = tx.to_json(true);
+  EXPECT_EQ(v["raw_data"]["contract"][0]["parameter"]["value"]["asset_name"], "fffe");
+  EXPECT_NO_THROW((void)v.dump());
 }
 
 }  // namespace
