@@ -74,11 +74,17 @@ std::shared_ptr<Storage::OpenFile> Storage::open_file(FileIndex f, bool for_writ
     if (ec) throw StorageError(ec, path.parent_path(), "cannot create folder");
     fd = ::open(path.c_str(), flags, 0644);
   }
+  bool writable = !opts_.read_only;
+  if (fd < 0 && !for_write && writable && (errno == EACCES || errno == EROFS)) {
+    // A file we may only read can still be seeded; a later write reopens it and fails then.
+    fd = ::open(path.c_str(), O_CLOEXEC | O_RDONLY);
+    writable = false;
+  }
   if (fd < 0) throw_errno(errno, path, "cannot open");
   auto of = std::make_shared<OpenFile>();
   of->file = f;
   of->fd = fd;
-  of->writable = !opts_.read_only;
+  of->writable = writable;
   lru_.push_front(of);
   while (lru_.size() > opts_.max_open_files) lru_.pop_back();
   return of;
@@ -239,6 +245,7 @@ std::vector<bool> Storage::load_or_recheck(const fs::path& resume_file,
     if (auto have = check_resume_data(*rd)) return *have;
   }
   std::vector<bool> have = recheck(progress);
+  close_files();  // an idle torrent should hold no descriptors (many torrents, one process)
   try {
     save_resume_data(resume_file, make_resume_data(have));
   } catch (const StorageError&) {
