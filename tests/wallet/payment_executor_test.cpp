@@ -293,4 +293,35 @@ TEST_F(ExecutorTest, RefusesToPayFromAnotherAddress) {
   EXPECT_TRUE(ledger.list().empty());
 }
 
+TEST_F(ExecutorTest, RecoveryLeavesOtherKeysPaymentsAlone) {
+  FakeChain chain(chain_path());
+  Ledger ledger(ledger_path());
+  tron::PrivateKey other = tron::PrivateKey::generate();
+  auto r = request(0);
+  r.from = other.address();
+  auto planned = ledger.plan(r).payment;
+  PaymentExecutor ex(ledger, chain, key_, {}, options(chain));
+  EXPECT_TRUE(ex.recover().empty());
+  EXPECT_THROW(ex.advance(planned.id), wallet::PaymentRefused);
+  EXPECT_EQ(ledger.get(planned.id)->state, PaymentState::Planned);
+  // Its own key finishes it.
+  PaymentExecutor mine(ledger, chain, other, {}, options(chain));
+  ASSERT_EQ(mine.recover().size(), 1u);
+  EXPECT_EQ(chain.landed_to(recipient(0)), 1000);
+}
+
+TEST_F(ExecutorTest, UnbuildablePaymentFailsOnce) {
+  FakeChain chain(chain_path());
+  Ledger ledger(ledger_path());
+  PaymentExecutor ex(ledger, chain, key_, {}, options(chain));
+  chain.set_balance(-1);  // unlimited
+  auto r = request(0);
+  r.amount = tron::U256(1) << 70;  // TRX amounts are 64-bit
+  Payment p = ex.submit(r);
+  EXPECT_EQ(p.state, PaymentState::Failed);
+  EXPECT_EQ(p.fail_reason, wallet::fail_reason::kRefused);
+  EXPECT_TRUE(ex.recover().empty());
+  EXPECT_EQ(chain.known(), 0);
+}
+
 }  // namespace
