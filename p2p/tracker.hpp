@@ -57,6 +57,7 @@ struct AnnounceResult {
   std::optional<AnnounceResponse> response;
   std::string error;             // what went wrong, readable
   bool tracker_failure = false;  // the tracker answered with a failure reason
+  bool cancelled = false;        // cancel_all() or the client's destruction ended it
 };
 
 using AnnounceHandler = std::function<void(const AnnounceResult&)>;

@@ -39,7 +39,13 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     begin();
   }
 
-  void cancel() override { fail("cancelled"); }
+  void cancel() override {
+    AnnounceResult r;
+    r.url = full_url_;
+    r.error = "cancelled";
+    r.cancelled = true;
+    finish(r);
+  }
 
  private:
   void begin() {

@@ -96,7 +96,7 @@ void TrackerTiers::try_next(std::shared_ptr<State> st) {
                        return;
                      }
                      st->last = r;
-                     if (st->single) {
+                     if (st->single || r.cancelled) {  // a cancelled client must not be asked again
                        auto h = std::move(st->handler);
                        h(r);
                        return;

@@ -35,7 +35,13 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
         });
   }
 
-  void cancel() override { fail("cancelled"); }
+  void cancel() override {
+    AnnounceResult r;
+    r.url = full_url_;
+    r.error = "cancelled";
+    r.cancelled = true;
+    finish(r);
+  }
 
  private:
   void on_resolve(error_code ec, udp::resolver::results_type res) {

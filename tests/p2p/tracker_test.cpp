@@ -426,6 +426,21 @@ TEST(TrackerClient, RejectsUnsupportedUrlsAndCancels) {
   io.run_for(200ms);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(err, "cancelled");
+
+  // Tiers stop at a cancelled announce instead of trying the next tracker.
+  p2p::TrackerTiers tiers({{"udp://127.0.0.1:9"}, {"udp://127.0.0.1:11"}}, client);
+  calls = 0;
+  bool cancelled = false;
+  tiers.announce(sample_request(), [&](const p2p::AnnounceResult& res) {
+    ++calls;
+    cancelled = res.cancelled;
+  });
+  io.restart();
+  io.run_for(100ms);
+  client.cancel_all();
+  io.run_for(100ms);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(cancelled);
 }
 
 TEST(Opentracker, HttpAndUdpAnnounce) {
