@@ -302,7 +302,7 @@ TEST(FullNodeAnswers, Broadcast) {
 
   // Messages are hex of UTF-8 text; anything else is shown as the node sent it.
   node.answer("/wallet/broadcasthex",
-              json{{"code", "OTHER_ERROR"}, {"txid", tx.txid}, {"message", "e282ac20ok"}});
+              json{{"code", "OTHER_ERROR"}, {"txid", tx.txid}, {"message", "e282ac206f6b"}});
   EXPECT_EQ(client.broadcast_hex(tx.bytes).message, "\u20ac ok");
   node.answer("/wallet/broadcasthex",
               json{{"code", "OTHER_ERROR"}, {"txid", tx.txid}, {"message", "abcd"}});

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -61,9 +60,9 @@ class Process {
     close(out_fd_);
   }
 
-  // Reads output until `pattern` matches a line and returns the match's groups; nullopt if the
-  // program ends first or the deadline passes.
-  std::optional<std::vector<std::string>> wait_for_line(const std::regex& pattern,
+  // Reads output until a line contains `marker` and returns what follows it up to the next
+  // space; nullopt if the program ends first or the deadline passes.
+  std::optional<std::string> wait_for_line(const std::string& marker,
                                            std::chrono::milliseconds within) {
     auto deadline = Clock::now() + within;
     std::string line;
@@ -80,11 +79,11 @@ class Process {
         line += c;
         continue;
       }
-      std::smatch m;
-      if (std::regex_search(line, m, pattern)) {
-        std::vector<std::string> groups(m.begin(), m.end());
+      if (auto at = line.find(marker); at != std::string::npos) {
+        std::string value = line.substr(at + marker.size());
+        value = value.substr(0, value.find_first_of(" \r"));
         start_drain();
-        return groups;
+        return value;
       }
       line.clear();
     }
@@ -228,9 +227,9 @@ class FullNodeDevnet : public ::testing::Test {
     devnet_ = std::make_unique<Process>(std::vector<std::string>{
         BTTNODE_BINARY, "devnet", "--listen", "127.0.0.1:0", "--genesis", kGenesisPath,
         "--block-ms", "200"});
-    auto m = devnet_->wait_for_line(std::regex(R"(devnet listening on (http://\S+:\d+))"), 60s);
-    if (m) {
-      url_ = (*m)[1];
+    auto url = devnet_->wait_for_line("devnet listening on ", 60s);
+    if (url) {
+      url_ = *url;
     } else {
       output_ = devnet_->output();
       devnet_.reset();
