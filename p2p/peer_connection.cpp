@@ -78,7 +78,7 @@ PeerConnection::~PeerConnection() = default;
 
 void PeerConnection::start() {
   connected_at_ = last_received_ = last_sent_ = last_piece_ = Clock::now();
-  rbuf_.resize(64 * 1024);
+  rbuf_.resize(128 * 1024);
   arm_timer();
   if (incoming_) {
     do_read();
@@ -209,8 +209,8 @@ void PeerConnection::on_read(std::size_t n) {
   }
   if (rpos_ == rend_) rpos_ = rend_ = 0;
   // Shrink a buffer grown for a large bitfield or extension message.
-  if (rpos_ == 0 && rend_ == 0 && rbuf_.size() > 256 * 1024) {
-    rbuf_.resize(64 * 1024);
+  if (rpos_ == 0 && rend_ == 0 && rbuf_.size() > 1024 * 1024) {
+    rbuf_.resize(128 * 1024);
     rbuf_.shrink_to_fit();
   }
   request_blocks();

@@ -31,6 +31,8 @@ Session::Session(boost::asio::io_context& io, SessionSettings settings)
 }
 
 Session::~Session() {
+  // Peers hold their torrent: close them so nothing is left in a reference cycle.
+  for (auto& [ih, t] : torrents_) t->abort();
   stopped_ = true;
   timer_.cancel();
   for (auto& a : acceptors_) {

@@ -160,6 +160,15 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   });
 }
 
+void Torrent::abort() {
+  stopping_ = true;
+  tick_timer_.cancel();
+  announce_timer_.cancel();
+  auto peers = peers_;
+  for (auto& p : peers) p->close("session closed");
+  peers_.clear();
+}
+
 void Torrent::announce(TrackerEvent ev) {
   if (!trackers_ || stopping_) return;
   if (announce_in_flight_ && ev == TrackerEvent::none) return;

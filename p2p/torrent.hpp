@@ -46,6 +46,9 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   // Announces stopped, closes every peer, then calls done (at most `timeout` later).
   void stop(std::function<void()> done, std::chrono::seconds timeout = std::chrono::seconds(5));
 
+  // Closes every peer and stops the timers at once, with no announce (session teardown).
+  void abort();
+
   const InfoHash& info_hash() const { return info_hash_; }
   std::string name() const;
   bool has_metadata() const { return meta_ != nullptr; }
