@@ -9,9 +9,9 @@
 #include <iostream>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <nlohmann/json.hpp>
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
@@ -63,7 +63,9 @@ struct Wiped {
   }
 };
 
-std::filesystem::path keystore_path(const Args& args) { return args.require("keystore"); }
+std::filesystem::path keystore_path(const Args& args) {
+  return args.require("keystore");
+}
 
 tron::Address parse_address(const std::string& text, const std::string& option) {
   auto address = tron::Address::parse(text);
@@ -105,8 +107,9 @@ void store_new_key(const Args& args, const tron::PrivateKey& key) {
   const auto path = keystore_path(args);
   if (std::filesystem::exists(std::filesystem::symlink_status(path))) {
     throw wallet::KeystoreError(wallet::KeystoreError::Kind::Exists,
-                                "keystore " + path.string() + ": file exists; refusing to "
-                                "overwrite it");
+                                "keystore " + path.string() +
+                                    ": file exists; refusing to "
+                                    "overwrite it");
   }
   Wiped password{read_password(args, true)};
   wallet::create_keystore(path, key, password.value);
@@ -178,8 +181,7 @@ std::optional<tron::Address> trc20_contract(const Args& args) {
   if (!genesis) return std::nullopt;
   std::ifstream in(*genesis);
   auto doc = nlohmann::json::parse(in, nullptr, false);
-  if (doc.is_discarded() || !doc.contains("trc20") ||
-      !doc["trc20"].contains("contract_address") ||
+  if (doc.is_discarded() || !doc.contains("trc20") || !doc["trc20"].contains("contract_address") ||
       !doc["trc20"]["contract_address"].is_string()) {
     if (args.has("genesis")) throw UsageError("--genesis: no trc20.contract_address in file");
     return std::nullopt;
@@ -317,8 +319,7 @@ int wallet_send(const Args& args) {
       std::cout << "\n";
       return 0;
     case wallet::PaymentState::Failed:
-      std::cout << "failed: " << p.fail_reason.value_or("") << ": " << p.error.value_or("")
-                << "\n";
+      std::cout << "failed: " << p.fail_reason.value_or("") << ": " << p.error.value_or("") << "\n";
       return 1;
     default:
       std::cout << "pending: not in a block after " << timeout_s << " s (state "

@@ -4,9 +4,13 @@
 
 namespace wallet {
 
-tron::TxTiming FullNodeChain::timing() { return client_.timing(window_); }
+tron::TxTiming FullNodeChain::timing() {
+  return client_.timing(window_);
+}
 
-std::int64_t FullNodeChain::head_block_time() { return client_.now_block().timestamp; }
+std::int64_t FullNodeChain::head_block_time() {
+  return client_.now_block().timestamp;
+}
 
 BroadcastOutcome FullNodeChain::broadcast(const tron::Bytes& signed_tx) {
   tron::BroadcastResult r = client_.broadcast_hex(signed_tx);

@@ -12,10 +12,10 @@
 
 #include <crypto++/scrypt.h>
 #include <crypto++/secblock.h>
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <nlohmann/json.hpp>
 
 #include "tron/hashes.hpp"
 #include "tron/hex.hpp"
@@ -40,7 +40,9 @@ constexpr std::uint64_t kMaxScryptMemory = 1ull << 30;
   throw KeystoreError(kind, "keystore " + path.string() + ": " + what);
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 tron::Bytes random_bytes(std::size_t n) {
   tron::Bytes out(n);
@@ -55,8 +57,8 @@ void check_params(const ScryptParams& p, const std::filesystem::path& path) {
   if (!pow2 || p.r < 1 || p.r > 64 || p.p < 1 || p.p > 16 || p.n > (1ull << 24) ||
       128ull * p.r * p.n > kMaxScryptMemory) {
     fail(Kind::Corrupt, path,
-         "scrypt parameters out of range (n=" + std::to_string(p.n) + " r=" +
-             std::to_string(p.r) + " p=" + std::to_string(p.p) + ")");
+         "scrypt parameters out of range (n=" + std::to_string(p.n) + " r=" + std::to_string(p.r) +
+             " p=" + std::to_string(p.p) + ")");
   }
 }
 
@@ -65,9 +67,8 @@ CryptoPP::SecByteBlock derive(std::string_view password, const tron::Bytes& salt
                               const ScryptParams& params) {
   CryptoPP::SecByteBlock out(64);
   CryptoPP::Scrypt scrypt;
-  scrypt.DeriveKey(out.data(), out.size(),
-                   reinterpret_cast<const CryptoPP::byte*>(password.data()), password.size(),
-                   salt.data(), salt.size(), params.n, params.r, params.p);
+  scrypt.DeriveKey(out.data(), out.size(), reinterpret_cast<const CryptoPP::byte*>(password.data()),
+                   password.size(), salt.data(), salt.size(), params.n, params.r, params.p);
   return out;
 }
 
@@ -181,8 +182,8 @@ Parsed parse(const std::filesystem::path& path) {
     fail(Kind::Corrupt, path, at_end ? "file is truncated (JSON ends early)" : "not valid JSON");
   }
   if (!p.doc.is_object()) fail(Kind::Corrupt, path, "not a keystore object");
-  for (const char* f : {"version", "address", "kdf", "cipher", "check", "ciphertext", "tag",
-                        "checksum"}) {
+  for (const char* f :
+       {"version", "address", "kdf", "cipher", "check", "ciphertext", "tag", "checksum"}) {
     if (!p.doc.contains(f)) fail(Kind::Corrupt, path, std::string("missing field '") + f + "'");
   }
   if (!p.doc["checksum"].is_string()) fail(Kind::Corrupt, path, "field 'checksum' not text");
@@ -233,7 +234,8 @@ void write_new_file(const std::filesystem::path& path, const std::string& data) 
   std::filesystem::path tmp =
       dir / ("." + path.filename().string() + ".tmp-" + tron::to_hex(random_bytes(6)));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) fail(Kind::Io, path, "cannot create temp file in " + dir.string() + ": " + errno_text());
+  if (fd < 0)
+    fail(Kind::Io, path, "cannot create temp file in " + dir.string() + ": " + errno_text());
   auto abandon = [&](const std::string& what) {
     int saved = errno;
     ::close(fd);
@@ -274,12 +276,18 @@ void write_new_file(const std::filesystem::path& path, const std::string& data) 
 
 const char* to_string(KeystoreError::Kind kind) {
   switch (kind) {
-    case Kind::WrongPassword: return "wrong password";
-    case Kind::Tampered: return "tampered";
-    case Kind::Corrupt: return "corrupt";
-    case Kind::Io: return "i/o error";
-    case Kind::Exists: return "exists";
-    case Kind::Permissions: return "unsafe permissions";
+    case Kind::WrongPassword:
+      return "wrong password";
+    case Kind::Tampered:
+      return "tampered";
+    case Kind::Corrupt:
+      return "corrupt";
+    case Kind::Io:
+      return "i/o error";
+    case Kind::Exists:
+      return "exists";
+    case Kind::Permissions:
+      return "unsafe permissions";
   }
   return "unknown";
 }
@@ -355,6 +363,8 @@ tron::PrivateKey open_keystore(const std::filesystem::path& path, std::string_vi
   return *key;
 }
 
-tron::Address keystore_address(const std::filesystem::path& path) { return parse(path).address; }
+tron::Address keystore_address(const std::filesystem::path& path) {
+  return parse(path).address;
+}
 
 }  // namespace wallet

@@ -37,8 +37,7 @@ class KeystoreError : public std::runtime_error {
     Exists,         // create_keystore would overwrite a file
     Permissions,    // the file is readable or writable by group or others
   };
-  KeystoreError(Kind kind, const std::string& message)
-      : std::runtime_error(message), kind_(kind) {}
+  KeystoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 
  private:

@@ -131,9 +131,8 @@ std::string state_list(std::initializer_list<PaymentState> states) {
 }
 
 // One UPDATE guarded by the allowed source states, in its own SQL transaction.
-void transition(Db& db, std::int64_t id, std::initializer_list<PaymentState> from,
-                PaymentState to, const std::string& set_sql,
-                const std::function<void(Statement&)>& bind_extra) {
+void transition(Db& db, std::int64_t id, std::initializer_list<PaymentState> from, PaymentState to,
+                const std::string& set_sql, const std::function<void(Statement&)>& bind_extra) {
   DbTransaction tx(db);
   Statement s(db, "UPDATE payments SET state = ?1, updated_at = ?2" +
                       (set_sql.empty() ? std::string() : ", " + set_sql) +
@@ -165,11 +164,16 @@ std::int64_t now_ms() {
 
 const char* to_string(PaymentState state) {
   switch (state) {
-    case PaymentState::Planned: return "planned";
-    case PaymentState::Signed: return "signed";
-    case PaymentState::Broadcast: return "broadcast";
-    case PaymentState::Confirmed: return "confirmed";
-    case PaymentState::Failed: return "failed";
+    case PaymentState::Planned:
+      return "planned";
+    case PaymentState::Signed:
+      return "signed";
+    case PaymentState::Broadcast:
+      return "broadcast";
+    case PaymentState::Confirmed:
+      return "confirmed";
+    case PaymentState::Failed:
+      return "failed";
   }
   return "?";
 }
@@ -248,12 +252,12 @@ void Ledger::mark_confirmed(std::int64_t id, std::int64_t block_number) {
 
 void Ledger::mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
                          std::optional<std::int64_t> block_number) {
-  transition(*db_, id, {PaymentState::Planned, PaymentState::Signed, PaymentState::Broadcast},
-             PaymentState::Failed, "final_at = ?2, fail_reason = ?4, error = ?5, block_number = ?6",
-             [&](Statement& s) {
-               s.bind(4, std::string_view(reason)).bind(5, std::string_view(error)).bind(6,
-                                                                                          block_number);
-             });
+  transition(
+      *db_, id, {PaymentState::Planned, PaymentState::Signed, PaymentState::Broadcast},
+      PaymentState::Failed, "final_at = ?2, fail_reason = ?4, error = ?5, block_number = ?6",
+      [&](Statement& s) {
+        s.bind(4, std::string_view(reason)).bind(5, std::string_view(error)).bind(6, block_number);
+      });
 }
 
 void Ledger::note_error(std::int64_t id, const std::string& error) {
@@ -284,9 +288,8 @@ std::vector<Payment> Ledger::attempts(const std::string& debt_key) {
 
 std::vector<Payment> Ledger::list(std::optional<PaymentState> state) {
   if (!state) return query_payments(*db_, "ORDER BY id", nullptr);
-  return query_payments(*db_, "WHERE state = ?1 ORDER BY id", [&](Statement& s) {
-    s.bind(1, std::string_view(to_string(*state)));
-  });
+  return query_payments(*db_, "WHERE state = ?1 ORDER BY id",
+                        [&](Statement& s) { s.bind(1, std::string_view(to_string(*state))); });
 }
 
 std::vector<Payment> Ledger::pending() {

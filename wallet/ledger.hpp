@@ -112,7 +112,7 @@ class Ledger {
   void mark_confirmed(std::int64_t id, std::int64_t block_number);  // signed|broadcast -> confirmed
   void mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
                    std::optional<std::int64_t> block_number = std::nullopt);  // not final -> failed
-  void note_error(std::int64_t id, const std::string& error);  // no state change
+  void note_error(std::int64_t id, const std::string& error);                 // no state change
 
   std::optional<Payment> get(std::int64_t id);
   std::optional<Payment> by_txid(const std::string& txid);

@@ -22,12 +22,18 @@ tron::Hash32 txid_bytes(const std::string& hex) {
 
 const char* to_string(Step step) {
   switch (step) {
-    case Step::Planned: return "planned";
-    case Step::Signed: return "signed";
-    case Step::BroadcastSent: return "broadcast-sent";
-    case Step::BroadcastRecorded: return "broadcast-recorded";
-    case Step::LandedSeen: return "landed-seen";
-    case Step::Finalized: return "finalized";
+    case Step::Planned:
+      return "planned";
+    case Step::Signed:
+      return "signed";
+    case Step::BroadcastSent:
+      return "broadcast-sent";
+    case Step::BroadcastRecorded:
+      return "broadcast-recorded";
+    case Step::LandedSeen:
+      return "landed-seen";
+    case Step::Finalized:
+      return "finalized";
   }
   return "?";
 }
@@ -67,8 +73,8 @@ Payment PaymentExecutor::submit(const PaymentRequest& request) {
   if (planned.created) {
     hook(Step::Planned, planned.payment);
   } else {
-    log("debt " + request.debt_key + " already has payment " +
-        std::to_string(planned.payment.id) + " (" + to_string(planned.payment.state) + ")");
+    log("debt " + request.debt_key + " already has payment " + std::to_string(planned.payment.id) +
+        " (" + to_string(planned.payment.state) + ")");
   }
   if (planned.payment.final()) return planned.payment;
   return advance(planned.payment.id);
@@ -139,8 +145,8 @@ Payment PaymentExecutor::broadcast(Payment p) {
   }
   // A refusal does not prove the tx can never land (another node may have it), so the
   // payment stays live until it is found or provably expired.
-  std::string error = "broadcast refused: " + out.code + (out.message.empty() ? "" : ": ") +
-                      out.message;
+  std::string error =
+      "broadcast refused: " + out.code + (out.message.empty() ? "" : ": ") + out.message;
   ledger_.note_error(p.id, error);
   log("payment " + std::to_string(p.id) + " " + error);
   return reload(p.id);

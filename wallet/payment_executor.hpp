@@ -25,8 +25,8 @@ namespace wallet {
 
 struct SpendingPolicy {
   std::optional<tron::U256> max_per_payment;  // largest single payment, base units
-  std::optional<tron::U256> daily_limit;  // per token, payments planned in the last 24 hours
-  tron::U256 balance_floor = 0;           // token balance that must remain after the payment
+  std::optional<tron::U256> daily_limit;      // per token, payments planned in the last 24 hours
+  tron::U256 balance_floor = 0;               // token balance that must remain after the payment
 };
 
 // Points between steps, for crash-injection tests: the hook runs right after the step.
@@ -48,8 +48,8 @@ struct ExecutorOptions {
   int max_attempts = 3;       // attempts per debt, expired ones included
   std::chrono::milliseconds poll_interval{1'000};
   std::function<void(std::chrono::milliseconds)> sleep;  // default: this thread sleeps
-  std::function<void(Step, const Payment&)> hook;         // tests inject crashes here
-  std::function<void(const std::string&)> log;            // progress lines; no secrets
+  std::function<void(Step, const Payment&)> hook;        // tests inject crashes here
+  std::function<void(const std::string&)> log;           // progress lines; no secrets
 };
 
 struct PaymentRefused : std::runtime_error {

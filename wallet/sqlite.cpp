@@ -4,12 +4,14 @@
 
 namespace wallet {
 
-bool DbError::constraint() const { return (code & 0xff) == SQLITE_CONSTRAINT; }
+bool DbError::constraint() const {
+  return (code & 0xff) == SQLITE_CONSTRAINT;
+}
 
 Db::Db(const std::string& path, int busy_timeout_ms) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -29,7 +31,9 @@ Db::Db(const std::string& path, int busy_timeout_ms) {
   }
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  sqlite3_close_v2(db_);
+}
 
 void Db::raise(int code, std::string_view context) const {
   throw DbError(code, std::string(context) + ": " + sqlite3_errmsg(db_));
@@ -46,16 +50,22 @@ void Db::exec(std::string_view sql) {
   }
 }
 
-std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Db::changes() const { return sqlite3_changes(db_); }
+std::int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+int Db::changes() const {
+  return sqlite3_changes(db_);
+}
 
 Statement::Statement(Db& db, std::string_view sql) : db_(db) {
-  int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_,
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) db_.raise(rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
@@ -71,8 +81,8 @@ Statement& Statement::bind(int index, std::string_view value) {
 }
 
 Statement& Statement::bind(int index, const std::vector<std::uint8_t>& blob) {
-  int rc = sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()),
-                             SQLITE_TRANSIENT);
+  int rc =
+      sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) db_.raise(rc, "bind");
   return *this;
 }
@@ -113,7 +123,9 @@ bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::int64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string Statement::text(int column) const {
   auto p = sqlite3_column_text(stmt_, column);
@@ -138,7 +150,9 @@ std::vector<std::uint8_t> Statement::blob(int column) const {
   return p ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>();
 }
 
-DbTransaction::DbTransaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+DbTransaction::DbTransaction(Db& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 DbTransaction::~DbTransaction() {
   if (!done_) {

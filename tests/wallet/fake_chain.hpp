@@ -80,8 +80,8 @@ class FakeChain : public wallet::Chain {
     if (!tx.raw_data().contract(0).parameter().UnpackTo(&c)) {
       return {false, "CONTRACT_VALIDATE_ERROR", "not a TRX transfer"};
     }
-    auto signer = tron::recover_signer(tron::sha256(tron::as_bytes(raw)),
-                                       tron::as_bytes(tx.signature(0)));
+    auto signer =
+        tron::recover_signer(tron::sha256(tron::as_bytes(raw)), tron::as_bytes(tx.signature(0)));
     auto owner = tron::Address::from_bytes(tron::as_bytes(c.owner_address()));
     auto to = tron::Address::from_bytes(tron::as_bytes(c.to_address()));
     if (!signer || !owner || *signer != *owner || !to) return {false, "SIGERROR", "bad signature"};

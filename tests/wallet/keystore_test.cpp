@@ -139,8 +139,8 @@ TEST_F(KeystoreTest, WrongPassword) {
 
 TEST_F(KeystoreTest, Truncated) {
   std::string full = slurp(path_);
-  for (std::size_t len : {std::size_t{0}, std::size_t{1}, full.size() / 3, full.size() / 2,
-                          full.size() - 3}) {
+  for (std::size_t len :
+       {std::size_t{0}, std::size_t{1}, full.size() / 3, full.size() / 2, full.size() - 3}) {
     spit(path_, full.substr(0, len));
     try {
       wallet::open_keystore(path_, "correct horse");
@@ -172,8 +172,7 @@ std::string flip_hex(std::string h) {
 
 const Edit kEdits[] = {
     {"version", [](json& d) { d["version"] = 2; }, Kind::Corrupt},
-    {"address",
-     [](json& d) { d["address"] = tron::PrivateKey::generate().address().to_base58(); },
+    {"address", [](json& d) { d["address"] = tron::PrivateKey::generate().address().to_base58(); },
      Kind::Tampered},
     // A different KDF input yields a different check value: indistinguishable from a wrong
     // password once the checksum is forged.
@@ -182,11 +181,9 @@ const Edit kEdits[] = {
     {"kdf.p", [](json& d) { d["kdf"]["p"] = 2; }, Kind::WrongPassword},
     {"kdf.salt", [](json& d) { d["kdf"]["salt"] = flip_hex(d["kdf"]["salt"]); },
      Kind::WrongPassword},
-    {"cipher.iv", [](json& d) { d["cipher"]["iv"] = flip_hex(d["cipher"]["iv"]); },
-     Kind::Tampered},
+    {"cipher.iv", [](json& d) { d["cipher"]["iv"] = flip_hex(d["cipher"]["iv"]); }, Kind::Tampered},
     {"check", [](json& d) { d["check"] = flip_hex(d["check"]); }, Kind::WrongPassword},
-    {"ciphertext", [](json& d) { d["ciphertext"] = flip_hex(d["ciphertext"]); },
-     Kind::Tampered},
+    {"ciphertext", [](json& d) { d["ciphertext"] = flip_hex(d["ciphertext"]); }, Kind::Tampered},
     {"tag", [](json& d) { d["tag"] = flip_hex(d["tag"]); }, Kind::Tampered},
 };
 
@@ -268,8 +265,7 @@ TEST(KeystoreDefault, StrongSettingRoundTrip) {
   // Printed, not asserted: timing depends on the machine, its load and sanitizers.
   std::cout << "scrypt N=2^17 r=8 p=1 CPU time: create " << (c1 - c0).count() << " ms, open "
             << (c2 - c1).count() << " ms (wall clock for both "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(w2 - w0).count()
-            << " ms)\n";
+            << std::chrono::duration_cast<std::chrono::milliseconds>(w2 - w0).count() << " ms)\n";
 }
 
 }  // namespace

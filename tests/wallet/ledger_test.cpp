@@ -31,7 +31,9 @@ wallet::PaymentRequest request(const std::string& debt, std::uint64_t amount = 1
 }
 
 const tron::Bytes kSigned = {1, 2, 3, 4};
-std::string txid(char c) { return std::string(64, c); }
+std::string txid(char c) {
+  return std::string(64, c);
+}
 
 class LedgerTest : public ::testing::Test {
  protected:
@@ -101,7 +103,10 @@ TEST_F(LedgerTest, NewAttemptOnlyAfterFailure) {
 }
 
 TEST_F(LedgerTest, SchemaRefusesTwoLiveAttemptsEvenBehindTheApi) {
-  { Ledger l(path()); l.plan(request("d")); }
+  {
+    Ledger l(path());
+    l.plan(request("d"));
+  }
   wallet::Db db(path());
   EXPECT_THROW(db.exec("INSERT INTO payments(debt_key, attempt, state, token, from_addr, "
                        "to_addr, amount, fee_limit, created_at, updated_at) VALUES('d', 2, "

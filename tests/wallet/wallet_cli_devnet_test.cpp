@@ -66,8 +66,10 @@ class WalletDevnet : public ::testing::Test {
     for (int i = 0; i < 600 && url_.empty(); ++i) {
       std::smatch m;
       std::string text = slurp(log);
-      if (std::regex_search(text, m, re)) url_ = m[1];
-      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::regex_search(text, m, re))
+        url_ = m[1];
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
 
@@ -92,8 +94,8 @@ class WalletDevnet : public ::testing::Test {
     std::ofstream(base.string() + ".in") << input;
     std::string cmd = "cd " + quote(dir_->path().string()) + " && BTTNODE_PASSWORD=pw " + env +
                       " " + quote(BTTNODE_BINARY) + " " + args + " <" +
-                      quote(base.string() + ".in") + " >" + quote(base.string() + ".out") +
-                      " 2>" + quote(base.string() + ".err");
+                      quote(base.string() + ".in") + " >" + quote(base.string() + ".out") + " 2>" +
+                      quote(base.string() + ".err");
     int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -143,8 +145,7 @@ TEST_F(WalletDevnet, CreateImportAddressBalanceSend) {
   EXPECT_EQ(run("wallet address --keystore fresh.json").out, fresh + "\n");
 
   const std::string alice = alice_keystore();
-  EXPECT_EQ(run("wallet address --keystore " + alice).out,
-            "TYjaKKV4asba9j5JwoEKe4ZdZWieGrQLs8\n");
+  EXPECT_EQ(run("wallet address --keystore " + alice).out, "TYjaKKV4asba9j5JwoEKe4ZdZWieGrQLs8\n");
 
   struct Send {
     std::string token;
@@ -169,8 +170,9 @@ TEST_F(WalletDevnet, CreateImportAddressBalanceSend) {
   EXPECT_NE(bal.out.find(std::string("trc10:") + kTrc10 + ": 700 (0.0007 BTT)\n"),
             std::string::npos)
       << bal.out;
-  EXPECT_NE(bal.out.find("trc20:" + trc20_ + ": 123456789012345678901 (123.456789012345678901 BTT)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      bal.out.find("trc20:" + trc20_ + ": 123456789012345678901 (123.456789012345678901 BTT)\n"),
+      std::string::npos)
       << bal.out;
   // An explicit --trc20 gives the same line.
   Result bal2 = run("wallet balance --keystore fresh.json --node " + url_ + " --trc20 " + trc20_);
@@ -201,7 +203,7 @@ TEST_F(WalletDevnet, WrongPasswordAndBadInput) {
 // finishes the payment. The chain must show each amount received exactly once.
 TEST_F(WalletDevnet, SendKilledAfterEachStepPaysOnce) {
   const std::string alice = alice_keystore();
-  const char* steps[] = {"planned", "signed", "broadcast-sent", "broadcast-recorded",
+  const char* steps[] = {"planned",     "signed",   "broadcast-sent", "broadcast-recorded",
                          "landed-seen", "finalized"};
   int i = 0;
   for (const char* step : steps) {
