@@ -40,12 +40,14 @@ std::vector<protocol::Transaction> signed_transfers(const Chain& chain, int n) {
       "ad05e25ed0973dc8523e1176cb8b7fc805dbcacf99c0c7ef720147f862b363e7");  // public test key
   const auto bob = tron::PrivateKey::from_hex(
       "3cc377bde8831fceec5641bafddead21836b1e211ba037b864ee61f1c9478ea9");
+  const tron::Address from = alice.address();
+  const tron::Address to = bob.address();
   std::vector<protocol::Transaction> txs;
   txs.reserve(n);
   for (int i = 0; i < n; ++i) {
     protocol::TransferContract c;
-    c.set_owner_address(std::string(alice.address().raw().begin(), alice.address().raw().end()));
-    c.set_to_address(std::string(bob.address().raw().begin(), bob.address().raw().end()));
+    c.set_owner_address(std::string(from.raw().begin(), from.raw().end()));
+    c.set_to_address(std::string(to.raw().begin(), to.raw().end()));
     c.set_amount(i + 1);
     auto tx = chain.make_transaction(protocol::Transaction::Contract::TransferContract, c, wall_ms());
     tron::Signature s = alice.sign_digest(tron::devnet::transaction_id(tx));
@@ -85,7 +87,7 @@ int main(int argc, char** argv) {
     auto t = Clock::now();
     int k = 0;
     for (; k < 20000; ++k) (void)tron::recover_signer(digest, sig);
-    std::cout << "reference  secp256k1 recover:        " << k / seconds_since(t) << " /s\n";
+    std::cout << "reference  secp256k1 recover:        " << k / seconds_since(t) << " /s" << std::endl;
   }
 
   // In process: the ledger alone.
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
     }
     const double s = seconds_since(t);
     std::cout << "in process broadcast accepted:       " << accepted / s << " /s (" << accepted
-              << "/" << n << ", " << blocks << " blocks of 1000 sealed)\n";
+              << "/" << n << ", " << blocks << " blocks of 1000 sealed)" << std::endl;
   }
 
   // Over HTTP.
@@ -147,7 +149,7 @@ int main(int argc, char** argv) {
       return std::tuple<std::string, std::string, std::string>("/wallet/getnowblock", "", "blockID");
     });
     std::cout << "reference  HTTP getnowblock:          " << reads / read_s << " /s (" << kClients
-              << " keep-alive clients)\n";
+              << " keep-alive clients)" << std::endl;
     const std::int64_t before = service->head_number();
     auto [accepted, s] = run([&](int i) {
       return std::tuple<std::string, std::string, std::string>("/wallet/broadcasthex", bodies[i],
@@ -157,7 +159,7 @@ int main(int argc, char** argv) {
     while (service->pending_count() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const std::int64_t sealed = service->head_number() - before;
     std::cout << "HTTP       broadcasthex accepted:     " << accepted / s << " /s (" << accepted
-              << "/" << n << ")\n";
+              << "/" << n << ")" << std::endl;
     std::cout << "HTTP       blocks sealed:             " << sealed << " in " << std::setprecision(2)
               << s << " s at a 100 ms interval, " << std::setprecision(0)
               << (sealed > 0 ? accepted / static_cast<double>(sealed) : 0) << " tx/block\n";
