@@ -93,6 +93,9 @@ int cmd_devnet(int argc, char** argv, int first) {
   options.port = port;
   options.block_interval = std::chrono::milliseconds(block_ms);
   options.state_path = state_path;
+  // On a live chain the head is never the genesis block, and clients such as tronweb read the
+  // head's number, which java-tron's JSON leaves out when it is 0: start serving at block 1.
+  if (service->head_number() == 0) service->seal();
   tron::devnet::Server server(service, options);
   server.start();
   const bool v6 = host.find(':') != std::string::npos;

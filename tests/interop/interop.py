@@ -416,6 +416,9 @@ def swarm(env):
 def rtorrent_download(env):
     src, top, torrent, ih = env.make_data("multi")
     seed = env.bttnode_seed("bttnode-seed", torrent, src)
+    # rtorrent finds the seed only through the tracker and, given an empty peer list, waits a
+    # whole announce interval: start it once the tracker knows the seed.
+    env.wait_swarm(ih, 1)
     out = env.path("out")
     session = env.path("rt-session")
     os.makedirs(out)
