@@ -65,9 +65,13 @@ void Session::listen() {
 }
 
 void Session::accept_loop(tcp::acceptor& acc) {
-  acc.async_accept([this, &acc](const boost::system::error_code& ec, tcp::socket s) {
-    if (stopped_) return;
+  // The handler can still run after the session is gone (its acceptors' pending accepts
+  // complete during io_context teardown or later runs): check liveness before touching it.
+  std::weak_ptr<int> alive = alive_;
+  acc.async_accept([this, &acc, alive](const boost::system::error_code& ec, tcp::socket s) {
+    if (alive.expired()) return;
     if (ec == boost::asio::error::operation_aborted) return;
+    if (stopped_) return;
     if (!ec) {
       auto conn = std::make_shared<PeerConnection>(*this, std::move(s));
       conn->start();

@@ -118,6 +118,7 @@ class Session {
   std::uint16_t port_ = 0;
   std::unique_ptr<TrackerClient> tracker_client_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the session
   std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;
   std::vector<ExtensionFactory> extension_factories_;
   TokenBucket up_, down_;
