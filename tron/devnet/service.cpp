@@ -456,16 +456,19 @@ json Service::trigger_smart_contract(const Request& r) {
   return out;
 }
 
+CallOutcome Service::constant_call_of(const Trigger& t) const {
+  auto owner = Address::from_bytes(as_bytes(t.contract.owner_address()));
+  auto contract = Address::from_bytes(as_bytes(t.contract.contract_address()));
+  Bytes data(t.contract.data().begin(), t.contract.data().end());
+  return chain_.constant_call(owner ? *owner : Address(), contract ? *contract : Address(), data,
+                              t.contract.call_value());
+}
+
 json Service::trigger_constant_contract(const Request& r) {
   json out = json::object();
   try {
     Trigger t = parse_trigger(r, true);
-    auto owner = Address::from_bytes(as_bytes(t.contract.owner_address()));
-    auto contract = Address::from_bytes(as_bytes(t.contract.contract_address()));
-    Bytes data(t.contract.data().begin(), t.contract.data().end());
-    CallOutcome call = chain_.constant_call(owner ? *owner : Address(),
-                                            contract ? *contract : Address(), data,
-                                            t.contract.call_value());
+    CallOutcome call = constant_call_of(t);
     protocol::Transaction tx =
         chain_.make_transaction(Contract::TriggerSmartContract, t.contract, clock_(), t.fee_limit);
     json result = {{"result", true}};
@@ -493,12 +496,7 @@ json Service::estimate_energy(const Request& r) {
   json out = json::object();
   try {
     Trigger t = parse_trigger(r, true);
-    auto owner = Address::from_bytes(as_bytes(t.contract.owner_address()));
-    auto contract = Address::from_bytes(as_bytes(t.contract.contract_address()));
-    Bytes data(t.contract.data().begin(), t.contract.data().end());
-    CallOutcome call = chain_.constant_call(owner ? *owner : Address(),
-                                            contract ? *contract : Address(), data,
-                                            t.contract.call_value());
+    CallOutcome call = constant_call_of(t);
     if (!call.success) {
       out["result"] = {{"code", "CONTRACT_EXE_ERROR"},
                        {"message", hex_of("REVERT opcode executed")}};

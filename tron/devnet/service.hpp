@@ -81,6 +81,8 @@ class Service {
     std::int64_t fee_limit = 0;
   };
   Trigger parse_trigger(const Request& r, bool constant) const;
+  // A read-only call of the trigger's contract, as triggerconstantcontract and estimateenergy run it.
+  CallOutcome constant_call_of(const Trigger& t) const;
 
   mutable std::mutex mu_;
   Chain chain_;
