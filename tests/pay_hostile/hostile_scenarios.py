@@ -1,0 +1,538 @@
+#!/usr/bin/python3
+"""Hostile btt_pay peers against a priced `bttnode seed` on its own devnet. Each scenario is
+one CTest test:
+
+  hostile_scenarios.py --bttnode PATH SCENARIO
+
+Every scenario starts a devnet (blocks every 300 ms), imports genesis test keys as the paying
+wallets (on stdin), creates a fresh seeder wallet, and seeds a random 8 MiB torrent at a
+TRC-10 BTT price. pay_peer.py plays the downloader. The rules checked are those of
+docs/btt_pay.md ("Verification by the seeder", "Serving and choking"); the seeder's credits
+are read from its ledger (read-only) and, when available, `bttnode earnings --json`.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import pay_peer  # noqa: E402
+from pay_peer import MIB, BLOCK, BlockQueue, Closed, PayPeer, Torrent  # noqa: E402
+
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+GENESIS = os.path.join(SOURCE, "configs", "devnet-genesis.json")
+PASSWORD = "pay-hostile-test-only"
+TOKEN = "trc10:1002000"
+PRICE = 1000000           # base units (1 BTT with 6 decimals) per MiB
+SIZE = 8 * MIB + 12345    # torrent payload
+PIPELINE = 8              # requests a hostile peer keeps outstanding
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Env:
+    def __init__(self, bttnode):
+        self.bttnode = bttnode
+        self.dir = tempfile.mkdtemp(prefix="bttnode-payhostile-")
+        self.procs, self.logs = [], []
+        self.env = dict(os.environ, BTTNODE_PASSWORD=PASSWORD,
+                        BTTNODE_STATE_DIR=self.path("state"))
+        os.environ.update(BTTNODE_PASSWORD=PASSWORD)  # for pay_peer's message sign
+        with open(GENESIS) as f:
+            self.genesis = json.load(f)
+        self.t0 = time.time()
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def log(self, s):
+        print("[%6.1fs] %s" % (time.time() - self.t0, s), flush=True)
+
+    def spawn(self, name, argv):
+        log = self.path(name + ".log")
+        p = subprocess.Popen(argv, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True, env=self.env)
+        p.name, p.log = name, log
+        self.procs.append(p)
+        self.logs.append((name, log))
+        return p
+
+    def run(self, argv, stdin=None, timeout=120):
+        out = subprocess.run(argv, input=stdin, capture_output=True, text=True,
+                             timeout=timeout, env=self.env)
+        if out.returncode != 0:
+            raise Fail("%s failed (%d): %s%s" % (" ".join(argv[:3]), out.returncode, out.stdout,
+                                                 out.stderr))
+        return out.stdout
+
+    def stop(self, p, timeout=15):
+        if p.poll() is not None:
+            return p.returncode
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            return p.wait()
+
+    def cleanup(self, ok):
+        for p in self.procs:
+            self.stop(p, timeout=5)
+        if not ok:
+            for name, log in self.logs:
+                try:
+                    with open(log, "rb") as f:
+                        data = f.read()[-4000:]
+                except OSError:
+                    continue
+                print("---- %s (last lines)" % name)
+                print(data.decode("utf-8", "replace"))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def wait_line(self, p, pattern, timeout):
+        rx = re.compile(pattern, re.M)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with open(p.log, "rb") as f:
+                m = rx.search(f.read().decode("utf-8", "replace"))
+            if m:
+                return m
+            if p.poll() is not None:
+                raise Fail("%s exited (%d) before printing /%s/" % (p.name, p.returncode,
+                                                                    pattern))
+            time.sleep(0.1)
+        raise Fail("%s did not print /%s/ within %ss" % (p.name, pattern, timeout))
+
+    def log_text(self, p):
+        with open(p.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    # ---- chain and wallets
+    def start_devnet(self, name="devnet"):
+        p = self.spawn(name, [self.bttnode, "devnet", "--listen", "127.0.0.1:0", "--genesis",
+                              GENESIS, "--block-ms", "300", "--state",
+                              self.path(name + "-state.json")])
+        m = self.wait_line(p, r"devnet listening on (http://\S+)", 30)
+        return m.group(1)
+
+    def import_key(self, name):
+        key = [a for a in self.genesis["accounts"] if a["name"] == name][0]["private_key"]
+        ks = self.path(name + ".json")
+        self.run([self.bttnode, "wallet", "import", "--keystore", ks], stdin=key + "\n")
+        return ks, self.address(ks)
+
+    def create_wallet(self, name):
+        ks = self.path(name + ".json")
+        self.run([self.bttnode, "wallet", "create", "--keystore", ks])
+        return ks, self.address(ks)
+
+    def address(self, ks):
+        return self.run([self.bttnode, "wallet", "address", "--keystore", ks]).strip()
+
+    def send(self, ks, node, to, amount, token=TOKEN, ledger=None):
+        argv = [self.bttnode, "wallet", "send", "--keystore", ks, "--node", node, "--to", to,
+                "--amount", str(amount), "--token", token, "--wait"]
+        if ledger:
+            argv += ["--ledger", ledger]
+        txid = self.run(argv).splitlines()[0].strip()
+        check(re.fullmatch(r"[0-9a-f]{64}", txid), "wallet send printed no txid: %r" % txid)
+        self.log("paid %d %s to %s: txid %s" % (amount, token, to, txid))
+        return txid
+
+    # ---- torrent and seeder
+    def make_torrent(self):
+        data = self.path("seed", "payload.bin")
+        os.makedirs(os.path.dirname(data))
+        with open(data, "wb") as f:
+            f.write(os.urandom(SIZE))
+        torrent = self.path("payload.torrent")
+        self.run([self.bttnode, "create-torrent", data, "-o", torrent,
+                  "--piece-length", "256K"])
+        return torrent
+
+    def start_seeder(self, torrent, keystore, node, credit, extra=()):
+        port = free_port()
+        p = self.spawn("seeder", [self.bttnode, "seed", torrent, "--data", self.path("seed"),
+                                  "--port", str(port), "--keystore", keystore, "--node", node,
+                                  "--token", TOKEN, "--price", str(PRICE), "--credit",
+                                  str(credit), *extra])
+        self.wait_line(p, r"^seeding ", 60)
+        self.wait_line(p, r"^btt_pay: selling at", 30)
+        return p, port
+
+    # ---- the seeder's credits
+    def credits(self, keystore):
+        """Rows of the seeder ledger's credits table (read-only), as dicts."""
+        db = keystore + ".ledger.db"
+        if not os.path.exists(db):
+            return []
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+        try:
+            con.row_factory = sqlite3.Row
+            return [dict(r) for r in con.execute("SELECT * FROM credits")]
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return []
+            raise
+        finally:
+            con.close()
+
+    def earnings_json(self, keystore):
+        """`bttnode earnings --json` output, or None when the command is not there yet."""
+        out = subprocess.run([self.bttnode, "earnings", "--keystore", keystore, "--json"],
+                             capture_output=True, text=True, timeout=60, env=self.env)
+        if out.returncode != 0:
+            self.log("earnings --json: exit %d: %s" % (out.returncode, out.stderr.strip()))
+            return None
+        return out.stdout
+
+    def assert_not_credited(self, keystore, txid):
+        rows = self.credits(keystore)
+        check(all(r["txid"].lower() != txid.lower() for r in rows),
+              "the seeder's ledger credited txid %s: %r" % (txid, rows))
+        text = self.earnings_json(keystore)
+        if text is not None:
+            check(txid.lower() not in text.lower(),
+                  "bttnode earnings shows txid %s:\n%s" % (txid, text))
+
+    def assert_credited_once(self, keystore, txid, amount):
+        rows = [r for r in self.credits(keystore) if r["txid"].lower() == txid.lower()]
+        check(len(rows) == 1, "txid %s credited %d times in the ledger" % (txid, len(rows)))
+        check(int(rows[0]["amount"]) == amount,
+              "txid %s credited %s, paid %d" % (txid, rows[0]["amount"], amount))
+        text = self.earnings_json(keystore)
+        if text is not None:
+            check(txid.lower() in text.lower(), "bttnode earnings lacks txid %s" % txid)
+
+
+# ---- helpers shared by the scenarios
+
+
+def connect(env, torrent, port, payer_ks, payer_addr):
+    """A peer that is bound and has bid the asking price."""
+    peer = PayPeer(torrent, "127.0.0.1", port, log=env.log)
+    terms = peer.wait_terms()
+    check(terms.get("v") == 1, "terms v is %r" % terms.get("v"))
+    check(terms["token"].decode() == TOKEN, "terms token %r" % terms["token"])
+    check(terms["price"] == PRICE, "terms price %r" % terms["price"])
+    check(len(terms["nonce"]) == 16, "terms nonce is %d bytes" % len(terms["nonce"]))
+    peer.bind(env.bttnode, payer_ks, payer_addr)
+    peer.bid()
+    return peer
+
+
+def download_some(peer, nbytes, timeout=60):
+    """Receives at least `nbytes` payload bytes (the peer stays within credit)."""
+    blocks = BlockQueue(peer.torrent, cycle=True)
+    deadline = time.time() + timeout
+    while peer.bytes < nbytes:
+        check(time.time() < deadline, "only %d of %d bytes served in %ds"
+              % (peer.bytes, nbytes, timeout))
+        peer.request_blocks(blocks, PIPELINE, limit_bytes=nbytes)
+        peer.poll(0.2)
+
+
+def wait_reject(peer, timeout=60):
+    """Waits for the first reject; returns its reason. A seeder that hangs up right after
+    the reject (a ban) is fine as long as the reject came first."""
+    try:
+        peer.wait(lambda: peer.rejects or peer.receipts, timeout, "a reject or receipt")
+    except Closed:
+        pass
+    check(not peer.receipts, "the seeder sent a receipt: %r" % peer.receipts)
+    check(peer.rejects, "the seeder closed the connection without a reject")
+    return peer.rejects[0]["reason"].decode()
+
+
+def connection_refused(env, torrent, port, settle=6.0):
+    """True when a new connection from us is refused or closed at once."""
+    try:
+        p = PayPeer(torrent, "127.0.0.1", port, log=None, timeout=10)
+    except (OSError, RuntimeError, TimeoutError, Closed):
+        return True
+    try:
+        deadline = time.time() + settle
+        while time.time() < deadline:
+            p.poll(0.2)
+            if p.bytes or not p.choked:
+                return False
+        return False
+    except Closed:
+        return True
+    finally:
+        p.close()
+
+
+def assert_banned(env, peer, seeder, torrent, port, timeout=30):
+    """The seeder hung up on `peer`, refuses a new connection and says `banned`."""
+    try:
+        peer.wait(lambda: False, timeout, "the seeder to close the connection")
+    except Closed:
+        pass
+    except TimeoutError:
+        raise Fail("the seeder kept the connection open %ds after the offence" % timeout)
+    check(connection_refused(env, torrent, port), "a new connection was served after the ban")
+    env.wait_line(seeder, r"^banned ", 10)
+
+
+def setup(env, credit, seeder_extra=()):
+    node = env.start_devnet()
+    payer_ks, payer = env.import_key("alice")
+    seeder_ks, seeder_addr = env.create_wallet("seeder")
+    torrent_path = env.make_torrent()
+    seeder, port = env.start_seeder(torrent_path, seeder_ks, node, credit, seeder_extra)
+    return dict(node=node, payer_ks=payer_ks, payer=payer, seeder_ks=seeder_ks,
+                seeder_addr=seeder_addr, torrent=Torrent(torrent_path), seeder=seeder,
+                port=port)
+
+
+# ---- scenarios
+
+
+def scenario_stops_paying(env):
+    credit = 1 * MIB
+    s = setup(env, credit)
+    inflight = PIPELINE * BLOCK
+    peer = connect(env, s["torrent"], s["port"], s["payer_ks"], s["payer"])
+    blocks = BlockQueue(s["torrent"], cycle=True)
+    deadline = time.time() + 60
+    while peer.bytes_at_choke is None:
+        check(time.time() < deadline, "never choked: %d unpaid bytes served (credit %d)"
+              % (peer.bytes, credit))
+        peer.request_blocks(blocks, PIPELINE)
+        peer.poll(0.2)
+    env.log("choked after %d bytes (credit %d, %d in flight)" % (peer.bytes_at_choke, credit,
+                                                                inflight))
+    check(peer.bytes_at_choke >= credit - inflight,
+          "choked after only %d bytes, before the credit of %d" % (peer.bytes_at_choke, credit))
+    check(peer.bytes_at_choke <= credit + inflight,
+          "choked only after %d bytes (credit %d + %d in flight)"
+          % (peer.bytes_at_choke, credit, inflight))
+    check(any(i for i in peer.invoices), "no invoice before the choke")
+
+    # Choked: the seeder must not send more, however much we ask.
+    # (The peer has no fast extension: requests while choked are dropped, never answered.)
+    end = time.time() + 3
+    closed = False
+    try:
+        while time.time() < end:
+            peer.send_msg(pay_peer.REQUEST, struct.pack(">III", 0, 0, BLOCK))
+            peer.poll(0.2)
+    except Closed:
+        closed = True
+    check(peer.pieces_after_choke == 0, "%d payload bytes sent after the CHOKE"
+          % peer.pieces_after_choke)
+
+    # Keep coming back for more, under the same bound address, without ever paying: the debt
+    # is the address's, so past credit x 1.5 the seeder must ban us.
+    total = peer.bytes
+    peer.close()
+    tolerance = credit + credit // 2
+    banned = False
+    for attempt in range(6):
+        try:
+            p = connect(env, s["torrent"], s["port"], s["payer_ks"], s["payer"])
+        except (Closed, OSError, TimeoutError, RuntimeError) as e:
+            env.log("reconnect %d refused: %s" % (attempt + 1, e))
+            banned = True
+            break
+        blocks = BlockQueue(s["torrent"], cycle=True)
+        end = time.time() + 6
+        try:
+            while time.time() < end:
+                p.request_blocks(blocks, PIPELINE)
+                if p.choked:  # pending requests while choked
+                    p.send_msg(pay_peer.REQUEST, struct.pack(">III", 0, 0, BLOCK))
+                p.poll(0.2)
+        except Closed:
+            env.log("reconnect %d: closed by the seeder after %d more bytes"
+                    % (attempt + 1, p.bytes))
+            total += p.bytes
+            banned = True
+            break
+        finally:
+            p.close()
+        total += p.bytes
+        env.log("reconnect %d: %d more bytes, %d unpaid in all" % (attempt + 1, p.bytes, total))
+    check(banned, "never banned: %d unpaid bytes served over %d connections (credit %d)"
+          % (total, attempt + 2, credit))
+    check(total <= tolerance + 2 * inflight,
+          "%d unpaid bytes served before the ban (credit %d, tolerance x1.5 = %d)"
+          % (total, credit, tolerance))
+    check(connection_refused(env, s["torrent"], s["port"]),
+          "a new connection was served after the ban")
+    env.wait_line(s["seeder"], r"^banned ", 10)
+    check(not env.credits(s["seeder_ks"]), "credits without any payment")
+
+
+def settle_scenario(env, pay, expected, credit=2 * MIB, seeder_extra=()):
+    """Binds, downloads a little, pays through `pay(s)` -> (txid, amount) and settles it:
+    the seeder must reject it with one of `expected`, credit nothing, and ban the peer."""
+    s = setup(env, credit, seeder_extra)
+    peer = connect(env, s["torrent"], s["port"], s["payer_ks"], s["payer"])
+    download_some(peer, MIB)
+    txid, amount = pay(s)
+    peer.settle(txid, amount)
+    reason = wait_reject(peer)
+    env.log("rejected: %s" % reason)
+    check(reason in expected, "reject reason %r, expected %s" % (reason, " or ".join(expected)))
+    rej = peer.rejects[0]
+    if "txid" in rej:
+        check(rej["txid"] == bytes.fromhex(txid), "the reject names another txid")
+    env.wait_line(s["seeder"], r"^refused txid %s.*%s" % (txid, reason), 10)
+    env.assert_not_credited(s["seeder_ks"], txid)
+    assert_banned(env, peer, s["seeder"], s["torrent"], s["port"])
+    env.assert_not_credited(s["seeder_ks"], txid)
+    return s
+
+
+def scenario_forged_settle(env):
+    settle_scenario(env, lambda s: (os.urandom(32).hex(), PRICE), ["unknown_tx"])
+
+
+def scenario_wrong_recipient(env):
+    carol = [a for a in env.genesis["accounts"] if a["name"] == "carol"][0]["address"]
+    settle_scenario(env, lambda s: (env.send(s["payer_ks"], s["node"], carol, PRICE), PRICE),
+                    ["wrong_recipient"])
+
+
+def scenario_wrong_token(env):
+    # The seeder sells for TRC-10 BTT; the peer pays the same number of sun in TRX.
+    settle_scenario(env, lambda s: (env.send(s["payer_ks"], s["node"], s["seeder_addr"], PRICE,
+                                             token="trx"), PRICE), ["wrong_token"])
+
+
+def scenario_wrong_amount(env):
+    # Pays half and claims the full price in the settle.
+    settle_scenario(env, lambda s: (env.send(s["payer_ks"], s["node"], s["seeder_addr"],
+                                             PRICE // 2), PRICE), ["wrong_amount"])
+
+
+def scenario_wrong_sender(env):
+    def pay(s):
+        bob_ks, _ = env.import_key("bob")
+        return env.send(bob_ks, s["node"], s["seeder_addr"], PRICE), PRICE
+    settle_scenario(env, pay, ["wrong_sender"])
+
+
+def scenario_wrong_chain(env):
+    def pay(s):
+        other = env.start_devnet("devnet2")
+        return env.send(s["payer_ks"], other, s["seeder_addr"], PRICE,
+                        ledger=env.path("devnet2.ledger.db")), PRICE
+    settle_scenario(env, pay, ["unknown_tx", "wrong_chain"])
+
+
+def scenario_replayed_tx(env):
+    s = setup(env, 2 * MIB)
+    peer = connect(env, s["torrent"], s["port"], s["payer_ks"], s["payer"])
+    download_some(peer, MIB)
+    txid = env.send(s["payer_ks"], s["node"], s["seeder_addr"], PRICE)
+    peer.settle(txid, PRICE)
+    peer.wait(lambda: peer.receipts or peer.rejects, 60, "a receipt")
+    check(not peer.rejects, "a correct payment was rejected: %r" % peer.rejects)
+    r = peer.receipts[0]
+    check(r["txid"] == bytes.fromhex(txid), "the receipt names another txid")
+    check(pay_peer.as_int(r["credited"]) == PRICE, "credited %r of %d" % (r["credited"], PRICE))
+    env.wait_line(s["seeder"], r"^credited %d .*txid %s" % (PRICE, txid), 10)
+    env.assert_credited_once(s["seeder_ks"], txid, PRICE)
+
+    peer.settle(txid, PRICE)
+    reason = wait_reject(peer)
+    env.log("replay rejected: %s" % reason)
+    check(reason == "replayed_tx", "reject reason %r, expected replayed_tx" % reason)
+    check(len(peer.receipts) == 1, "a second receipt for the replay")
+    env.assert_credited_once(s["seeder_ks"], txid, PRICE)
+    assert_banned(env, peer, s["seeder"], s["torrent"], s["port"])
+    env.assert_credited_once(s["seeder_ks"], txid, PRICE)
+
+
+def scenario_honest(env):
+    # Payments take a few blocks each: a credit of 6 MiB and settlements of 4 MiB keep the
+    # count low while the peer stays within credit all along.
+    s = setup(env, 6 * MIB, ["--min-settle", str(4 * PRICE)])
+    peer = connect(env, s["torrent"], s["port"], s["payer_ks"], s["payer"])
+
+    class Args:
+        bttnode, keystore, node = env.bttnode, s["payer_ks"], s["node"]
+    settled = pay_peer.run_honest(peer, Args, s["payer"], TOKEN, env.log, timeout=180)
+    env.log("downloaded %d bytes, %d settlements" % (peer.bytes, len(settled)))
+    check(peer.bytes >= s["torrent"].length, "only %d of %d bytes" % (peer.bytes,
+                                                                      s["torrent"].length))
+    check(not peer.rejects, "rejects: %r" % peer.rejects)
+    check(peer.chokes == 0, "an honest peer within credit was choked %d times" % peer.chokes)
+    check(len(peer.receipts) == len(settled), "%d receipts for %d settlements"
+          % (len(peer.receipts), len(settled)))
+    total = sum(a for _, a in settled)
+    expected = pay_peer.owed(s["torrent"].length, PRICE)
+    check(total == expected, "paid %d in all, owed(%d bytes) is %d"
+          % (total, s["torrent"].length, expected))
+    receipts = {r["txid"].hex(): pay_peer.as_int(r["credited"]) for r in peer.receipts}
+    for txid, amount in settled:
+        check(receipts.get(txid) == amount, "receipt for %s: %r, paid %d"
+              % (txid, receipts.get(txid), amount))
+        env.assert_credited_once(s["seeder_ks"], txid, amount)
+    check(pay_peer.as_int(peer.receipts[-1]["paid"]) == total,
+          "the last receipt says %r paid, %d settled" % (peer.receipts[-1]["paid"], total))
+    # The chain agrees: the fresh seeder wallet holds exactly what was credited.
+    bal = env.run([env.bttnode, "wallet", "balance", "--keystore", s["seeder_ks"], "--node",
+                   s["node"]])
+    m = re.search(r"(?m)^trc10:1002000: (\d+)", bal)
+    env.log("seeder balance:\n" + bal.strip())
+    check(m and int(m.group(1)) == total, "the seeder's TRC-10 balance is not %d:\n%s"
+          % (total, bal))
+    check("banned" not in env.log_text(s["seeder"]), "the seeder banned the honest peer")
+
+
+SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items()
+             if name.startswith("scenario_")}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bttnode", required=True)
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    a = ap.parse_args()
+    env = Env(os.path.abspath(a.bttnode))
+    ok = False
+    try:
+        SCENARIOS[a.scenario](env)
+        ok = True
+        print("PASS %s (%.1fs)" % (a.scenario, time.time() - env.t0))
+    except Exception as e:
+        traceback.print_exc()
+        print("FAIL %s: %s" % (a.scenario, e))
+    finally:
+        env.cleanup(ok)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
