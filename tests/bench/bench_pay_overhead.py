@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""What btt_pay costs a seeder: one bttnode seeder -> one bttnode downloader on loopback,
+first as ordinary peers, then paying (seed --keystore/--price, download --keystore/
+--max-price, on a local devnet), in one run. Prints figures side by side; never fails on
+speed.
+
+  bench_pay_overhead.py --bttnode PATH [--size-mib 256] [--runs 2]
+
+For each case it reports the best of --runs transfers: MB/s (from start to the downloader's
+`complete:` line, so the paying downloader's final settlement, which waits for a block, is
+left out and reported apart) and the seeder's CPU seconds (user+system from /proc over the
+same span, counted from the moment the seeder is ready). The overhead is paid vs free.
+
+The seeder's credit is set above the torrent size and settlements come every --settle-mib
+MiB, so that the figure is the cost of the protocol (messages, accounting, verification
+through the full node) rather than the wait for blocks a small credit imposes.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+GENESIS = os.path.join(SOURCE, "configs", "devnet-genesis.json")
+TICK = os.sysconf("SC_CLK_TCK")
+TOKEN = "trc10:1002000"
+PASSWORD = "bench-pay-overhead-only"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def wait_for(path, pattern, proc, timeout):
+    rx = re.compile(pattern, re.M)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(path, "rb") as f:
+            m = rx.search(f.read().decode("utf-8", "replace"))
+        if m:
+            return m
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited early: see %s" % (proc.args[1], path))
+        time.sleep(0.05)
+    raise RuntimeError("no /%s/ in %s" % (pattern, path))
+
+
+def stop(p):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def transfer(work, name, seed_cmd, ready, download_cmd, size):
+    """Runs one transfer; returns (MB/s, seeder CPU s, settle s after complete, exit code)."""
+    slog = os.path.join(work, name + "-seed.log")
+    seeder = subprocess.Popen(seed_cmd, stdout=open(slog, "wb"), stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
+    try:
+        wait_for(slog, ready, seeder, 600)
+        time.sleep(0.5)
+        cpu0 = cpu_seconds(seeder.pid)
+        t0 = time.time()
+        dl = subprocess.Popen(download_cmd, stdout=subprocess.PIPE,
+                              stderr=open(os.path.join(work, name + "-download.log"), "wb"),
+                              stdin=subprocess.DEVNULL, text=True)
+        complete_at, cpu, lines = None, None, []
+        for line in dl.stdout:
+            lines.append(line)
+            if complete_at is None and line.startswith("complete:"):
+                complete_at = time.time()
+                cpu = cpu_seconds(seeder.pid) - cpu0
+        rc = dl.wait()
+        end = time.time()
+        if complete_at is None:
+            complete_at, cpu = end, cpu_seconds(seeder.pid) - cpu0
+        with open(os.path.join(work, name + "-download.out"), "w") as f:
+            f.writelines(lines)
+        paid = [ln.strip() for ln in lines if ln.startswith("paid ") or "btt_pay: paid" in ln]
+        return size / (complete_at - t0) / 1e6, cpu, end - complete_at, rc, paid
+    finally:
+        stop(seeder)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bttnode", required=True)
+    ap.add_argument("--size-mib", type=int, default=256)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--price", type=int, default=1000, help="TRC-10 BTT base units per MiB")
+    ap.add_argument("--settle-mib", type=int, default=64,
+                    help="the seeder's --min-settle, in MiB worth of price")
+    a = ap.parse_args()
+    bttnode = os.path.abspath(a.bttnode)
+    work = tempfile.mkdtemp(prefix="bttnode-bench-pay-")
+    env = dict(os.environ, BTTNODE_PASSWORD=PASSWORD, BTTNODE_STATE_DIR=os.path.join(work, "st"))
+    os.environ.update(env)
+    devnet = None
+    try:
+        # Chain and wallets: the payer is a funded genesis test key (on stdin), the seeder new.
+        devnet_log = os.path.join(work, "devnet.log")
+        devnet = subprocess.Popen([bttnode, "devnet", "--listen", "127.0.0.1:0", "--genesis",
+                                   GENESIS, "--block-ms", "300", "--state",
+                                   os.path.join(work, "chain.json")],
+                                  stdout=open(devnet_log, "wb"), stderr=subprocess.STDOUT)
+        node = wait_for(devnet_log, r"devnet listening on (http://\S+)", devnet, 60).group(1)
+        with open(GENESIS) as f:
+            key = [x for x in json.load(f)["accounts"] if x["name"] == "alice"][0]
+        payer_ks = os.path.join(work, "payer.json")
+        seeder_ks = os.path.join(work, "seeder.json")
+        subprocess.run([bttnode, "wallet", "import", "--keystore", payer_ks],
+                       input=key["private_key"] + "\n", text=True, check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([bttnode, "wallet", "create", "--keystore", seeder_ks], check=True,
+                       stdout=subprocess.DEVNULL)
+
+        src = os.path.join(work, "src")
+        os.makedirs(src)
+        data = os.path.join(src, "big.bin")
+        size = a.size_mib * 2**20
+        with open(data, "wb") as f, open("/dev/urandom", "rb") as r:
+            for _ in range(a.size_mib):
+                f.write(r.read(2**20))
+        torrent = os.path.join(work, "big.torrent")
+        subprocess.run([bttnode, "create-torrent", data, "-o", torrent, "--piece-length", "1M"],
+                       check=True, stdout=subprocess.DEVNULL)
+        print("payload %d MiB, piece 1 MiB, TCP on 127.0.0.1; paid case: %d %s per MiB, "
+              "credit %d MiB, settlements every %d MiB, devnet blocks every 300 ms"
+              % (a.size_mib, a.price, TOKEN, a.size_mib + 64, a.settle_mib), flush=True)
+
+        def out_dir(n):
+            d = os.path.join(work, "out-" + n)
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            return d
+
+        def case(name, paying, run):
+            p = free_port()
+            seed = [bttnode, "seed", torrent, "--data", src, "--port", str(p)]
+            down = [bttnode, "download", torrent, "--out", out_dir("%s%d" % (name, run)),
+                    "--port", str(free_port()), "--peer", "127.0.0.1:%d" % p]
+            ready = r"^seeding "
+            if paying:
+                seed += ["--keystore", seeder_ks, "--node", node, "--token", TOKEN, "--price",
+                         str(a.price), "--credit", "%dM" % (a.size_mib + 64), "--min-settle",
+                         str(a.price * a.settle_mib)]
+                down += ["--keystore", payer_ks, "--node", node, "--token", TOKEN,
+                         "--max-price", str(a.price)]
+                ready = r"^btt_pay: selling at"
+            return transfer(work, "%s%d" % (name, run), seed, ready, down, size)
+
+        results = {"free": [], "paid": []}
+        for run in range(a.runs):  # interleaved, so that a busy moment hits both alike
+            for name in ("free", "paid"):
+                try:
+                    r = case(name, name == "paid", run)
+                except RuntimeError as e:
+                    print("  run %d %-5s failed: %s" % (run + 1, name, e), flush=True)
+                    continue
+                results[name].append(r)
+                mbs, cpu, settle, rc, paid = r
+                print("  run %d %-5s %8.1f MB/s   seeder CPU %6.2f s   %s%s" % (
+                    run + 1, name, mbs, cpu, "ok" if rc == 0 else "downloader exit %d" % rc,
+                    "   final settlement %.1f s after complete" % settle if name == "paid"
+                    else ""), flush=True)
+                for line in paid:
+                    print("        " + line, flush=True)
+
+        if not results["free"] or not results["paid"]:
+            print("no figures to compare (logs kept in %s)" % work)
+            work = None
+            return 1
+        free_mbs = max(r[0] for r in results["free"])
+        paid_mbs = max(r[0] for r in results["paid"])
+        free_cpu = min(r[1] for r in results["free"])
+        paid_cpu = min(r[1] for r in results["paid"])
+        print()
+        print("%-32s %12s %12s %10s" % ("best of %d" % a.runs, "without pay", "with btt_pay",
+                                         "overhead"))
+        print("%-32s %12.1f %12.1f %9.1f%%" % ("throughput MB/s", free_mbs, paid_mbs,
+                                              (free_mbs - paid_mbs) / free_mbs * 100))
+        print("%-32s %12.2f %12.2f %9.1f%%" % ("seeder CPU s", free_cpu, paid_cpu,
+                                              (paid_cpu - free_cpu) / max(free_cpu, 1e-9) * 100))
+        gib = size / 2**30
+        print("%-32s %12.2f %12.2f" % ("seeder CPU s per GiB", free_cpu / gib, paid_cpu / gib))
+        if any(r[3] for r in results["free"] + results["paid"]):
+            print("note: a downloader exited non-zero; see the logs (kept in %s)" % work)
+            work = None
+    finally:
+        if devnet:
+            stop(devnet)
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
