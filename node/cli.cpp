@@ -25,6 +25,7 @@ constexpr Command kCommands[] = {
     {"create-torrent", cmd_create_torrent, "make a .torrent file from a file or folder"},
     {"seed", cmd_seed, "seed a torrent"},
     {"download", cmd_download, "download a torrent or magnet link"},
+    {"earnings", cmd_earnings, "show what the wallet earned, spent and has pending"},
 };
 
 void print_usage(std::ostream& out) {

@@ -11,6 +11,7 @@ int cmd_devnet(int argc, char** argv, int first);          // devnet --listen --
 int cmd_create_torrent(int argc, char** argv, int first);  // create-torrent PATH -o OUT
 int cmd_seed(int argc, char** argv, int first);            // seed TORRENT --data DIR
 int cmd_download(int argc, char** argv, int first);        // download TORRENT|MAGNET --out DIR
+int cmd_earnings(int argc, char** argv, int first);        // earnings --keystore F [--json]
 
 }  // namespace bttnode
 

@@ -1,0 +1,98 @@
+// bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T]
+// Reads the payment ledger only: no password, no node.
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "node/args.hpp"
+#include "node/commands.hpp"
+#include "tron/token.hpp"
+#include "wallet/earnings.hpp"
+#include "wallet/keystore.hpp"
+#include "wallet/ledger.hpp"
+
+namespace bttnode {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T]\n"
+    "  shows what the wallet earned (credits), spent (confirmed payments) and has pending\n"
+    "  (planned, signed or broadcast payments), per token, then per torrent and per peer,\n"
+    "  with the txids. Amounts are in token base units. Entries without a torrent (e.g.\n"
+    "  wallet send) are listed under \"other\".\n"
+    "  --ledger DB   the payment ledger (default FILE.ledger.db, as wallet send uses)\n"
+    "  --json        one JSON object; amounts as decimal strings\n"
+    "  --token T     only this token: trx, trc10:ID or trc20:CONTRACT\n"
+    "No password is asked: the ledger holds no secret.\n";
+
+}  // namespace
+
+int cmd_earnings(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"json", "help"});
+  if (args.has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  args.allow_only({"keystore", "ledger", "json", "token"});
+  if (!args.positionals().empty()) {
+    throw UsageError("unexpected argument '" + args.positionals()[0] + "'\n" + kUsage);
+  }
+  const auto keystore = args.get("keystore");
+  if (!keystore && !args.has("ledger"))
+    throw UsageError(std::string("--keystore is required\n") + kUsage);
+  std::optional<tron::Token> token;
+  if (auto t = args.get("token")) {
+    try {
+      token = tron::Token::parse(*t);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--token: ") + e.what());
+    }
+  }
+  const std::string ledger_path = args.get("ledger").value_or(*keystore + ".ledger.db");
+
+  // Opening a ledger creates it when missing; a missing one is an error here, not a new file.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(ledger_path, ec)) {
+    std::cerr << "bttnode earnings: no ledger at " << ledger_path
+              << (std::filesystem::exists(ledger_path, ec) ? " (not a regular file)"
+                                                           : " (the file does not exist)")
+              << "; it is created by the first payment or credit of this wallet"
+              << (args.has("ledger") ? "" : " (pass --ledger DB for another path)") << "\n";
+    return 1;
+  }
+
+  // The address is a courtesy: the keystore's public part, readable without a password.
+  std::optional<std::string> address;
+  if (keystore) {
+    try {
+      address = wallet::keystore_address(*keystore).to_base58();
+    } catch (const std::exception&) {
+    }
+  }
+
+  wallet::Earnings earnings;
+  {
+    wallet::Ledger ledger(ledger_path);
+    earnings = wallet::summarize_earnings(ledger.list(), ledger.credits(), token);
+  }
+
+  if (args.has("json")) {
+    nlohmann::json out = wallet::to_json(earnings);
+    out["ledger"] = ledger_path;
+    out["address"] = address ? nlohmann::json(*address) : nlohmann::json(nullptr);
+    out["token_filter"] = token ? nlohmann::json(token->to_string()) : nlohmann::json(nullptr);
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (address) std::cout << "wallet " << *address << "\n";
+  std::cout << "ledger " << ledger_path << "\n";
+  if (token) std::cout << "token " << token->to_string() << " only\n";
+  std::cout << "\n" << wallet::to_text(earnings);
+  return 0;
+}
+
+}  // namespace bttnode
