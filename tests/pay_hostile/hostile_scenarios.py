@@ -259,9 +259,10 @@ def download_some(peer, nbytes, timeout=60):
         peer.poll(0.2)
 
 
-def wait_reject(peer, timeout=60):
+def wait_reject(peer, timeout=150):
     """Waits for the first reject; returns its reason. A seeder that hangs up right after
-    the reject (a ban) is fine as long as the reject came first."""
+    the reject (a ban) is fine as long as the reject came first. The timeout leaves room for
+    a seeder that gives an unknown txid a grace period (it may still be on its way)."""
     try:
         peer.wait(lambda: peer.rejects or peer.receipts, timeout, "a reject or receipt")
     except Closed:

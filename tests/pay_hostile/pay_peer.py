@@ -178,6 +178,7 @@ class PayPeer:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
+        self.last_send = time.time()
         self.closed = False
         self.seeder_id = None
         self.seeder_pay_id = None     # the id the seeder gave btt_pay in its "m"
@@ -198,6 +199,7 @@ class PayPeer:
     # ---- wire
     def _send(self, data):
         self.sock.sendall(data)
+        self.last_send = time.time()
 
     def send_msg(self, msg_id, payload=b""):
         self._send(struct.pack(">IB", 1 + len(payload), msg_id) + payload)
@@ -259,6 +261,8 @@ class PayPeer:
         (returns earlier once something was handled). Raises Closed when the seeder hangs up."""
         deadline = time.time() + timeout
         handled = False
+        if time.time() - self.last_send > 30:
+            self._send(b"\0\0\0\0")  # keep-alive while we wait on the seeder
         while True:
             while len(self.buf) >= 4:
                 (n,) = struct.unpack(">I", self.buf[:4])
