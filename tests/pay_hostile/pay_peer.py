@@ -477,7 +477,8 @@ def run_honest(peer, args, address, token, log, timeout=180):
     settled = []      # (txid, amount)
     deadline = time.time() + timeout
     total = peer.torrent.length
-    while peer.bytes < total or paying or due_of(peer, paid) > 0:
+    complete_at = None
+    while True:
         if time.time() > deadline:
             raise TimeoutError("honest download not done after %ds (%d of %d bytes)"
                                % (timeout, peer.bytes, total))
@@ -499,13 +500,17 @@ def run_honest(peer, args, address, token, log, timeout=180):
                 paying = None
             continue
         due = due_of(peer, paid)
-        done = peer.bytes >= total and peer.invoices and \
-            as_int(peer.invoices[-1]["bytes"]) >= total
+        if peer.bytes >= total and complete_at is None:
+            complete_at = time.time()
+        # Done once an invoice covers every byte (or, failing that, a while after the end).
+        done = complete_at is not None and (
+            (peer.invoices and as_int(peer.invoices[-1]["bytes"]) >= total)
+            or time.time() - complete_at > 15)
         if due > 0 and (due >= peer.min_settle or done):
             log("paying %d for %d bytes" % (due, peer.bytes))
             paying = (start_wallet_send(args.bttnode, args.keystore, args.node, peer.seeder_addr,
                                         due, token), due)
-        elif peer.bytes >= total and done and due == 0:
+        elif done and due == 0:
             break
     # Wait for the receipts of everything settled.
     peer.wait(lambda: len(peer.receipts) + len(peer.rejects) >= len(settled), 120, "receipts")
