@@ -1,0 +1,816 @@
+#!/usr/bin/python3
+"""End-to-end scenarios of btt_pay on the devnet. Each scenario is one CTest test:
+
+  pay_scenarios.py --bttnode PATH SCENARIO
+
+Every scenario starts its own devnet, funded wallets (genesis test keys, handed over on
+stdin), a fresh seeder wallet, random data and a torrent; then priced `bttnode seed` and
+paying `bttnode download` processes. Balances are read from the devnet's HTTP API directly:
+the chain is the truth both ledgers are compared against.
+"""
+import argparse
+import filecmp
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+GENESIS = os.path.join(SOURCE, "configs", "devnet-genesis.json")
+LT_CLIENT = os.path.join(SOURCE, "tests", "interop", "lt_client.py")
+PYTHON = "/usr/bin/python3"
+MIB = 1 << 20
+PASSWORD = "bttnode-pay-tests-only"  # for the throw-away keystores of these tests
+
+with open(GENESIS) as _f:
+    GENESIS_JSON = json.load(_f)
+TRC10 = "trc10:" + GENESIS_JSON["trc10"]["id"]
+TRC20 = "trc20:" + GENESIS_JSON["trc20"]["contract_address"]
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def owed(nbytes, price):
+    """The spec's one rounding rule: floor(bytes * price / 2^20)."""
+    return nbytes * price // MIB
+
+
+def free_port():
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            try:
+                u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def base58_to_hex(addr):
+    """21-byte TRON address (41...) of a base58check string, as hex."""
+    n = 0
+    for ch in addr:
+        n = n * 58 + _B58.index(ch)
+    raw = n.to_bytes(25, "big")
+    return raw[:21].hex()
+
+
+def log_text(p):
+    with open(p.log, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def wait_log(p, pattern, timeout, count=1):
+    """Waits until the log of p holds `count` matches of the regex; returns the matches."""
+    deadline = time.time() + timeout
+    rx = re.compile(pattern, re.M)
+    while True:
+        found = rx.findall(log_text(p))
+        if len(found) >= count:
+            return found
+        if p.poll() is not None:
+            # One last read: the line may have come just before the exit.
+            found = rx.findall(log_text(p))
+            if len(found) >= count:
+                return found
+            raise Fail("%s exited with %s before printing /%s/" % (p.name, p.returncode, pattern))
+        if time.time() > deadline:
+            raise Fail("%s did not print /%s/ within %ss" % (p.name, pattern, timeout))
+        time.sleep(0.1)
+
+
+def wait_exit(p, timeout, want=0):
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail("%s did not finish within %ss" % (p.name, timeout))
+    if want is not None and rc != want:
+        raise Fail("%s exited with %s" % (p.name, rc))
+    return rc
+
+
+def same_tree(a, b):
+    for root, _, files in os.walk(a):
+        for fn in files:
+            pa = os.path.join(root, fn)
+            pb = os.path.join(b, os.path.relpath(pa, a))
+            if not os.path.isfile(pb) or not filecmp.cmp(pa, pb, shallow=False):
+                return False
+    return True
+
+
+def assert_same(a, b):
+    check(same_tree(a, b), "downloaded files differ from the originals (%s vs %s)" % (a, b))
+
+
+# ------------------------------------------------------------------ processes and the chain
+
+class Env:
+    def __init__(self, bttnode):
+        self.bttnode = bttnode
+        self.dir = tempfile.mkdtemp(prefix="bttnode-pay-")
+        os.chmod(self.dir, 0o755)
+        self.procs = []
+        self.logs = []
+        self.node_url = None
+        self.devnet_port = None
+        self.devnet_proc = None
+        self.tracker_port = None
+        self.env = dict(os.environ, BTTNODE_PASSWORD=PASSWORD,
+                        BTTNODE_STATE_DIR=self.path("resume-state"))
+        self.env.pop("BTTNODE_API_KEY", None)
+        self.figures = []
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def note(self, text):
+        print(text, flush=True)
+        self.figures.append(text)
+
+    def spawn(self, name, argv, stdin=subprocess.DEVNULL):
+        # Restarted processes get a log of their own (name, name.2, ...).
+        n = sum(1 for nm, _ in self.logs if nm == name or nm.startswith(name + "."))
+        tag = name if n == 0 else "%s.%d" % (name, n + 1)
+        log = self.path(tag + ".log")
+        f = open(log, "wb")
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=stdin,
+                             env=self.env, start_new_session=True)
+        f.close()
+        p.name = tag
+        p.log = log
+        p.started = time.time()
+        self.procs.append(p)
+        self.logs.append((tag, log))
+        return p
+
+    def run(self, argv, stdin_text=None, timeout=60):
+        r = subprocess.run(argv, input=stdin_text, capture_output=True, text=True, env=self.env,
+                           timeout=timeout)
+        if r.returncode != 0:
+            raise Fail("%s failed (%s): %s%s" % (" ".join(argv[:3]), r.returncode, r.stdout,
+                                                 r.stderr))
+        return r.stdout
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=20):
+        if p.poll() is not None:
+            return p.returncode
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return p.wait()
+
+    def kill9(self, p):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return p.wait()
+
+    def cleanup(self, ok):
+        for p in reversed(self.procs):
+            self.stop(p, timeout=5)
+        if not ok:
+            for name, log in self.logs:
+                try:
+                    with open(log, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                text = data.decode("utf-8", "replace")
+                if len(text) > 6000:
+                    text = "...\n" + text[-6000:]
+                print("---- %s (%d bytes of log)" % (name, len(data)))
+                print(text)
+        if ok or os.environ.get("CI") or not os.environ.get("BTTNODE_KEEP_TEMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print("kept", self.dir)
+
+    # ---- devnet
+    def start_devnet(self):
+        port = self.devnet_port if self.devnet_port else 0
+        p = self.spawn("devnet", [self.bttnode, "devnet", "--listen", "127.0.0.1:%d" % port,
+                                  "--genesis", GENESIS, "--block-ms", "300",
+                                  "--state", self.path("chain-state.json")])
+        m = wait_log(p, r"devnet listening on (http://\S+)", 30)
+        url = m[-1]
+        self.node_url = url.rstrip("/")
+        self.devnet_port = int(url.rsplit(":", 1)[1].strip("/"))
+        self.devnet_proc = p
+        # Blocks are produced: the head moves.
+        first = self.head()
+        deadline = time.time() + 10
+        while self.head() <= first:
+            if time.time() > deadline:
+                raise Fail("the devnet produces no blocks")
+            time.sleep(0.1)
+        return p
+
+    def stop_devnet(self):
+        rc = self.stop(self.devnet_proc, signal.SIGTERM, timeout=20)
+        check(rc == 0, "devnet exited with %s on SIGTERM" % rc)
+
+    def api(self, name, body, timeout=10):
+        req = urllib.request.Request(self.node_url + "/wallet/" + name,
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read() or b"{}")
+
+    def head(self):
+        return int(self.api("getnowblock", {})["block_header"]["raw_data"].get("number", 0))
+
+    def balance(self, addr, token):
+        if token.startswith("trc20:"):
+            contract = token[6:]
+            param = "0" * 24 + base58_to_hex(addr)[2:]
+            r = self.api("triggerconstantcontract",
+                         {"owner_address": addr, "contract_address": contract,
+                          "function_selector": "balanceOf(address)", "parameter": param,
+                          "visible": True})
+            res = r.get("constant_result") or []
+            check(len(res) == 1, "balanceOf gave no result: %s" % r)
+            return int(res[0] or "0", 16)
+        acct = self.api("getaccount", {"address": addr, "visible": True})
+        if token == "trx":
+            return int(acct.get("balance", 0))
+        asset = token.split(":", 1)[1]
+        for entry in acct.get("assetV2", []):
+            if entry.get("key") == asset:
+                return int(entry.get("value", 0))
+        return 0
+
+    def balances(self, addr, token):
+        """(token balance, TRX balance) of addr."""
+        return self.balance(addr, token), self.balance(addr, "trx")
+
+    def tx_info(self, txid):
+        return self.api("gettransactioninfobyid", {"value": txid})
+
+    def tx_on_chain(self, txid):
+        return bool(self.tx_info(txid).get("blockNumber"))
+
+    def tx_fee(self, txid):
+        return int(self.tx_info(txid).get("fee", 0))
+
+    # ---- wallets
+    def import_genesis(self, name):
+        key = [a for a in GENESIS_JSON["accounts"] if a["name"] == name][0]["private_key"]
+        ks = self.path(name + ".keystore.json")
+        self.run([self.bttnode, "wallet", "import", "--keystore", ks], stdin_text=key + "\n")
+        return ks, self.address(ks)
+
+    def new_wallet(self, name):
+        ks = self.path(name + ".keystore.json")
+        self.run([self.bttnode, "wallet", "create", "--keystore", ks])
+        return ks, self.address(ks)
+
+    def address(self, ks):
+        out = self.run([self.bttnode, "wallet", "address", "--keystore", ks]).strip()
+        check(re.fullmatch(r"T[1-9A-HJ-NP-Za-km-z]{33}", out), "bad address %r" % out)
+        return out
+
+    def ledger(self, ks):
+        """(payments, credits) of the ledger of keystore ks, as lists of dicts."""
+        db = ks + ".ledger.db"
+        if not os.path.exists(db):
+            return [], []
+        r = subprocess.run([self.bttnode, "earnings", "--keystore", ks, "--json"],
+                           capture_output=True, text=True, env=self.env, timeout=60)
+        if r.returncode != 0:
+            raise Fail("bttnode earnings --keystore %s --json failed (%s): %s%s"
+                       % (ks, r.returncode, r.stdout, r.stderr))
+        j = json.loads(r.stdout)
+        payments, credits = [], []
+        for t in j.get("torrents", []):
+            for peer in t.get("peers", []):
+                for c in peer.get("credits", []):
+                    credits.append(dict(c, info_hash=t.get("info_hash"), peer=peer.get("peer")))
+                for p in peer.get("payments", []):
+                    payments.append(dict(p, info_hash=t.get("info_hash"), peer=peer.get("peer")))
+        return payments, credits
+
+    # ---- data and torrents
+    def make_torrent(self, name, size, piece_length=None, tracker=None):
+        src = self.path("src-" + name)
+        os.makedirs(src)
+        target = os.path.join(src, name + ".bin")
+        with open(target, "wb") as f, open("/dev/urandom", "rb") as rnd:
+            left = size
+            while left:
+                chunk = rnd.read(min(left, MIB))
+                f.write(chunk)
+                left -= len(chunk)
+        torrent = self.path(name + ".torrent")
+        argv = [self.bttnode, "create-torrent", target, "-o", torrent]
+        if piece_length:
+            argv += ["--piece-length", str(piece_length)]
+        if tracker:
+            argv += ["-t", tracker]
+        out = self.run(argv)
+        m = re.search(r"info-hash ([0-9a-f]{40})", out)
+        check(m, "create-torrent printed no info-hash: %s" % out)
+        return src, torrent, m.group(1)
+
+    # ---- bttnode
+    def seed(self, name, torrent, src, ks=None, token=None, price=None, port=None, extra=()):
+        port = port or free_port()
+        argv = [self.bttnode, "seed", torrent, "--data", src, "--port", str(port)]
+        if ks:
+            argv += ["--keystore", ks, "--node", self.node_url, "--token", token,
+                     "--price", str(price)]
+        p = self.spawn(name, argv + list(extra))
+        p.argv = argv + list(extra)
+        p.port = port
+        wait_log(p, r"^seeding ", 60)
+        if ks:
+            wait_log(p, r"^btt_pay: selling at ", 30)
+        return p
+
+    def download(self, name, torrent, out, peers=(), ks=None, token=None, max_price=None,
+                 extra=()):
+        argv = [self.bttnode, "download", torrent, "--out", out, "--port", str(free_port())]
+        for peer in peers:
+            argv += ["--peer", peer]
+        if ks:
+            argv += ["--keystore", ks, "--node", self.node_url, "--token", token,
+                     "--max-price", str(max_price)]
+        argv += list(extra)
+        p = self.spawn(name, argv)
+        p.argv = argv
+        return p
+
+    def respawn(self, p):
+        q = self.spawn(p.name.split(".")[0], p.argv)
+        q.argv = p.argv
+        q.port = getattr(p, "port", None)
+        return q
+
+    # ---- other clients
+    def start_tracker(self):
+        self.tracker_port = free_port()
+        self.whitelist = self.path("whitelist")
+        open(self.whitelist, "w").close()
+        os.chmod(self.whitelist, 0o644)
+        conf = self.path("opentracker.conf")
+        with open(conf, "w") as f:
+            f.write("listen.tcp_udp 127.0.0.1:%d\naccess.whitelist %s\n"
+                    % (self.tracker_port, self.whitelist))
+        os.chmod(conf, 0o644)
+        self.tracker = self.spawn("opentracker", ["opentracker", "-f", conf])
+        deadline = time.time() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.tracker_port), timeout=1):
+                    return
+            except OSError:
+                if time.time() > deadline:
+                    raise Fail("opentracker did not start")
+                time.sleep(0.1)
+
+    @property
+    def announce_url(self):
+        return "http://127.0.0.1:%d/announce" % self.tracker_port
+
+    def whitelist_add(self, info_hash):
+        with open(self.whitelist, "a") as f:
+            f.write(info_hash + "\n")
+        os.kill(self.tracker.pid, signal.SIGHUP)
+        ih = urllib.parse.quote(bytes.fromhex(info_hash))
+        url = ("http://127.0.0.1:%d/announce?info_hash=%s&peer_id=-PROBE-0000000000000&port=1"
+               "&uploaded=0&downloaded=0&left=0&compact=1&event=stopped"
+               % (self.tracker_port, ih))
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if b"failure reason" not in r.read():
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise Fail("opentracker never accepted %s" % info_hash)
+
+    def lt_download(self, name, torrent, save, peers=(), timeout=120):
+        argv = [PYTHON, LT_CLIENT, "download", torrent, "--save", save, "--port",
+                str(free_port()), "--timeout", str(timeout)]
+        for peer in peers:
+            argv += ["--peer", peer]
+        return self.spawn(name, argv)
+
+    def aria2_download(self, name, torrent, out):
+        argv = ["aria2c", "--dir=" + out, "--enable-dht=false", "--enable-dht6=false",
+                "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                "--listen-port=%d" % free_port(), "--file-allocation=none",
+                "--summary-interval=0", "--console-log-level=notice",
+                "--bt-tracker-interval=5", "--bt-stop-timeout=120", "--allow-overwrite=true",
+                "--seed-time=0", torrent]
+        return self.spawn(name, argv)
+
+
+# ------------------------------------------------------------------ what the logs say
+
+PAID_RE = r"^paid (\d+) (\S+) to (T\w+) txid ([0-9a-f]{64}) (confirmed|broadcast|pending)$"
+CREDITED_RE = r"^credited (\d+) (\S+) from (T\w+) txid ([0-9a-f]{64}) peer (\S+)$"
+
+
+def paid_lines(p):
+    return re.findall(PAID_RE, log_text(p), re.M)
+
+
+def credited_lines(p):
+    return re.findall(CREDITED_RE, log_text(p), re.M)
+
+
+# ------------------------------------------------------------------ ledger checks
+
+class Party:
+    """A wallet and its balances at the start of the scenario."""
+
+    def __init__(self, env, ks, addr, token):
+        self.env, self.ks, self.addr, self.token = env, ks, addr, token
+        self.start_token, self.start_trx = env.balances(addr, token)
+
+    def growth(self):
+        tok, trx = self.env.balances(self.addr, self.token)
+        return tok - self.start_token, trx - self.start_trx
+
+
+def wait_until(cond, timeout, step=0.5):
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            return v
+        time.sleep(step)
+
+
+def reconcile(env, seeder, payer, expect_paid=None, min_paid=1, settle_timeout=60):
+    """The chain is the truth: compares both ledgers with it and with each other.
+
+    seeder, payer: Party. expect_paid: the exact total the payer must have paid (or None).
+    Returns the total paid."""
+    token = seeder.token
+
+    # In-flight payments settle and the seeder credits what it receives (it verifies after
+    # the downloader has gone): wait for both, then compare.
+    def settled():
+        pays, creds = env.ledger(payer.ks)[0], env.ledger(seeder.ks)[1]
+        final = all(p["state"] in ("confirmed", "failed") for p in pays)
+        conf = sum(int(p["amount"]) for p in pays if p["state"] == "confirmed")
+        return final and conf == sum(int(c["amount"]) for c in creds)
+    wait_until(settled, settle_timeout, 1.0)
+
+    payments, _ = env.ledger(payer.ks)
+    _, credits = env.ledger(seeder.ks)
+    describe = "payer ledger:\n  %s\nseeder credits:\n  %s" % (
+        "\n  ".join("%s %s %s %s %s" % (p["state"], p["amount"], p["txid"], p["debt_key"],
+                                        p.get("fail_reason")) for p in payments),
+        "\n  ".join("%s %s" % (c["amount"], c["txid"]) for c in credits))
+    print(describe)
+
+    # Credits: unique txids, all to the seeder, of the right token, each on chain.
+    ctx = [c["txid"] for c in credits]
+    check(len(ctx) == len(set(ctx)), "a txid is credited twice")
+    for c in credits:
+        check(c["to"] == seeder.addr, "credit %s is not to the seeder" % c["txid"])
+        check(c["token"] == token, "credit %s is in %s, not %s" % (c["txid"], c["token"], token))
+        check(env.tx_on_chain(c["txid"]), "credited txid %s is not on chain" % c["txid"])
+    credited = sum(int(c["amount"]) for c in credits)
+
+    # Payments: every txid once; one confirmed attempt per debt at most; each state true on
+    # chain; nothing left in flight.
+    ptx = [p["txid"] for p in payments if p["txid"]]
+    check(len(ptx) == len(set(ptx)), "a txid appears twice in the payer ledger")
+    by_debt = {}
+    for p in payments:
+        check(p["token"] == token, "payment %s in %s, not %s" % (p["id"], p["token"], token))
+        check(p["to"] == seeder.addr, "payment %s is not to the seeder" % p["id"])
+        check(p["state"] in ("confirmed", "failed"),
+              "payment %s (%s) still %s after the download finished"
+              % (p["id"], p["txid"], p["state"]))
+        if p["state"] == "confirmed":
+            by_debt.setdefault(p["debt_key"], []).append(p)
+            info = env.tx_info(p["txid"])
+            check(info.get("blockNumber"), "confirmed payment %s is not on chain" % p["txid"])
+            if token.startswith("trc20:"):
+                check(info.get("receipt", {}).get("result") == "SUCCESS",
+                      "confirmed TRC-20 payment %s did not succeed: %s" % (p["txid"], info))
+            check(p["txid"] in ctx, "confirmed payment %s was never credited by the seeder"
+                  % p["txid"])
+        elif p["txid"] and p.get("fail_reason") != "reverted":
+            check(not env.tx_on_chain(p["txid"]),
+                  "payment %s is failed (%s) in the ledger but is on chain"
+                  % (p["txid"], p.get("fail_reason")))
+    for debt, ps in by_debt.items():
+        check(len(ps) == 1, "debt %s was paid %d times" % (debt, len(ps)))
+    paid = sum(int(p["amount"]) for p in payments if p["state"] == "confirmed")
+    check(set(ctx) <= set(ptx), "the seeder credits a txid the payer never sent")
+
+    # The chain: the seeder grew by what it credited; the payer fell by what it paid plus
+    # the fees of every transaction it put on chain.
+    grew_tok, grew_trx = seeder.growth()
+    check(grew_tok == credited,
+          "seeder's %s balance grew by %d on chain, its ledger credits %d"
+          % (token, grew_tok, credited))
+    if token != "trx":
+        check(grew_trx == 0, "seeder's TRX changed by %d in a %s scenario" % (grew_trx, token))
+    check(paid == credited, "payer paid %d (confirmed), seeder credited %d" % (paid, credited))
+    fees = sum(env.tx_fee(t) for t in ptx if env.tx_on_chain(t))
+    fell_tok, fell_trx = payer.growth()
+    fell_tok, fell_trx = -fell_tok, -fell_trx
+    if token == "trx":
+        check(fell_trx == paid + fees, "payer's TRX fell by %d, expected paid %d + fees %d"
+              % (fell_trx, paid, fees))
+    else:
+        check(fell_tok == paid, "payer's %s fell by %d, paid %d" % (token, fell_tok, paid))
+        check(fell_trx == fees, "payer's TRX fell by %d, fees %d" % (fell_trx, fees))
+
+    if expect_paid is not None:
+        check(paid == expect_paid, "paid %d, the spec's rounding gives %d" % (paid, expect_paid))
+    check(paid >= min_paid, "payer paid only %d" % paid)
+    env.note("paid %d %s in %d payments (%d attempts), fees %d sun; seeder credited %d in %d"
+             % (paid, token, len(by_debt), len(payments), fees, credited, len(credits)))
+    return paid
+
+
+def setup_pair(env, token, payer_name="alice"):
+    """The devnet, a funded payer and a fresh seeder wallet; returns (seeder, payer)."""
+    env.start_devnet()
+    pks, paddr = env.import_genesis(payer_name)
+    sks, saddr = env.new_wallet("seeder")
+    return Party(env, sks, saddr, token), Party(env, pks, paddr, token)
+
+
+# ------------------------------------------------------------------ scenarios
+
+PRICES = {"trx": 1234567, TRC10: 987654, TRC20: 2 * 10**18 + 7}
+
+
+def paid_download(env, token):
+    """One paying download from a priced seeder: exact amounts, both ledgers, the chain."""
+    seeder, payer = setup_pair(env, token)
+    price = PRICES[token]
+    size = 5 * MIB + 12345
+    src, torrent, ih = env.make_torrent("paid", size)
+    s = env.seed("seed", torrent, src, seeder.ks, token, price)
+    out = env.path("out")
+    t0 = time.time()
+    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
+                     price)
+    wait_exit(d, 150)
+    env.note("download took %.1f s" % (time.time() - t0))
+    assert_same(src, out)
+    check(re.search(r"^complete: ", log_text(d), re.M), "no 'complete:' line")
+    lines = paid_lines(d)
+    check(lines, "the download printed no 'paid' line")
+    expect = owed(size, price)
+    paid = reconcile(env, seeder, payer, expect_paid=expect)
+    # The printed lines agree with the ledger.
+    m = re.search(r"^btt_pay: paid (\d+) (\S+) in (\d+) payments$", log_text(d), re.M)
+    check(m, "no 'btt_pay: paid TOTAL' line at exit")
+    check(int(m.group(1)) == paid, "exit line says %s, ledger %d" % (m.group(1), paid))
+    for amount, tok, to, txid, state in lines:
+        check(tok == token and to == seeder.addr, "paid line for %s %s" % (tok, to))
+    # The seeder's summary on SIGINT.
+    rc = env.stop(s, signal.SIGINT)
+    check(rc == 0, "seeder exited with %s on SIGINT" % rc)
+    m = re.search(r"^earned (\d+) (\S+) in (\d+) payments$", log_text(s), re.M)
+    check(m and int(m.group(1)) == paid, "seeder's 'earned' line does not say %d" % paid)
+    check(len(credited_lines(s)) == int(m.group(3)), "credited lines and earned count differ")
+
+
+def priority(env):
+    """Seeder limited to 2 MiB/s; one payer and three free downloaders start together."""
+    token = "trx"
+    seeder, payer = setup_pair(env, token)
+    price = 100000
+    size = 16 * MIB
+    src, torrent, ih = env.make_torrent("prio", size)
+    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=["--max-up-rate", "2M"])
+    peer = ["127.0.0.1:%d" % s.port]
+    procs = {}
+    outs = {}
+    for name in ("payer", "free1", "free2", "free3"):
+        outs[name] = env.path("out-" + name)
+        if name == "payer":
+            procs[name] = env.download(name, torrent, outs[name], peer, payer.ks, token, price)
+        else:
+            procs[name] = env.download(name, torrent, outs[name], peer)
+    t0 = time.time()
+    done = {}
+    deadline = t0 + 240
+    while len(done) < len(procs):
+        for name, p in procs.items():
+            if name in done:
+                continue
+            if re.search(r"^complete: ", log_text(p), re.M):
+                done[name] = time.time() - t0
+            elif p.poll() is not None:
+                raise Fail("%s exited with %s before completing" % (name, p.returncode))
+        check(time.time() < deadline, "not all finished in 240 s: %s" % done)
+        time.sleep(0.2)
+    for p in procs.values():
+        wait_exit(p, 60)
+    for out in outs.values():
+        assert_same(src, out)
+    free = sorted(done[n] for n in done if n != "payer")
+    median = statistics.median(free)
+    env.note("priority: payer %.1f s, free %s, median free %.1f s, ratio %.2f"
+             % (done["payer"], ", ".join("%.1f s" % t for t in free), median,
+                median / done["payer"]))
+    reconcile(env, seeder, payer, expect_paid=owed(size, price))
+    check(done["payer"] * 2 <= median,
+          "payer finished in %.1f s, not 2x sooner than the median free one (%.1f s)"
+          % (done["payer"], median))
+
+
+def mixed_swarm(env):
+    """A priced seeder, one paying bttnode, a libtorrent and an aria2c leecher."""
+    token = TRC10
+    seeder, payer = setup_pair(env, token)
+    env.start_tracker()
+    price = 500000
+    size = 4 * MIB + 777
+    src, torrent, ih = env.make_torrent("mixed", size, tracker=env.announce_url)
+    env.whitelist_add(ih)
+    s = env.seed("seed", torrent, src, seeder.ks, token, price)
+    peer = ["127.0.0.1:%d" % s.port]
+    outs = {n: env.path("out-" + n) for n in ("payer", "lt", "aria2")}
+    for o in outs.values():
+        os.makedirs(o)
+    procs = [env.download("payer", torrent, outs["payer"], peer, payer.ks, token, price),
+             env.lt_download("lt", torrent, outs["lt"], peer, timeout=150),
+             env.aria2_download("aria2", torrent, outs["aria2"])]
+    for p in procs:
+        wait_exit(p, 180)
+    for o in outs.values():
+        assert_same(src, o)
+    # The payer may also get pieces from the other leechers: it pays for the verified bytes
+    # it got from the seeder, at most the whole torrent.
+    paid = reconcile(env, seeder, payer)
+    check(paid <= owed(size, price), "paid %d, more than the whole torrent (%d)"
+          % (paid, owed(size, price)))
+
+
+def downloader_killed(env):
+    """kill -9 of the paying downloader while it pays; the same command again."""
+    token = "trx"
+    seeder, payer = setup_pair(env, token)
+    price = 300000
+    size = 10 * MIB + 4321
+    src, torrent, ih = env.make_torrent("dlkill", size)
+    # 1 MiB/s and a settlement every 256 KiB worth: payments are in flight most of the time.
+    s = env.seed("seed", torrent, src, seeder.ks, token, price,
+                 extra=["--max-up-rate", "1M", "--min-settle", str(owed(MIB // 4, price))])
+    out = env.path("out")
+    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
+                     price)
+    wait_log(d, PAID_RE, 90)
+    time.sleep(random.uniform(0.0, 1.5))
+    env.kill9(d)
+    before = paid_lines(d)
+    env.note("killed the downloader after %d paid line(s)" % len(before))
+    check(not os.path.exists(out) or not same_tree(src, out), "already complete when killed")
+    d2 = env.respawn(d)
+    wait_exit(d2, 150)
+    assert_same(src, out)
+    paid = reconcile(env, seeder, payer)
+    # Both runs together paid at least for the whole torrent (one unit of rounding per run).
+    check(paid >= owed(size, price) - 2, "paid %d for a torrent owing %d"
+          % (paid, owed(size, price)))
+
+
+def seeder_killed(env):
+    """kill -9 of the seeder after it credited a payment; restarted on the same ledger."""
+    token = "trx"
+    seeder, payer = setup_pair(env, token)
+    price = 300000
+    size = 8 * MIB + 999
+    src, torrent, ih = env.make_torrent("sdkill", size)
+    extra = ["--max-up-rate", "1M", "--min-settle", str(owed(MIB // 2, price))]
+    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=extra)
+    out = env.path("out")
+    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
+                     price)
+    wait_log(s, CREDITED_RE, 90)
+    env.kill9(s)
+    env.note("killed the seeder after %d credited line(s)" % len(credited_lines(s)))
+    time.sleep(1)
+    s2 = env.seed("seed", torrent, src, seeder.ks, token, price, port=s.port, extra=extra)
+    # The downloader reconnects to its --peer; if it has given up, run it again.
+    try:
+        rc = d.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        rc = None
+    if rc != 0 or not same_tree(src, out):
+        env.note("downloader did not finish by itself after the seeder restart (rc %s): "
+                 "restarted it" % rc)
+        env.stop(d, signal.SIGINT, timeout=40)
+        d2 = env.respawn(d)
+        wait_exit(d2, 120)
+    assert_same(src, out)
+    reconcile(env, seeder, payer)
+
+
+def node_down(env):
+    """The full node stops for ~10 s mid-download, then comes back with its state."""
+    token = "trx"
+    seeder, payer = setup_pair(env, token)
+    price = 200000
+    size = 12 * MIB + 55
+    src, torrent, ih = env.make_torrent("nodedown", size)
+    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=["--max-up-rate", "1M"])
+    out = env.path("out")
+    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
+                     price)
+    wait_log(d, PAID_RE, 90)
+    env.stop_devnet()
+    env.note("devnet stopped after %d paid line(s)" % len(paid_lines(d)))
+    down_at = time.time()
+    while time.time() - down_at < 10:
+        check(d.poll() is None or d.returncode == 0,
+              "the download exited with %s while the node was down" % d.returncode)
+        check(s.poll() is None, "the seeder exited with %s while the node was down"
+              % s.returncode)
+        time.sleep(0.2)
+    env.start_devnet()
+    env.note("devnet back on port %d" % env.devnet_port)
+    wait_exit(d, 180)
+    assert_same(src, out)
+    reconcile(env, seeder, payer, min_paid=owed(size, price))
+
+
+SCENARIOS = {
+    "paid_trx": lambda e: paid_download(e, "trx"),
+    "paid_trc10": lambda e: paid_download(e, TRC10),
+    "paid_trc20": lambda e: paid_download(e, TRC20),
+    "priority": priority,
+    "mixed_swarm": mixed_swarm,
+    "downloader_killed": downloader_killed,
+    "seeder_killed": seeder_killed,
+    "node_down": node_down,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bttnode", required=True)
+    ap.add_argument("scenario", choices=sorted(SCENARIOS) + ["list"])
+    a = ap.parse_args()
+    if a.scenario == "list":
+        print("\n".join(sorted(SCENARIOS)))
+        return 0
+    env = Env(os.path.abspath(a.bttnode))
+    ok = False
+    try:
+        SCENARIOS[a.scenario](env)
+        ok = True
+    except Fail as e:
+        print("FAIL:", e)
+    except Exception:
+        traceback.print_exc()
+    finally:
+        env.cleanup(ok)
+    print("%s: %s" % (a.scenario, "passed" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
