@@ -1,6 +1,7 @@
 #include "p2p/choker.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace p2p {
 
@@ -20,8 +21,17 @@ ChokeDecision Choker::rechoke(const std::vector<ChokerPeer>& peers, bool seeding
     return ra > rb;
   });
   std::size_t slots = std::size_t(std::max(0, settings_.unchoke_slots));
+  // Favoured peers (rank > 0) may fill all but the reserved slots; the reserved ones go to
+  // the best of the others, and whatever they leave goes back to the favoured.
+  std::size_t reserved = std::size_t(std::floor(double(slots) * std::clamp(settings_.unranked_share, 0.0, 1.0)));
+  std::vector<const ChokerPeer*> favoured, others;
+  for (auto* p : ranked) (p->rank > 0 ? favoured : others).push_back(p);
+  std::size_t take_others = std::min(others.size(), reserved);
+  std::size_t take_favoured = std::min(favoured.size(), slots - std::min(slots, take_others));
+  take_others = std::min(others.size(), slots - take_favoured);
   std::vector<std::uint64_t> regular;
-  for (std::size_t i = 0; i < ranked.size() && i < slots; ++i) regular.push_back(ranked[i]->id);
+  for (std::size_t i = 0; i < take_favoured; ++i) regular.push_back(favoured[i]->id);
+  for (std::size_t i = 0; i < take_others; ++i) regular.push_back(others[i]->id);
 
   auto is_regular = [&](std::uint64_t id) {
     return std::find(regular.begin(), regular.end(), id) != regular.end();
@@ -33,8 +43,13 @@ ChokeDecision Choker::rechoke(const std::vector<ChokerPeer>& peers, bool seeding
   if (rotate_optimistic || !current) {
     std::vector<std::pair<const ChokerPeer*, int>> pool;
     int total = 0;
+    // The optimistic slot is for peers the ranking hook does not favour, while there are any.
+    bool any_unranked = std::any_of(peers.begin(), peers.end(), [&](const ChokerPeer& p) {
+      return p.interested && p.rank <= 0 && !is_regular(p.id);
+    });
     for (const auto& p : peers) {
       if (!p.interested || is_regular(p.id)) continue;
+      if (any_unranked && p.rank > 0) continue;
       if (rotate_optimistic && current && p.id == *current && peers.size() > 1) continue;
       int weight = (now - p.connected_at < settings_.new_peer_age) ? 3 : 1;
       pool.emplace_back(&p, weight);

@@ -35,6 +35,9 @@ class PeerHandle {
   // Choke or unchoke now; the choker keeps a choked-by-extension peer choked until
   // allow_unchoke(true).
   virtual void set_choked_by_extension(bool choked) = 0;
+  // While the session's upload rate is limited, peers of a higher upload priority are served
+  // first (a share of the bandwidth stays with lower ones: SessionSettings). Default 0.
+  virtual void set_upload_priority(std::int64_t priority) = 0;
   virtual void disconnect(const std::string& reason) = 0;
   // Refuse this peer's address for `seconds`.
   virtual void ban(const std::string& reason, int seconds) = 0;
@@ -55,6 +58,10 @@ class PeerExtension {
   virtual void on_piece_passed(PieceIndex, ByteCount /*bytes*/) {}
   virtual void on_piece_failed(PieceIndex, ByteCount /*bytes*/) {}
   virtual void on_disconnect() {}
+  // True while the extension still has business with the peer (e.g. a payment to settle):
+  // the engine then keeps a connection it would otherwise close because both sides are
+  // seeds, and checks again every second.
+  virtual bool wants_connection() const { return false; }
 };
 
 class TorrentExtension {

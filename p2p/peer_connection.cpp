@@ -618,8 +618,17 @@ void PeerConnection::update_interest() {
     write_simple(want ? wire::MsgId::interested : wire::MsgId::not_interested);
     flush();
   }
-  // Two seeds have nothing to say to each other.
-  if (picker && picker->is_seed() && is_seed()) close("both are seeds");
+  close_if_both_seeds();
+}
+
+void PeerConnection::close_if_both_seeds() {
+  // Two seeds have nothing to say to each other, once no extension has business left.
+  auto* picker = torrent_->picker();
+  if (!picker || !picker->is_seed() || !is_seed()) return;
+  for (auto& e : plugins_) {
+    if (e->wants_connection()) return;
+  }
+  close("both are seeds");
 }
 
 void PeerConnection::choke(bool c) {
@@ -742,10 +751,10 @@ void PeerConnection::fill_uploads() {
   auto& bucket = session_.up_bucket();
   std::size_t watermark = session_.settings().send_buffer_watermark;
   while (!incoming_requests_.empty() && sendq_.size() < watermark) {
-    if (!bucket.available()) {
+    if (!session_.may_upload(upload_priority_)) {
       if (!write_waiting_bw_) {
         write_waiting_bw_ = true;
-        session_.wait_for_bandwidth(weak_from_this(), true);
+        session_.wait_for_bandwidth(weak_from_this(), true, upload_priority_);
       }
       break;
     }
@@ -764,6 +773,7 @@ void PeerConnection::fill_uploads() {
       return;
     }
     bucket.consume(r.length);
+    session_.note_upload(upload_priority_, r.length);
     up_meter_.add(r.length);
     counters_->payload_up += r.length;
     torrent_->note_payload(r.length, 0);
@@ -812,6 +822,7 @@ void PeerConnection::tick(Clock::time_point now) {
   request_blocks();
   fill_uploads();
   flush();
+  close_if_both_seeds();
 }
 
 PeerStats PeerConnection::stats() const {

@@ -47,6 +47,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   bool peer_supports(std::string_view message) const override;
   bool send_extension_message(std::string_view message, std::string_view body) override;
   void set_choked_by_extension(bool choked) override;
+  void set_upload_priority(std::int64_t priority) override { upload_priority_ = priority; }
   void disconnect(const std::string& reason) override { close(reason); }
   void ban(const std::string& reason, int seconds) override;
 
@@ -74,6 +75,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   void cancel_block(const BlockRef& b);  // endgame: another peer delivered it
   bool has_requested(const BlockRef& b) const;
   void update_interest();
+  void close_if_both_seeds();
   void request_blocks();
   void on_metadata_ready();  // the torrent just got its metadata (magnet)
   void send_metadata_request(std::int64_t piece);
@@ -121,6 +123,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   SendBuffer sendq_, writing_;
   bool write_in_flight_ = false;
   bool write_waiting_bw_ = false;
+  std::int64_t upload_priority_ = 0;
 
   // Peer state.
   PeerId peer_id_{};

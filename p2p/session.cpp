@@ -132,24 +132,59 @@ void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout)
   timer_.cancel();
 }
 
-void Session::wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload) {
-  (upload ? waiting_up_ : waiting_down_).push_back(std::move(p));
+void Session::wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload,
+                                 std::int64_t upload_priority) {
+  if (upload) {
+    waiting_up_.push_back({std::move(p), upload_priority});
+    ++waiting_up_priorities_[upload_priority];
+  } else {
+    waiting_down_.push_back({std::move(p), 0});
+  }
+}
+
+bool Session::may_upload(std::int64_t upload_priority) const {
+  if (!up_.available()) return false;
+  if (up_.unlimited() || waiting_up_priorities_.empty()) return true;
+  if (upload_priority >= waiting_up_priorities_.rbegin()->first) return true;
+  // Someone of a higher priority waits: a lower one goes only while its share is short.
+  double total = recent_high_bytes_ + recent_low_bytes_;
+  return upload_priority <= 0 && recent_low_bytes_ < settings_.low_priority_upload_share * total;
+}
+
+void Session::note_upload(std::int64_t upload_priority, std::int64_t bytes) {
+  if (up_.unlimited()) return;
+  (upload_priority > 0 ? recent_high_bytes_ : recent_low_bytes_) += double(bytes);
 }
 
 void Session::tick() {
   auto now = std::chrono::steady_clock::now();
   up_.refill(now);
   down_.refill(now);
-  auto wake = [](std::vector<std::weak_ptr<PeerConnection>>& list, bool upload, TokenBucket& b) {
-    if (list.empty() || !b.available()) return;
-    auto waiting = std::move(list);
-    list.clear();
+  if (now - last_decay_ >= std::chrono::seconds(1)) {
+    last_decay_ = now;
+    recent_high_bytes_ /= 2;
+    recent_low_bytes_ /= 2;
+  }
+  if (!waiting_up_.empty() && up_.available()) {
+    // Highest priority first; a peer woken while the bucket is empty again waits anew.
+    auto waiting = std::move(waiting_up_);
+    waiting_up_.clear();
+    waiting_up_priorities_.clear();
+    std::stable_sort(waiting.begin(), waiting.end(),
+                     [](const Waiter& a, const Waiter& b) { return a.priority > b.priority; });
+    for (const auto& w : waiting) ++waiting_up_priorities_[w.priority];
     for (auto& w : waiting) {
-      if (auto p = w.lock()) p->on_bandwidth(upload);
+      if (--waiting_up_priorities_[w.priority] == 0) waiting_up_priorities_.erase(w.priority);
+      if (auto p = w.peer.lock()) p->on_bandwidth(true);
     }
-  };
-  wake(waiting_up_, true, up_);
-  wake(waiting_down_, false, down_);
+  }
+  if (!waiting_down_.empty() && down_.available()) {
+    auto waiting = std::move(waiting_down_);
+    waiting_down_.clear();
+    for (auto& w : waiting) {
+      if (auto p = w.peer.lock()) p->on_bandwidth(false);
+    }
+  }
   if (stopped_) return;
   timer_.expires_after(std::chrono::milliseconds(20));
   timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -33,6 +33,9 @@ struct SessionSettings {
   bool listen_ipv6 = true;
   std::int64_t max_upload_rate = 0;    // bytes/s, 0 unlimited
   std::int64_t max_download_rate = 0;  // bytes/s, 0 unlimited
+  // While uploads are rate limited, this share of the bytes stays with peers of a lower
+  // upload priority when higher ones want everything (paying peers must not starve others).
+  double low_priority_upload_share = 0.2;
   int max_connections_per_torrent = 200;
   int max_outgoing_per_torrent = 50;
   ChokerSettings choker;
@@ -103,7 +106,11 @@ class Session {
   // For connections: bandwidth and waiting for it.
   TokenBucket& up_bucket() { return up_; }
   TokenBucket& down_bucket() { return down_; }
-  void wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload);
+  void wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload,
+                          std::int64_t upload_priority = 0);
+  // Whether a peer of this upload priority may send a block now.
+  bool may_upload(std::int64_t upload_priority) const;
+  void note_upload(std::int64_t upload_priority, std::int64_t bytes);
 
   const std::vector<ExtensionFactory>& extension_factories() const { return extension_factories_; }
 
@@ -122,7 +129,15 @@ class Session {
   std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;
   std::vector<ExtensionFactory> extension_factories_;
   TokenBucket up_, down_;
-  std::vector<std::weak_ptr<PeerConnection>> waiting_up_, waiting_down_;
+  struct Waiter {
+    std::weak_ptr<PeerConnection> peer;
+    std::int64_t priority = 0;
+  };
+  std::vector<Waiter> waiting_up_, waiting_down_;
+  std::map<std::int64_t, int> waiting_up_priorities_;  // priority -> peers waiting
+  // Recent upload bytes to peers of priority > 0 and <= 0, halved every second.
+  double recent_high_bytes_ = 0, recent_low_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_decay_{};
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
 };

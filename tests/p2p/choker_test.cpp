@@ -114,3 +114,64 @@ TEST(Choker, OptimisticRotates) {
   ASSERT_TRUE(rotated.optimistic);
   EXPECT_EQ(*rotated.optimistic, 2u);
 }
+
+TEST(Choker, ShareOfSlotsStaysWithUnrankedPeers) {
+  ChokerSettings s;
+  s.unchoke_slots = 4;
+  s.unranked_share = 0.5;  // two of four slots
+  Choker c(s, 11);
+  std::vector<ChokerPeer> peers;
+  for (std::uint64_t id = 1; id <= 4; ++id) {
+    auto p = peer(id, 1, 1);
+    p.rank = std::int64_t(100 + id);  // four favoured peers
+    peers.push_back(p);
+  }
+  peers.push_back(peer(5, 0, 0));  // two that are not, and slow
+  peers.push_back(peer(6, 0, 0));
+  auto d = c.rechoke(peers, true, Clock::now(), true);
+  EXPECT_TRUE(has(d.unchoke, 4));  // the two best ranked
+  EXPECT_TRUE(has(d.unchoke, 3));
+  EXPECT_FALSE(has(d.unchoke, 1));
+  EXPECT_TRUE(has(d.unchoke, 5));
+  EXPECT_TRUE(has(d.unchoke, 6));
+  // Every unranked peer holds a regular slot, so the optimistic one goes to a favoured peer.
+  ASSERT_TRUE(d.optimistic);
+  EXPECT_TRUE(*d.optimistic == 1 || *d.optimistic == 2);
+}
+
+TEST(Choker, UnusedReservedSlotsGoBackToRankedPeers) {
+  ChokerSettings s;
+  s.unchoke_slots = 4;
+  s.unranked_share = 0.5;
+  Choker c(s, 12);
+  std::vector<ChokerPeer> peers;
+  for (std::uint64_t id = 1; id <= 5; ++id) {
+    auto p = peer(id, 1, 1);
+    p.rank = std::int64_t(id);
+    peers.push_back(p);
+  }
+  peers.push_back(peer(6, 0, 0));
+  auto d = c.rechoke(peers, true, Clock::now(), false);
+  EXPECT_TRUE(has(d.unchoke, 6));
+  EXPECT_TRUE(has(d.unchoke, 5));
+  EXPECT_TRUE(has(d.unchoke, 4));
+  EXPECT_TRUE(has(d.unchoke, 3));
+}
+
+TEST(Choker, OptimisticSlotPrefersUnrankedPeers) {
+  ChokerSettings s;
+  s.unchoke_slots = 1;
+  s.unranked_share = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    Choker c(s, seed);
+    auto a = peer(1, 0, 0);
+    a.rank = 5;
+    auto b = peer(2, 0, 0);
+    b.rank = 3;
+    std::vector<ChokerPeer> peers = {a, b, peer(3, 0, 0)};
+    auto d = c.rechoke(peers, true, Clock::now(), true);
+    EXPECT_TRUE(has(d.unchoke, 1));
+    ASSERT_TRUE(d.optimistic);
+    EXPECT_EQ(*d.optimistic, 3u);
+  }
+}
