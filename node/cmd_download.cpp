@@ -1,10 +1,15 @@
 // bttnode download TORRENT|MAGNET --out DIR [--port N] [--peer HOST:PORT]... [--seed-after]
 //                  [--max-down-rate B/s] [--max-up-rate B/s]
+//                  [--keystore F --node URL --token T --max-price N [--budget N] [--ledger DB]
+//                   [--password-file F] [--api-key K]]
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -12,6 +17,8 @@
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
+#include "node/pay_buyer_ext.hpp"
+#include "node/pay_options.hpp"
 #include "node/torrent_cli_common.hpp"
 #include "p2p/magnet.hpp"
 #include "p2p/metainfo.hpp"
@@ -22,12 +29,20 @@ namespace bttnode {
 
 int cmd_download(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"seed-after"});
-  args.allow_only({"out", "port", "peer", "seed-after", "max-down-rate", "max-up-rate"});
+  std::set<std::string> known = {"out", "port", "peer", "seed-after", "max-down-rate",
+                                 "max-up-rate"};
+  known.insert(kBuyOptionNames.begin(), kBuyOptionNames.end());
+  args.allow_only(known);
   if (args.positionals().size() != 1) {
     throw UsageError(
         "usage: bttnode download TORRENT|MAGNET --out DIR [--port N] [--peer HOST:PORT]... "
-        "[--seed-after] [--max-down-rate B/s] [--max-up-rate B/s]");
+        "[--seed-after] [--max-down-rate B/s] [--max-up-rate B/s]\n"
+        "         [--keystore F --node URL --token T --max-price N [--budget N] [--ledger DB]\n"
+        "          [--password-file F] [--api-key K]]");
   }
+  auto pay_wallet = parse_pay_wallet(args);
+  std::optional<BuyOptions> buy;
+  if (pay_wallet) buy = parse_buy_options(args);
   std::filesystem::path out = args.require("out");
   p2p::SessionSettings settings;
   if (auto port = args.get("port")) settings.listen_port = parse_port(*port);
@@ -66,7 +81,19 @@ int cmd_download(int argc, char** argv, int first) {
   }
   params.save_path = out;
 
+  std::unique_ptr<pay::BuyerService> buyer;
+  if (buy) {
+    auto key = open_pay_key(args, *pay_wallet);
+    buyer = std::make_unique<pay::BuyerService>(
+        io, buy->settings, key, pay_wallet->node, pay_wallet->ledger, buy->budget,
+        [](const std::string& line) { std::cout << line << std::endl; });
+    // Payments an earlier run left unfinished go out first, with their signed bytes.
+    buyer->recover();
+  }
   p2p::Session session(io, settings);
+  if (buyer) {
+    session.add_extension([&](p2p::Torrent& t) { return buyer->extension_for(t); });
+  }
   session.listen();
   auto torrent = session.add_torrent(std::move(params));
 
@@ -85,8 +112,15 @@ int cmd_download(int argc, char** argv, int first) {
     if (tty) std::cerr << "\r" << status_line(*torrent, true) << "\n";
     std::cout << "complete: " << torrent->name() << " (" << torrent->num_pieces()
               << " pieces verified)" << std::endl;
-    if (!seed_after) shutdown();
-    else std::cerr << "seeding until interrupted\n";
+    if (buyer) {
+      // Settle what every paying seeder is owed before leaving (or seeding on).
+      buyer->finish([&] { if (!seed_after) shutdown(); }, std::chrono::seconds(45));
+      if (seed_after) std::cerr << "seeding until interrupted\n";
+    } else if (!seed_after) {
+      shutdown();
+    } else {
+      std::cerr << "seeding until interrupted\n";
+    }
   };
   torrent->on_error = [&](const std::string& why) {
     std::cerr << (tty ? "\n" : "") << "bttnode download: error: " << why << "\n";
@@ -127,6 +161,16 @@ int cmd_download(int argc, char** argv, int first) {
   loop();
   signal(SIGPIPE, SIG_IGN);
   io.run();
+  if (buyer) {
+    buyer->stop();
+    if (buyer->met_seller()) {
+      std::cout << "btt_pay: paid " << buyer->paid().str() << " "
+                << buyer->settings().token.to_string() << " in " << buyer->payments()
+                << " payments";
+      if (buyer->pending() > 0) std::cout << " (" << buyer->pending() << " pending)";
+      std::cout << std::endl;
+    }
+  }
   return exit_code;
 }
 

@@ -1,8 +1,13 @@
 // bttnode seed TORRENT --data DIR [--port N] [--max-up-rate B/s]
+//              [--keystore F --node URL --token T --price N [--credit BYTES] [--min-settle N]
+//               [--confirmations N] [--ledger DB] [--api-key K]]
 #include <unistd.h>
 
 #include <csignal>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -10,10 +15,13 @@
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
+#include "node/pay_options.hpp"
+#include "node/pay_seller_ext.hpp"
 #include "node/torrent_cli_common.hpp"
 #include "p2p/metainfo.hpp"
 #include "p2p/session.hpp"
 #include "p2p/torrent.hpp"
+#include "wallet/keystore.hpp"
 
 namespace bttnode {
 
@@ -34,14 +42,26 @@ void status_loop(boost::asio::steady_timer& timer, const p2p::Torrent& t, int se
 
 int cmd_seed(int argc, char** argv, int first) {
   Args args(argc, argv, first, {});
-  args.allow_only({"data", "port", "max-up-rate"});
+  std::set<std::string> known = {"data", "port", "max-up-rate"};
+  known.insert(kSellOptionNames.begin(), kSellOptionNames.end());
+  args.allow_only(known);
   if (args.positionals().size() != 1) {
-    throw UsageError("usage: bttnode seed TORRENT --data DIR [--port N] [--max-up-rate B/s]");
+    throw UsageError(
+        "usage: bttnode seed TORRENT --data DIR [--port N] [--max-up-rate B/s]\n"
+        "         [--keystore F --node URL --token T --price N [--credit BYTES]\n"
+        "          [--min-settle N] [--confirmations N] [--ledger DB] [--api-key K]]");
   }
   std::string data = args.require("data");
   p2p::SessionSettings settings;
   if (auto port = args.get("port")) settings.listen_port = parse_port(*port);
   if (auto r = args.get("max-up-rate")) settings.max_upload_rate = parse_rate("max-up-rate", *r);
+  auto pay_wallet = parse_pay_wallet(args);
+  std::optional<pay::SellerSettings> sell;
+  if (pay_wallet) {
+    sell = parse_sell_options(args);
+    // Receiving needs only the address: the seeder never signs, so no password is asked.
+    sell->addr = wallet::keystore_address(pay_wallet->keystore);
+  }
 
   p2p::AddTorrentParams params;
   params.metainfo = p2p::load_metainfo(args.positionals()[0]);
@@ -53,7 +73,23 @@ int cmd_seed(int argc, char** argv, int first) {
   }
 
   boost::asio::io_context io;
+  std::unique_ptr<pay::SellerService> seller;
+  if (sell) {
+    // A payment the node does not know yet may still be on its way to it: wait that long.
+    pay::VerifierOptions verifier;
+    verifier.unknown_grace = std::chrono::seconds(15);
+    seller = std::make_unique<pay::SellerService>(
+        io, *sell, pay_wallet->node, pay_wallet->ledger,
+        [](const std::string& line) { std::cout << line << std::endl; }, verifier);
+    const auto& s = seller->settings();
+    std::cout << "btt_pay: selling at " << s.price.str() << " " << s.token.to_string()
+              << " per MiB to " << s.addr.to_base58() << " (chain " << s.chain << ")"
+              << std::endl;
+  }
   p2p::Session session(io, settings);
+  if (seller) {
+    session.add_extension([&](p2p::Torrent& t) { return seller->extension_for(t); });
+  }
   session.listen();
   std::cerr << "verifying " << params.metainfo->name << " in " << data << "\n";
   auto torrent = session.add_torrent(std::move(params));
@@ -93,6 +129,11 @@ int cmd_seed(int argc, char** argv, int first) {
   io.run();
   auto c = torrent->counters();
   std::cerr << "uploaded " << human_bytes(double(c.payload_up)) << "\n";
+  if (seller) {
+    seller->stop();
+    std::cout << "earned " << seller->earned().str() << " " << seller->settings().token.to_string()
+              << " in " << seller->payments() << " payments" << std::endl;
+  }
   return exit_code;
 }
 

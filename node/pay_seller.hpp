@@ -1,0 +1,111 @@
+#pragma once
+// The seeder's side of btt_pay for one peer, as a pure state machine: messages in, byte
+// counts and a clock in; messages out and decisions (verify a settlement, choke, ban) out.
+// The caller does the I/O and the chain work (docs/btt_pay.md, "Serving and choking").
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/pay_protocol.hpp"
+
+namespace bttnode::pay {
+
+struct SellerSettings {
+  tron::Address addr;
+  std::string chain;
+  tron::Token token;
+  U256 price = 0;                      // base units per MiB
+  std::int64_t credit = 4 * kMiB;      // unpaid payload bytes allowed
+  U256 min_settle = 0;                 // 0: the price of one MiB
+  std::int64_t confirmations = 1;
+  double ban_tolerance = 0.5;          // unpaid beyond credit * (1 + this): ban at once
+  std::chrono::seconds settle_grace{30};  // over credit this long with nothing to verify: ban
+  std::chrono::seconds ban_time{3600};
+  std::chrono::milliseconds invoice_interval{1000};
+  int max_prior_settles = 32;          // settlements of earlier sessions accepted per session
+};
+
+// What the caller should do after an input.
+struct SellerActions {
+  std::vector<Message> send;
+  std::vector<Settle> verify;        // ask the chain; answer with on_verified
+  std::optional<bool> choke;         // set the extension choke on (true) or off (false)
+  std::optional<std::string> ban;    // ban the peer for settings().ban_time, with this reason
+  bool empty() const { return send.empty() && verify.empty() && !choke && !ban; }
+};
+
+// The outcome of a verification, as the caller reports it.
+struct VerifyOutcome {
+  enum class Kind { Credited, Retry, Refused };
+  Kind kind = Kind::Retry;
+  std::string reason;  // spec reject code when refused
+  U256 credited = 0;   // when credited
+  bool prior = false;  // the settlement paid an earlier session
+};
+
+class Seller {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Seller(SellerSettings settings, std::string nonce, std::string info_hash_hex,
+         std::string seeder_peer_id_hex, std::string leecher_peer_id_hex, Clock::time_point now);
+
+  const SellerSettings& settings() const { return s_; }
+  Terms terms() const;
+  // The first message of the session.
+  SellerActions start();
+  SellerActions on_message(const Message& m, Clock::time_point now);
+  // Payload bytes just sent to the peer.
+  SellerActions on_payload_sent(std::int64_t bytes, Clock::time_point now);
+  SellerActions on_verified(const tron::Hash32& txid, const VerifyOutcome& outcome,
+                            Clock::time_point now);
+  SellerActions on_tick(Clock::time_point now);
+
+  bool bound() const { return payer_.has_value(); }
+  const std::optional<tron::Address>& payer() const { return payer_; }
+  // Bound and bidding at least the asking price: its bytes are billed.
+  bool billing() const { return payer_ && bid_ && *bid_ >= s_.price; }
+  bool over_credit() const { return unpaid_bytes() > s_.credit; }
+  // Choker rank and upload priority: > 0 only for a payer in good standing.
+  std::int64_t rank() const;
+  std::int64_t billed_bytes() const { return billed_bytes_; }
+  U256 owed_total() const { return owed_base_ + owed(bytes_at_bid_, bid_.value_or(0)); }
+  U256 paid() const { return paid_; }
+  std::int64_t unpaid_bytes() const;
+  bool banned() const { return banned_; }
+  // Still owed, or a settlement is being checked, and bytes went out recently: keep the
+  // connection open even when both sides are seeds, so the last settlement can arrive.
+  bool wants_connection(Clock::time_point now) const {
+    if (banned_) return false;
+    if (!verifying_.empty() || !retry_.empty()) return true;
+    return billing() && owed_total() > paid_ && now - last_payload_ < std::chrono::seconds(60);
+  }
+
+ private:
+  SellerActions check_credit(Clock::time_point now);
+  Invoice invoice();
+  SellerActions refuse(const std::string& reason, std::optional<tron::Hash32> txid,
+                       const std::string& msg, bool ban);
+
+  SellerSettings s_;
+  std::string nonce_, info_hash_hex_, seeder_hex_, leecher_hex_;
+  std::optional<tron::Address> payer_;
+  std::optional<U256> bid_;
+  U256 owed_base_ = 0;           // owed for bytes billed at earlier bids
+  std::int64_t bytes_at_bid_ = 0;  // billed at the current bid
+  std::int64_t billed_bytes_ = 0;
+  U256 paid_ = 0;                  // credited in this session
+  std::vector<Settle> verifying_;  // asked of the chain, no answer yet
+  std::vector<std::pair<Settle, Clock::time_point>> retry_;  // to ask again at that time
+  int prior_settles_ = 0;
+  std::int64_t seq_ = 0;
+  std::int64_t last_invoiced_bytes_ = -1;
+  Clock::time_point last_invoice_{};
+  std::optional<Clock::time_point> over_since_;
+  Clock::time_point last_payload_{};
+  bool choked_ = false;
+  bool banned_ = false;
+};
+
+}  // namespace bttnode::pay

@@ -1,0 +1,249 @@
+#include "node/pay_seller_ext.hpp"
+
+#include <map>
+#include <random>
+
+#include "p2p/session.hpp"
+#include "p2p/torrent.hpp"
+#include "tron/hex.hpp"
+
+namespace bttnode::pay {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string hex_of(std::span<const std::uint8_t> bytes) {
+  return tron::to_hex(tron::Bytes(bytes.begin(), bytes.end()));
+}
+
+std::string random_nonce() {
+  std::random_device rd;  // the kernel's CSPRNG on Linux
+  std::string nonce(kNonceSize, '\0');
+  for (auto& c : nonce) c = char(rd() & 0xff);
+  return nonce;
+}
+
+}  // namespace
+
+// One peer's payment state, shared with the verifications in flight for it.
+class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
+ public:
+  SellerPeerState(SellerService& service, p2p::PeerHandle& handle, std::string info_hash_hex,
+                  std::string seeder_hex)
+      : service(service),
+        handle(&handle),
+        endpoint(handle.endpoint()),
+        info_hash_hex(std::move(info_hash_hex)),
+        seeder_hex(std::move(seeder_hex)) {}
+
+  void apply(SellerActions a) {
+    if (!handle || !seller) return;
+    for (const auto& m : a.send) {
+      if (const auto* r = std::get_if<Reject>(&m); r && r->txid) {
+        service.print("refused txid " + tron::to_hex(tron::Bytes(r->txid->begin(), r->txid->end())) +
+                      " from " + endpoint + ": " + r->reason);
+      }
+      handle->send_extension_message(kExtensionName, encode(m));
+    }
+    if (a.choke) handle->set_choked_by_extension(*a.choke);
+    for (const auto& s : a.verify) {
+      service.verify(weak_from_this(), s, *seller->payer(), info_hash_hex, peer_hex);
+    }
+    handle->set_upload_priority(seller->rank());
+    if (a.ban) {
+      service.print("banned " + endpoint + ": " + *a.ban);
+      auto* h = handle;
+      h->ban("btt_pay: " + *a.ban, int(service.settings().ban_time.count()));
+    }
+  }
+
+  void start() {
+    peer_hex = hex_of(handle->peer_id());
+    seller.emplace(service.settings(), random_nonce(), info_hash_hex, seeder_hex, peer_hex,
+                   Clock::now());
+    apply(seller->start());
+  }
+
+  SellerService& service;
+  p2p::PeerHandle* handle;  // null once the peer is gone
+  std::string endpoint;
+  std::string info_hash_hex, seeder_hex, peer_hex;
+  std::optional<Seller> seller;
+  int protocol_errors = 0;
+};
+
+namespace {
+
+class SellerPeerExt : public p2p::PeerExtension {
+ public:
+  explicit SellerPeerExt(std::shared_ptr<SellerPeerState> state) : state_(std::move(state)) {}
+  ~SellerPeerExt() override { state_->handle = nullptr; }
+
+  void add_handshake(p2p::bencode::Dict& d) override {
+    p2p::bencode::Dict info;
+    info["v"] = p2p::bencode::Integer(kVersion);
+    info["role"] = "seed";
+    d[kExtensionName] = p2p::bencode::Value(std::move(info));
+  }
+
+  void on_handshake(const p2p::bencode::Dict&) override {
+    if (state_->handle && !state_->seller && state_->handle->peer_supports(kExtensionName)) {
+      state_->start();
+    }
+  }
+
+  void on_message(std::string_view name, std::string_view body) override {
+    if (name != kExtensionName || !state_->seller || !state_->handle) return;
+    Message m;
+    try {
+      m = decode(body);
+    } catch (const ProtocolError& e) {
+      state_->handle->send_extension_message(
+          kExtensionName, encode(Reject{reason::kProtocol, std::nullopt, e.what()}));
+      if (++state_->protocol_errors > 5) state_->handle->disconnect("btt_pay: malformed messages");
+      return;
+    }
+    state_->apply(state_->seller->on_message(m, Clock::now()));
+  }
+
+  void on_payload_sent(p2p::ByteCount bytes) override {
+    if (!state_->seller) return;
+    auto a = state_->seller->on_payload_sent(bytes, Clock::now());
+    if (!a.empty()) state_->apply(std::move(a));
+  }
+
+  void on_disconnect() override { state_->handle = nullptr; }
+
+  bool wants_connection() const override {
+    return state_->seller && state_->seller->wants_connection(Clock::now());
+  }
+
+ private:
+  std::shared_ptr<SellerPeerState> state_;
+};
+
+class SellerTorrentExt : public p2p::TorrentExtension {
+ public:
+  SellerTorrentExt(SellerService& service, p2p::Torrent& torrent)
+      : service_(service), torrent_(torrent) {}
+
+  std::vector<std::string> message_names() const override { return {kExtensionName}; }
+
+  std::unique_ptr<p2p::PeerExtension> new_peer(p2p::PeerHandle& handle) override {
+    auto state = std::make_shared<SellerPeerState>(
+        service_, handle, hex_of(torrent_.info_hash()), hex_of(torrent_.session().peer_id()));
+    peers_[&handle] = state;
+    return std::make_unique<SellerPeerExt>(state);
+  }
+
+  std::optional<std::int64_t> rank(const p2p::PeerHandle& handle) override {
+    auto it = peers_.find(&handle);
+    if (it == peers_.end()) return std::nullopt;
+    auto state = it->second.lock();
+    if (!state || !state->seller) return std::nullopt;
+    return state->seller->rank();
+  }
+
+  void on_tick() override {
+    auto now = Clock::now();
+    for (auto it = peers_.begin(); it != peers_.end();) {
+      auto state = it->second.lock();
+      if (!state || !state->handle) {
+        it = peers_.erase(it);
+        continue;
+      }
+      ++it;
+      if (state->seller) state->apply(state->seller->on_tick(now));
+    }
+  }
+
+ private:
+  SellerService& service_;
+  p2p::Torrent& torrent_;
+  std::map<const p2p::PeerHandle*, std::weak_ptr<SellerPeerState>> peers_;
+};
+
+}  // namespace
+
+SellerService::SellerService(boost::asio::io_context& io, SellerSettings settings,
+                             tron::FullNodeOptions node, const std::string& ledger_path,
+                             Output out, VerifierOptions verifier_options)
+    : io_(io), settings_(std::move(settings)), out_(std::move(out)), worker_(io) {
+  node_ = std::make_unique<tron::FullNodeClient>(std::move(node));
+  settings_.chain = chain_id(*node_);
+  ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
+  verifier_ = std::make_unique<SettlementVerifier>(*node_, *ledger_, verifier_options);
+  if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);
+}
+
+SellerService::~SellerService() { worker_.join(); }
+
+std::shared_ptr<p2p::TorrentExtension> SellerService::extension_for(p2p::Torrent& torrent) {
+  return std::make_shared<SellerTorrentExt>(*this, torrent);
+}
+
+void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                           const tron::Address& payer, const std::string& info_hash_hex,
+                           const std::string& peer_hex) {
+  ExpectedPayment e;
+  e.txid = settle.txid;
+  e.from = payer;
+  e.to = settings_.addr;
+  e.token = settings_.token;
+  e.amount = settle.amount;
+  e.confirmations = int(settings_.confirmations);
+  e.info_hash = info_hash_hex;
+  e.peer = peer_hex;
+  worker_.run([this, peer, settle, e] {
+    Verification v;
+    try {
+      v = verifier_->verify(e);
+    } catch (const std::exception& ex) {
+      v.verdict = Verdict::NodeDown;
+      v.detail = ex.what();
+    }
+    VerifyOutcome o;
+    bool fresh = false;
+    if (v.verdict == Verdict::Credited) {
+      o.kind = VerifyOutcome::Kind::Credited;
+      o.credited = settle.amount;
+      fresh = true;
+    } else if (retry_later(v.verdict)) {
+      o.kind = VerifyOutcome::Kind::Retry;
+    } else if (v.verdict == Verdict::Replayed && settle.prior) {
+      // A settlement resent after a restart: fine if this payer's credit is already there.
+      std::optional<wallet::Credit> c;
+      try {
+        c = ledger_->credit(tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end())));
+      } catch (const std::exception&) {
+      }
+      if (c && c->from == e.from) {
+        o.kind = VerifyOutcome::Kind::Credited;
+        o.credited = c->amount;
+        o.prior = true;
+      } else {
+        o.kind = VerifyOutcome::Kind::Refused;
+        o.reason = reject_reason(v.verdict);
+      }
+    } else {
+      o.kind = VerifyOutcome::Kind::Refused;
+      o.reason = reject_reason(v.verdict);
+    }
+    worker_.reply([this, peer, settle, o, fresh, from = e.from] {
+      std::string txid = tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end()));
+      auto state = peer.lock();
+      if (fresh) {
+        note_credit(settle.amount);
+        print("credited " + settle.amount.str() + " " + settings_.token.to_string() + " from " +
+              from.to_base58() + " txid " + txid + " peer " +
+              (state ? state->endpoint : std::string("(gone)")));
+      }
+      if (state && state->handle && state->seller) {
+        state->apply(state->seller->on_verified(settle.txid, o, Clock::now()));
+      }
+    });
+  });
+}
+
+}  // namespace bttnode::pay

@@ -1,0 +1,66 @@
+#pragma once
+// The seeder's btt_pay layer joined to the peer engine: a TorrentExtension that gives every
+// peer advertising btt_pay a Seller (terms, bind, bid, invoices, settlements), checks
+// settlements on the chain worker through the seeder's own full node, credits them in the
+// ledger, and ranks paying peers first for the choker and the upload limit. Peers without
+// btt_pay never see a message of it.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "node/chain_worker.hpp"
+#include "node/pay_seller.hpp"
+#include "node/pay_verifier.hpp"
+#include "p2p/extension.hpp"
+#include "tron/fullnode_client.hpp"
+#include "wallet/ledger.hpp"
+
+namespace p2p {
+class Torrent;
+}
+
+namespace bttnode::pay {
+
+class SellerService {
+ public:
+  using Output = std::function<void(const std::string&)>;
+  // Opens the ledger and asks the node for its chain id (throws if it cannot).
+  SellerService(boost::asio::io_context& io, SellerSettings settings,
+                tron::FullNodeOptions node, const std::string& ledger_path, Output out,
+                VerifierOptions verifier_options = {});
+  ~SellerService();
+
+  const SellerSettings& settings() const { return settings_; }
+  std::shared_ptr<p2p::TorrentExtension> extension_for(p2p::Torrent& torrent);
+
+  // Credited in this run.
+  U256 earned() const { return earned_; }
+  int payments() const { return payments_; }
+  // Finishes the verifications under way and stops the worker.
+  void stop() { worker_.join(); }
+
+  // For the peers (engine thread).
+  void verify(std::weak_ptr<class SellerPeerState> peer, const Settle& settle,
+              const tron::Address& payer, const std::string& info_hash_hex,
+              const std::string& peer_hex);
+  void note_credit(const U256& amount) {
+    earned_ += amount;
+    ++payments_;
+  }
+  void print(const std::string& line) { out_(line); }
+
+ private:
+  boost::asio::io_context& io_;
+  SellerSettings settings_;
+  Output out_;
+  std::unique_ptr<tron::FullNodeClient> node_;  // worker thread only, after the constructor
+  std::unique_ptr<wallet::Ledger> ledger_;      // worker thread only
+  std::unique_ptr<SettlementVerifier> verifier_;
+  ChainWorker worker_;
+  U256 earned_ = 0;
+  int payments_ = 0;
+};
+
+}  // namespace bttnode::pay
