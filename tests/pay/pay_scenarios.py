@@ -667,17 +667,21 @@ def mixed_swarm(env):
     seeder, payer = setup_pair(env, token)
     env.start_tracker()
     price = 500000
-    size = 4 * MIB + 777
+    size = 6 * MIB + 777
     src, torrent, ih = env.make_torrent("mixed", size, tracker=env.announce_url)
     env.whitelist_add(ih)
-    s = env.seed("seed", torrent, src, seeder.ks, token, price)
+    # An upload limit keeps everyone in the swarm together for a while.
+    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=["--max-up-rate", "1M"])
     peer = ["127.0.0.1:%d" % s.port]
     outs = {n: env.path("out-" + n) for n in ("payer", "lt", "aria2")}
     for o in outs.values():
         os.makedirs(o)
-    procs = [env.download("payer", torrent, outs["payer"], peer, payer.ks, token, price),
-             env.lt_download("lt", torrent, outs["lt"], peer, timeout=150),
-             env.aria2_download("aria2", torrent, outs["aria2"])]
+    # The payer starts first so that it gets (and pays for) bytes from the seeder, not only
+    # from the other leechers; they join once it has paid.
+    procs = [env.download("payer", torrent, outs["payer"], peer, payer.ks, token, price)]
+    wait_log(procs[0], PAID_RE, 60)
+    procs += [env.lt_download("lt", torrent, outs["lt"], peer, timeout=150),
+              env.aria2_download("aria2", torrent, outs["aria2"])]
     for p in procs:
         wait_exit(p, 180)
     for o in outs.values():
