@@ -170,11 +170,15 @@ def bind_text(chain, info_hash, seeder_id, leecher_id, nonce):
 class PayPeer:
     """One connection to a seeder. Everything it saw is kept in attributes for the tests."""
 
-    def __init__(self, torrent, host, port, log=None, timeout=30):
+    def __init__(self, torrent, host, port, log=None, timeout=30, peer_id=None,
+                 listen_port=None):
         self.torrent = torrent
         self.host, self.port = host, port
         self.log = log or (lambda s: None)
-        self.peer_id = b"-PY0001-" + os.urandom(12)
+        # A peer that comes back keeps its identity: its peer id and the listen port it
+        # announces ("p"), which is how a seeder tells peers apart on one address (loopback).
+        self.peer_id = peer_id or b"-PY0001-" + os.urandom(12)
+        self.listen_port = listen_port
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
@@ -247,6 +251,8 @@ class PayPeer:
                    + self.peer_id)
         ext = {"m": {"btt_pay": PAY_LOCAL_ID}, "v": "pay_peer 1",
                "btt_pay": {"v": 1, "role": "leech"}}
+        if self.listen_port:
+            ext["p"] = self.listen_port
         self.send_ext(0, bencode(ext))
         hs = self._read_exact(68, 30)
         if hs[:20] != b"\x13BitTorrent protocol" or hs[28:48] != self.torrent.info_hash:
