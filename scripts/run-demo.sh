@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The local demo, on one machine with no outside network: starts the embedded TRON devnet,
-# sets up two wallets, pays in TRX, TRC-10 BTT and TRC-20 BTT, signs and checks a TIP-191
-# message, then has one bttnode seed a torrent to another. Usage: run-demo.sh [BTTNODE]
+# The local demo, on one machine with no outside network: a TRON devnet, two wallets, and a
+# swarm where a seeder sells its upload for TRC-10 BTT. The seeder's upload is limited, one
+# downloader pays and two download for free, all three starting together: the payer is served
+# first. Prints who finished when, each payment with its txid, and the balances of seeder and
+# payer before and after. Usage: run-demo.sh [BTTNODE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-build/node/bttnode}")
@@ -14,12 +16,21 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # A password for the demo's throw-away keystores only.
 export BTTNODE_PASSWORD=bttnode-demo-only
+export BTTNODE_STATE_DIR="$work/state"
+
+token=trc10:1002000      # BitTorrent (BTT) as a TRC-10 asset, 6 decimals
+price=2000000            # 2 BTT per MiB, in base units
+up_rate=2M               # the seeder's upload limit, bytes per second
+size_mib=10              # the torrent's payload
 
 step() { printf '\n== %s\n' "$*"; }
 genesis_field() { python3 -c "import json,sys; g=json.load(open('$genesis')); print(eval(sys.argv[1]))" "$1"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now_ms() { date +%s%3N; }
 
 wait_for_line() {  # FILE PATTERN SECONDS
   for _ in $(seq 1 $(($3 * 10))); do
@@ -31,8 +42,13 @@ wait_for_line() {  # FILE PATTERN SECONDS
   return 1
 }
 
-step "Starting the devnet (blocks every second)"
-"$bin" devnet --listen 127.0.0.1:0 --genesis "$genesis" --block-ms 1000 \
+balance() {  # KEYSTORE -> "TRX_SUN BTT_UNITS"
+  "$bin" wallet balance --keystore "$1" --node "$node_url" |
+    awk -v t="$token:" '$1 == "trx:" { trx = $2 } $1 == t { btt = $2 } END { print trx, btt }'
+}
+
+step "A TRON devnet (a block every 300 ms)"
+"$bin" devnet --listen 127.0.0.1:0 --genesis "$genesis" --block-ms 300 \
   --state "$work/chain.json" >"$work/devnet.log" 2>&1 &
 pids+=($!)
 wait_for_line "$work/devnet.log" "devnet listening on" 20
@@ -40,60 +56,125 @@ node_url=$(sed -n 's/.*devnet listening on \(http[^ ]*\).*/\1/p' "$work/devnet.l
 echo "full node API: $node_url"
 
 step "Wallets"
-# The downloader's wallet holds a funded genesis test key, handed over on stdin, never argv.
+# The payer holds a funded genesis test key, handed over on stdin, never argv. The seeder's
+# wallet is new and empty.
 genesis_field "[a for a in g['accounts'] if a['name']=='alice'][0]['private_key']" |
-  "$bin" wallet import --keystore "$work/downloader.json" >/dev/null
+  "$bin" wallet import --keystore "$work/payer.json" >/dev/null
 "$bin" wallet create --keystore "$work/seeder.json" >/dev/null
-payer=$("$bin" wallet address --keystore "$work/downloader.json")
+payer=$("$bin" wallet address --keystore "$work/payer.json")
 seeder=$("$bin" wallet address --keystore "$work/seeder.json")
+echo "payer:  $payer"
+echo "seeder: $seeder"
+
+step "Plain payments and a TIP-191 signature"
+# 1 TRX opens the seeder's account on chain; 1 TRC-20 BTT shows the third kind of token.
 trc20=$(genesis_field "g['trc20']['contract_address']")
-echo "downloader: $payer"
-echo "seeder:     $seeder"
-echo "TRC-20 BTT: $trc20"
-
-step "Balances before"
-for who in downloader seeder; do
-  echo "-- $who"
-  "$bin" wallet balance --keystore "$work/$who.json" --node "$node_url"
+for pair in "trx 1000000" "trc20:$trc20 1000000000000000000"; do
+  read -r tok amount <<<"$pair"
+  out=$("$bin" wallet send --keystore "$work/payer.json" --node "$node_url" --to "$seeder" \
+    --amount "$amount" --token "$tok" --wait 2>/dev/null)
+  txid=${out%%$'\n'*}  # the first line
+  printf '%-44s %20s  txid %s\n' "$tok" "$amount" "$txid"
 done
-
-step "Payments from the downloader to the seeder (each waits for its block)"
-send() {
-  local token=$1 amount=$2 txid
-  txid=$("$bin" wallet send --keystore "$work/downloader.json" --node "$node_url" \
-    --to "$seeder" --amount "$amount" --token "$token" --wait | head -1)
-  printf '%-52s %28s  txid %s\n' "$token" "$amount" "$txid"
-}
-send trx 5000000
-send trc10:1002000 25000000
-send "trc20:$trc20" 25000000000000000000
-
-step "Balances after"
-for who in downloader seeder; do
-  echo "-- $who"
-  "$bin" wallet balance --keystore "$work/$who.json" --node "$node_url"
-done
-
-step "A TIP-191 message signed by the downloader and checked"
 message="bttnode demo $(date -u +%FT%TZ)"
-sig=$("$bin" message sign --keystore "$work/downloader.json" --message "$message")
-echo "signature: $sig"
-"$bin" message verify --address "$payer" --signature "$sig" --message "$message" &&
-  echo "verified: signed by $payer"
+sig=$("$bin" message sign --keystore "$work/payer.json" --message "$message")
+"$bin" message verify --address "$payer" --signature "$sig" --message "$message" >/dev/null
+echo "message '$message' signed by the payer: ${sig:0:22}... (verified)"
 
-step "BitTorrent: one bttnode seeds, another downloads"
-mkdir -p "$work/seed/album" "$work/leech"
-head -c $((6 * 1024 * 1024 + 12345)) /dev/urandom >"$work/seed/album/track1.bin"
-head -c $((3 * 1024 * 1024 + 777)) /dev/urandom >"$work/seed/album/track2.bin"
-"$bin" create-torrent "$work/seed/album" -o "$work/album.torrent" --comment "bttnode demo"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" seed "$work/album.torrent" --data "$work/seed" --port "$port" >"$work/seed.log" 2>&1 &
-pids+=($!)
-wait_for_line "$work/seed.log" "^seeding" 60
-start=$(date +%s%N)
-"$bin" download "$work/album.torrent" --out "$work/leech" --peer "127.0.0.1:$port"
-end=$(date +%s%N)
-diff -r "$work/seed/album" "$work/leech/album" && echo "files identical"
-echo "downloaded $(du -sh "$work/leech/album" | cut -f1) in $(((end - start) / 1000000)) ms"
+step "A torrent of $size_mib MiB, seeded at $((price / 1000000)) BTT per MiB, upload limited to $up_rate/s"
+mkdir -p "$work/seed/album"
+head -c $((size_mib * 1024 * 1024 / 2)) /dev/urandom >"$work/seed/album/track1.bin"
+head -c $((size_mib * 1024 * 1024 / 2)) /dev/urandom >"$work/seed/album/track2.bin"
+"$bin" create-torrent "$work/seed/album" -o "$work/album.torrent" --piece-length 256K \
+  --comment "bttnode demo" >/dev/null
+seed_port=$(free_port)
+# A credit above the torrent's size lets the payer run ahead of its settlements, which each
+# wait for a block; it settles every 4 MiB and once more at the end.
+"$bin" seed "$work/album.torrent" --data "$work/seed" --port "$seed_port" \
+  --max-up-rate "$up_rate" --keystore "$work/seeder.json" --node "$node_url" --token "$token" \
+  --price "$price" --credit 16M --min-settle $((price * 4)) >"$work/seed.log" 2>"$work/seed.err" &
+seed_pid=$!
+pids+=($seed_pid)
+wait_for_line "$work/seed.log" "^btt_pay: selling" 60
+grep "^btt_pay: selling" "$work/seed.log"
+
+read -r payer_trx0 payer_btt0 <<<"$(balance "$work/payer.json")"
+read -r seeder_trx0 seeder_btt0 <<<"$(balance "$work/seeder.json")"
+
+step "One paying and two free downloaders start together"
+start=$(now_ms)
+names=(payer free-1 free-2)
+for name in "${names[@]}"; do
+  mkdir -p "$work/$name"
+  pay=()
+  if [[ $name == payer ]]; then
+    pay=(--keystore "$work/payer.json" --node "$node_url" --token "$token" --max-price "$price")
+  fi
+  "$bin" download "$work/album.torrent" --out "$work/$name" --port "$(free_port)" \
+    --peer "127.0.0.1:$seed_port" "${pay[@]}" >"$work/$name.log" 2>"$work/$name.err" &
+  pids+=($!)
+done
+dl_pids=("${pids[@]: -3}")
+
+# Report each completion as it happens; then wait for the payer's final settlement.
+declare -A finished=()
+deadline=$(($(now_ms) + 90000))
+while ((${#finished[@]} < 3)); do
+  for i in 0 1 2; do
+    name=${names[$i]}
+    [[ -n ${finished[$name]:-} ]] && continue
+    if grep -q "^complete:" "$work/$name.log" 2>/dev/null; then
+      finished[$name]=$(($(now_ms) - start))
+      printf '%5d.%d s  %-7s finished\n' $((finished[$name] / 1000)) \
+        $((finished[$name] % 1000 / 100)) "$name"
+    elif ! kill -0 "${dl_pids[$i]}" 2>/dev/null; then
+      echo "demo: $name stopped before completing:" >&2
+      cat "$work/$name.err" >&2
+      exit 1
+    fi
+  done
+  if (($(now_ms) > deadline)); then
+    echo "demo: the downloads did not finish in 90 s" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+for i in 0 1 2; do
+  wait "${dl_pids[$i]}" || { echo "demo: ${names[$i]} exited with an error:" >&2;
+                             cat "$work/${names[$i]}.err" >&2; exit 1; }
+done
+for name in "${names[@]}"; do
+  diff -r "$work/seed/album" "$work/$name/album" >/dev/null ||
+    { echo "demo: $name's files differ from the seed" >&2; exit 1; }
+done
+echo "all three have files identical to the seed"
+free_avg=$(((${finished[free-1]} + ${finished[free-2]}) / 2))
+awk -v f="$free_avg" -v p="${finished[payer]}" 'BEGIN {
+  printf "the payer took %.1f s, the free downloaders %.1f s on average (%.1fx as long)\n",
+    p / 1000, f / 1000, f / p }'
+
+step "What the payer paid (each settlement is a TRON transaction)"
+grep -E "^(paid|btt_pay: paid)" "$work/payer.log" || echo "(no payment lines)"
+npaid=$(grep -c "^paid " "$work/payer.log" || true)
+# The seeder credits each settlement once its transaction is in a block.
+for _ in $(seq 1 150); do
+  (($(grep -c "^credited " "$work/seed.log" || true) >= npaid)) && break
+  sleep 0.1
+done
+echo "-- the seeder's side"
+grep -E "^credited " "$work/seed.log" || echo "(no credits)"
+kill -INT "$seed_pid"
+wait "$seed_pid" || true
+grep -E "^earned " "$work/seed.log" || true
+
+step "Balances before and after (base units; BTT has 6 decimals, TRX 6)"
+read -r payer_trx1 payer_btt1 <<<"$(balance "$work/payer.json")"
+read -r seeder_trx1 seeder_btt1 <<<"$(balance "$work/seeder.json")"
+row() { printf '%-7s %-10s %22s %22s %+16d\n' "$1" "$2" "$3" "$4" $(($4 - $3)); }
+printf '%-7s %-10s %22s %22s %16s\n' "" "" before after change
+row payer "TRX sun" "$payer_trx0" "$payer_trx1"
+row payer "BTT" "$payer_btt0" "$payer_btt1"
+row seeder "TRX sun" "$seeder_trx0" "$seeder_trx1"
+row seeder "BTT" "$seeder_btt0" "$seeder_btt1"
 
 step "Done"
