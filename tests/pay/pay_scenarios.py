@@ -215,7 +215,7 @@ class Env:
                     text = "...\n" + text[-6000:]
                 print("---- %s (%d bytes of log)" % (name, len(data)))
                 print(text)
-        if ok or os.environ.get("CI") or not os.environ.get("BTTNODE_KEEP_TEMP"):
+        if os.environ.get("CI") or not os.environ.get("BTTNODE_KEEP_TEMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             print("kept", self.dir)
@@ -743,7 +743,7 @@ def seeder_killed(env):
     s2 = env.seed("seed", torrent, src, seeder.ks, token, price, port=s.port, extra=extra)
     # The downloader reconnects to its --peer; if it has given up, run it again.
     try:
-        rc = d.wait(timeout=90)
+        rc = d.wait(timeout=60)
     except subprocess.TimeoutExpired:
         rc = None
     if rc != 0 or not same_tree(src, out):
