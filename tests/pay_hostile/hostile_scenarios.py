@@ -27,6 +27,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import pay_peer  # noqa: E402
 from pay_peer import MIB, BLOCK, BlockQueue, Closed, PayPeer, Torrent  # noqa: E402
 
@@ -267,12 +268,16 @@ def download_some(peer, nbytes, timeout=60):
 def wait_reject(peer, timeout=150):
     """Waits for the first reject; returns its reason. A seeder that hangs up right after
     the reject (a ban) is fine as long as the reject came first. The timeout leaves room for
-    a seeder that gives an unknown txid a grace period (it may still be on its way)."""
+    a seeder that gives an unknown txid a grace period (it may still be on its way). Fails on
+    a receipt that came meanwhile."""
+    receipts = len(peer.receipts)
     try:
-        peer.wait(lambda: peer.rejects or peer.receipts, timeout, "a reject or receipt")
+        peer.wait(lambda: peer.rejects or len(peer.receipts) > receipts, timeout,
+                  "a reject or receipt")
     except Closed:
         pass
-    check(not peer.receipts, "the seeder sent a receipt: %r" % peer.receipts)
+    check(len(peer.receipts) == receipts, "the seeder sent a receipt: %r"
+          % peer.receipts[receipts:])
     check(peer.rejects, "the seeder closed the connection without a reject")
     return peer.rejects[0]["reason"].decode()
 
