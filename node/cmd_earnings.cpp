@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +28,7 @@ constexpr const char* kUsage =
     "  --ledger DB   the payment ledger (default FILE.ledger.db, as wallet send uses)\n"
     "  --json        one JSON object; amounts as decimal strings\n"
     "  --token T     only this token: trx, trc10:ID or trc20:CONTRACT\n"
-    "No password is asked: the ledger holds no secret.\n";
+    "--ledger DB alone also works. No password is asked: the ledger holds no secret.\n";
 
 }  // namespace
 
@@ -57,11 +58,14 @@ int cmd_earnings(int argc, char** argv, int first) {
   // Opening a ledger creates it when missing; a missing one is an error here, not a new file.
   std::error_code ec;
   if (!std::filesystem::is_regular_file(ledger_path, ec)) {
-    std::cerr << "bttnode earnings: no ledger at " << ledger_path
-              << (std::filesystem::exists(ledger_path, ec) ? " (not a regular file)"
-                                                           : " (the file does not exist)")
-              << "; it is created by the first payment or credit of this wallet"
-              << (args.has("ledger") ? "" : " (pass --ledger DB for another path)") << "\n";
+    std::cerr << "bttnode earnings: no ledger at " << ledger_path;
+    if (std::filesystem::exists(ledger_path, ec)) {
+      std::cerr << ": not a regular file\n";
+    } else {
+      std::cerr << ": the file does not exist (a wallet's ledger is made by its first payment "
+                   "or credit"
+                << (args.has("ledger") ? "" : "; --ledger DB reads another path") << ")\n";
+    }
     return 1;
   }
 
@@ -75,9 +79,11 @@ int cmd_earnings(int argc, char** argv, int first) {
   }
 
   wallet::Earnings earnings;
-  {
+  try {
     wallet::Ledger ledger(ledger_path);
     earnings = wallet::summarize_earnings(ledger.list(), ledger.credits(), token);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot read the ledger " + ledger_path + ": " + e.what());
   }
 
   if (args.has("json")) {

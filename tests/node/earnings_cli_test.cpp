@@ -256,6 +256,14 @@ TEST_F(EarningsCliTest, MissingLedgerIsAClearError) {
   EXPECT_EQ(other.code, 1);
   EXPECT_EQ(other.out, "");
   EXPECT_NE(other.err.find("no ledger at nowhere.db"), std::string::npos) << other.err;
+
+  // A file that is not a ledger is an error naming it, and is left as it was.
+  const std::string junk(4096, 'x');
+  std::ofstream(dir_.path() / "junk.db") << junk;
+  Result bad = run("earnings --ledger junk.db");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("cannot read the ledger junk.db"), std::string::npos) << bad.err;
+  EXPECT_EQ(slurp(dir_.path() / "junk.db"), junk);
 }
 
 TEST_F(EarningsCliTest, EmptyLedgerAndUsage) {
