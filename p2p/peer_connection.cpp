@@ -28,6 +28,11 @@ bool debug_log() {
   return on;
 }
 
+// Read buffer: small for idle connections (hundreds of them per process), doubled up to the
+// larger size while reads keep filling it.
+constexpr std::size_t kMinReadBuffer = 4 * 1024;
+constexpr std::size_t kMaxReadBuffer = 256 * 1024;
+
 constexpr std::uint8_t kUtMetadataId = 1;
 constexpr std::uint8_t kUtPexId = 2;
 constexpr std::uint8_t kFirstExtensionId = 3;
@@ -78,7 +83,7 @@ PeerConnection::~PeerConnection() = default;
 
 void PeerConnection::start() {
   connected_at_ = last_received_ = last_sent_ = last_piece_ = Clock::now();
-  rbuf_.resize(128 * 1024);
+  rbuf_.resize(kMinReadBuffer);
   arm_timer();
   if (incoming_) {
     do_read();
@@ -146,6 +151,11 @@ void PeerConnection::do_read() {
     }
     return;
   }
+  if (last_read_full_ && rbuf_.size() < kMaxReadBuffer) {
+    // The last read filled the buffer, so the socket held more: a busy link gets bigger
+    // reads, while idle connections keep the small buffer they started with.
+    rbuf_.resize(std::min(rbuf_.size() * 2, kMaxReadBuffer));
+  }
   if (rend_ == rbuf_.size()) {
     // The buffer is full of one partial message: make room.
     if (rpos_ > 0) {
@@ -157,10 +167,12 @@ void PeerConnection::do_read() {
     }
   }
   reading_ = true;
+  std::size_t want = rbuf_.size() - rend_;
   socket_.async_read_some(
-      boost::asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+      boost::asio::buffer(rbuf_.data() + rend_, want),
+      [self = shared_from_this(), want](const boost::system::error_code& ec, std::size_t n) {
         self->reading_ = false;
+        self->last_read_full_ = n == want;
         if (self->closed_) return;
         if (ec) return self->close(ec == boost::asio::error::eof ? "peer closed" : ec.message());
         self->on_read(n);
@@ -208,9 +220,9 @@ void PeerConnection::on_read(std::size_t n) {
     if (!ok || closed_) return;
   }
   if (rpos_ == rend_) rpos_ = rend_ = 0;
-  // Shrink a buffer grown for a large bitfield or extension message.
-  if (rpos_ == 0 && rend_ == 0 && rbuf_.size() > 1024 * 1024) {
-    rbuf_.resize(128 * 1024);
+  // Shrink a buffer grown past the streaming size for a large bitfield or extension message.
+  if (rpos_ == 0 && rend_ == 0 && rbuf_.size() > kMaxReadBuffer) {
+    rbuf_.resize(kMinReadBuffer);
     rbuf_.shrink_to_fit();
   }
   request_blocks();
@@ -649,7 +661,12 @@ void PeerConnection::choke(bool c) {
 }
 
 void PeerConnection::set_choked_by_extension(bool choked) {
+  bool lifted = ext_choked_ && !choked;
   ext_choked_ = choked;
+  // A peer let go by the extension gets its slot back now, not at the next rechoke.
+  if (lifted && am_choking_ && peer_interested_ && handshake_done_ && !closed_) {
+    torrent_->maybe_unchoke(this);
+  }
   if (choked && !am_choking_) {
     am_choking_ = true;
     write_simple(wire::MsgId::choke);

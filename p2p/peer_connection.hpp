@@ -118,6 +118,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   std::size_t rpos_ = 0, rend_ = 0;
   bool reading_ = false;
   bool read_waiting_bw_ = false;
+  bool last_read_full_ = false;  // the last read filled the buffer: grow it
 
   // Write side: messages and blocks are appended to sendq_ while writing_ is on the wire.
   SendBuffer sendq_, writing_;
