@@ -31,7 +31,7 @@ int cmd_download(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"seed-after"});
   std::set<std::string> known = {"out", "port", "peer", "seed-after", "max-down-rate",
                                  "max-up-rate"};
-  known.insert(kBuyOptionNames.begin(), kBuyOptionNames.end());
+  known.insert(buy_option_names().begin(), buy_option_names().end());
   args.allow_only(known);
   if (args.positionals().size() != 1) {
     throw UsageError(

@@ -43,7 +43,7 @@ void status_loop(boost::asio::steady_timer& timer, const p2p::Torrent& t, int se
 int cmd_seed(int argc, char** argv, int first) {
   Args args(argc, argv, first, {});
   std::set<std::string> known = {"data", "port", "max-up-rate"};
-  known.insert(kSellOptionNames.begin(), kSellOptionNames.end());
+  known.insert(sell_option_names().begin(), sell_option_names().end());
   args.allow_only(known);
   if (args.positionals().size() != 1) {
     throw UsageError(

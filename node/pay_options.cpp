@@ -9,11 +9,18 @@
 
 namespace bttnode {
 
-const std::set<std::string> kSellOptionNames = {
-    "keystore", "node", "token", "price", "credit", "min-settle", "confirmations",
-    "password-file", "ledger", "api-key"};
-const std::set<std::string> kBuyOptionNames = {"keystore", "node",   "token",         "max-price",
-                                               "budget",   "ledger", "password-file", "api-key"};
+const std::set<std::string>& sell_option_names() {
+  static const std::set<std::string> names = {
+      "keystore", "node", "token", "price", "credit", "min-settle", "confirmations",
+      "ledger", "api-key"};
+  return names;
+}
+
+const std::set<std::string>& buy_option_names() {
+  static const std::set<std::string> names = {"keystore", "node",   "token",         "max-price",
+                                              "budget",   "ledger", "password-file", "api-key"};
+  return names;
+}
 
 namespace {
 

@@ -13,8 +13,8 @@
 namespace bttnode {
 
 // Option names, for Args::allow_only.
-extern const std::set<std::string> kSellOptionNames;
-extern const std::set<std::string> kBuyOptionNames;
+const std::set<std::string>& sell_option_names();
+const std::set<std::string>& buy_option_names();
 
 struct PayWallet {
   std::string keystore;

@@ -8,7 +8,9 @@
 namespace bttnode::pay {
 
 namespace {
-constexpr auto kRetryDelay = std::chrono::seconds(2);
+constexpr auto kRetryDelay = std::chrono::milliseconds(750);
+// However fast bytes go out, invoices are at least this far apart.
+constexpr auto kMinInvoiceGap = std::chrono::milliseconds(100);
 }
 
 Seller::Seller(SellerSettings settings, std::string nonce, std::string info_hash_hex,
@@ -21,6 +23,8 @@ Seller::Seller(SellerSettings settings, std::string nonce, std::string info_hash
       leecher_hex_(std::move(leecher_peer_id_hex)),
       last_invoice_(now) {
   if (s_.min_settle == 0) s_.min_settle = owed(kMiB, s_.price);
+  invoice_bytes_ = std::min(s_.credit / 4, bytes_covered(s_.min_settle, s_.price));
+  invoice_bytes_ = std::max<std::int64_t>(invoice_bytes_, 16 * 1024);
 }
 
 Terms Seller::terms() const {
@@ -43,9 +47,11 @@ SellerActions Seller::start() {
 }
 
 std::int64_t Seller::unpaid_bytes() const {
-  U256 total = owed_total();
-  if (total <= paid_ || s_.price == 0) return 0;
-  return bytes_covered(total - paid_, s_.price);
+  if (s_.price == 0) return 0;
+  // The bytes the credited amount pays for in full, at the asking price.
+  U256 covered = (paid_ << 20) / s_.price;
+  if (covered >= U256(billed_bytes_)) return 0;
+  return billed_bytes_ - static_cast<std::int64_t>(covered);
 }
 
 std::int64_t Seller::rank() const {
@@ -142,7 +148,11 @@ SellerActions Seller::on_payload_sent(std::int64_t bytes, Clock::time_point now)
   billed_bytes_ += bytes;
   last_payload_ = now;
   SellerActions a = check_credit(now);
-  if (a.send.empty() && now - last_invoice_ >= s_.invoice_interval) {
+  // An invoice a second, or sooner once the new bytes are worth a settlement, so that the
+  // payer can pay while bytes keep flowing instead of running into its credit.
+  std::int64_t fresh = billed_bytes_ - std::max<std::int64_t>(0, last_invoiced_bytes_);
+  bool worth = fresh >= invoice_bytes_ && now - last_invoice_ >= kMinInvoiceGap;
+  if (a.send.empty() && (worth || now - last_invoice_ >= s_.invoice_interval)) {
     last_invoice_ = now;
     a.send.push_back(invoice());
   }

@@ -101,6 +101,7 @@ class Seller {
   int prior_settles_ = 0;
   std::int64_t seq_ = 0;
   std::int64_t last_invoiced_bytes_ = -1;
+  std::int64_t invoice_bytes_ = kMiB;  // new billed bytes that call for an invoice
   Clock::time_point last_invoice_{};
   std::optional<Clock::time_point> over_since_;
   Clock::time_point last_payload_{};

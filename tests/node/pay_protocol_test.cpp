@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include "node/pay_protocol.hpp"
+#include "tron/tip191.hpp"
+
+using namespace bttnode::pay;
+
+namespace {
+
+tron::PrivateKey test_key() {
+  return tron::PrivateKey::from_hex(
+      "0000000000000000000000000000000000000000000000000000000000000001");
+}
+
+Terms sample_terms() {
+  Terms t;
+  t.addr = test_key().address();
+  t.chain = std::string(64, 'a');
+  t.token = tron::Token::parse("trc10:1002000");
+  t.price = 1000;
+  t.credit = 4 << 20;
+  t.min_settle = 1000;
+  t.confirmations = 2;
+  t.nonce = std::string(16, '\x07');
+  return t;
+}
+
+}  // namespace
+
+TEST(PayOwed, RoundsDownPerMiB) {
+  EXPECT_EQ(owed(0, 1000), 0);
+  EXPECT_EQ(owed(kMiB, 1000), 1000);
+  EXPECT_EQ(owed(kMiB - 1, 1000), 999);  // 999.999... rounds down
+  EXPECT_EQ(owed(kMiB / 2, 3), 1);
+  EXPECT_EQ(owed(-5, 1000), 0);
+  // 128-bit intermediate: a TRC-20 price with 18 decimals over a TiB.
+  U256 price("1000000000000000000");
+  EXPECT_EQ(owed(std::int64_t(1) << 40, price), price * (1 << 20));
+}
+
+TEST(PayOwed, BytesCoveredInvertsOwed) {
+  for (std::int64_t bytes : {1LL, 1000LL, 1048576LL, 5000000LL, 123456789LL}) {
+    for (U256 price : {U256(1), U256(7), U256(1000), U256(999999)}) {
+      U256 amount = owed(bytes, price);
+      std::int64_t covered = bytes_covered(amount, price);
+      EXPECT_LE(covered, bytes);
+      EXPECT_GE(owed(covered, price), amount);
+    }
+  }
+}
+
+TEST(PayProtocol, EveryMessageRoundTrips) {
+  std::vector<Message> all = {
+      sample_terms(),
+      Bind{test_key().address(), tron::sign_message(test_key(), "x")},
+      Bid{U256("123456789012345678901234567890")},  // beyond 64 bits: sent as a string
+      Invoice{3, 5 << 20, 5000, 2000},
+      Settle{tron::Hash32{1, 2, 3}, 77, false},
+      Settle{tron::Hash32{9}, 5, true},
+      Receipt{tron::Hash32{4}, 77, 2077},
+      Reject{"unknown_tx", tron::Hash32{5}, "not found"},
+      Reject{"price", std::nullopt, ""},
+  };
+  for (const auto& m : all) {
+    std::string body = encode(m);
+    Message back = decode(body);
+    EXPECT_EQ(back, m) << type_name(m);
+  }
+}
+
+TEST(PayProtocol, RefusesMalformedMessages) {
+  const char* bad[] = {
+      "",
+      "i1e",
+      "d1:t5:terms1:vi1ee",                              // fields missing
+      "d1:t3:bid1:vi2e5:pricei1ee",                       // version 2
+      "d1:t3:bid1:vi1e5:pricei-1ee",                      // negative
+      "d1:t3:bid1:vi1e5:price3:01xe",                     // not decimal
+      "d1:t3:bid1:vi1e5:price2:01e",                      // leading zero
+      "d1:t6:settle1:vi1e6:amounti1e4:txid3:abce",        // short txid
+      "d1:t4:bind1:vi1e4:addr3:xyz3:sig2:abe",            // bad address
+      "d1:t4:nope1:vi1ee",                                // unknown type
+      "d1:t3:bid1:vi1e5:price79:1111111111111111111111111111111111111111111111111111111111111111111111111111111e",
+  };
+  for (const char* b : bad) EXPECT_THROW(decode(b), ProtocolError) << b;
+}
+
+TEST(PayProtocol, BindTextIsTheSpecsLayout) {
+  std::string text = bind_text("ab12", std::string(40, '1'), std::string(40, '2'),
+                               std::string(40, '3'), std::string(16, '\xff'));
+  EXPECT_EQ(text,
+            "btt_pay bind v1\nchain:ab12\ninfo_hash:" + std::string(40, '1') +
+                "\nseeder:" + std::string(40, '2') + "\nleecher:" + std::string(40, '3') +
+                "\nnonce:" + std::string(32, 'f'));
+}

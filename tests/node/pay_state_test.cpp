@@ -1,0 +1,369 @@
+// The btt_pay state machines on their own: no sockets, no chain, a fake clock.
+#include <gtest/gtest.h>
+
+#include "node/pay_buyer.hpp"
+#include "node/pay_seller.hpp"
+#include "tron/tip191.hpp"
+
+using namespace bttnode::pay;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kChain(64, 'c');
+const std::string kInfoHash(40, 'a');
+const std::string kSeederId(40, 'b');
+const std::string kLeecherId(40, 'd');
+const std::string kNonce(16, '\x05');
+
+tron::PrivateKey key(int n) {
+  char buf[65];
+  std::snprintf(buf, sizeof buf, "%064x", n);
+  return tron::PrivateKey::from_hex(buf);
+}
+
+SellerSettings seller_settings() {
+  SellerSettings s;
+  s.addr = key(1).address();
+  s.chain = kChain;
+  s.token = tron::Token::parse("trx");
+  s.price = 1000;
+  s.credit = 2 * kMiB;
+  s.min_settle = 1000;
+  return s;
+}
+
+Seller make_seller(Clock::time_point now) {
+  return Seller(seller_settings(), kNonce, kInfoHash, kSeederId, kLeecherId, now);
+}
+
+Bind good_bind(const tron::PrivateKey& k) {
+  return Bind{k.address(),
+              tron::sign_message(k, bind_text(kChain, kInfoHash, kSeederId, kLeecherId, kNonce))};
+}
+
+template <typename T>
+const T* find(const std::vector<Message>& msgs) {
+  for (const auto& m : msgs) {
+    if (const auto* x = std::get_if<T>(&m)) return x;
+  }
+  return nullptr;
+}
+
+// A bound seller with a bid at its price.
+Seller paying_seller(Clock::time_point now) {
+  Seller s = make_seller(now);
+  s.start();
+  EXPECT_TRUE(s.on_message(good_bind(key(2)), now).empty());
+  s.on_message(Bid{1000}, now);
+  EXPECT_TRUE(s.billing());
+  return s;
+}
+
+}  // namespace
+
+TEST(PaySeller, StartsWithItsTerms) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  auto a = s.start();
+  ASSERT_EQ(a.send.size(), 1u);
+  const auto* t = std::get_if<Terms>(&a.send[0]);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->price, 1000);
+  EXPECT_EQ(t->nonce, kNonce);
+  EXPECT_EQ(t->chain, kChain);
+  EXPECT_EQ(s.rank(), 0);
+}
+
+TEST(PaySeller, ABindSignedByAnotherKeyIsRefusedAndBanned) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  Bind forged = good_bind(key(3));
+  forged.addr = key(2).address();  // claims an address it cannot sign for
+  auto a = s.on_message(forged, now);
+  const auto* r = find<Reject>(a.send);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, "bad_bind");
+  EXPECT_TRUE(a.ban);
+  EXPECT_FALSE(s.bound());
+}
+
+TEST(PaySeller, ABindForAnotherNonceIsRefused) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  auto k = key(2);
+  Bind other{k.address(), tron::sign_message(k, bind_text(kChain, kInfoHash, kSeederId,
+                                                          kLeecherId, std::string(16, 'x')))};
+  EXPECT_TRUE(s.on_message(other, now).ban);
+}
+
+TEST(PaySeller, BillsPaysAndRanksAPayer) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  EXPECT_GT(s.rank(), 0);
+  s.on_payload_sent(kMiB, now);
+  auto a = s.on_tick(now + std::chrono::seconds(2));
+  const auto* inv = find<Invoice>(a.send);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(inv->bytes, kMiB);
+  EXPECT_EQ(inv->owed, 1000);
+  EXPECT_EQ(inv->paid, 0);
+  tron::Hash32 txid{7};
+  a = s.on_message(Settle{txid, 1000, false}, now);
+  ASSERT_EQ(a.verify.size(), 1u);
+  // The same settlement again while it is checked: nothing new.
+  EXPECT_TRUE(s.on_message(Settle{txid, 1000, false}, now).verify.empty());
+  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false}, now);
+  const auto* rec = find<Receipt>(a.send);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->paid, 1000);
+  EXPECT_EQ(s.paid(), 1000);
+  EXPECT_EQ(s.unpaid_bytes(), 0);
+}
+
+TEST(PaySeller, HigherBidsRankHigher) {
+  auto now = Clock::now();
+  Seller a = paying_seller(now);
+  Seller b = paying_seller(now);
+  b.on_message(Bid{5000}, now);
+  EXPECT_GT(b.rank(), a.rank());
+}
+
+TEST(PaySeller, ABidBelowThePriceIsServedAsAnyone) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  s.on_message(good_bind(key(2)), now);
+  auto a = s.on_message(Bid{10}, now);
+  const auto* r = find<Reject>(a.send);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, "price");
+  EXPECT_FALSE(s.billing());
+  EXPECT_EQ(s.rank(), 0);
+  s.on_payload_sent(10 * kMiB, now);
+  EXPECT_EQ(s.billed_bytes(), 0);
+}
+
+TEST(PaySeller, OverCreditChokedThenUnchokedWhenPaid) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  auto a = s.on_payload_sent(2 * kMiB + 1, now);
+  ASSERT_TRUE(a.choke);
+  EXPECT_TRUE(*a.choke);
+  EXPECT_TRUE(find<Invoice>(a.send));
+  EXPECT_EQ(s.rank(), 0);
+  tron::Hash32 txid{9};
+  s.on_message(Settle{txid, 2001, false}, now);
+  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false}, now);
+  ASSERT_TRUE(a.choke);
+  EXPECT_FALSE(*a.choke);
+  EXPECT_GT(s.rank(), 0);
+}
+
+TEST(PaySeller, APeerThatStopsPayingIsBannedAfterTheGrace) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  EXPECT_TRUE(s.on_payload_sent(2 * kMiB + 100, now).choke);
+  EXPECT_FALSE(s.on_tick(now + std::chrono::seconds(10)).ban);
+  auto a = s.on_tick(now + s.settings().settle_grace + std::chrono::seconds(1));
+  EXPECT_TRUE(a.ban);
+  EXPECT_TRUE(s.banned());
+}
+
+TEST(PaySeller, UnpaidBeyondTheToleranceIsBannedAtOnce) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  s.on_payload_sent(2 * kMiB + 1, now);                 // choked
+  auto a = s.on_payload_sent(2 * kMiB, now);            // in flight past the tolerance
+  EXPECT_TRUE(a.ban);
+}
+
+TEST(PaySeller, ARefusedSettlementIsRejectedAndBanned) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  tron::Hash32 txid{3};
+  s.on_message(Settle{txid, 1000, false}, now);
+  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Refused, "wrong_recipient", 0, false}, now);
+  const auto* r = find<Reject>(a.send);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, "wrong_recipient");
+  ASSERT_TRUE(r->txid);
+  EXPECT_EQ(*r->txid, txid);
+  EXPECT_TRUE(a.ban);
+  EXPECT_EQ(s.paid(), 0);
+}
+
+TEST(PaySeller, AnUnconfirmedSettlementIsCheckedAgain) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  tron::Hash32 txid{4};
+  s.on_message(Settle{txid, 1000, false}, now);
+  EXPECT_TRUE(s.on_verified(txid, {VerifyOutcome::Kind::Retry, "", 0, false}, now).empty());
+  EXPECT_TRUE(s.on_tick(now + std::chrono::milliseconds(500)).verify.empty());
+  auto a = s.on_tick(now + std::chrono::seconds(3));
+  ASSERT_EQ(a.verify.size(), 1u);
+  EXPECT_EQ(a.verify[0].txid, txid);
+}
+
+TEST(PaySeller, APriorSettlementIsCreditedOutsideTheSession) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  tron::Hash32 txid{5};
+  s.on_message(Settle{txid, 500, true}, now);
+  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 500, false}, now);
+  EXPECT_TRUE(find<Receipt>(a.send));
+  EXPECT_EQ(s.paid(), 0);
+  // A refused prior settlement is answered but not banned.
+  tron::Hash32 other{6};
+  s.on_message(Settle{other, 500, true}, now);
+  a = s.on_verified(other, {VerifyOutcome::Kind::Refused, "replayed_tx", 0, false}, now);
+  EXPECT_TRUE(find<Reject>(a.send));
+  EXPECT_FALSE(a.ban);
+}
+
+TEST(PaySeller, SettleBeforeBindIsRefused) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  auto a = s.on_message(Settle{tron::Hash32{1}, 5, false}, now);
+  EXPECT_TRUE(find<Reject>(a.send));
+  EXPECT_TRUE(a.verify.empty());
+}
+
+// ---- Buyer
+
+namespace {
+
+BuyerSettings buyer_settings() {
+  BuyerSettings b;
+  b.addr = key(2).address();
+  b.chain = kChain;
+  b.token = tron::Token::parse("trx");
+  b.max_price = 2000;
+  return b;
+}
+
+Terms seller_terms(U256 price = 1000) {
+  Terms t;
+  t.addr = key(1).address();
+  t.chain = kChain;
+  t.token = tron::Token::parse("trx");
+  t.price = price;
+  t.credit = 2 * kMiB;
+  t.min_settle = 1000;
+  t.nonce = kNonce;
+  return t;
+}
+
+Buyer make_buyer(std::shared_ptr<Budget> budget = nullptr) {
+  auto k = key(2);
+  return Buyer(buyer_settings(), std::move(budget), kInfoHash, kLeecherId, kSeederId,
+               [k](const std::string& text) { return tron::sign_message(k, text); });
+}
+
+}  // namespace
+
+TEST(PayBuyer, AcceptsFairTermsWithABindTheSellerAccepts) {
+  Buyer b = make_buyer();
+  auto a = b.on_message(seller_terms(), 0);
+  const auto* bind = find<Bind>(a.send);
+  ASSERT_TRUE(bind);
+  const auto* bid = find<Bid>(a.send);
+  ASSERT_TRUE(bid);
+  EXPECT_EQ(bid->price, 1000);
+  // The real seller accepts that bind.
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  EXPECT_FALSE(s.on_message(*bind, now).ban);
+  EXPECT_TRUE(s.bound());
+}
+
+TEST(PayBuyer, RefusesTermsAboveItsMaximumOnAnotherChainOrToken) {
+  {
+    Buyer b = make_buyer();
+    auto a = b.on_message(seller_terms(2001), 0);
+    ASSERT_TRUE(find<Reject>(a.send));
+    EXPECT_EQ(find<Reject>(a.send)->reason, "price");
+    EXPECT_FALSE(find<Bind>(a.send));
+    EXPECT_FALSE(b.active());
+  }
+  {
+    Buyer b = make_buyer();
+    Terms t = seller_terms();
+    t.chain = std::string(64, 'e');
+    auto a = b.on_message(t, 0);
+    EXPECT_EQ(find<Reject>(a.send)->reason, "wrong_chain");
+    EXPECT_FALSE(b.active());
+  }
+  {
+    Buyer b = make_buyer();
+    Terms t = seller_terms();
+    t.token = tron::Token::parse("trc10:1002000");
+    EXPECT_FALSE(find<Bind>(b.on_message(t, 0).send));
+  }
+}
+
+TEST(PayBuyer, PaysTheSmallerOfTheInvoiceAndItsOwnCount) {
+  Buyer b = make_buyer();
+  b.on_message(seller_terms(), 0);
+  // The seller claims 5 MiB, we verified 3 MiB: we owe 3000.
+  auto a = b.on_message(Invoice{1, 5 * kMiB, 5000, 0}, 3 * kMiB);
+  ASSERT_TRUE(a.pay);
+  EXPECT_EQ(a.pay->amount, 3000);
+  PayOrder first = *a.pay;
+  // Nothing more while that payment is in flight.
+  EXPECT_FALSE(b.on_message(Invoice{2, 6 * kMiB, 6000, 0}, 4 * kMiB).pay);
+  EXPECT_FALSE(b.on_tick(4 * kMiB).pay);
+  a = b.on_payment(first, tron::Hash32{1});
+  const auto* settle = find<Settle>(a.send);
+  ASSERT_TRUE(settle);
+  EXPECT_EQ(settle->amount, 3000);
+  EXPECT_EQ(b.paid(), 3000);
+  // Then the rest, up to its own count.
+  a = b.on_tick(4 * kMiB);
+  ASSERT_TRUE(a.pay);
+  EXPECT_EQ(a.pay->amount, 1000);
+}
+
+TEST(PayBuyer, PaysNothingForBytesItDidNotVerify) {
+  Buyer b = make_buyer();
+  b.on_message(seller_terms(), kMiB);  // verified before the bind: not billed
+  EXPECT_FALSE(b.on_message(Invoice{1, 10 * kMiB, 10000, 0}, kMiB).pay);
+  EXPECT_EQ(b.due(kMiB), 0);
+  // A seeder that stops serving: the count stays, so nothing more is ever due.
+  EXPECT_FALSE(b.on_tick(kMiB).pay);
+  EXPECT_FALSE(b.finish(kMiB).pay);
+}
+
+TEST(PayBuyer, WaitsForTheMinimumUntilTheEnd) {
+  Buyer b = make_buyer();
+  b.on_message(seller_terms(), 0);
+  EXPECT_FALSE(b.on_message(Invoice{1, kMiB / 2, 500, 0}, kMiB / 2).pay);  // 500 < 1000
+  auto a = b.finish(kMiB / 2);
+  ASSERT_TRUE(a.pay);
+  EXPECT_EQ(a.pay->amount, 500);
+}
+
+TEST(PayBuyer, NeverGoesBeyondItsBudget) {
+  auto budget = std::make_shared<Budget>(Budget{U256(1500)});
+  Buyer b = make_buyer(budget);
+  b.on_message(seller_terms(), 0);
+  auto a = b.on_message(Invoice{1, kMiB, 1000, 0}, kMiB);
+  ASSERT_TRUE(a.pay);
+  b.on_payment(*a.pay, tron::Hash32{1});
+  EXPECT_EQ(*budget->remaining, 500);
+  a = b.on_message(Invoice{2, 2 * kMiB, 2000, 1000}, 2 * kMiB);
+  EXPECT_FALSE(a.pay);  // 1000 due, 500 left
+  const auto* bid = find<Bid>(a.send);
+  ASSERT_TRUE(bid);
+  EXPECT_EQ(bid->price, 0);  // it tells the seeder it stops paying
+}
+
+TEST(PayBuyer, ARefusedPaymentStopsPaymentsToThatSeeder) {
+  Buyer b = make_buyer();
+  b.on_message(seller_terms(), 0);
+  auto a = b.on_message(Invoice{1, kMiB, 1000, 0}, kMiB);
+  ASSERT_TRUE(a.pay);
+  a = b.on_payment_refused(*a.pay, "balance too low");
+  EXPECT_TRUE(find<Bid>(a.send));
+  EXPECT_FALSE(b.active());
+  EXPECT_FALSE(b.on_tick(5 * kMiB).pay);
+}
