@@ -6,10 +6,11 @@ speed.
 
   bench_pay_overhead.py --bttnode PATH [--size-mib 256] [--runs 2]
 
-For each case it reports the best of --runs transfers: MB/s (from start to the downloader's
-`complete:` line, so the paying downloader's final settlement, which waits for a block, is
-left out and reported apart) and the seeder's CPU seconds (user+system from /proc over the
-same span, counted from the moment the seeder is ready). The overhead is paid vs free.
+For each case it reports the best of --runs transfers: MB/s (from the first MiB on disk to
+the downloader's `complete:` line, so start-up, where the paying downloader unlocks its
+keystore, and its final settlement, which waits for a block, are left out and reported apart) and the seeder's CPU seconds (user+system from /proc over the
+same span, counted from the moment the seeder is ready); the downloader's CPU seconds up to
+`complete:` are printed for reference. The overhead is paid vs free.
 
 The seeder's credit is set above the torrent size and settlements come every --settle-mib
 MiB, so that the figure is the cost of the protocol (messages, accounting, verification
@@ -24,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,8 +72,9 @@ def stop(p):
             p.wait()
 
 
-def transfer(work, name, seed_cmd, ready, download_cmd, size):
-    """Runs one transfer; returns (MB/s, seeder CPU s, settle s after complete, exit code)."""
+def transfer(work, name, seed_cmd, ready, download_cmd, out_path, size):
+    """Runs one transfer; returns (MB/s, seeder CPU s, settle s after complete, exit code,
+    payment lines, downloader CPU s)."""
     slog = os.path.join(work, name + "-seed.log")
     seeder = subprocess.Popen(seed_cmd, stdout=open(slog, "wb"), stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL)
@@ -80,23 +83,45 @@ def transfer(work, name, seed_cmd, ready, download_cmd, size):
         time.sleep(0.5)
         cpu0 = cpu_seconds(seeder.pid)
         t0 = time.time()
+        # The transfer's own span starts when the first MiB is on disk, so that start-up
+        # (the paying downloader unlocks its keystore: scrypt) is reported apart.
+        first = {}
+        out_file = os.path.join(out_path, "big.bin")
+
+        def watch():
+            while "stop" not in first:
+                try:
+                    if os.stat(out_file).st_blocks * 512 >= 2**20:
+                        first.setdefault("t", time.time())
+                        return
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.005)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         dl = subprocess.Popen(download_cmd, stdout=subprocess.PIPE,
                               stderr=open(os.path.join(work, name + "-download.log"), "wb"),
                               stdin=subprocess.DEVNULL, text=True)
-        complete_at, cpu, lines = None, None, []
+        complete_at, cpu, dl_cpu, lines = None, None, None, []
         for line in dl.stdout:
             lines.append(line)
             if complete_at is None and line.startswith("complete:"):
                 complete_at = time.time()
                 cpu = cpu_seconds(seeder.pid) - cpu0
+                dl_cpu = cpu_seconds(dl.pid)
+        if complete_at is None:
+            complete_at, cpu = time.time(), cpu_seconds(seeder.pid) - cpu0
+            dl_cpu = cpu_seconds(dl.pid) if dl.poll() is None else 0.0
         rc = dl.wait()
         end = time.time()
-        if complete_at is None:
-            complete_at, cpu = end, cpu_seconds(seeder.pid) - cpu0
+        first["stop"] = True
+        watcher.join()
+        t1 = first.get("t", t0)
         with open(os.path.join(work, name + "-download.out"), "w") as f:
             f.writelines(lines)
         paid = [ln.strip() for ln in lines if ln.startswith("paid ") or "btt_pay: paid" in ln]
-        return size / (complete_at - t0) / 1e6, cpu, end - complete_at, rc, paid
+        return ((size - 2**20) / (complete_at - t1) / 1e6, cpu, end - complete_at, rc, paid,
+                dl_cpu, t1 - t0)
     finally:
         stop(seeder)
 
@@ -166,7 +191,7 @@ def main():
                 down += ["--keystore", payer_ks, "--node", node, "--token", TOKEN,
                          "--max-price", str(a.price)]
                 ready = r"^btt_pay: selling at"
-            return transfer(work, "%s%d" % (name, run), seed, ready, down, size)
+            return transfer(work, "%s%d" % (name, run), seed, ready, down, down[4], size)
 
         results = {"free": [], "paid": []}
         for run in range(a.runs):  # interleaved, so that a busy moment hits both alike
@@ -177,9 +202,11 @@ def main():
                     print("  run %d %-5s failed: %s" % (run + 1, name, e), flush=True)
                     continue
                 results[name].append(r)
-                mbs, cpu, settle, rc, paid = r
-                print("  run %d %-5s %8.1f MB/s   seeder CPU %6.2f s   %s%s" % (
-                    run + 1, name, mbs, cpu, "ok" if rc == 0 else "downloader exit %d" % rc,
+                mbs, cpu, settle, rc, paid, dl_cpu, startup = r
+                print("  run %d %-5s %8.1f MB/s   seeder CPU %6.2f s   downloader CPU %6.2f s"
+                      "   start-up %4.2f s   %s%s" % (
+                    run + 1, name, mbs, cpu, dl_cpu, startup,
+                    "ok" if rc == 0 else "downloader exit %d" % rc,
                     "   final settlement %.1f s after complete" % settle if name == "paid"
                     else ""), flush=True)
                 for line in paid:
@@ -200,6 +227,11 @@ def main():
                                               (free_mbs - paid_mbs) / free_mbs * 100))
         print("%-32s %12.2f %12.2f %9.1f%%" % ("seeder CPU s", free_cpu, paid_cpu,
                                               (paid_cpu - free_cpu) / max(free_cpu, 1e-9) * 100))
+        free_dl = min(r[5] for r in results["free"])
+        paid_dl = min(r[5] for r in results["paid"])
+        print("%-32s %12.2f %12.2f %9.1f%%" % ("downloader CPU s (for reference)", free_dl,
+                                              paid_dl,
+                                              (paid_dl - free_dl) / max(free_dl, 1e-9) * 100))
         gib = size / 2**30
         print("%-32s %12.2f %12.2f" % ("seeder CPU s per GiB", free_cpu / gib, paid_cpu / gib))
         if any(r[3] for r in results["free"] + results["paid"]):
