@@ -94,7 +94,7 @@ seed_port=$(free_port)
   --max-up-rate "$up_rate" --keystore "$work/seeder.json" --node "$node_url" --token "$token" \
   --price "$price" --credit 16M --min-settle $((price * 4)) >"$work/seed.log" 2>"$work/seed.err" &
 seed_pid=$!
-pids+=($seed_pid)
+pids+=("$seed_pid")
 wait_for_line "$work/seed.log" "^btt_pay: selling" 60
 grep "^btt_pay: selling" "$work/seed.log"
 
