@@ -741,9 +741,9 @@ def seeder_killed(env):
     env.note("killed the seeder after %d credited line(s)" % len(credited_lines(s)))
     time.sleep(1)
     s2 = env.seed("seed", torrent, src, seeder.ks, token, price, port=s.port, extra=extra)
-    # The downloader reconnects to its --peer; if it has given up, run it again.
+    # The downloader reconnects to its --peer; if it has not within 30 s, run it again.
     try:
-        rc = d.wait(timeout=60)
+        rc = d.wait(timeout=30)
     except subprocess.TimeoutExpired:
         rc = None
     if rc != 0 or not same_tree(src, out):
