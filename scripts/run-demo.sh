@@ -25,7 +25,7 @@ export BTTNODE_STATE_DIR="$work/state"
 token=trc10:1002000      # BitTorrent (BTT) as a TRC-10 asset, 6 decimals
 price=2000000            # 2 BTT per MiB, in base units
 up_rate=2M               # the seeder's upload limit, bytes per second
-size_mib=10              # the torrent's payload
+size_mib=16              # the torrent's payload
 
 step() { printf '\n== %s\n' "$*"; }
 genesis_field() { python3 -c "import json,sys; g=json.load(open('$genesis')); print(eval(sys.argv[1]))" "$1"; }
@@ -92,7 +92,7 @@ seed_port=$(free_port)
 # wait for a block; it settles every 4 MiB and once more at the end.
 "$bin" seed "$work/album.torrent" --data "$work/seed" --port "$seed_port" \
   --max-up-rate "$up_rate" --keystore "$work/seeder.json" --node "$node_url" --token "$token" \
-  --price "$price" --credit 16M --min-settle $((price * 4)) >"$work/seed.log" 2>"$work/seed.err" &
+  --price "$price" --credit 24M --min-settle $((price * 4)) >"$work/seed.log" 2>"$work/seed.err" &
 seed_pid=$!
 pids+=("$seed_pid")
 wait_for_line "$work/seed.log" "^btt_pay: selling" 60
