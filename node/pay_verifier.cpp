@@ -116,8 +116,8 @@ ContractType contract_type_of(tron::Token::Kind kind) {
 Verification check_parties(const ExpectedPayment& e, const std::optional<Address>& owner,
                            const std::optional<Address>& to, const U256& amount) {
   if (!owner || *owner != e.from) {
-    return result(Verdict::WrongSender, "paid from " + text_of(owner) + ", not from the bound " +
-                                            e.from.to_base58());
+    return result(Verdict::WrongSender,
+                  "paid from " + text_of(owner) + ", not from the bound " + e.from.to_base58());
   }
   if (!to || *to != e.to) {
     return result(Verdict::WrongRecipient,
@@ -143,8 +143,8 @@ Verification check_contract(const protocol::Transaction::raw& raw, const Expecte
   if (contract.type() != contract_type_of(e.token.kind)) {
     return result(Verdict::WrongToken,
                   "the transaction is a " +
-                      protocol::Transaction::Contract::ContractType_Name(contract.type()) +
-                      ", a " + e.token.to_string() + " payment is a " + kind_name(e.token.kind));
+                      protocol::Transaction::Contract::ContractType_Name(contract.type()) + ", a " +
+                      e.token.to_string() + " payment is a " + kind_name(e.token.kind));
   }
   const std::string& value = contract.parameter().value();
   switch (e.token.kind) {
@@ -164,11 +164,12 @@ Verification check_contract(const protocol::Transaction::raw& raw, const Expecte
       // In the protobuf the asset is its id's ASCII digits (JSON shows them hex-encoded).
       if (c.asset_name() != e.token.asset_id) {
         const std::string& name = c.asset_name();
-        bool printable = std::all_of(name.begin(), name.end(),
-                                     [](char ch) { return ch >= 0x20 && ch < 0x7f; });
+        bool printable =
+            std::all_of(name.begin(), name.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f; });
         return result(Verdict::WrongToken,
-                      "pays TRC-10 asset " + (printable ? name : tron::to_hex(tron::as_bytes(name))) +
-                          ", not " + e.token.asset_id);
+                      "pays TRC-10 asset " +
+                          (printable ? name : tron::to_hex(tron::as_bytes(name))) + ", not " +
+                          e.token.asset_id);
       }
       return check_parties(e, address_of(c.owner_address()), address_of(c.to_address()),
                            U256(c.amount()));
@@ -180,8 +181,8 @@ Verification check_contract(const protocol::Transaction::raw& raw, const Expecte
       }
       auto called = address_of(c.contract_address());
       if (!called || *called != e.token.contract) {
-        return result(Verdict::WrongToken, "calls contract " + text_of(called) + ", not the token " +
-                                               e.token.contract.to_base58());
+        return result(Verdict::WrongToken, "calls contract " + text_of(called) +
+                                               ", not the token " + e.token.contract.to_base58());
       }
       if (c.call_value() != 0 || c.call_token_value() != 0 || c.token_id() != 0) {
         return result(Verdict::WrongToken, "the token call also sends TRX or a TRC-10 asset");
@@ -204,23 +205,22 @@ Verification check_success(const json& tx, const tron::TxInfo* info, const Expec
     contract_ret = string_member((*ret)[0], "contractRet").value_or("");
   }
   if (contract_ret != "SUCCESS") {
-    return result(Verdict::FailedTx, "the transaction's result is " +
-                                         (contract_ret.empty() ? std::string("missing")
-                                                               : contract_ret));
+    return result(Verdict::FailedTx,
+                  "the transaction's result is " +
+                      (contract_ret.empty() ? std::string("missing") : contract_ret));
   }
   if (info == nullptr) return result(Verdict::Credited, {});
   if (!info->success) {
-    std::string why = info->contract_result.empty() ? std::string("FAILED")
-                                                    : info->contract_result;
+    std::string why = info->contract_result.empty() ? std::string("FAILED") : info->contract_result;
     if (!info->res_message.empty()) why += " (" + info->res_message + ")";
     return result(Verdict::FailedTx, "the transaction failed: " + why, info->block_number);
   }
   if (e.token.kind == tron::Token::Kind::Trc20 && info->contract_result != "SUCCESS") {
-    return result(Verdict::FailedTx,
-                  "the token call's receipt is " +
-                      (info->contract_result.empty() ? std::string("missing")
-                                                     : info->contract_result),
-                  info->block_number);
+    return result(
+        Verdict::FailedTx,
+        "the token call's receipt is " +
+            (info->contract_result.empty() ? std::string("missing") : info->contract_result),
+        info->block_number);
   }
   return result(Verdict::Credited, {});
 }
@@ -236,8 +236,8 @@ std::optional<Bytes> hex_member(const json& object, const char* key) {
 }
 
 bool word_is_address(const Bytes& word, const Address& address) {
-  return word.size() == 32 && std::all_of(word.begin(), word.begin() + 12,
-                                          [](std::uint8_t b) { return b == 0; }) &&
+  return word.size() == 32 &&
+         std::all_of(word.begin(), word.begin() + 12, [](std::uint8_t b) { return b == 0; }) &&
          std::equal(word.begin() + 12, word.end(), address.evm().begin());
 }
 
@@ -266,8 +266,8 @@ Verification check_transfer_log(const tron::TxInfo& info, const ExpectedPayment&
         break;
       }
     }
-    if (words.size() != 3 ||
-        !std::equal(words[0].begin(), words[0].end(), kTransferTopic.begin(), kTransferTopic.end())) {
+    if (words.size() != 3 || !std::equal(words[0].begin(), words[0].end(), kTransferTopic.begin(),
+                                         kTransferTopic.end())) {
       continue;
     }
     any = true;
@@ -284,10 +284,10 @@ Verification check_transfer_log(const tron::TxInfo& info, const ExpectedPayment&
                   "the token's Transfer event does not move " + tron::abi::to_decimal(e.amount),
                   info.block_number);
   }
-  return result(Verdict::WrongRecipient,
-                "the token's Transfer events do not pay " + e.to.to_base58() + " from " +
-                    e.from.to_base58(),
-                info.block_number);
+  return result(
+      Verdict::WrongRecipient,
+      "the token's Transfer events do not pay " + e.to.to_base58() + " from " + e.from.to_base58(),
+      info.block_number);
 }
 
 bool is_unsupported(const tron::NodeError& error) {
@@ -431,7 +431,8 @@ Verification SettlementVerifier::not_found(const ExpectedPayment& e) {
     json pending = node_.post("/wallet/gettransactionfrompending", json{{"value", txid}});
     std::string why;
     if (!pending.empty() && signed_raw(pending, e.txid, why)) {
-      return result(Verdict::Unconfirmed, "transaction " + txid + " is pending, not in a block yet");
+      return result(Verdict::Unconfirmed,
+                    "transaction " + txid + " is pending, not in a block yet");
     }
   } catch (const tron::NodeError& error) {
     if (error.transport) return result(Verdict::NodeDown, error.what());
@@ -454,8 +455,7 @@ Verification SettlementVerifier::not_found(const ExpectedPayment& e) {
     }
   }
   if (now - first < options_.unknown_grace) {
-    return result(Verdict::Unconfirmed,
-                  "the node does not know transaction " + txid + " yet");
+    return result(Verdict::Unconfirmed, "the node does not know transaction " + txid + " yet");
   }
   return result(Verdict::UnknownTx, "the node knows no transaction " + txid);
 }

@@ -25,13 +25,13 @@ std::string chain_id(tron::FullNodeClient& node);
 
 struct ExpectedPayment {
   tron::Hash32 txid{};
-  tron::Address from;      // the bound (paying) address
-  tron::Address to;        // the seeder's payout address
-  tron::Token token;       // trx, trc10:<id>, trc20:<contract>
-  tron::U256 amount = 0;   // what the settle message claims
-  int confirmations = 1;   // blocks on top of, and including, the tx's block: 1 = in a block
-  std::string info_hash;   // hex, recorded with the credit
-  std::string peer;        // remote peer id hex, recorded with the credit
+  tron::Address from;     // the bound (paying) address
+  tron::Address to;       // the seeder's payout address
+  tron::Token token;      // trx, trc10:<id>, trc20:<contract>
+  tron::U256 amount = 0;  // what the settle message claims
+  int confirmations = 1;  // blocks on top of, and including, the tx's block: 1 = in a block
+  std::string info_hash;  // hex, recorded with the credit
+  std::string peer;       // remote peer id hex, recorded with the credit
 };
 
 enum class Verdict {
@@ -58,7 +58,7 @@ bool retry_later(Verdict verdict);
 
 struct Verification {
   Verdict verdict = Verdict::NodeDown;
-  std::string detail;                       // one line, for logs and the reject's msg
+  std::string detail;                        // one line, for logs and the reject's msg
   std::optional<std::int64_t> block_number;  // the block holding the transaction, once known
 };
 

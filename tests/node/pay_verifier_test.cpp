@@ -59,8 +59,8 @@ unsigned short closed_port() {
 class PayVerifierTest : public ::testing::Test {
  protected:
   PayVerifierTest()
-      : service_(std::make_shared<tron::devnet::Service>(tron::devnet::Chain(test_genesis()),
-                                                         wall_ms)) {
+      : service_(
+            std::make_shared<tron::devnet::Service>(tron::devnet::Chain(test_genesis()), wall_ms)) {
     tron::devnet::ServerOptions options;
     // Blocks are sealed by the tests themselves, so each knows exactly what is on chain.
     options.block_interval = std::chrono::hours(1);
@@ -382,6 +382,7 @@ TEST_F(PayVerifierTest, NodeDownIsRetriedLater) {
   SettlementVerifier unreachable(down, *ledger_);
   Verification v = unreachable.verify(e);
   EXPECT_EQ(v.verdict, Verdict::NodeDown) << v.detail;
+  EXPECT_NE(v.detail.find("TRANSPORT"), std::string::npos) << v.detail;
   EXPECT_TRUE(retry_later(v.verdict));
   EXPECT_TRUE(ledger_->credits().empty());
   // Once a node answers, the same settlement is credited.
@@ -427,6 +428,7 @@ TEST_F(PayVerifierTest, LyingNodeCannotSwapTheSignedTransaction) {
   SettlementVerifier verifier(lying, *ledger_);
   Verification v = verifier.verify(expect(small, "alice", trx_, 900'000'000));
   EXPECT_EQ(v.verdict, Verdict::NodeDown) << v.detail;
+  EXPECT_NE(v.detail.find("does not hash to the txid"), std::string::npos) << v.detail;
   EXPECT_TRUE(ledger_->credits().empty());
 }
 
@@ -460,6 +462,7 @@ TEST_F(PayVerifierTest, WithoutRawDataHexTheJsonMustHashToTheTxid) {
   SettlementVerifier verifier(lying, *ledger_);
   Verification v = verifier.verify(expect(tampered, "alice", trc10_, 3'000'000));
   EXPECT_EQ(v.verdict, Verdict::NodeDown) << v.detail;
+  EXPECT_NE(v.detail.find("raw_data"), std::string::npos) << v.detail;
   EXPECT_TRUE(ledger_->credits().empty());
   v = verifier.verify(expect(honest, "alice", trc10_, 2'000));
   EXPECT_EQ(v.verdict, Verdict::Credited) << v.detail;
