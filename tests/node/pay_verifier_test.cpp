@@ -14,6 +14,7 @@
 #include "../tron/devnet_test_util.hpp"
 #include "../tron/fullnode_test_server.hpp"
 #include "../wallet/temp_dir.hpp"
+#include "tron/abi.hpp"
 #include "tron/devnet/server.hpp"
 #include "tron/proto/contract.pb.h"
 
@@ -390,20 +391,23 @@ TEST_F(PayVerifierTest, NodeDownIsRetriedLater) {
   EXPECT_EQ(verifier.verify(e).verdict, Verdict::Credited);
 }
 
-// A node that forwards to the devnet but rewrites its answers to gettransactionbyid.
+// A node that forwards to the devnet but rewrites its answers to one path. A path the devnet
+// does not serve (java-tron's gettransactionfrompending) starts from {}, as java-tron answers
+// for a txid it does not hold.
 class LyingNode {
  public:
-  using Rewrite = std::function<void(json&)>;
-  LyingNode(std::shared_ptr<tron::devnet::Service> service, Rewrite rewrite)
-      : server_([service, rewrite](const tron::testing::SeenRequest& r) {
+  using Rewrite = std::function<void(json& answer, const json& request)>;
+  LyingNode(std::shared_ptr<tron::devnet::Service> service, std::string path, Rewrite rewrite)
+      : server_([service, path, rewrite](const tron::testing::SeenRequest& r) {
           auto reply = service->handle("POST", r.target, r.body);
           tron::testing::Reply out;
           out.status = static_cast<unsigned>(reply.status);
           out.body = reply.body;
-          if (r.target == "/wallet/gettransactionbyid" && reply.status == 200) {
-            json j = json::parse(reply.body);
-            if (!j.empty()) rewrite(j);
-            out.body = j.dump();
+          if (r.target == path) {
+            json answer = reply.status == 200 ? json::parse(reply.body) : json::object();
+            rewrite(answer, json::parse(r.body));
+            out.status = 200;
+            out.body = answer.dump();
           }
           return out;
         }) {}
@@ -413,6 +417,10 @@ class LyingNode {
   tron::testing::TestHttpServer server_;
 };
 
+const std::string kTxPath = "/wallet/gettransactionbyid";
+const std::string kInfoPath = "/wallet/gettransactioninfobyid";
+const std::string kPendingPath = "/wallet/gettransactionfrompending";
+
 TEST_F(PayVerifierTest, LyingNodeCannotSwapTheSignedTransaction) {
   // The node keeps the txid but shows the raw data of a bigger payment.
   Hash32 small = pay("alice", seeder_, trx_, 1'000);
@@ -420,7 +428,7 @@ TEST_F(PayVerifierTest, LyingNodeCannotSwapTheSignedTransaction) {
   seal();
   auto big_json = node_->transaction_by_id(big);
   ASSERT_TRUE(big_json.has_value());
-  LyingNode liar(service_, [&](json& j) {
+  LyingNode liar(service_, kTxPath, [&](json& j, const json&) {
     j["raw_data_hex"] = (*big_json)["raw_data_hex"];
     j["raw_data"] = (*big_json)["raw_data"];
   });
@@ -436,7 +444,7 @@ TEST_F(PayVerifierTest, SignedBytesWinOverTheNodesJson) {
   Hash32 txid = pay("alice", seeder_, trx_, 1'000);
   seal();
   // The JSON claims 900 TRX; the signed raw_data_hex says 1000 sun.
-  LyingNode liar(service_, [](json& j) {
+  LyingNode liar(service_, kTxPath, [](json& j, const json&) {
     j["raw_data"]["contract"][0]["parameter"]["value"]["amount"] = 900'000'000;
   });
   FullNodeClient lying(client_options(liar.url()));
@@ -452,7 +460,7 @@ TEST_F(PayVerifierTest, WithoutRawDataHexTheJsonMustHashToTheTxid) {
   Hash32 tampered = pay("alice", seeder_, trc10_, 3'000);
   seal();
   const std::string tampered_hex = tron::to_hex(tampered);
-  LyingNode liar(service_, [&](json& j) {
+  LyingNode liar(service_, kTxPath, [&](json& j, const json&) {
     j.erase("raw_data_hex");
     if (j["txID"] == tampered_hex) {
       j["raw_data"]["contract"][0]["parameter"]["value"]["amount"] = 3'000'000;
@@ -466,6 +474,87 @@ TEST_F(PayVerifierTest, WithoutRawDataHexTheJsonMustHashToTheTxid) {
   EXPECT_TRUE(ledger_->credits().empty());
   v = verifier.verify(expect(honest, "alice", trc10_, 2'000));
   EXPECT_EQ(v.verdict, Verdict::Credited) << v.detail;
+}
+
+std::string word_hex(const U256& value) {
+  return tron::to_hex(tron::abi::encode_uint256(value));
+}
+std::string word_hex(const Address& address) {
+  return tron::to_hex(tron::abi::encode_address(address));
+}
+
+TEST_F(PayVerifierTest, TokenTransferEventMustMatchTheCall) {
+  Hash32 txid = pay("alice", seeder_, trc20_, 100'000);
+  seal();
+  ExpectedPayment e = expect(txid, "alice", trc20_, 100'000);
+  {
+    // The token logs less than the call asked for (as a token taking a fee would).
+    LyingNode liar(service_, kInfoPath, [](json& j, const json&) {
+      ASSERT_TRUE(j.contains("log"));
+      j["log"][0]["data"] = word_hex(U256(99'000));
+    });
+    FullNodeClient lying(client_options(liar.url()));
+    expect_refused(e, Verdict::WrongAmount, &lying);
+  }
+  {
+    // The token logs a transfer to someone else.
+    LyingNode liar(service_, kInfoPath, [](json& j, const json&) {
+      ASSERT_TRUE(j.contains("log"));
+      j["log"][0]["topics"][2] = word_hex(key_of("carol").address());
+    });
+    FullNodeClient lying(client_options(liar.url()));
+    expect_refused(e, Verdict::WrongRecipient, &lying);
+  }
+  {
+    // An event of another contract, or another event, is not the token's Transfer.
+    LyingNode liar(service_, kInfoPath, [](json& j, const json&) {
+      ASSERT_TRUE(j.contains("log"));
+      json other = j["log"][0];
+      other["topics"][0] = std::string(64, '1');
+      json elsewhere = j["log"][0];
+      elsewhere["address"] = tron::to_hex(key_of("dave").address().evm());
+      elsewhere["data"] = word_hex(U256(1));
+      j["log"] = json::array({other, elsewhere, j["log"][0]});
+    });
+    FullNodeClient lying(client_options(liar.url()));
+    SettlementVerifier verifier(lying, *ledger_);
+    Verification v = verifier.verify(e);
+    EXPECT_EQ(v.verdict, Verdict::Credited) << v.detail;
+  }
+  EXPECT_EQ(ledger_->credits().size(), 1u);
+}
+
+TEST_F(PayVerifierTest, TransactionInTheNodesPendingPoolIsUnconfirmed) {
+  // A node with java-tron's gettransactionfrompending: a txid it holds pending is on its way,
+  // even with no grace; one it does not hold is unknown at once.
+  PrivateKey alice = key_of("alice");
+  auto tx = tron::Transaction::transfer(trx_, alice.address(), seeder_, 5'000, node_->timing());
+  tx.sign(alice);
+  json pending_json = tx.to_json();
+  LyingNode node(service_, kPendingPath, [&](json& j, const json& request) {
+    if (request.value("value", "") == pending_json["txID"]) j = pending_json;
+  });
+  FullNodeClient with_pool(client_options(node.url()));
+  SettlementVerifier verifier(with_pool, *ledger_, VerifierOptions{0ms});
+  Verification v = verifier.verify(expect(tx.txid(), "alice", trx_, 5'000));
+  EXPECT_EQ(v.verdict, Verdict::Unconfirmed) << v.detail;
+  EXPECT_NE(v.detail.find("pending"), std::string::npos) << v.detail;
+  EXPECT_EQ(verifier.verify(expect(random_txid(), "alice", trx_, 5'000)).verdict,
+            Verdict::UnknownTx);
+  EXPECT_TRUE(ledger_->credits().empty());
+}
+
+TEST_F(PayVerifierTest, PendingAnswerThatDoesNotHashToTheTxidIsNotBelieved) {
+  PrivateKey alice = key_of("alice");
+  auto tx = tron::Transaction::transfer(trx_, alice.address(), seeder_, 6'000, node_->timing());
+  tx.sign(alice);
+  json shown = tx.to_json();
+  Hash32 forged = random_txid();
+  shown["txID"] = tron::to_hex(forged);
+  LyingNode node(service_, kPendingPath, [&](json& j, const json&) { j = shown; });
+  FullNodeClient lying(client_options(node.url()));
+  SettlementVerifier verifier(lying, *ledger_, VerifierOptions{0ms});
+  EXPECT_EQ(verifier.verify(expect(forged, "alice", trx_, 6'000)).verdict, Verdict::UnknownTx);
 }
 
 TEST(PayVerdicts, EveryRefusalHasTheSpecsReason) {
