@@ -273,4 +273,42 @@ void Storage::close_files() {
   lru_.clear();
 }
 
+DiskThread& DiskThread::instance() {
+  static DiskThread t;
+  return t;
+}
+
+DiskThread::DiskThread() : thread_([this] { run(); }) {}
+
+DiskThread::~DiskThread() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void DiskThread::post(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void DiskThread::run() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping and drained
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
 }  // namespace p2p

@@ -6,7 +6,9 @@
 // Every failure (ENOSPC, EACCES, a missing file, a short read) is thrown as StorageError,
 // naming the file and the errno; nothing is silently dropped. All public member functions are
 // safe to call from several threads at once.
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <list>
@@ -16,6 +18,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "p2p/core_types.hpp"
@@ -117,6 +120,25 @@ class Storage {
   std::vector<ByteCount> file_ends_;  // offset + length of each file, for lookup
   std::mutex mu_;
   std::list<std::shared_ptr<OpenFile>> lru_;  // front = most recently used
+};
+
+// One background thread, shared by every torrent of the process, that hashes downloaded
+// pieces and writes them, so the network thread keeps reading sockets meanwhile. Jobs run in
+// the order posted; whoever posts a job must keep what it touches alive until it has run.
+class DiskThread {
+ public:
+  static DiskThread& instance();
+  ~DiskThread();  // runs what is queued, then joins
+  void post(std::function<void()> job);
+
+ private:
+  DiskThread();
+  void run();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 }  // namespace p2p

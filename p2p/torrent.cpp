@@ -40,7 +40,15 @@ Torrent::Torrent(Session& session, AddTorrentParams params)
   for (const auto& ep : params.peers) candidates_.push_back(ep);
 }
 
-Torrent::~Torrent() { *alive_ = false; }
+Torrent::~Torrent() {
+  wait_for_disk();  // a job on the disk thread uses the storage
+  *alive_ = false;
+}
+
+void Torrent::wait_for_disk() {
+  std::unique_lock lock(disk_->mu);
+  disk_->cv.wait(lock, [this] { return disk_->pending == 0; });
+}
 
 std::string Torrent::name() const {
   if (!display_name_.empty()) return display_name_;
@@ -125,6 +133,7 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   for (auto& p : peers) p->close("torrent stopped");
   peers_.clear();
   if (storage_ && picker_ && !seed_only_) {
+    wait_for_disk();  // so the files are stamped after the last write
     try {
       storage_->flush();
       save_resume_data(resume_file_, storage_->make_resume_data(picker_->have_bits()));
@@ -337,8 +346,17 @@ void Torrent::on_block(PeerConnection* p, const BlockRef& b, std::span<const std
   if (b.length != expect) return;
   if (!picker_->mark_received(b)) return;
   auto& pd = partial_data_[b.piece.get()];
-  if (pd.data.empty()) pd.data.resize(std::size_t(picker_->piece_size(b.piece)));
-  std::memcpy(pd.data.data() + b.offset, data.data(), data.size());
+  if (!pd.data) {
+    // Buffers hold a whole piece_length so any of them fits any piece (the last is shorter).
+    if (!spare_buffers_.empty()) {
+      pd.data = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    } else {
+      pd.data.reset(new std::uint8_t[std::size_t(meta_->piece_length)]);
+    }
+    pd.size = std::size_t(picker_->piece_size(b.piece));
+  }
+  std::memcpy(pd.data.get() + b.offset, data.data(), data.size());
   pd.contributors[p->account_key()] += b.length;
   if (picker_->in_endgame()) {
     auto peers = peers_;
@@ -347,23 +365,63 @@ void Torrent::on_block(PeerConnection* p, const BlockRef& b, std::span<const std
     }
   }
   if (!picker_->piece_complete(b.piece)) return;
-  bool ok = sha1(std::span<const std::uint8_t>(pd.data)) == meta_->piece_hash(b.piece);
-  piece_verified(b.piece, ok);
+  check_piece(b.piece);
 }
 
-void Torrent::piece_verified(PieceIndex piece, bool ok) {
+void Torrent::check_piece(PieceIndex piece) {
   auto node = partial_data_.extract(piece.get());
   if (node.empty()) return;
-  auto& pd = node.mapped();
-  auto peers = peers_;
-  if (ok) {
+  // Until the result is back the picker holds every block of the piece as received, so it is
+  // neither requested again nor accepted twice.
+  struct Job {
+    PieceIndex piece;
+    PartialData pd;
+    Sha1Digest expect;
+    bool ok = false;
+    std::string error;
+  };
+  auto job = std::make_shared<Job>();
+  job->piece = piece;
+  job->pd = std::move(node.mapped());
+  job->expect = meta_->piece_hash(piece);
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
+  }
+  // The destructor waits for `pending` to drop, so storage and io outlive the job.
+  auto run_job = [this, job, storage = storage_.get(), io = &session_.io(),
+                               disk = disk_, alive = std::weak_ptr<bool>(alive_)] {
     try {
-      storage_->write(piece, 0, pd.data);
+      std::span<const std::uint8_t> bytes(job->pd.data.get(), job->pd.size);
+      job->ok = sha1(bytes) == job->expect;
+      if (job->ok) storage->write(job->piece, 0, bytes);
     } catch (const std::exception& e) {
-      picker_->piece_failed(piece);
-      fail(std::string("write failed: ") + e.what());
-      return;
+      job->error = *e.what() ? e.what() : "I/O error";
     }
+    boost::asio::post(*io, [this, job, alive] {
+      if (!alive.lock()) return;
+      piece_checked(job->piece, job->ok, std::move(job->pd), job->error);
+    });
+    std::lock_guard lock(disk->mu);
+    --disk->pending;
+    disk->cv.notify_all();
+  };
+  DiskThread::instance().post(std::move(run_job));
+}
+
+void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
+                            const std::string& write_error) {
+  if (stopping_ || !picker_) return;
+  if (spare_buffers_.size() < 4 && !picker_->is_seed()) {
+    spare_buffers_.push_back(std::move(pd.data));
+  }
+  auto peers = peers_;
+  if (!write_error.empty()) {
+    picker_->piece_failed(piece);
+    fail("write failed: " + write_error);
+    return;
+  }
+  if (ok) {
     picker_->piece_passed(piece);
     for (auto& [key, bytes] : pd.contributors) {
       accounts_[key].verified_down += bytes;
@@ -398,6 +456,8 @@ void Torrent::piece_verified(PieceIndex piece, bool ok) {
 void Torrent::complete() {
   if (complete_fired_) return;
   complete_fired_ = true;
+  spare_buffers_.clear();
+  spare_buffers_.shrink_to_fit();
   if (storage_ && !seed_only_) {
     try {
       storage_->flush();

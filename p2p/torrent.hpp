@@ -2,12 +2,14 @@
 // One torrent in a session: its storage, piece picker, peers, choker rounds, tracker
 // announces, accounting and extensions. Runs on the session's io_context thread.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -109,7 +111,11 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
 
   void init_metadata(std::unique_ptr<Metainfo> meta);
   void check_files();
-  void piece_verified(PieceIndex p, bool ok);
+  // A piece has every block: the disk thread hashes it (and writes it when it passed), then
+  // piece_checked runs back on the session's thread.
+  void check_piece(PieceIndex p);
+  // Waits until no piece of this torrent is on the disk thread.
+  void wait_for_disk();
   void announce(TrackerEvent ev);
   void schedule_announce(std::chrono::seconds in);
   void tick();
@@ -133,10 +139,22 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::unique_ptr<TrackerTiers> trackers_;
 
   struct PartialData {
-    std::vector<std::uint8_t> data;
+    // Not zero-filled: every byte is written by a block before the piece is hashed.
+    std::unique_ptr<std::uint8_t[]> data;
+    std::size_t size = 0;
     std::map<std::string, ByteCount> contributors;  // account key -> bytes
   };
   std::map<int, PartialData> partial_data_;
+  void piece_checked(PieceIndex p, bool ok, PartialData pd, const std::string& write_error);
+  struct DiskJobs {
+    std::mutex mu;
+    std::condition_variable cv;
+    int pending = 0;
+  };
+  std::shared_ptr<DiskJobs> disk_ = std::make_shared<DiskJobs>();
+  // Piece buffers back from the disk thread, reused so a download does not map, fault in
+  // and zero a fresh piece-sized buffer for every piece.
+  std::vector<std::unique_ptr<std::uint8_t[]>> spare_buffers_;
 
   std::vector<std::shared_ptr<PeerConnection>> peers_;
   std::deque<boost::asio::ip::tcp::endpoint> candidates_;
