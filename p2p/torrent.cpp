@@ -176,6 +176,8 @@ void Torrent::abort() {
   auto peers = peers_;
   for (auto& p : peers) p->close("session closed");
   peers_.clear();
+  // No job may be left to post its result into an io_context that is going away.
+  wait_for_disk();
 }
 
 void Torrent::announce(TrackerEvent ev) {

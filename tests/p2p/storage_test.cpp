@@ -5,9 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "p2p/create_torrent.hpp"
@@ -293,4 +296,25 @@ TEST(Storage, PermissionDeniedIsAnError) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another error, 3: could not drop root";
+}
+
+TEST(DiskThread, RunsJobsInOrderOffTheCallingThread) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> order;
+  std::set<std::thread::id> threads;
+  constexpr int kJobs = 200;
+  for (int i = 0; i < kJobs; ++i) {
+    p2p::DiskThread::instance().post([&, i] {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+      threads.insert(std::this_thread::get_id());
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return order.size() == kJobs; }));
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(order[std::size_t(i)], i);
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_NE(*threads.begin(), std::this_thread::get_id());
 }
