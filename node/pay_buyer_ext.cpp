@@ -1,6 +1,7 @@
 #include "node/pay_buyer_ext.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "node/pay_verifier.hpp"
 #include "p2p/session.hpp"
@@ -255,24 +256,29 @@ void BuyerService::pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order
         state->apply(state->buyer->on_payment(order, txid));
       }
     });
-    std::string state_text = "broadcast";
-    try {
-      p = executor_->wait(p.id, kConfirmWait);
-      state_text = p.state == wallet::PaymentState::Confirmed ? "confirmed"
-                   : p.state == wallet::PaymentState::Failed  ? "failed"
-                                                               : "pending";
-    } catch (const std::exception&) {
-      state_text = "pending";
-    }
-    worker_.reply([this, request, p, state_text] {
-      if (state_text != "failed") {
-        paid_ += request.amount;
-        ++payments_;
+    // Wait for its block; while the node cannot be reached, keep asking until the deadline,
+    // so a payment sent just before an outage is confirmed once the node is back.
+    std::string state_text = "pending";
+    auto deadline = std::chrono::steady_clock::now() + 3 * kConfirmWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        p = executor_->wait(p.id, kConfirmWait);
+        if (p.state == wallet::PaymentState::Confirmed) state_text = "confirmed";
+        if (p.state == wallet::PaymentState::Failed) state_text = "failed";
+        if (p.final()) break;
+      } catch (const std::exception&) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
       }
-      if (state_text == "pending") ++pending_;
-      print("paid " + request.amount.str() + " " + request.token.to_string() + " to " +
-            request.to.to_base58() + " txid " + p.txid.value_or("?") + " " + state_text);
-    });
+    }
+    // Counted here, on the worker: the totals are read only after stop() joined it, and a
+    // reply posted after the engine stopped would never run.
+    if (state_text != "failed") {
+      paid_ += request.amount;
+      ++payments_;
+    }
+    if (state_text == "pending") ++pending_;
+    print("paid " + request.amount.str() + " " + request.token.to_string() + " to " +
+          request.to.to_base58() + " txid " + p.txid.value_or("?") + " " + state_text);
   });
 }
 
