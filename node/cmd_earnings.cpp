@@ -53,7 +53,9 @@ int cmd_earnings(int argc, char** argv, int first) {
       throw UsageError(std::string("--token: ") + e.what());
     }
   }
-  const std::string ledger_path = args.get("ledger").value_or(*keystore + ".ledger.db");
+  // Not value_or: its argument is evaluated even when --ledger is given and --keystore is not.
+  const auto ledger_arg = args.get("ledger");
+  const std::string ledger_path = ledger_arg ? *ledger_arg : *keystore + ".ledger.db";
 
   // Opening a ledger creates it when missing; a missing one is an error here, not a new file.
   std::error_code ec;
