@@ -41,6 +41,9 @@ class Reader {
     if (v.as_int() < min) throw ProtocolError(std::string("field '") + key + "' is out of range");
     return v.as_int();
   }
+  std::int64_t optional_integer(const char* key, std::int64_t absent) const {
+    return d_.find(key) == d_.end() ? absent : integer(key);
+  }
   const std::string& string(const char* key) const {
     const auto& v = field(key);
     if (!v.is_string()) throw ProtocolError(std::string("field '") + key + "' is not a string");
@@ -152,6 +155,7 @@ std::string encode(const Message& m) {
     d["bytes"] = bc::Integer(inv->bytes);
     d["owed"] = amount_value(inv->owed);
     d["paid"] = amount_value(inv->paid);
+    if (inv->carried > 0) d["carried"] = bc::Integer(inv->carried);
   } else if (auto* s = std::get_if<Settle>(&m)) {
     d["txid"] = bytes_of(s->txid.data(), s->txid.size());
     d["amount"] = amount_value(s->amount);
@@ -214,6 +218,7 @@ Message decode(std::string_view body) {
       i.bytes = r.integer("bytes");
       i.owed = r.amount("owed");
       i.paid = r.amount("paid");
+      i.carried = r.optional_integer("carried", 0);
       return i;
     }
     if (type == "settle") {

@@ -60,6 +60,9 @@ struct Invoice {
   std::int64_t bytes = 0;
   U256 owed = 0;
   U256 paid = 0;
+  // Unpaid bytes of earlier sessions of the same payer on this torrent, still counted against
+  // its credit; optional on the wire (0 when absent).
+  std::int64_t carried = 0;
   bool operator==(const Invoice&) const = default;
 };
 

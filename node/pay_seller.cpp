@@ -21,7 +21,8 @@ Seller::Seller(SellerSettings settings, std::string nonce, std::string info_hash
       info_hash_hex_(std::move(info_hash_hex)),
       seeder_hex_(std::move(seeder_peer_id_hex)),
       leecher_hex_(std::move(leecher_peer_id_hex)),
-      last_invoice_(now) {
+      last_invoice_(now),
+      started_(now) {
   if (s_.min_settle == 0) s_.min_settle = owed(kMiB, s_.price);
   invoice_bytes_ = std::min(s_.credit / 4, bytes_covered(s_.min_settle, s_.price));
   invoice_bytes_ = std::max<std::int64_t>(invoice_bytes_, 16 * 1024);
@@ -43,15 +44,37 @@ Terms Seller::terms() const {
 SellerActions Seller::start() {
   SellerActions a;
   a.send.push_back(terms());
+  holding_ = true;
+  a.choke = true;
   return a;
 }
 
+void Seller::release(SellerActions& a) {
+  if (!holding_) return;
+  holding_ = false;
+  if (!choked_ && !banned_ && !a.choke) a.choke = false;
+}
+
+namespace {
+// Bytes beyond what `paid` pays for in full at `price`.
+std::int64_t uncovered(std::int64_t bytes, const U256& paid, const U256& price) {
+  U256 covered = (paid << 20) / price;
+  if (covered >= U256(bytes)) return 0;
+  return bytes - static_cast<std::int64_t>(covered);
+}
+}  // namespace
+
 std::int64_t Seller::unpaid_bytes() const {
   if (s_.price == 0) return 0;
-  // The bytes the credited amount pays for in full, at the asking price.
-  U256 covered = (paid_ << 20) / s_.price;
-  if (covered >= U256(billed_bytes_)) return 0;
-  return billed_bytes_ - static_cast<std::int64_t>(covered);
+  // This session's own payments pay its own bytes; what earlier sessions left is paid by prior
+  // settlements only, so a receipt's `paid` stays this session's alone.
+  return uncovered(billed_bytes_, paid_, s_.price) + uncovered(carried_, prior_paid_, s_.price);
+}
+
+SellerActions Seller::carry_in(std::int64_t bytes, Clock::time_point now) {
+  if (!payer_ || bytes <= 0) return {};
+  carried_ += bytes;
+  return check_credit(now);
 }
 
 std::int64_t Seller::rank() const {
@@ -67,6 +90,7 @@ Invoice Seller::invoice() {
   i.bytes = billed_bytes_;
   i.owed = owed_total();
   i.paid = paid_;
+  i.carried = s_.price == 0 ? 0 : uncovered(carried_, prior_paid_, s_.price);
   last_invoiced_bytes_ = billed_bytes_;
   return i;
 }
@@ -111,6 +135,7 @@ SellerActions Seller::on_message(const Message& m, Clock::time_point now) {
     a.choke = c.choke;
     a.ban = c.ban;
     for (auto& x : c.send) a.send.push_back(std::move(x));
+    release(a);
     return a;
   }
   if (const auto* settle = std::get_if<Settle>(&m)) {
@@ -136,7 +161,9 @@ SellerActions Seller::on_message(const Message& m, Clock::time_point now) {
   if (const auto* reject = std::get_if<Reject>(&m)) {
     // The downloader declined the terms (price, chain...): it stays an ordinary peer.
     (void)reject;
-    return {};
+    SellerActions a;
+    release(a);
+    return a;
   }
   // terms, invoice and receipt are the seeder's own messages: not for this side.
   return {};
@@ -174,7 +201,7 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
     case VerifyOutcome::Kind::Refused:
       return refuse(outcome.reason, txid, "", !settle.prior);
     case VerifyOutcome::Kind::Credited:
-      if (!settle.prior && !outcome.prior) paid_ += outcome.credited;
+      if (!outcome.prior) (settle.prior ? prior_paid_ : paid_) += outcome.credited;
       a.send.push_back(Receipt{txid, outcome.credited, paid_});
       break;
   }
@@ -213,7 +240,7 @@ SellerActions Seller::check_credit(Clock::time_point now) {
   } else if (choked_) {
     choked_ = false;
     over_since_.reset();
-    a.choke = false;
+    if (!holding_) a.choke = false;
   }
   return a;
 }
@@ -234,6 +261,7 @@ SellerActions Seller::on_tick(Clock::time_point now) {
   a.choke = c.choke;
   a.ban = c.ban;
   for (auto& x : c.send) a.send.push_back(std::move(x));
+  if (holding_ && now - started_ >= kAnswerWait) release(a);
   if (c.send.empty() && billing() && billed_bytes_ != last_invoiced_bytes_ &&
       now - last_invoice_ >= s_.invoice_interval) {
     last_invoice_ = now;

@@ -53,14 +53,21 @@ class Seller {
 
   const SellerSettings& settings() const { return s_; }
   Terms terms() const;
-  // The first message of the session.
+  // The first message of the session. The peer is held choked until it answers the terms (a
+  // bind and a bid, or a reject) or kAnswerWait passes, so that a payer's first byte is billed.
   SellerActions start();
+  static constexpr std::chrono::seconds kAnswerWait{3};
   SellerActions on_message(const Message& m, Clock::time_point now);
   // Payload bytes just sent to the peer.
   SellerActions on_payload_sent(std::int64_t bytes, Clock::time_point now);
   SellerActions on_verified(const tron::Hash32& txid, const VerifyOutcome& outcome,
                             Clock::time_point now);
   SellerActions on_tick(Clock::time_point now);
+  // Unpaid bytes that earlier sessions of the bound payer left on this torrent: they count
+  // against this session's credit until paid (prior settlements) or forgotten by the caller.
+  SellerActions carry_in(std::int64_t bytes, Clock::time_point now);
+  // What this session leaves unpaid, carried ones included: for the next session.
+  std::int64_t carry_out() const { return payer_ ? unpaid_bytes() : 0; }
 
   bool bound() const { return payer_.has_value(); }
   const std::optional<tron::Address>& payer() const { return payer_; }
@@ -84,6 +91,8 @@ class Seller {
 
  private:
   SellerActions check_credit(Clock::time_point now);
+  // Ends the hold of start(): unchoked unless over credit.
+  void release(SellerActions& a);
   Invoice invoice();
   SellerActions refuse(const std::string& reason, std::optional<tron::Hash32> txid,
                        const std::string& msg, bool ban);
@@ -96,6 +105,8 @@ class Seller {
   std::int64_t bytes_at_bid_ = 0;  // billed at the current bid
   std::int64_t billed_bytes_ = 0;
   U256 paid_ = 0;                  // credited in this session
+  std::int64_t carried_ = 0;       // unpaid bytes of earlier sessions
+  U256 prior_paid_ = 0;            // fresh credits of prior settlements: they pay carried_
   std::vector<Settle> verifying_;  // asked of the chain, no answer yet
   std::vector<std::pair<Settle, Clock::time_point>> retry_;  // to ask again at that time
   int prior_settles_ = 0;
@@ -105,7 +116,9 @@ class Seller {
   Clock::time_point last_invoice_{};
   std::optional<Clock::time_point> over_since_;
   Clock::time_point last_payload_{};
-  bool choked_ = false;
+  bool choked_ = false;   // over credit
+  bool holding_ = false;  // waiting for the answer to the terms
+  Clock::time_point started_{};
   bool banned_ = false;
 };
 

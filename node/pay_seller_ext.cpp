@@ -58,6 +58,22 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
     }
   }
 
+  // Once, when the session ends: what it leaves unpaid goes to the payer's next session.
+  void finish() {
+    if (finished || !seller || !seller->payer()) return;
+    finished = true;
+    service.put_carried(info_hash_hex, *seller->payer(), seller->carry_out());
+  }
+
+  void on_message(const Message& m) {
+    const bool was_bound = seller->bound();
+    apply(seller->on_message(m, Clock::now()));
+    if (!was_bound && seller->bound() && handle) {
+      apply(seller->carry_in(service.take_carried(info_hash_hex, *seller->payer()),
+                             Clock::now()));
+    }
+  }
+
   void start() {
     peer_hex = hex_of(handle->peer_id());
     seller.emplace(service.settings(), random_nonce(), info_hash_hex, seeder_hex, peer_hex,
@@ -71,6 +87,7 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
   std::string info_hash_hex, seeder_hex, peer_hex;
   std::optional<Seller> seller;
   int protocol_errors = 0;
+  bool finished = false;
 };
 
 namespace {
@@ -78,7 +95,10 @@ namespace {
 class SellerPeerExt : public p2p::PeerExtension {
  public:
   explicit SellerPeerExt(std::shared_ptr<SellerPeerState> state) : state_(std::move(state)) {}
-  ~SellerPeerExt() override { state_->handle = nullptr; }
+  ~SellerPeerExt() override {
+    state_->handle = nullptr;
+    state_->finish();
+  }
 
   void add_handshake(p2p::bencode::Dict& d) override {
     p2p::bencode::Dict info;
@@ -104,7 +124,7 @@ class SellerPeerExt : public p2p::PeerExtension {
       if (++state_->protocol_errors > 5) state_->handle->disconnect("btt_pay: malformed messages");
       return;
     }
-    state_->apply(state_->seller->on_message(m, Clock::now()));
+    state_->on_message(m);
   }
 
   void on_payload_sent(p2p::ByteCount bytes) override {
@@ -113,7 +133,10 @@ class SellerPeerExt : public p2p::PeerExtension {
     if (!a.empty()) state_->apply(std::move(a));
   }
 
-  void on_disconnect() override { state_->handle = nullptr; }
+  void on_disconnect() override {
+    state_->handle = nullptr;
+    state_->finish();
+  }
 
   bool wants_connection() const override {
     return state_->seller && state_->seller->wants_connection(Clock::now());
@@ -183,6 +206,28 @@ std::shared_ptr<p2p::TorrentExtension> SellerService::extension_for(p2p::Torrent
   return std::make_shared<SellerTorrentExt>(*this, torrent);
 }
 
+std::int64_t SellerService::take_carried(const std::string& info_hash_hex,
+                                        const tron::Address& payer) {
+  auto it = carried_.find({info_hash_hex, payer.to_base58()});
+  if (it == carried_.end()) return 0;
+  Carried c = it->second;
+  carried_.erase(it);
+  return std::chrono::steady_clock::now() - c.since < settings_.ban_time ? c.bytes : 0;
+}
+
+void SellerService::put_carried(const std::string& info_hash_hex, const tron::Address& payer,
+                                std::int64_t bytes) {
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = carried_.begin(); it != carried_.end();) {
+    it = now - it->second.since >= settings_.ban_time ? carried_.erase(it) : std::next(it);
+  }
+  if (bytes <= 0) return;
+  // Two sessions of one payer at once each put back their own part.
+  Carried& c = carried_[{info_hash_hex, payer.to_base58()}];
+  c.bytes += bytes;
+  c.since = now;
+}
+
 void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
                            const tron::Address& payer, const std::string& info_hash_hex,
                            const std::string& peer_hex) {
@@ -230,16 +275,28 @@ void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& se
       o.kind = VerifyOutcome::Kind::Refused;
       o.reason = reject_reason(v.verdict);
     }
-    worker_.reply([this, peer, settle, o, fresh, from = e.from] {
+    worker_.reply([this, peer, settle, o, fresh, from = e.from, e_info_hash = e.info_hash] {
       std::string txid = tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end()));
       auto state = peer.lock();
+      const bool session_over = !state || !state->handle || !state->seller;
+      if (fresh && session_over && settings_.price > 0) {
+        // Paid after the connection closed: it pays what that session carried forward.
+        auto key = std::make_pair(e_info_hash, from.to_base58());
+        if (auto it = carried_.find(key); it != carried_.end()) {
+          U256 covered = (settle.amount << 20) / settings_.price;
+          it->second.bytes -= covered >= U256(it->second.bytes)
+                                  ? it->second.bytes
+                                  : static_cast<std::int64_t>(covered);
+          if (it->second.bytes == 0) carried_.erase(it);
+        }
+      }
       if (fresh) {
         note_credit(settle.amount);
         print("credited " + settle.amount.str() + " " + settings_.token.to_string() + " from " +
               from.to_base58() + " txid " + txid + " peer " +
               (state ? state->endpoint : std::string("(gone)")));
       }
-      if (state && state->handle && state->seller) {
+      if (!session_over) {
         state->apply(state->seller->on_verified(settle.txid, o, Clock::now()));
       }
     });

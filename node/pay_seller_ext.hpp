@@ -4,9 +4,12 @@
 // settlements on the chain worker through the seeder's own full node, credits them in the
 // ledger, and ranks paying peers first for the choker and the upload limit. Peers without
 // btt_pay never see a message of it.
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 
@@ -51,6 +54,13 @@ class SellerService {
   }
   void print(const std::string& line) { out_(line); }
 
+  // Unpaid bytes are owed by the bound address, not by one connection: what a session leaves
+  // unpaid is carried to the next session of the same payer on the same torrent, so that
+  // reconnecting does not renew the credit. Forgotten after the ban time. Engine thread.
+  std::int64_t take_carried(const std::string& info_hash_hex, const tron::Address& payer);
+  void put_carried(const std::string& info_hash_hex, const tron::Address& payer,
+                   std::int64_t bytes);
+
  private:
   boost::asio::io_context& io_;
   SellerSettings settings_;
@@ -61,6 +71,11 @@ class SellerService {
   ChainWorker worker_;
   U256 earned_ = 0;
   int payments_ = 0;
+  struct Carried {
+    std::int64_t bytes = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::map<std::pair<std::string, std::string>, Carried> carried_;  // (info-hash, payer)
 };
 
 }  // namespace bttnode::pay

@@ -55,6 +55,7 @@ TEST(PayProtocol, EveryMessageRoundTrips) {
       Bind{test_key().address(), tron::sign_message(test_key(), "x")},
       Bid{U256("123456789012345678901234567890")},  // beyond 64 bits: sent as a string
       Invoice{3, 5 << 20, 5000, 2000},
+      Invoice{4, 6 << 20, 6000, 6000, 1 << 20},  // with bytes carried from an earlier session
       Settle{tron::Hash32{1, 2, 3}, 77, false},
       Settle{tron::Hash32{9}, 5, true},
       Receipt{tron::Hash32{4}, 77, 2077},
@@ -69,20 +70,33 @@ TEST(PayProtocol, EveryMessageRoundTrips) {
 }
 
 TEST(PayProtocol, RefusesMalformedMessages) {
-  const char* bad[] = {
+  // Keys sorted, so that each is refused for the fault it names, not for its bencode.
+  const std::string bad[] = {
       "",
       "i1e",
-      "d1:t5:terms1:vi1ee",                              // fields missing
-      "d1:t3:bid1:vi2e5:pricei1ee",                       // version 2
-      "d1:t3:bid1:vi1e5:pricei-1ee",                      // negative
-      "d1:t3:bid1:vi1e5:price3:01xe",                     // not decimal
-      "d1:t3:bid1:vi1e5:price2:01e",                      // leading zero
-      "d1:t6:settle1:vi1e6:amounti1e4:txid3:abce",        // short txid
-      "d1:t4:bind1:vi1e4:addr3:xyz3:sig2:abe",            // bad address
-      "d1:t4:nope1:vi1ee",                                // unknown type
-      "d1:t3:bid1:vi1e5:price79:1111111111111111111111111111111111111111111111111111111111111111111111111111111e",
+      "d1:t5:terms1:vi1ee",                                   // fields missing
+      "d5:pricei1e1:t3:bid1:vi2ee",                           // version 2
+      "d5:pricei-1e1:t3:bid1:vi1ee",                          // negative
+      "d5:price3:01x1:t3:bid1:vi1ee",                         // not decimal
+      "d5:price2:011:t3:bid1:vi1ee",                          // leading zero
+      "d6:amounti1e1:t6:settle4:txid3:abc1:vi1ee",            // short txid
+      "d4:addr3:xyz3:sig2:ab1:t4:bind1:vi1ee",                // bad address
+      "d1:t4:nope1:vi1ee",                                    // unknown type
+      "d5:price79:" + std::string(79, '1') + "1:t3:bid1:vi1ee",  // beyond 256 bits
+      "d5:bytesi1e7:carriedi-1e4:owedi1e4:paidi0e3:seqi1e1:t7:invoice1:vi1ee",  // negative
   };
-  for (const char* b : bad) EXPECT_THROW(decode(b), ProtocolError) << b;
+  for (const auto& b : bad) {
+    try {
+      decode(b);
+      ADD_FAILURE() << "accepted " << b;
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(std::string(e.what()).find("not sorted"), std::string::npos) << b;
+    }
+  }
+  // The same invoice with a valid `carried` is accepted.
+  auto ok = decode("d5:bytesi1e7:carriedi5e4:owedi1e4:paidi0e3:seqi1e1:t7:invoice1:vi1ee");
+  ASSERT_TRUE(std::holds_alternative<Invoice>(ok));
+  EXPECT_EQ(std::get<Invoice>(ok).carried, 5);
 }
 
 TEST(PayProtocol, BindTextIsTheSpecsLayout) {

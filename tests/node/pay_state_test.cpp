@@ -220,6 +220,97 @@ TEST(PaySeller, APriorSettlementIsCreditedOutsideTheSession) {
   EXPECT_FALSE(a.ban);
 }
 
+TEST(PaySeller, UnpaidBytesOfAnEarlierSessionCountAgainstTheCredit) {
+  auto now = Clock::now();
+  Seller first = paying_seller(now);
+  first.on_payload_sent(kMiB + 4096, now);
+  EXPECT_EQ(first.carry_out(), kMiB + 4096);
+
+  // Same payer again: 1 MiB of credit is left, not 2.
+  Seller second = paying_seller(now);
+  auto a = second.carry_in(first.carry_out(), now);
+  EXPECT_FALSE(a.choke);
+  EXPECT_GT(second.rank(), 0);
+  a = second.on_payload_sent(kMiB, now);
+  ASSERT_TRUE(a.choke);
+  EXPECT_TRUE(*a.choke);
+  const auto* inv = find<Invoice>(a.send);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(inv->bytes, kMiB);              // this session's bytes
+  EXPECT_EQ(inv->carried, kMiB + 4096);     // and what the last one left
+  EXPECT_EQ(second.carry_out(), 2 * kMiB + 4096);
+
+  // A third session that starts past the tolerance is banned at its bind.
+  Seller third = paying_seller(now);
+  a = third.carry_in(3 * kMiB + 1, now);
+  EXPECT_TRUE(a.ban);
+  EXPECT_TRUE(third.banned());
+}
+
+TEST(PaySeller, APriorSettlementPaysTheCarriedBytesNotTheSessions) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  EXPECT_TRUE(s.carry_in(2 * kMiB + 1, now).choke);  // over credit from the start
+  tron::Hash32 txid{7};
+  s.on_message(Settle{txid, 2001, true}, now);
+  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false}, now);
+  ASSERT_TRUE(a.choke);
+  EXPECT_FALSE(*a.choke);
+  EXPECT_EQ(s.paid(), 0);  // the receipt's `paid` stays this session's
+  EXPECT_EQ(s.carry_out(), 0);
+  // A payment of this session does not pay for earlier ones.
+  Seller t = paying_seller(now);
+  t.carry_in(kMiB, now);
+  t.on_message(Settle{txid, 1000, false}, now);
+  t.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false}, now);
+  EXPECT_EQ(t.carry_out(), kMiB);
+}
+
+TEST(PaySeller, NothingIsCarriedWithoutABind) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  s.start();
+  EXPECT_TRUE(s.carry_in(kMiB, now).empty());
+  EXPECT_EQ(s.carry_out(), 0);
+}
+
+TEST(PaySeller, HoldsAPeerChokedUntilItAnswersTheTerms) {
+  auto now = Clock::now();
+  // A payer: released by its bid, so that every byte it gets is billed.
+  Seller s = make_seller(now);
+  auto a = s.start();
+  ASSERT_TRUE(a.choke);
+  EXPECT_TRUE(*a.choke);
+  EXPECT_FALSE(s.on_message(good_bind(key(2)), now).choke);
+  a = s.on_message(Bid{1000}, now);
+  ASSERT_TRUE(a.choke);
+  EXPECT_FALSE(*a.choke);
+
+  // A peer that declines: released at once, as an ordinary peer.
+  Seller d = make_seller(now);
+  d.start();
+  a = d.on_message(Reject{reason::kPrice, std::nullopt, ""}, now);
+  ASSERT_TRUE(a.choke);
+  EXPECT_FALSE(*a.choke);
+
+  // A peer that never answers: released after the wait.
+  Seller q = make_seller(now);
+  q.start();
+  EXPECT_FALSE(q.on_tick(now + std::chrono::seconds(1)).choke);
+  a = q.on_tick(now + Seller::kAnswerWait);
+  ASSERT_TRUE(a.choke);
+  EXPECT_FALSE(*a.choke);
+  EXPECT_FALSE(q.on_tick(now + 2 * Seller::kAnswerWait).choke);
+
+  // A payer that binds carrying a debt over its credit stays choked.
+  Seller c = make_seller(now);
+  c.start();
+  c.on_message(good_bind(key(2)), now);
+  c.carry_in(3 * kMiB, now);
+  a = c.on_message(Bid{1000}, now);
+  EXPECT_TRUE(!a.choke || *a.choke);
+}
+
 TEST(PaySeller, SettleBeforeBindIsRefused) {
   auto now = Clock::now();
   Seller s = make_seller(now);

@@ -333,8 +333,9 @@ class PayPeer:
                         msg.get("token")))
         elif kind == "invoice":
             self.invoices.append(msg)
-            self.log("<- invoice seq %s bytes %s owed %s paid %s" % (
-                msg.get("seq"), msg.get("bytes"), msg.get("owed"), msg.get("paid")))
+            self.log("<- invoice seq %s bytes %s owed %s paid %s carried %s" % (
+                msg.get("seq"), msg.get("bytes"), msg.get("owed"), msg.get("paid"),
+                msg.get("carried", 0)))
         elif kind == "receipt":
             self.receipts.append(msg)
             self.log("<- receipt txid %s credited %s paid %s" % (
