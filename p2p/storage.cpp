@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "p2p/resume_data.hpp"
 #include "p2p/sha1.hpp"
@@ -24,14 +26,40 @@ namespace {
   throw StorageError(std::error_code(err, std::generic_category()), path, what);
 }
 
+constexpr std::size_t kDirectAlign = 4096;
+
+// A page-aligned buffer per thread for unbuffered writes from unaligned memory.
+std::uint8_t* aligned_scratch(std::size_t n) {
+  struct Scratch {
+    std::uint8_t* p = nullptr;
+    std::size_t cap = 0;
+    ~Scratch() { std::free(p); }
+  };
+  thread_local Scratch s;
+  if (s.cap < n) {
+    std::free(s.p);
+    s.p = nullptr;
+    s.cap = 0;
+    void* q = nullptr;
+    if (::posix_memalign(&q, kDirectAlign, n) != 0) throw std::bad_alloc();
+    s.p = static_cast<std::uint8_t*>(q);
+    s.cap = n;
+  }
+  return s.p;
+}
+
 }  // namespace
 
 struct Storage::OpenFile {
   FileIndex file;
   int fd = -1;
   bool writable = false;
+  int direct_fd = -1;         // the same file opened O_DIRECT, on first aligned write
+  bool direct_failed = false;  // the file system refused it: buffered only
+  std::mutex direct_mu;
   ~OpenFile() {
     if (fd >= 0) ::close(fd);
+    if (direct_fd >= 0) ::close(direct_fd);
   }
 };
 
@@ -147,27 +175,99 @@ void Storage::io(PieceIndex p, std::int32_t offset, std::uint8_t* buf, std::int6
       if (!write) std::memset(buf, 0, static_cast<std::size_t>(n));
     } else {
       auto of = open_file(FileIndex(static_cast<std::int32_t>(i)), write);
-      ByteCount done = 0;
-      while (done < n) {
-        ssize_t r =
-            write
-                ? ::pwrite(of->fd, buf + done, static_cast<std::size_t>(n - done), file_off + done)
-                : ::pread(of->fd, buf + done, static_cast<std::size_t>(n - done), file_off + done);
-        if (r < 0) {
-          if (errno == EINTR) continue;
-          throw_errno(errno, paths_[i], write ? "cannot write to" : "cannot read from");
+      if (write) {
+        write_slice(i, *of, buf, n, file_off);
+      } else {
+        ByteCount done = 0;
+        while (done < n) {
+          ssize_t r =
+              ::pread(of->fd, buf + done, static_cast<std::size_t>(n - done), file_off + done);
+          if (r < 0) {
+            if (errno == EINTR) continue;
+            throw_errno(errno, paths_[i], "cannot read from");
+          }
+          // EOF: the file is shorter than the torrent says.
+          if (r == 0) throw_errno(ENODATA, paths_[i], "file is shorter than expected:");
+          done += r;
         }
-        if (r == 0) {
-          // EOF on read: the file is shorter than the torrent says.
-          throw_errno(write ? EIO : ENODATA, paths_[i],
-                      write ? "wrote nothing to" : "file is shorter than expected:");
-        }
-        done += r;
       }
     }
     buf += n;
     pos += n;
   }
+}
+
+void Storage::pwrite_all(std::size_t i, int fd, const std::uint8_t* buf, ByteCount n,
+                         ByteCount off) {
+  ByteCount done = 0;
+  while (done < n) {
+    ssize_t r = ::pwrite(fd, buf + done, static_cast<std::size_t>(n - done), off + done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(errno, paths_[i], "cannot write to");
+    }
+    if (r == 0) throw_errno(EIO, paths_[i], "wrote nothing to");
+    done += r;
+  }
+}
+
+void Storage::write_slice(std::size_t i, OpenFile& of, const std::uint8_t* buf, ByteCount n,
+                          ByteCount file_off) {
+  // The whole pages of the slice go unbuffered; a head or tail that is not a whole page
+  // goes through the page cache (it never shares a page with the unbuffered part).
+  ByteCount head = 0;
+  if (file_off % ByteCount(kDirectAlign) != 0) {
+    head = std::min(n, ByteCount(kDirectAlign) - file_off % ByteCount(kDirectAlign));
+  }
+  ByteCount body = (n - head) / ByteCount(kDirectAlign) * ByteCount(kDirectAlign);
+  if (!opts_.direct_writes || body == 0) return pwrite_all(i, of.fd, buf, n, file_off);
+  int dfd = -1;
+  {
+    std::lock_guard lock(of.direct_mu);
+    if (!of.direct_failed && of.direct_fd < 0) {
+      of.direct_fd = ::open(paths_[i].c_str(), O_CLOEXEC | O_WRONLY | O_DIRECT);
+      if (of.direct_fd < 0) of.direct_failed = true;
+    }
+    if (!of.direct_failed) dfd = of.direct_fd;
+  }
+  if (dfd < 0) return pwrite_all(i, of.fd, buf, n, file_off);
+  if (head) pwrite_all(i, of.fd, buf, head, file_off);
+  const std::uint8_t* src = buf + head;
+  ByteCount off = file_off + head;
+  ByteCount left = body;
+  // Unaligned memory goes through a page-aligned bounce buffer, a piece-sized bite at a time.
+  constexpr ByteCount kBite = 4 << 20;
+  while (left > 0) {
+    ByteCount m = std::min(left, kBite);
+    const std::uint8_t* from = src;
+    if (reinterpret_cast<std::uintptr_t>(src) % kDirectAlign != 0) {
+      std::uint8_t* tmp = aligned_scratch(static_cast<std::size_t>(m));
+      std::memcpy(tmp, src, static_cast<std::size_t>(m));
+      from = tmp;
+    }
+    ssize_t r = ::pwrite(dfd, from, static_cast<std::size_t>(m), off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EINVAL) {
+      // Alignment rules stricter than a page (or none at all): stay buffered for this file.
+      std::lock_guard lock(of.direct_mu);
+      of.direct_failed = true;
+      break;
+    }
+    if (r < 0) throw_errno(errno, paths_[i], "cannot write to");
+    if (r == 0) throw_errno(EIO, paths_[i], "wrote nothing to");
+    // A short unbuffered write leaves an unaligned rest: finish it buffered.
+    if (r % ByteCount(kDirectAlign) != 0) {
+      src += r;
+      off += r;
+      left -= r;
+      break;
+    }
+    src += r;
+    off += r;
+    left -= r;
+  }
+  ByteCount rest = left + (n - head - body);
+  if (rest > 0) pwrite_all(i, of.fd, src, rest, off);
 }
 
 void Storage::read(PieceIndex p, std::int32_t offset, std::span<std::uint8_t> out) {

@@ -47,6 +47,11 @@ struct FileSlice {
 struct StorageOptions {
   std::size_t max_open_files = 32;  // LRU of descriptors
   bool read_only = false;           // seeding: open files O_RDONLY and never create them
+  // Writes whose file offset and length are whole 4 KiB pages bypass the page cache
+  // (O_DIRECT) where the file system allows it; the rest, and file systems that refuse it,
+  // go through the page cache as usual. A download then costs no copy into freshly
+  // allocated cache pages, and does not push other files out of the cache.
+  bool direct_writes = true;
 };
 
 // Size and modification time of a file on disk, as recorded in resume data.
@@ -112,6 +117,10 @@ class Storage {
   // descriptor evicted by another thread stays open until this I/O is done.
   std::shared_ptr<OpenFile> open_file(FileIndex f, bool for_write);
   void io(PieceIndex p, std::int32_t offset, std::uint8_t* buf, std::int64_t size, bool write);
+  // Writes n bytes at file_off of file i, the page-aligned part unbuffered when possible.
+  void write_slice(std::size_t i, OpenFile& of, const std::uint8_t* buf, ByteCount n,
+                   ByteCount file_off);
+  void pwrite_all(std::size_t i, int fd, const std::uint8_t* buf, ByteCount n, ByteCount off);
 
   const Metainfo& meta_;
   std::filesystem::path save_path_;

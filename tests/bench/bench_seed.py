@@ -1,17 +1,18 @@
 #!/usr/bin/python3
 """Seeding benchmark on loopback over TCP (prints figures, never fails on speed).
 
-  bench_seed.py --bttnode PATH [--size-mib 1024]
+  bench_seed.py --bttnode PATH [--size-mib 1024] [--cases bt-lt,lt-lt,bt-bt]
 
 Runs, with one torrent of SIZE MiB:
   1. bttnode seeds to a libtorrent leecher,
   2. libtorrent seeds to the same kind of leecher (libtorrent -> libtorrent),
   3. bttnode seeds to a bttnode leecher,
-and prints MB/s and the seeder's CPU seconds per GiB (user+system from /proc, counted from
-the moment the seeder is ready, so the start-up check is left out).
+and prints MB/s, the seeder's CPU seconds per GiB (user+system from /proc, counted from
+the moment the seeder is ready, so the start-up check is left out) and the leecher's.
 """
 import argparse
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -64,10 +65,13 @@ def run_case(work, name, seeder_cmd, ready, leecher_cmd, size):
         wait_for(log, ready, seeder, 600)
         time.sleep(0.5)
         cpu0 = cpu_seconds(seeder.pid)
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
         rc = subprocess.run(leecher_cmd, stdout=subprocess.DEVNULL,
                             stderr=open(os.path.join(work, name + "-leech.log"), "wb")).returncode
         elapsed = time.time() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        leech_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         cpu = cpu_seconds(seeder.pid) - cpu0
         rss = rss_kib(seeder.pid)
     finally:
@@ -78,15 +82,26 @@ def run_case(work, name, seeder_cmd, ready, leecher_cmd, size):
             seeder.kill()
     gib = size / 2**30
     status = "ok" if rc == 0 else "leecher exit %d" % rc
-    print("%-28s %8.1f MB/s   seeder CPU %6.2f s/GiB   seeder RSS %7.1f MiB   (%s)"
-          % (name, size / elapsed / 1e6, cpu / gib, rss / 1024, status), flush=True)
+    print("%-26s %7.1f MB/s  seeder CPU %5.2f s/GiB  leecher CPU %5.2f s/GiB  "
+          "seeder RSS %6.1f MiB  (%s)"
+          % (name, size / elapsed / 1e6, cpu / gib, leech_cpu / gib, rss / 1024, status),
+          flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bttnode", required=True)
     ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--cases", default="bt-lt,lt-lt,bt-bt",
+                    help="comma-separated subset of bt-lt, lt-lt, bt-bt (seeder-leecher)")
+    ap.add_argument("--leech-prefix", default="",
+                    help="command put before the bttnode leecher, e.g. 'perf record -g -o F --'")
     a = ap.parse_args()
+    cases = set(a.cases.split(","))
+    leech_prefix = a.leech_prefix.split()
+    unknown = cases - {"bt-lt", "lt-lt", "bt-bt"}
+    if unknown:
+        ap.error("unknown case(s): " + ",".join(sorted(unknown)))
     work = tempfile.mkdtemp(prefix="bttnode-bench-")
     env_state = os.path.join(work, "state")
     os.environ["BTTNODE_STATE_DIR"] = env_state
@@ -113,19 +128,24 @@ def main():
             return [PY, LT_CLIENT, "download", torrent, "--save", out_dir(n), "--port",
                     str(free_port()), "--peer", "127.0.0.1:%d" % port, "--timeout", "900"]
 
-        p = free_port()
-        run_case(work, "bttnode -> libtorrent",
-                 [a.bttnode, "seed", torrent, "--data", src, "--port", str(p)], b"seeding ",
-                 lt_leech(p, "a"), size)
-        p = free_port()
-        run_case(work, "libtorrent -> libtorrent",
-                 [PY, LT_CLIENT, "seed", torrent, "--save", src, "--port", str(p)], b"seeding",
-                 lt_leech(p, "b"), size)
-        p = free_port()
-        run_case(work, "bttnode -> bttnode",
-                 [a.bttnode, "seed", torrent, "--data", src, "--port", str(p)], b"seeding ",
-                 [a.bttnode, "download", torrent, "--out", out_dir("c"), "--port",
-                  str(free_port()), "--peer", "127.0.0.1:%d" % p], size)
+        if "bt-lt" in cases:
+            p = free_port()
+            run_case(work, "bttnode -> libtorrent",
+                     [a.bttnode, "seed", torrent, "--data", src, "--port", str(p)], b"seeding ",
+                     lt_leech(p, "a"), size)
+        if "lt-lt" in cases:
+            p = free_port()
+            run_case(work, "libtorrent -> libtorrent",
+                     [PY, LT_CLIENT, "seed", torrent, "--save", src, "--port", str(p)],
+                     b"seeding", lt_leech(p, "b"), size)
+        if "bt-bt" in cases:
+            p = free_port()
+            run_case(work, "bttnode -> bttnode",
+                     [a.bttnode, "seed", torrent, "--data", src, "--port", str(p)],
+                     b"seeding ",
+                     leech_prefix + [a.bttnode, "download", torrent, "--out", out_dir("c"),
+                                     "--port", str(free_port()), "--peer", "127.0.0.1:%d" % p],
+                     size)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
