@@ -54,7 +54,7 @@ struct Storage::OpenFile {
   FileIndex file;
   int fd = -1;
   bool writable = false;
-  int direct_fd = -1;         // the same file opened O_DIRECT, on first aligned write
+  int direct_fd = -1;          // the same file opened O_DIRECT, on first aligned write
   bool direct_failed = false;  // the file system refused it: buffered only
   std::mutex direct_mu;
   ~OpenFile() {

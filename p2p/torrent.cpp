@@ -414,7 +414,10 @@ void Torrent::check_piece(PieceIndex piece) {
 void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
                             const std::string& write_error) {
   if (stopping_ || !picker_) return;
-  if (spare_buffers_.size() < 4 && !picker_->is_seed()) {
+  // Keep up to 16 MiB (at least 4 buffers): fresh buffers cost a page fault per page.
+  std::size_t keep =
+      std::max<std::size_t>(4, (std::size_t(16) << 20) / std::size_t(meta_->piece_length));
+  if (spare_buffers_.size() < keep && !picker_->is_seed()) {
     spare_buffers_.push_back(std::move(pd.data));
   }
   auto peers = peers_;

@@ -125,12 +125,13 @@ TEST(StorageDirect, BlockWritesAndRewritesStayCoherent) {
   std::string all = l.stream();
   std::string junk = random_bytes(65536, 9);
   p2p::PieceIndex p(1);
-  st.write(p, 100, std::span<const std::uint8_t>(
-                       reinterpret_cast<const std::uint8_t*>(junk.data()), 1000));
+  st.write(p, 100,
+           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(junk.data()), 1000));
   std::vector<std::uint8_t> back(1000);
   st.read(p, 100, back);
   EXPECT_EQ(std::memcmp(back.data(), junk.data(), 1000), 0);
-  st.write(p, 0, std::span<const std::uint8_t>(
-                     reinterpret_cast<const std::uint8_t*>(all.data()) + 65536, 65536));
+  st.write(p, 0,
+           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(all.data()) + 65536,
+                                         65536));
   EXPECT_TRUE(st.verify_piece(p));
 }
