@@ -30,7 +30,7 @@ bool debug_log() {
 
 // Read buffer: small for idle connections (hundreds of them per process), doubled up to the
 // larger size while reads keep filling it.
-constexpr std::size_t kMinReadBuffer = 4 * 1024;
+constexpr std::size_t kMinReadBuffer = 1024;
 constexpr std::size_t kMaxReadBuffer = 256 * 1024;
 
 constexpr std::uint8_t kUtMetadataId = 1;
@@ -814,13 +814,27 @@ void PeerConnection::flush() {
         if (ec) return self->close("write failed: " + ec.message());
         self->fill_uploads();
         self->flush();
+        self->release_idle_buffers(false);
       });
   // Read the next blocks from disk while this batch is on the wire.
   fill_uploads();
 }
 
+void PeerConnection::release_idle_buffers(bool idle_tick) {
+  // Small buffers go as soon as everything is sent (cheap to get again); the large ones a
+  // busy upload grew keep serving it until a tick finds nothing sent for a while, so a
+  // stream of blocks does not allocate and fault in fresh memory for every batch.
+  constexpr std::size_t kKeepWhileBusy = 64 * 1024;
+  if (!sendq_.empty() || !incoming_requests_.empty()) return;
+  if (!write_in_flight_ && (idle_tick || writing_.capacity() <= kKeepWhileBusy)) {
+    writing_.release();
+  }
+  if (idle_tick || sendq_.capacity() <= kKeepWhileBusy) sendq_.release();
+}
+
 void PeerConnection::tick(Clock::time_point now) {
   if (closed_ || !handshake_done_) return;
+  if (now - last_sent_ > std::chrono::seconds(2)) release_idle_buffers(true);
   down_meter_.tick(std::chrono::seconds(1));
   up_meter_.tick(std::chrono::seconds(1));
   const auto& s = session_.settings();

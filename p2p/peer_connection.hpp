@@ -96,6 +96,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   void send_initial_bitfield();
   void fill_uploads();
   void flush();
+  // Gives back send memory a connection with nothing queued does not need.
+  void release_idle_buffers(bool idle_tick);
   void reject(const BlockRef& r);
   void abort_all_requests();
   void set_peer_has(std::int32_t piece);
