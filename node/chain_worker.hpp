@@ -3,11 +3,14 @@
 // node requests, signing, SQLite), so the peer engine's I/O thread never waits on them.
 // Jobs run in order; their results go back to the engine's io_context with `reply`.
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 namespace bttnode {
@@ -23,6 +26,16 @@ class ChainWorker {
   void run(std::function<void()> job) {
     ++queued_;
     boost::asio::post(pool_, [this, job = std::move(job)] {
+      job();
+      --queued_;
+    });
+  }
+  // Runs `job` on the worker thread after `delay`, leaving the thread free meanwhile. It counts
+  // as busy, and join() waits for it, from now on.
+  void run_after(std::chrono::milliseconds delay, std::function<void()> job) {
+    ++queued_;
+    auto timer = std::make_shared<boost::asio::steady_timer>(pool_.get_executor(), delay);
+    timer->async_wait([this, timer, job = std::move(job)](const boost::system::error_code&) {
       job();
       --queued_;
     });

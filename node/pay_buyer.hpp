@@ -72,6 +72,11 @@ class Buyer {
   bool settled(std::int64_t verified_from_peer) const {
     return !active() || (!in_flight_ && due(verified_from_peer) == 0 && receipted_ >= paid_);
   }
+  // Paying, and the seeder's last invoice bills less than our own count: its next invoice may
+  // still be on the way (invoices trail the bytes by up to a second or two).
+  bool invoice_behind(std::int64_t verified_from_peer) const {
+    return active() && own_owed(verified_from_peer) > (invoice_ ? invoice_->owed : U256(0));
+  }
   const std::optional<Terms>& terms() const { return terms_; }
   U256 paid() const { return paid_; }       // broadcast payments of this session
   U256 receipted() const { return receipted_; }

@@ -19,6 +19,8 @@ std::string hex_of(std::span<const std::uint8_t> bytes) {
 
 constexpr auto kPayRetry = std::chrono::seconds(3);
 constexpr auto kConfirmWait = std::chrono::seconds(30);
+constexpr auto kConfirmPoll = std::chrono::milliseconds(250);
+constexpr auto kLastInvoiceWait = std::chrono::seconds(5);
 constexpr std::size_t kMaxPriorSettles = 16;
 
 }  // namespace
@@ -71,7 +73,20 @@ class BuyerPeerState : public std::enable_shared_from_this<BuyerPeerState> {
     if (const auto* r = std::get_if<Receipt>(&m)) {
       service.receipted().insert(hex_of(r->txid));
     }
+    if (std::holds_alternative<Invoice>(m) || std::holds_alternative<Terms>(m)) {
+      last_invoice_at = std::chrono::steady_clock::now();
+    }
     apply(buyer->on_message(m, verified()));
+  }
+
+  // Nothing left to pay or to wait for. An invoice that bills less than we verified is waited
+  // for a few seconds more: leaving at once would leave the seeder's last bytes unpaid.
+  bool done() {
+    if (!buyer) return true;
+    std::int64_t v = verified();
+    if (!buyer->settled(v)) return false;
+    return !buyer->invoice_behind(v) ||
+           std::chrono::steady_clock::now() - last_invoice_at >= kLastInvoiceWait;
   }
 
   BuyerService& service;
@@ -80,6 +95,7 @@ class BuyerPeerState : public std::enable_shared_from_this<BuyerPeerState> {
   std::string info_hash_hex, our_hex, peer_hex;
   std::optional<Buyer> buyer;
   std::int64_t last_verified = 0;
+  std::chrono::steady_clock::time_point last_invoice_at{};
   int protocol_errors = 0;
 };
 
@@ -127,9 +143,7 @@ class BuyerPeerExt : public p2p::PeerExtension {
     state_->handle = nullptr;
   }
 
-  bool wants_connection() const override {
-    return state_->buyer && !state_->buyer->settled(state_->verified());
-  }
+  bool wants_connection() const override { return !state_->done(); }
 
  private:
   std::shared_ptr<BuyerPeerState> state_;
@@ -256,30 +270,45 @@ void BuyerService::pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order
         state->apply(state->buyer->on_payment(order, txid));
       }
     });
-    // Wait for its block; while the node cannot be reached, keep asking until the deadline,
-    // so a payment sent just before an outage is confirmed once the node is back.
-    std::string state_text = "pending";
-    auto deadline = std::chrono::steady_clock::now() + 3 * kConfirmWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      try {
-        p = executor_->wait(p.id, kConfirmWait);
-        if (p.state == wallet::PaymentState::Confirmed) state_text = "confirmed";
-        if (p.state == wallet::PaymentState::Failed) state_text = "failed";
-        if (p.final()) break;
-      } catch (const std::exception&) {
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      }
-    }
-    // Counted here, on the worker: the totals are read only after stop() joined it, and a
-    // reply posted after the engine stopped would never run.
-    if (state_text != "failed") {
-      paid_ += request.amount;
-      ++payments_;
-    }
-    if (state_text == "pending") ++pending_;
-    print("paid " + request.amount.str() + " " + request.token.to_string() + " to " +
-          request.to.to_base58() + " txid " + p.txid.value_or("?") + " " + state_text);
+    // Its block is awaited by polls that leave the worker free for the next payment.
+    confirm(p.id, *p.txid, request, std::chrono::steady_clock::now() + 3 * kConfirmWait,
+            kConfirmPoll);
   });
+}
+
+void BuyerService::confirm(std::int64_t payment_id, std::string txid,
+                           wallet::PaymentRequest request,
+                           std::chrono::steady_clock::time_point deadline,
+                           std::chrono::milliseconds delay) {
+  // Worker thread. While the node cannot be reached, keep asking until the deadline, so a
+  // payment sent just before an outage is confirmed once the node is back.
+  std::string state_text = "pending";
+  // Quick at first (a block may be only a fraction of a second away), then every few seconds.
+  auto next_delay = std::min<std::chrono::milliseconds>(delay * 3 / 2, std::chrono::seconds(3));
+  try {
+    wallet::Payment p = executor_->wait(payment_id, std::chrono::milliseconds(0));
+    payment_id = p.id;  // a failed attempt may have been replaced by a new one
+    if (p.txid) txid = *p.txid;
+    if (p.state == wallet::PaymentState::Confirmed) state_text = "confirmed";
+    if (p.state == wallet::PaymentState::Failed) state_text = "failed";
+  } catch (const std::exception&) {
+    next_delay = std::chrono::seconds(1);
+  }
+  if (state_text == "pending" && std::chrono::steady_clock::now() < deadline) {
+    worker_.run_after(delay, [this, payment_id, txid, request, deadline, next_delay] {
+      confirm(payment_id, txid, request, deadline, next_delay);
+    });
+    return;
+  }
+  // Counted here, on the worker: the totals are read only after stop() joined it, and a
+  // reply posted after the engine stopped would never run.
+  if (state_text != "failed") {
+    paid_ += request.amount;
+    ++payments_;
+  }
+  if (state_text == "pending") ++pending_;
+  print("paid " + request.amount.str() + " " + request.token.to_string() + " to " +
+        request.to.to_base58() + " txid " + txid + " " + state_text);
 }
 
 void BuyerService::resend_prior(std::weak_ptr<BuyerPeerState> peer, const tron::Address& seeder,
@@ -339,7 +368,7 @@ void BuyerService::finish_poll() {
     // Invoices may trail the last bytes by a second; finish() marked the buyer final, so
     // each new invoice is paid in full as it comes.
     state->apply(state->buyer->on_tick(state->verified()));
-    if (!state->buyer->settled(state->verified())) settled = false;
+    if (!state->done()) settled = false;
   }
   // Give the seeders' last invoices time to arrive before calling it settled.
   if ((settled && now - finish_started_ >= std::chrono::seconds(3)) || now >= finish_deadline_) {

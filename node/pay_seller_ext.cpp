@@ -12,6 +12,10 @@ namespace bttnode::pay {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// A settlement not yet in a block is looked at again this often, for this long, before it is
+// handed back to the peer's slower retry.
+constexpr auto kQuickRecheck = std::chrono::milliseconds(250);
+constexpr auto kQuickRecheckFor = std::chrono::seconds(3);
 
 std::string hex_of(std::span<const std::uint8_t> bytes) {
   return tron::to_hex(tron::Bytes(bytes.begin(), bytes.end()));
@@ -240,13 +244,28 @@ void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& se
   e.confirmations = int(settings_.confirmations);
   e.info_hash = info_hash_hex;
   e.peer = peer_hex;
-  worker_.run([this, peer, settle, e] {
+  auto until = std::chrono::steady_clock::now() + kQuickRecheckFor;
+  worker_.run([this, peer, settle, e, until] { verify_on_worker(peer, settle, e, until); });
+}
+
+void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                                     const ExpectedPayment& e,
+                                     std::chrono::steady_clock::time_point quick_until) {
+  {
     Verification v;
     try {
       v = verifier_->verify(e);
     } catch (const std::exception& ex) {
       v.verdict = Verdict::NodeDown;
       v.detail = ex.what();
+    }
+    if (v.verdict == Verdict::Unconfirmed && std::chrono::steady_clock::now() < quick_until) {
+      // Most likely its block is moments away: look again soon, without tying up the worker,
+      // rather than at the peer's next tick.
+      worker_.run_after(kQuickRecheck, [this, peer, settle, e, quick_until] {
+        verify_on_worker(peer, settle, e, quick_until);
+      });
+      return;
     }
     VerifyOutcome o;
     bool fresh = false;
@@ -300,7 +319,7 @@ void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& se
         state->apply(state->seller->on_verified(settle.txid, o, Clock::now()));
       }
     });
-  });
+  }
 }
 
 }  // namespace bttnode::pay

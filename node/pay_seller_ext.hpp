@@ -62,6 +62,9 @@ class SellerService {
                    std::int64_t bytes);
 
  private:
+  void verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                        const ExpectedPayment& e, std::chrono::steady_clock::time_point quick_until);
+
   boost::asio::io_context& io_;
   SellerSettings settings_;
   Output out_;

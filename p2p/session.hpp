@@ -35,7 +35,7 @@ struct SessionSettings {
   std::int64_t max_download_rate = 0;  // bytes/s, 0 unlimited
   // While uploads are rate limited, this share of the bytes stays with peers of a lower
   // upload priority when higher ones want everything (paying peers must not starve others).
-  double low_priority_upload_share = 0.2;
+  double low_priority_upload_share = 0.1;
   int max_connections_per_torrent = 200;
   int max_outgoing_per_torrent = 50;
   ChokerSettings choker;

@@ -414,6 +414,25 @@ TEST(PayBuyer, PaysTheSmallerOfTheInvoiceAndItsOwnCount) {
   EXPECT_EQ(a.pay->amount, 1000);
 }
 
+TEST(PayBuyer, KnowsWhenTheSellersInvoiceTrailsItsOwnCount) {
+  Buyer b = make_buyer();
+  b.on_message(seller_terms(), 0);
+  EXPECT_TRUE(b.invoice_behind(kMiB));  // bytes verified, no invoice yet
+  auto a = b.on_message(Invoice{1, kMiB, 1000, 0}, kMiB);
+  ASSERT_TRUE(a.pay);
+  b.on_payment(*a.pay, tron::Hash32{1});
+  b.on_message(Receipt{tron::Hash32{1}, 1000, 1000}, kMiB);
+  EXPECT_TRUE(b.settled(kMiB));
+  EXPECT_FALSE(b.invoice_behind(kMiB));
+  // One more MiB arrives: nothing is due by the old invoice, so settled, but the invoice trails.
+  EXPECT_TRUE(b.settled(2 * kMiB));
+  EXPECT_TRUE(b.invoice_behind(2 * kMiB));
+  // A buyer that declined the terms waits for nothing.
+  Buyer d = make_buyer();
+  d.on_message(seller_terms(5000), 0);
+  EXPECT_FALSE(d.invoice_behind(kMiB));
+}
+
 TEST(PayBuyer, PaysNothingForBytesItDidNotVerify) {
   Buyer b = make_buyer();
   b.on_message(seller_terms(), kMiB);  // verified before the bind: not billed
