@@ -127,7 +127,8 @@ void PeerConnection::send_handshake() {
 void PeerConnection::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  if (debug_log()) std::fprintf(stderr, "peer %s closed: %s\n", endpoint_str_.c_str(), reason.c_str());
+  if (debug_log())
+    std::fprintf(stderr, "peer %s closed: %s\n", endpoint_str_.c_str(), reason.c_str());
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -201,9 +202,8 @@ void PeerConnection::on_read(std::size_t n) {
     if (!handle_handshake()) return;
   }
   while (!closed_) {
-    auto r = wire::parse_message(
-        std::span<const std::uint8_t>(rbuf_.data() + rpos_, rend_ - rpos_),
-        torrent_->geometry());
+    auto r = wire::parse_message(std::span<const std::uint8_t>(rbuf_.data() + rpos_, rend_ - rpos_),
+                                 torrent_->geometry());
     if (r.status == wire::ParseStatus::error) return close("protocol error: " + r.error);
     if (r.status == wire::ParseStatus::need_more) {
       std::size_t have = rend_ - rpos_;
@@ -304,8 +304,9 @@ void PeerConnection::send_extended_handshake() {
   for (auto& e : plugins_) e->add_handshake(d);
   std::string body = bencode::encode(bencode::Value(std::move(d)));
   wire::Bytes out;
-  wire::put_extended(out, 0, std::span<const std::uint8_t>(
-                                 reinterpret_cast<const std::uint8_t*>(body.data()), body.size()));
+  wire::put_extended(out, 0,
+                     std::span<const std::uint8_t>(
+                         reinterpret_cast<const std::uint8_t*>(body.data()), body.size()));
   sendq_.append(out.data(), out.size());
 }
 
@@ -410,8 +411,7 @@ bool PeerConnection::handle_message(const wire::Message& m) {
       update_interest();
       break;
     case MsgId::request: {
-      BlockRef r{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin),
-                 std::int32_t(m.length)};
+      BlockRef r{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin), std::int32_t(m.length)};
       if (am_choking_ || !picker || !picker->have(r.piece) ||
           int(incoming_requests_.size()) >= session_.settings().max_incoming_requests) {
         reject(r);  // a non-fast peer's request while choked is simply dropped
@@ -421,8 +421,7 @@ bool PeerConnection::handle_message(const wire::Message& m) {
       break;
     }
     case MsgId::cancel: {
-      BlockRef r{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin),
-                 std::int32_t(m.length)};
+      BlockRef r{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin), std::int32_t(m.length)};
       auto it = std::find(incoming_requests_.begin(), incoming_requests_.end(), r);
       if (it != incoming_requests_.end()) {
         incoming_requests_.erase(it);
@@ -431,8 +430,7 @@ bool PeerConnection::handle_message(const wire::Message& m) {
       break;
     }
     case MsgId::piece: {
-      BlockRef b{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin),
-                 std::int32_t(m.length)};
+      BlockRef b{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin), std::int32_t(m.length)};
       auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
                              [&](const Outstanding& o) { return o.block == b; });
       if (it != outstanding_.end()) outstanding_.erase(it);
@@ -451,8 +449,7 @@ bool PeerConnection::handle_message(const wire::Message& m) {
         close("reject without the fast extension");
         return false;
       }
-      BlockRef b{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin),
-                 std::int32_t(m.length)};
+      BlockRef b{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin), std::int32_t(m.length)};
       auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
                              [&](const Outstanding& o) { return o.block == b; });
       if (it != outstanding_.end()) {
@@ -510,7 +507,8 @@ bool PeerConnection::handle_extended(std::uint8_t id, std::span<const std::uint8
         }
       }
     }
-    if (const auto* cv = v.find("v"); cv && cv->is_string()) client_ = cv->as_string().substr(0, 64);
+    if (const auto* cv = v.find("v"); cv && cv->is_string())
+      client_ = cv->as_string().substr(0, 64);
     if (const auto* p = v.find("p"); p && p->is_int() && p->as_int() > 0 && p->as_int() < 65536) {
       peer_listen_port_ = std::uint16_t(p->as_int());
     }
@@ -682,8 +680,8 @@ void PeerConnection::set_choked_by_extension(bool choked) {
 void PeerConnection::reject(const BlockRef& r) {
   if (!fast_) return;
   wire::Bytes out;
-  wire::put_request(out, wire::MsgId::reject, std::uint32_t(r.piece.get()),
-                    std::uint32_t(r.offset), std::uint32_t(r.length));
+  wire::put_request(out, wire::MsgId::reject, std::uint32_t(r.piece.get()), std::uint32_t(r.offset),
+                    std::uint32_t(r.length));
   sendq_.append(out.data(), out.size());
 }
 
@@ -693,6 +691,7 @@ void PeerConnection::send_have(PieceIndex p) {
   wire::put_have(out, std::uint32_t(p.get()));
   sendq_.append(out.data(), out.size());
   update_interest();
+  request_blocks();  // a piece left the disk queue: requests held back may go out now
   flush();
 }
 
@@ -707,8 +706,8 @@ void PeerConnection::cancel_block(const BlockRef& b) {
   if (it == outstanding_.end()) return;
   outstanding_.erase(it);
   wire::Bytes out;
-  wire::put_request(out, wire::MsgId::cancel, std::uint32_t(b.piece.get()),
-                    std::uint32_t(b.offset), std::uint32_t(b.length));
+  wire::put_request(out, wire::MsgId::cancel, std::uint32_t(b.piece.get()), std::uint32_t(b.offset),
+                    std::uint32_t(b.length));
   sendq_.append(out.data(), out.size());
   flush();
 }
@@ -720,10 +719,25 @@ void PeerConnection::abort_all_requests() {
   outstanding_.clear();
 }
 
+bool PeerConnection::disk_backlog_full() const {
+  // Pieces waiting for the disk thread hold their whole buffer: when the disk is slower than
+  // the network, stop asking for more rather than let memory grow with the backlog.
+  constexpr std::int64_t kMaxBacklog = 16 << 20;
+  constexpr int kMinPieces = 8;
+  std::int64_t piece = torrent_->metainfo()->piece_length;
+  int pending;
+  {
+    std::lock_guard lock(torrent_->disk_->mu);
+    pending = torrent_->disk_->pending;
+  }
+  return pending >= kMinPieces && std::int64_t(pending) * piece > kMaxBacklog;
+}
+
 void PeerConnection::request_blocks() {
   auto* picker = torrent_ ? torrent_->picker() : nullptr;
   if (closed_ || !handshake_done_ || !picker || peer_choking_ || !am_interested_) return;
   if (picker->is_seed()) return;
+  if (disk_backlog_full()) return;  // send_have wakes us when a piece is off the disk queue
   const auto& s = session_.settings();
   int target;
   if (snubbed_) {

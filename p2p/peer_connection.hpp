@@ -103,6 +103,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   void set_peer_has(std::int32_t piece);
   void write_simple(wire::MsgId id);
   void arm_timer();
+  bool disk_backlog_full() const;
 
   Session& session_;
   std::shared_ptr<Torrent> torrent_;
