@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <new>
 
 #include "p2p/resume_data.hpp"
@@ -47,6 +48,54 @@ std::uint8_t* aligned_scratch(std::size_t n) {
   }
   return s.p;
 }
+
+// One thread that runs the writes of write_and_hash while the caller hashes.
+class WriteHelper {
+ public:
+  static WriteHelper& instance() {
+    static WriteHelper h;
+    return h;
+  }
+  ~WriteHelper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  std::future<void> post(std::function<void()> fn) {
+    std::packaged_task<void()> task(std::move(fn));
+    auto done = task.get_future();
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return done;
+  }
+
+ private:
+  WriteHelper() : thread_([this] { run(); }) {}
+  void run() {
+    for (;;) {
+      std::packaged_task<void()> task;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        task = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      task();  // an exception is kept in the future
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<void()>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -277,6 +326,25 @@ void Storage::read(PieceIndex p, std::int32_t offset, std::span<std::uint8_t> ou
 void Storage::write(PieceIndex p, std::int32_t offset, std::span<const std::uint8_t> data) {
   io(p, offset, const_cast<std::uint8_t*>(data.data()), static_cast<std::int64_t>(data.size()),
      true);
+}
+
+Sha1Digest Storage::write_and_hash(PieceIndex p, std::span<const std::uint8_t> data) {
+  // Below this a handoff costs more than the overlap saves.
+  constexpr std::size_t kOverlapMin = 256 * 1024;
+  if (data.size() < kOverlapMin) {
+    write(p, 0, data);
+    return sha1(data);
+  }
+  auto written = WriteHelper::instance().post([this, p, data] { write(p, 0, data); });
+  Sha1Digest digest;
+  try {
+    digest = sha1(data);
+  } catch (...) {
+    written.wait();  // data must outlive the write
+    throw;
+  }
+  written.get();  // rethrows the write's error
+  return digest;
 }
 
 Sha1Digest Storage::hash_piece(PieceIndex p) {

@@ -87,6 +87,12 @@ class Storage {
   void read(PieceIndex p, std::int32_t offset, std::span<std::uint8_t> out);
   void write(PieceIndex p, std::int32_t offset, std::span<const std::uint8_t> data);
 
+  // Writes a whole downloaded piece and returns its SHA-1, hashing while the write is in
+  // flight (the write runs on a helper thread; both are done when this returns, and a write
+  // error is thrown here). The bytes are written whatever the digest: a piece that fails its
+  // check is not ours yet and is simply written again when fetched again.
+  Sha1Digest write_and_hash(PieceIndex p, std::span<const std::uint8_t> data);
+
   Sha1Digest hash_piece(PieceIndex p);
   // True when the piece on disk matches its hash; false if it differs or a file is missing or
   // short (the piece is simply not there yet). Other I/O errors throw.

@@ -395,8 +395,7 @@ void Torrent::check_piece(PieceIndex piece) {
                                disk = disk_, alive = std::weak_ptr<bool>(alive_)] {
     try {
       std::span<const std::uint8_t> bytes(job->pd.data.get(), job->pd.size);
-      job->ok = sha1(bytes) == job->expect;
-      if (job->ok) storage->write(job->piece, 0, bytes);
+      job->ok = storage->write_and_hash(job->piece, bytes) == job->expect;
     } catch (const std::exception& e) {
       job->error = *e.what() ? e.what() : "I/O error";
     }

@@ -135,3 +135,36 @@ TEST(StorageDirect, BlockWritesAndRewritesStayCoherent) {
                                          65536));
   EXPECT_TRUE(st.verify_piece(p));
 }
+
+TEST(StorageDirect, WriteAndHashWritesAndReturnsTheDigest) {
+  Layout l(1 << 20);  // one piece of the whole stream, large enough to overlap
+  TempDir out;
+  p2p::Storage st(l.meta, out.path());
+  st.create_files();
+  std::string all = l.stream();
+  auto bytes =
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(all.data()), all.size());
+  ASSERT_GE(all.size(), std::size_t(256 * 1024));
+  EXPECT_EQ(st.write_and_hash(p2p::PieceIndex(0), bytes), l.meta.piece_hash(p2p::PieceIndex(0)));
+  EXPECT_TRUE(st.verify_piece(p2p::PieceIndex(0)));
+  // Data that does not match is written all the same, and its digest tells so.
+  std::string bad = all;
+  bad[12345] ^= 1;
+  auto bad_bytes =
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bad.data()), bad.size());
+  EXPECT_NE(st.write_and_hash(p2p::PieceIndex(0), bad_bytes),
+            l.meta.piece_hash(p2p::PieceIndex(0)));
+  EXPECT_FALSE(st.verify_piece(p2p::PieceIndex(0)));
+}
+
+TEST(StorageDirect, WriteAndHashThrowsTheWriteError) {
+  Layout l(1 << 20);
+  TempDir out;
+  p2p::StorageOptions opts;
+  opts.read_only = true;
+  p2p::Storage st(l.meta, out.path(), opts);
+  std::string all = l.stream();
+  auto bytes =
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(all.data()), all.size());
+  EXPECT_THROW(st.write_and_hash(p2p::PieceIndex(0), bytes), p2p::StorageError);
+}
