@@ -14,8 +14,23 @@
 
 namespace p2p {
 
-using Clock = std::chrono::steady_clock;
 using boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// The least time between two dials of one endpoint: a peer the user named, another peer.
+constexpr auto kStickyRedial = std::chrono::seconds(5);
+constexpr auto kRedial = std::chrono::seconds(60);
+
+tcp::endpoint normalized(const tcp::endpoint& ep) {
+  if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
+    return tcp::endpoint(
+        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ep.address().to_v6()),
+        ep.port());
+  }
+  return ep;
+}
+}  // namespace
 
 Torrent::Torrent(Session& session, AddTorrentParams params)
     : session_(session),
@@ -37,7 +52,11 @@ Torrent::Torrent(Session& session, AddTorrentParams params)
   }
   for (auto& tier : params.trackers) tracker_tiers_.push_back(tier);
   if (resume_file_.empty()) resume_file_ = default_resume_path(info_hash_);
-  for (const auto& ep : params.peers) candidates_.push_back(ep);
+  for (const auto& ep : params.peers) {
+    sticky_.push_back(normalized(ep));
+    candidates_.push_back(sticky_.back());
+    redial_at_[sticky_.back()] = Clock::now() + kStickyRedial;
+  }
 }
 
 Torrent::~Torrent() {
@@ -271,16 +290,24 @@ std::vector<std::string> Torrent::banned() const { return {banned_.begin(), bann
 
 void Torrent::connect_to(const tcp::endpoint& ep) {
   if (stopping_ || ep.port() == 0) return;
-  tcp::endpoint norm = ep;
-  if (norm.address().is_v6() && norm.address().to_v6().is_v4_mapped()) {
-    norm = tcp::endpoint(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
-                                                          norm.address().to_v6()),
-                         norm.port());
-  }
+  tcp::endpoint norm = normalized(ep);
   if (norm.address().is_loopback() && norm.port() == session_.listen_port()) return;  // us
-  if (!known_.insert(norm).second) return;
+  auto now = Clock::now();
+  auto [it, fresh] = redial_at_.try_emplace(norm, now);
+  if (!fresh && now < it->second) return;
+  if (std::find(candidates_.begin(), candidates_.end(), norm) != candidates_.end()) return;
+  bool sticky = std::find(sticky_.begin(), sticky_.end(), norm) != sticky_.end();
+  it->second = now + (sticky ? kStickyRedial : kRedial);
   candidates_.push_back(norm);
   connect_more();
+}
+
+bool Torrent::connected_to(const tcp::endpoint& ep) const {
+  for (auto& p : peers_) {
+    if (p->closed()) continue;
+    if (p->remote() == ep || p->listen_endpoint() == ep) return true;
+  }
+  return false;
 }
 
 void Torrent::connect_more() {
@@ -293,11 +320,7 @@ void Torrent::connect_more() {
     tcp::endpoint ep = candidates_.front();
     candidates_.pop_front();
     if (is_banned(ep.address(), ep.port())) continue;
-    bool connected = false;
-    for (auto& p : peers_) {
-      if (p->remote() == ep || p->listen_endpoint() == ep) connected = true;
-    }
-    if (connected) continue;
+    if (connected_to(ep)) continue;
     if (is_seed()) {
       // A seed only dials peers when it has nothing else to do; still fine to dial.
     }
@@ -600,6 +623,12 @@ void Torrent::tick() {
     send_pex();
   }
   for (auto& e : extensions_) e->on_tick();
+  // A peer the user named is dialed again when lost (it may have restarted), while we need it.
+  if (!is_seed() && error_.empty()) {
+    for (const auto& ep : sticky_) {
+      if (!connected_to(ep)) connect_to(ep);
+    }
+  }
   connect_more();
   tick_timer_.expires_after(std::chrono::seconds(1));
   tick_timer_.async_wait(

@@ -75,6 +75,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   int hash_failures() const { return hash_failures_; }
   std::vector<std::string> banned() const;
 
+  // Queues a dial to `ep` unless it is queued already or was dialed too recently.
   void connect_to(const boost::asio::ip::tcp::endpoint& ep);
 
   // Called when every piece has been verified (also at start when already complete).
@@ -105,6 +106,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   PiecePicker* picker() { return picker_.get(); }
   Storage* storage() { return storage_.get(); }
   bool is_banned(const boost::asio::ip::address& a, std::uint16_t port) const;
+  bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
   void ban(PeerConnection* p, const std::string& reason);
   void maybe_unchoke(PeerConnection* p);
   void fail(const std::string& why);
@@ -158,7 +160,10 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
 
   std::vector<std::shared_ptr<PeerConnection>> peers_;
   std::deque<boost::asio::ip::tcp::endpoint> candidates_;
-  std::set<boost::asio::ip::tcp::endpoint> known_;  // every endpoint ever queued
+  // Every endpoint ever queued, with the earliest time it may be dialed again.
+  std::map<boost::asio::ip::tcp::endpoint, std::chrono::steady_clock::time_point> redial_at_;
+  // Endpoints the user gave (AddTorrentParams::peers): dialed again whenever lost.
+  std::vector<boost::asio::ip::tcp::endpoint> sticky_;
   std::map<std::string, int> strikes_;               // account key -> hash failures caused
   std::set<std::string> banned_;                      // "ip:port" (or "ip" off loopback)
   std::map<std::string, TransferCounters> accounts_;

@@ -198,6 +198,44 @@ TEST(Session, DownloadRateLimitIsHonoured) {
   EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
 }
 
+TEST(Session, ANamedPeerIsDialedAgainAfterItRestarts) {
+  SessionSettings ls;
+  ls.max_download_rate = 1024 * 1024;  // slow enough to be cut off midway
+  Swarm sw(4 * 1024 * 1024, 65536, ls);
+  const std::uint16_t port = sw.seeder->listen_port();
+  sw.start(tcp::endpoint(make_address("127.0.0.1"), port));
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sw.leech_t->counters().verified_down < 1024 * 1024 &&
+         std::chrono::steady_clock::now() < until) {
+    sw.io.run_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GE(sw.leech_t->counters().verified_down, 1024 * 1024);
+  ASSERT_FALSE(sw.done);
+
+  // The seeder goes away, then comes back on the same port.
+  bool down = false;
+  sw.seeder->shutdown([&] { down = true; }, std::chrono::seconds(1));
+  while (!down) sw.io.run_for(std::chrono::milliseconds(50));
+  sw.seed_t.reset();
+  sw.seeder.reset();
+  sw.io.run_for(std::chrono::seconds(1));
+  ASSERT_TRUE(sw.leech_t->peers().empty());
+  SessionSettings again;
+  again.listen_ipv6 = false;
+  again.listen_port = port;
+  sw.seeder = std::make_unique<Session>(sw.io, again);
+  sw.seeder->listen();
+  AddTorrentParams sp;
+  sp.metainfo = sw.meta;
+  sp.save_path = sw.dir.path / "src";
+  sp.seed_only = true;
+  sp.resume_file = sw.dir.path / "seed.resume";
+  sw.seed_t = sw.seeder->add_torrent(sp);
+
+  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
+  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+}
+
 TEST(Session, MagnetFetchesMetadataOverIpv6OrV4) {
   Swarm sw(1024 * 1024 + 5, 16384 * 3);
   AddTorrentParams sp;
