@@ -52,17 +52,10 @@ std::uint8_t* aligned_scratch(std::size_t n) {
 // One thread that runs the writes of write_and_hash while the caller hashes.
 class WriteHelper {
  public:
+  // Never destroyed: the disk thread may still write while statics are torn down at exit.
   static WriteHelper& instance() {
-    static WriteHelper h;
-    return h;
-  }
-  ~WriteHelper() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
+    static WriteHelper* h = new WriteHelper;
+    return *h;
   }
   std::future<void> post(std::function<void()> fn) {
     std::packaged_task<void()> task(std::move(fn));
@@ -82,8 +75,7 @@ class WriteHelper {
       std::packaged_task<void()> task;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
+        cv_.wait(lock, [this] { return !jobs_.empty(); });
         task = std::move(jobs_.front());
         jobs_.pop_front();
       }
@@ -93,7 +85,6 @@ class WriteHelper {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::packaged_task<void()>> jobs_;
-  bool stop_ = false;
   std::thread thread_;
 };
 
