@@ -241,13 +241,17 @@ bool word_is_address(const Bytes& word, const Address& address) {
          std::equal(word.begin() + 12, word.end(), address.evm().begin());
 }
 
-// The token's Transfer events in the info's logs, when the node gives them, must include one
-// that moves the claimed amount from the payer to the seeder (a token that takes a fee on
-// transfer logs less than the call asked for).
+// The token's Transfer events in the info's logs must include one that moves the claimed
+// amount from the payer to the seeder: a token that takes a fee on transfer logs less than the
+// call asked for, and a contract at the token's address that emits no Transfer moved nothing
+// we can see.
 Verification check_transfer_log(const tron::TxInfo& info, const ExpectedPayment& e) {
   static const Hash32 kTransferTopic = tron::abi::event_topic("Transfer(address,address,uint256)");
   const json* logs = member(info.raw, "log");
-  if (logs == nullptr || !logs->is_array()) return result(Verdict::Credited, {});
+  if (logs == nullptr || !logs->is_array()) {
+    return result(Verdict::WrongToken, "the transaction info has no event log",
+                  info.block_number);
+  }
   bool any = false;
   bool parties_seen = false;
   for (const json& log : *logs) {
@@ -278,7 +282,9 @@ Verification check_transfer_log(const tron::TxInfo& info, const ExpectedPayment&
       return result(Verdict::Credited, {});
     }
   }
-  if (!any) return result(Verdict::Credited, {});
+  if (!any) {
+    return result(Verdict::WrongToken, "the token emitted no Transfer event", info.block_number);
+  }
   if (parties_seen) {
     return result(Verdict::WrongAmount,
                   "the token's Transfer event does not move " + tron::abi::to_decimal(e.amount),

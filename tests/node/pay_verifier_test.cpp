@@ -392,8 +392,7 @@ TEST_F(PayVerifierTest, NodeDownIsRetriedLater) {
 }
 
 // A node that forwards to the devnet but rewrites its answers to one path. A path the devnet
-// does not serve (java-tron's gettransactionfrompending) starts from {}, as java-tron answers
-// for a txid it does not hold.
+// answers with an error starts from {}.
 class LyingNode {
  public:
   using Rewrite = std::function<void(json& answer, const json& request)>;
@@ -420,6 +419,20 @@ class LyingNode {
 const std::string kTxPath = "/wallet/gettransactionbyid";
 const std::string kInfoPath = "/wallet/gettransactioninfobyid";
 const std::string kPendingPath = "/wallet/gettransactionfrompending";
+
+TEST_F(PayVerifierTest, TransactionInTheDevnetsPendingPoolIsUnconfirmedWithoutGrace) {
+  Hash32 txid = pay("alice", seeder_, trx_, 7'000);  // broadcast, not sealed
+  SettlementVerifier verifier(*node_, *ledger_, VerifierOptions{0ms});
+  ExpectedPayment e = expect(txid, "alice", trx_, 7'000);
+  Verification v = verifier.verify(e);
+  EXPECT_EQ(v.verdict, Verdict::Unconfirmed) << v.detail;
+  EXPECT_NE(v.detail.find("pending"), std::string::npos) << v.detail;
+  seal();
+  EXPECT_EQ(verifier.verify(e).verdict, Verdict::Credited);
+  // A txid the pool does not hold is unknown at once when there is no grace.
+  EXPECT_EQ(verifier.verify(expect(Hash32{0x42}, "alice", trx_, 7'000)).verdict,
+            Verdict::UnknownTx);
+}
 
 TEST_F(PayVerifierTest, LyingNodeCannotSwapTheSignedTransaction) {
   // The node keeps the txid but shows the raw data of a bigger payment.
@@ -522,6 +535,28 @@ TEST_F(PayVerifierTest, TokenTransferEventMustMatchTheCall) {
     EXPECT_EQ(v.verdict, Verdict::Credited) << v.detail;
   }
   EXPECT_EQ(ledger_->credits().size(), 1u);
+}
+
+TEST_F(PayVerifierTest, TokenTransferWithoutItsEventIsRefused) {
+  Hash32 txid = pay("alice", seeder_, trc20_, 100'000);
+  seal();
+  ExpectedPayment e = expect(txid, "alice", trc20_, 100'000);
+  {
+    // No log at all.
+    LyingNode liar(service_, kInfoPath, [](json& j, const json&) { j.erase("log"); });
+    FullNodeClient lying(client_options(liar.url()));
+    expect_refused(e, Verdict::WrongToken, &lying);
+  }
+  {
+    // Only events that are not the token's Transfer.
+    LyingNode liar(service_, kInfoPath, [](json& j, const json&) {
+      ASSERT_TRUE(j.contains("log"));
+      j["log"][0]["topics"][0] = std::string(64, '1');
+    });
+    FullNodeClient lying(client_options(liar.url()));
+    expect_refused(e, Verdict::WrongToken, &lying);
+  }
+  EXPECT_TRUE(ledger_->credits().empty());
 }
 
 TEST_F(PayVerifierTest, TransactionInTheNodesPendingPoolIsUnconfirmed) {

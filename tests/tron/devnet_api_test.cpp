@@ -111,11 +111,23 @@ TEST_F(DevnetApi, CreateSignBroadcastAndFindOnlyAfterTheBlock) {
   EXPECT_EQ(post("/wallet/gettransactionbyid", json{{"value", created["txID"]}}), json::object());
   EXPECT_EQ(get("/wallet/gettransactioninfobyid?value=" + created["txID"].get<std::string>()),
             json::object());
+  // Until its block it sits in the pending pool, as java-tron shows it.
+  json pending = post("/wallet/gettransactionfrompending", json{{"value", created["txID"]}});
+  EXPECT_EQ(pending["txID"], created["txID"]);
+  EXPECT_EQ(pending["raw_data_hex"], created["raw_data_hex"]);
+  EXPECT_EQ(get("/wallet/gettransactionlistfrompending"),
+            (json{{"txId", json::array({created["txID"]})}}));
+  EXPECT_EQ(get("/wallet/getpendingsize"), (json{{"pendingSize", 1}}));
+  EXPECT_EQ(post("/wallet/gettransactionfrompending", json{{"value", std::string(64, '0')}}),
+            json::object());
   json account = get("/wallet/getaccount?address=" + key_of("bob").address().to_base58() + "&visible=true");
   EXPECT_EQ(account["address"], key_of("bob").address().to_base58());
   seal();
   json tx = post("/wallet/gettransactionbyid", json{{"value", created["txID"]}});
   EXPECT_EQ(tx["txID"], created["txID"]);
+  EXPECT_EQ(post("/wallet/gettransactionfrompending", json{{"value", created["txID"]}}),
+            json::object());
+  EXPECT_EQ(get("/wallet/getpendingsize"), (json{{"pendingSize", 0}}));
   EXPECT_EQ(tx["ret"][0]["contractRet"], "SUCCESS");
   EXPECT_EQ(tx["raw_data"]["contract"][0]["parameter"]["value"]["owner_address"],
             alice.address().to_hex());

@@ -97,6 +97,20 @@ const protocol::Transaction* Chain::find_transaction(const Hash32& txid) const {
   return &blocks_[static_cast<std::size_t>(it->second.block)].transactions(it->second.index);
 }
 
+const protocol::Transaction* Chain::find_pending(const Hash32& txid) const {
+  for (const auto& p : pending_) {
+    if (transaction_id(p.tx) == txid) return &p.tx;
+  }
+  return nullptr;
+}
+
+std::vector<Hash32> Chain::pending_ids() const {
+  std::vector<Hash32> ids;
+  ids.reserve(pending_.size());
+  for (const auto& p : pending_) ids.push_back(transaction_id(p.tx));
+  return ids;
+}
+
 const protocol::TransactionInfo* Chain::find_info(const Hash32& txid) const {
   auto it = infos_.find(key_of(txid));
   return it == infos_.end() ? nullptr : &it->second;

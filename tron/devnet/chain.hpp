@@ -74,6 +74,9 @@ class Chain {
 
   // Only transactions already in a block are found.
   const protocol::Transaction* find_transaction(const Hash32& txid) const;
+  // A transaction accepted but not sealed yet (java-tron's pending pool), or null.
+  const protocol::Transaction* find_pending(const Hash32& txid) const;
+  std::vector<Hash32> pending_ids() const;
   const protocol::TransactionInfo* find_info(const Hash32& txid) const;
 
   // An unsigned transaction referencing the head block, expiring 60 s after it, as java-tron's

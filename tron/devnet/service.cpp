@@ -118,6 +118,10 @@ const std::map<std::string, Service::Route>& Service::routes() {
       {"broadcasthex", {&Service::broadcast_hex, false, false}},
       {"gettransactionbyid", {&Service::get_transaction_by_id, true, true}},
       {"gettransactioninfobyid", {&Service::get_transaction_info_by_id, true, true}},
+      {"gettransactionfrompending", {&Service::get_transaction_from_pending, true, false}},
+      {"gettransactionlistfrompending",
+       {&Service::get_transaction_list_from_pending, true, false}},
+      {"getpendingsize", {&Service::get_pending_size, true, false}},
       {"gettransactioninfobyblocknum", {&Service::get_transaction_info_by_block_num, true, true}},
       {"getnodeinfo", {&Service::get_node_info, true, false}},
       {"getbandwidthprices", {&Service::get_bandwidth_prices, true, true}},
@@ -580,6 +584,24 @@ json Service::get_transaction_by_id(const Request& r) {
   const protocol::Transaction* tx = chain_.find_transaction(*id);
   if (tx == nullptr) return json::object();
   return tx_to_json(*tx, r.visible);
+}
+
+json Service::get_transaction_from_pending(const Request& r) {
+  auto id = hash_param(param(r.params, "value"));
+  if (!id) return json::object();
+  const protocol::Transaction* tx = chain_.find_pending(*id);
+  if (tx == nullptr) return json::object();
+  return tx_to_json(*tx, r.visible);
+}
+
+json Service::get_transaction_list_from_pending(const Request&) {
+  json ids = json::array();
+  for (const auto& id : chain_.pending_ids()) ids.push_back(to_hex(id));
+  return json{{"txId", std::move(ids)}};
+}
+
+json Service::get_pending_size(const Request&) {
+  return json{{"pendingSize", static_cast<std::int64_t>(chain_.pending_count())}};
 }
 
 json Service::get_transaction_info_by_id(const Request& r) {

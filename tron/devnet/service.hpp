@@ -69,6 +69,9 @@ class Service {
   nlohmann::json broadcast_transaction(const Request&);
   nlohmann::json broadcast_hex(const Request&);
   nlohmann::json get_transaction_by_id(const Request&);
+  nlohmann::json get_transaction_from_pending(const Request&);
+  nlohmann::json get_transaction_list_from_pending(const Request&);
+  nlohmann::json get_pending_size(const Request&);
   nlohmann::json get_transaction_info_by_id(const Request&);
   nlohmann::json get_transaction_info_by_block_num(const Request&);
   nlohmann::json get_node_info(const Request&);
