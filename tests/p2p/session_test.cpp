@@ -127,13 +127,17 @@ struct Swarm {
     leecher->listen();
   }
 
-  void start(const tcp::endpoint& seed_ep) {
+  void add_seed() {
     AddTorrentParams sp;
     sp.metainfo = meta;
     sp.save_path = dir.path / "src";
     sp.seed_only = true;
     sp.resume_file = dir.path / "seed.resume";
     seed_t = seeder->add_torrent(sp);
+  }
+
+  void start(const tcp::endpoint& seed_ep) {
+    add_seed();
     ASSERT_TRUE(seed_t->is_seed());
     AddTorrentParams lp;
     lp.metainfo = meta;
@@ -225,12 +229,7 @@ TEST(Session, ANamedPeerIsDialedAgainAfterItRestarts) {
   again.listen_port = port;
   sw.seeder = std::make_unique<Session>(sw.io, again);
   sw.seeder->listen();
-  AddTorrentParams sp;
-  sp.metainfo = sw.meta;
-  sp.save_path = sw.dir.path / "src";
-  sp.seed_only = true;
-  sp.resume_file = sw.dir.path / "seed.resume";
-  sw.seed_t = sw.seeder->add_torrent(sp);
+  sw.add_seed();
 
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
   EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
