@@ -79,6 +79,11 @@ BuyerActions Buyer::on_message(const Message& m, std::int64_t verified_from_peer
     return a;
   }
   if (const auto* rej = std::get_if<Reject>(&m)) {
+    if (rej->reason == reason::kUnconfirmed) {
+      a.note = "the seeder waits for our payment's block" +
+               (rej->msg.empty() ? std::string() : " (" + rej->msg + ")");
+      return a;
+    }
     a.note = "the seeder refused: " + rej->reason + (rej->msg.empty() ? "" : " (" + rej->msg + ")");
     return a;
   }

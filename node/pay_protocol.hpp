@@ -87,6 +87,7 @@ inline constexpr const char* kOverCredit = "over_credit";
 inline constexpr const char* kPrice = "price";
 inline constexpr const char* kWrongChain = "wrong_chain";
 inline constexpr const char* kProtocol = "protocol";
+inline constexpr const char* kUnconfirmed = "unconfirmed";
 }  // namespace reason
 
 struct Reject {

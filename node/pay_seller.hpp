@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct VerifyOutcome {
   std::string reason;  // spec reject code when refused
   U256 credited = 0;   // when credited
   bool prior = false;  // the settlement paid an earlier session
+  std::string detail;  // what the check found, for the peer (sent with `unconfirmed`)
 };
 
 class Seller {
@@ -109,6 +111,7 @@ class Seller {
   U256 prior_paid_ = 0;            // fresh credits of prior settlements: they pay carried_
   std::vector<Settle> verifying_;  // asked of the chain, no answer yet
   std::vector<std::pair<Settle, Clock::time_point>> retry_;  // to ask again at that time
+  std::set<tron::Hash32> told_unconfirmed_;  // a reject `unconfirmed` was sent once for these
   int prior_settles_ = 0;
   std::int64_t seq_ = 0;
   std::int64_t last_invoiced_bytes_ = -1;

@@ -45,8 +45,13 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
     if (!handle || !seller) return;
     for (const auto& m : a.send) {
       if (const auto* r = std::get_if<Reject>(&m); r && r->txid) {
-        service.print("refused txid " + tron::to_hex(tron::Bytes(r->txid->begin(), r->txid->end())) +
-                      " from " + endpoint + ": " + r->reason);
+        std::string txid = tron::to_hex(tron::Bytes(r->txid->begin(), r->txid->end()));
+        if (r->reason == reason::kUnconfirmed) {
+          service.print("txid " + txid + " from " + endpoint + " is not confirmed yet (" +
+                        r->msg + "); checking again");
+        } else {
+          service.print("refused txid " + txid + " from " + endpoint + ": " + r->reason);
+        }
       }
       handle->send_extension_message(kExtensionName, encode(m));
     }
@@ -275,6 +280,7 @@ void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const 
       fresh = true;
     } else if (retry_later(v.verdict)) {
       o.kind = VerifyOutcome::Kind::Retry;
+      o.detail = v.detail;
     } else if (v.verdict == Verdict::Replayed && settle.prior) {
       // A settlement resent after a restart: fine if this payer's credit is already there.
       std::optional<wallet::Credit> c;

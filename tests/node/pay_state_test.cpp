@@ -113,7 +113,7 @@ TEST(PaySeller, BillsPaysAndRanksAPayer) {
   ASSERT_EQ(a.verify.size(), 1u);
   // The same settlement again while it is checked: nothing new.
   EXPECT_TRUE(s.on_message(Settle{txid, 1000, false}, now).verify.empty());
-  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false}, now);
+  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false, ""}, now);
   const auto* rec = find<Receipt>(a.send);
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->paid, 1000);
@@ -153,7 +153,7 @@ TEST(PaySeller, OverCreditChokedThenUnchokedWhenPaid) {
   EXPECT_EQ(s.rank(), 0);
   tron::Hash32 txid{9};
   s.on_message(Settle{txid, 2001, false}, now);
-  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false}, now);
+  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false, ""}, now);
   ASSERT_TRUE(a.choke);
   EXPECT_FALSE(*a.choke);
   EXPECT_GT(s.rank(), 0);
@@ -182,7 +182,7 @@ TEST(PaySeller, ARefusedSettlementIsRejectedAndBanned) {
   Seller s = paying_seller(now);
   tron::Hash32 txid{3};
   s.on_message(Settle{txid, 1000, false}, now);
-  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Refused, "wrong_recipient", 0, false}, now);
+  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Refused, "wrong_recipient", 0, false, ""}, now);
   const auto* r = find<Reject>(a.send);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, "wrong_recipient");
@@ -197,11 +197,35 @@ TEST(PaySeller, AnUnconfirmedSettlementIsCheckedAgain) {
   Seller s = paying_seller(now);
   tron::Hash32 txid{4};
   s.on_message(Settle{txid, 1000, false}, now);
-  EXPECT_TRUE(s.on_verified(txid, {VerifyOutcome::Kind::Retry, "", 0, false}, now).empty());
+  auto first = s.on_verified(txid, {VerifyOutcome::Kind::Retry, "", 0, false, ""}, now);
+  EXPECT_TRUE(first.verify.empty());
+  EXPECT_FALSE(first.ban);
   EXPECT_TRUE(s.on_tick(now + std::chrono::milliseconds(500)).verify.empty());
   auto a = s.on_tick(now + std::chrono::seconds(3));
   ASSERT_EQ(a.verify.size(), 1u);
   EXPECT_EQ(a.verify[0].txid, txid);
+}
+
+TEST(PaySeller, AnUnconfirmedSettlementIsToldOnceAndNotBanned) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  tron::Hash32 txid{8};
+  s.on_message(Settle{txid, 1000, false}, now);
+  VerifyOutcome wait{VerifyOutcome::Kind::Retry, "", 0, false, "2 of 5 confirmations"};
+  auto a = s.on_verified(txid, wait, now);
+  const auto* r = find<Reject>(a.send);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, "unconfirmed");
+  EXPECT_EQ(r->msg, "2 of 5 confirmations");
+  EXPECT_FALSE(a.ban);
+  a = s.on_tick(now + std::chrono::seconds(3));
+  ASSERT_EQ(a.verify.size(), 1u);
+  EXPECT_TRUE(s.on_verified(txid, wait, now + std::chrono::seconds(3)).send.empty());
+  a = s.on_tick(now + std::chrono::seconds(6));
+  a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false, ""}, now);
+  EXPECT_TRUE(find<Receipt>(a.send));
+  EXPECT_EQ(s.paid(), 1000);
+  EXPECT_FALSE(s.banned());
 }
 
 TEST(PaySeller, APriorSettlementIsCreditedOutsideTheSession) {
@@ -209,13 +233,13 @@ TEST(PaySeller, APriorSettlementIsCreditedOutsideTheSession) {
   Seller s = paying_seller(now);
   tron::Hash32 txid{5};
   s.on_message(Settle{txid, 500, true}, now);
-  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 500, false}, now);
+  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 500, false, ""}, now);
   EXPECT_TRUE(find<Receipt>(a.send));
   EXPECT_EQ(s.paid(), 0);
   // A refused prior settlement is answered but not banned.
   tron::Hash32 other{6};
   s.on_message(Settle{other, 500, true}, now);
-  a = s.on_verified(other, {VerifyOutcome::Kind::Refused, "replayed_tx", 0, false}, now);
+  a = s.on_verified(other, {VerifyOutcome::Kind::Refused, "replayed_tx", 0, false, ""}, now);
   EXPECT_TRUE(find<Reject>(a.send));
   EXPECT_FALSE(a.ban);
 }
@@ -253,7 +277,7 @@ TEST(PaySeller, APriorSettlementPaysTheCarriedBytesNotTheSessions) {
   EXPECT_TRUE(s.carry_in(2 * kMiB + 1, now).choke);  // over credit from the start
   tron::Hash32 txid{7};
   s.on_message(Settle{txid, 2001, true}, now);
-  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false}, now);
+  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false, ""}, now);
   ASSERT_TRUE(a.choke);
   EXPECT_FALSE(*a.choke);
   EXPECT_EQ(s.paid(), 0);  // the receipt's `paid` stays this session's
@@ -262,7 +286,7 @@ TEST(PaySeller, APriorSettlementPaysTheCarriedBytesNotTheSessions) {
   Seller t = paying_seller(now);
   t.carry_in(kMiB, now);
   t.on_message(Settle{txid, 1000, false}, now);
-  t.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false}, now);
+  t.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false, ""}, now);
   EXPECT_EQ(t.carry_out(), kMiB);
 }
 
