@@ -4,6 +4,7 @@ in each), for the test that bttnode detects and bans such a peer.
 
   bad_peer.py TORRENT DATA_DIR PORT
 """
+import os
 import socket
 import struct
 import sys
@@ -11,15 +12,9 @@ import threading
 
 import libtorrent as lt
 
-
-def read_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scenario_lib import read_exact  # noqa: E402
 
 
 def serve(conn, info_hash, num_pieces, piece_len, read_block):

@@ -8,168 +8,37 @@ Data is small (a few MiB): a single-file torrent with a short last piece and a m
 torrent with nested folders and an empty file, both with a 48 KiB (non power of two) piece
 size. Files are compared byte for byte.
 """
-import argparse
-import filecmp
 import os
-import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
-import urllib.parse
-import urllib.request
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scenario_lib import (PYTHON, LT_CLIENT, Fail, Env as BaseEnv, assert_same,  # noqa: E402
+                          free_port, read_exact, same_tree, runner_main, wait_exit, wait_log,
+                          write_random)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-LT_CLIENT = os.path.join(HERE, "lt_client.py")
-PYTHON = "/usr/bin/python3"
 PIECE = 49152
 
 
-def free_port():
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        # Also free for UDP (opentracker listens on both).
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            try:
-                u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
+class Env(BaseEnv):
+    log_tail = 3000
+    keep = "failed"
 
-
-class Fail(Exception):
-    pass
-
-
-class Env:
     def __init__(self, bttnode):
-        self.bttnode = bttnode
-        self.dir = tempfile.mkdtemp(prefix="bttnode-interop-")
-        os.chmod(self.dir, 0o755)
-        self.procs = []
-        self.logs = []
-        self.tracker_port = None
-        self.whitelist = os.path.join(self.dir, "whitelist")
-        os.environ["BTTNODE_STATE_DIR"] = os.path.join(self.dir, "state")
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    # ---- processes
-    def spawn(self, name, argv, **kw):
-        log = self.path(name + ".log")
-        f = open(log, "wb")
-        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True, **kw)
-        p.name = name
-        p.log = log
-        self.procs.append(p)
-        self.logs.append((name, log))
-        return p
-
-    def run(self, name, argv, timeout):
-        p = self.spawn(name, argv)
-        try:
-            return p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop(p)
-            raise Fail("%s did not finish within %ss" % (name, timeout))
-
-    def stop(self, p, sig=signal.SIGTERM, timeout=15):
-        if p.poll() is not None:
-            return p.returncode
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            return p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            return p.wait()
-
-    def cleanup(self, ok):
-        for p in self.procs:
-            self.stop(p, timeout=5)
-        if not ok:
-            for name, log in self.logs:
-                try:
-                    with open(log, "rb") as f:
-                        data = f.read()[-3000:]
-                except OSError:
-                    continue
-                print("---- %s (last lines)" % name)
-                print(data.decode("utf-8", "replace"))
-        if ok or os.environ.get("CI"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            print("kept", self.dir)
+        super().__init__(bttnode, "bttnode-interop-")
 
     # ---- tracker
-    def start_tracker(self):
-        self.tracker_port = free_port()
-        open(self.whitelist, "w").close()
-        os.chmod(self.whitelist, 0o644)
-        conf = self.path("opentracker.conf")
-        with open(conf, "w") as f:
-            f.write("listen.tcp_udp 127.0.0.1:%d\naccess.whitelist %s\n"
-                    % (self.tracker_port, self.whitelist))
-        os.chmod(conf, 0o644)
-        self.spawn("opentracker", ["opentracker", "-f", conf])
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.tracker_port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise Fail("opentracker did not start")
-
-    @property
-    def announce_url(self):
-        return "http://127.0.0.1:%d/announce" % self.tracker_port
-
-    def whitelist_add(self, info_hash):
-        with open(self.whitelist, "a") as f:
-            f.write(info_hash + "\n")
-        # opentracker reloads the list on SIGHUP, in a thread: poll until accepted.
-        for p in self.procs:
-            if p.name == "opentracker":
-                os.kill(p.pid, signal.SIGHUP)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.announce_ok(info_hash):
-                return
-            time.sleep(0.2)
-        raise Fail("opentracker never accepted %s" % info_hash)
-
-    def _tracker_get(self, what, info_hash, extra=""):
-        ih = urllib.parse.quote(bytes.fromhex(info_hash))
-        url = "http://127.0.0.1:%d/%s?info_hash=%s%s" % (self.tracker_port, what, ih, extra)
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return lt.bdecode(r.read())
-
-    def announce_ok(self, info_hash):
-        try:
-            # A probe from port 1 with event=stopped leaves no trace in the swarm.
-            d = self._tracker_get("announce", info_hash,
-                                  "&peer_id=-PROBE-0000000000000&port=1&uploaded=0&downloaded=0"
-                                  "&left=0&compact=1&event=stopped")
-        except Exception:
-            return False
-        return d is not None and b"failure reason" not in d
-
     def swarm_size(self, info_hash):
         try:
-            d = self._tracker_get("scrape", info_hash)
+            d = lt.bdecode(self.tracker_get("scrape", info_hash))
             files = d[b"files"]
             entry = files[bytes.fromhex(info_hash)]
             return entry[b"complete"] + entry[b"incomplete"]
@@ -188,11 +57,9 @@ class Env:
     def make_data(self, kind):
         src = self.path("src-" + kind)
         os.makedirs(src)
-        rnd = open("/dev/urandom", "rb")
         if kind == "single":
             target = os.path.join(src, "single.bin")
-            with open(target, "wb") as f:
-                f.write(rnd.read(3 * 1024 * 1024 + 12345))  # short last piece
+            write_random(target, 3 * 1024 * 1024 + 12345)  # short last piece
         else:
             target = os.path.join(src, "multi")
             files = {
@@ -205,8 +72,7 @@ class Env:
             for rel, size in files.items():
                 p = os.path.join(target, rel)
                 os.makedirs(os.path.dirname(p), exist_ok=True)
-                with open(p, "wb") as f:
-                    f.write(rnd.read(size))
+                write_random(p, size)
         torrent = self.path(kind + ".torrent")
         out = subprocess.run([PYTHON, LT_CLIENT, "make-torrent", target, torrent, "--tracker",
                               self.announce_url, "--piece-size", str(PIECE)],
@@ -220,7 +86,7 @@ class Env:
         port = free_port()
         p = self.spawn(name, [self.bttnode, "seed", torrent, "--data", data, "--port", str(port)]
                        + list(extra))
-        wait_log(p, b"seeding ", 60)
+        wait_log(p, r"seeding ", 60)
         p.port = port
         return p
 
@@ -231,13 +97,6 @@ class Env:
             argv += ["--peer", peer]
         return self.spawn(name, argv + list(extra))
 
-    def lt_download(self, name, source, save, peers=(), timeout=60):
-        argv = [PYTHON, LT_CLIENT, "download", source, "--save", save, "--port",
-                str(free_port()), "--timeout", str(timeout)]
-        for peer in peers:
-            argv += ["--peer", peer]
-        return self.spawn(name, argv)
-
     def lt_seed(self, name, torrent, save, corrupt=False):
         port = free_port()
         argv = [PYTHON, LT_CLIENT, "seed", torrent, "--save", save, "--port", str(port)]
@@ -246,22 +105,7 @@ class Env:
         p = self.spawn(name, argv)
         p.port = port
         if not corrupt:
-            wait_log(p, b"seeding", 60)
-        return p
-
-    def aria2(self, name, torrent, out, seed=False):
-        port = free_port()
-        argv = ["aria2c", "--dir=" + out, "--enable-dht=false", "--enable-dht6=false",
-                "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-                "--listen-port=%d" % port, "--file-allocation=none", "--summary-interval=0",
-                "--console-log-level=notice", "--bt-tracker-interval=5",
-                "--bt-stop-timeout=120", "--allow-overwrite=true"]
-        if seed:
-            argv += ["--check-integrity=true", "--seed-ratio=0.0"]
-        else:
-            argv += ["--seed-time=0"]
-        p = self.spawn(name, argv + [torrent])
-        p.port = port
+            wait_log(p, r"seeding", 60)
         return p
 
     def transmission(self, name, torrent, out):
@@ -277,45 +121,6 @@ class Env:
                               torrent])
         p.port = port
         return p
-
-
-def wait_log(p, needle, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(p.log, "rb") as f:
-            if needle in f.read():
-                return
-        if p.poll() is not None:
-            raise Fail("%s exited with %s before printing %r" % (p.name, p.returncode, needle))
-        time.sleep(0.1)
-    raise Fail("%s did not print %r within %ss" % (p.name, needle, timeout))
-
-
-def wait_exit(p, timeout):
-    try:
-        rc = p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Fail("%s did not finish within %ss" % (p.name, timeout))
-    if rc != 0:
-        raise Fail("%s exited with %s" % (p.name, rc))
-
-
-def same_tree(a, b, skip_empty=False):
-    """True when every file under a has an identical copy under b."""
-    for root, _, files in os.walk(a):
-        for fn in files:
-            pa = os.path.join(root, fn)
-            pb = os.path.join(b, os.path.relpath(pa, a))
-            if skip_empty and os.path.getsize(pa) == 0:
-                continue
-            if not os.path.isfile(pb) or not filecmp.cmp(pa, pb, shallow=False):
-                return False
-    return True
-
-
-def assert_same(a, b, skip_empty=False):
-    if not same_tree(a, b, skip_empty):
-        raise Fail("downloaded files differ from the originals (%s vs %s)" % (a, b))
 
 
 def wait_same(a, b, timeout, procs=(), skip_empty=False):
@@ -414,16 +219,6 @@ def swarm(env):
         assert_same(src, out)
 
 
-def read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
-
-
 def check_plain_peer(port, info_hash):
     """Connects like a client without the fast (BEP 6) and extension (BEP 10) bits, as rtorrent
     does, and fails if the seed sends it anything those bits would have to allow: have_all,
@@ -487,7 +282,7 @@ def rtorrent_download(env):
                 "schedule2 = load_once, 1, 0, \"load.start=%s\"\n"
                 % (out, session, port, port, torrent))
     env.spawn("rtorrent", ["rtorrent", "-n", "-o", "import=" + rc],
-              env=dict(os.environ, HOME=env.dir, TERM="dumb"))
+              env=dict(env.env, HOME=env.dir, TERM="dumb"))
     wait_same(src, out, 60, [seed])
 
 
@@ -499,7 +294,7 @@ def corrupt_peer(env):
     bad_port = free_port()
     bad = env.spawn("bad-peer", [PYTHON, os.path.join(HERE, "bad_peer.py"), torrent, src,
                                  str(bad_port)])
-    wait_log(bad, b"listening", 20)
+    wait_log(bad, r"listening", 20)
     out = env.path("out")
     d = env.bttnode_download("bttnode-dl", torrent, out,
                              peers=["127.0.0.1:%d" % bad_port, "127.0.0.1:%d" % good.port])
@@ -529,29 +324,5 @@ SCENARIOS = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bttnode", required=True)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS) + ["list"])
-    a = ap.parse_args()
-    if a.scenario == "list":
-        print("\n".join(sorted(SCENARIOS)))
-        return 0
-    env = Env(os.path.abspath(a.bttnode))
-    ok = False
-    try:
-        env.start_tracker()
-        SCENARIOS[a.scenario](env)
-        ok = True
-    except Fail as e:
-        print("FAIL:", e)
-    except Exception:
-        traceback.print_exc()
-    finally:
-        env.cleanup(ok)
-    print("%d passed, %d failed" % (1 if ok else 0, 0 if ok else 1))
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(runner_main(SCENARIOS, Env, setup=lambda env: env.start_tracker()))

@@ -8,64 +8,33 @@ stdin), a fresh seeder wallet, random data and a torrent; then priced `bttnode s
 paying `bttnode download` processes. Balances are read from the devnet's HTTP API directly:
 the chain is the truth both ledgers are compared against.
 """
-import argparse
-import filecmp
 import json
 import os
 import random
 import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
-import urllib.error
-import urllib.parse
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.dirname(os.path.dirname(HERE))
-GENESIS = os.path.join(SOURCE, "configs", "devnet-genesis.json")
-LT_CLIENT = os.path.join(SOURCE, "tests", "interop", "lt_client.py")
-PYTHON = "/usr/bin/python3"
-MIB = 1 << 20
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scenario_lib import (MIB, Env as BaseEnv, Fail, assert_same, check,  # noqa: E402
+                          free_port, genesis_json, log_text, same_tree, runner_main,
+                          wait_exit, wait_log, write_random)
+
 PASSWORD = "bttnode-pay-tests-only"  # for the throw-away keystores of these tests
 
-with open(GENESIS) as _f:
-    GENESIS_JSON = json.load(_f)
+GENESIS_JSON = genesis_json()
 TRC10 = "trc10:" + GENESIS_JSON["trc10"]["id"]
 TRC20 = "trc20:" + GENESIS_JSON["trc20"]["contract_address"]
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
 
 
 def owed(nbytes, price):
     """The spec's one rounding rule: floor(bytes * price / 2^20)."""
     return nbytes * price // MIB
-
-
-def free_port():
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            try:
-                u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
 
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -80,156 +49,30 @@ def base58_to_hex(addr):
     return raw[:21].hex()
 
 
-def log_text(p):
-    with open(p.log, "rb") as f:
-        return f.read().decode("utf-8", "replace")
-
-
-def wait_log(p, pattern, timeout, count=1):
-    """Waits until the log of p holds `count` matches of the regex; returns the matches."""
-    deadline = time.time() + timeout
-    rx = re.compile(pattern, re.M)
-    while True:
-        found = rx.findall(log_text(p))
-        if len(found) >= count:
-            return found
-        if p.poll() is not None:
-            # One last read: the line may have come just before the exit.
-            found = rx.findall(log_text(p))
-            if len(found) >= count:
-                return found
-            raise Fail("%s exited with %s before printing /%s/" % (p.name, p.returncode, pattern))
-        if time.time() > deadline:
-            raise Fail("%s did not print /%s/ within %ss" % (p.name, pattern, timeout))
-        time.sleep(0.1)
-
-
-def wait_exit(p, timeout, want=0):
-    try:
-        rc = p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Fail("%s did not finish within %ss" % (p.name, timeout))
-    if want is not None and rc != want:
-        raise Fail("%s exited with %s" % (p.name, rc))
-    return rc
-
-
-def same_tree(a, b):
-    for root, _, files in os.walk(a):
-        for fn in files:
-            pa = os.path.join(root, fn)
-            pb = os.path.join(b, os.path.relpath(pa, a))
-            if not os.path.isfile(pb) or not filecmp.cmp(pa, pb, shallow=False):
-                return False
-    return True
-
-
-def assert_same(a, b):
-    check(same_tree(a, b), "downloaded files differ from the originals (%s vs %s)" % (a, b))
-
-
 # ------------------------------------------------------------------ processes and the chain
 
-class Env:
+class Env(BaseEnv):
+    stop_timeout = 20
+    run_timeout = 60
+    log_tail = 6000
+    keep = "asked"
+
     def __init__(self, bttnode):
-        self.bttnode = bttnode
-        self.dir = tempfile.mkdtemp(prefix="bttnode-pay-")
-        os.chmod(self.dir, 0o755)
-        self.procs = []
-        self.logs = []
+        super().__init__(bttnode, "bttnode-pay-", password=PASSWORD)
         self.node_url = None
         self.devnet_port = None
         self.devnet_proc = None
-        self.tracker_port = None
-        self.env = dict(os.environ, BTTNODE_PASSWORD=PASSWORD,
-                        BTTNODE_STATE_DIR=self.path("resume-state"))
-        self.env.pop("BTTNODE_API_KEY", None)
         self.figures = []
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
 
     def note(self, text):
         print(text, flush=True)
         self.figures.append(text)
 
-    def spawn(self, name, argv, stdin=subprocess.DEVNULL):
-        # Restarted processes get a log of their own (name, name.2, ...).
-        n = sum(1 for nm, _ in self.logs if nm == name or nm.startswith(name + "."))
-        tag = name if n == 0 else "%s.%d" % (name, n + 1)
-        log = self.path(tag + ".log")
-        f = open(log, "wb")
-        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=stdin,
-                             env=self.env, start_new_session=True)
-        f.close()
-        p.name = tag
-        p.log = log
-        p.started = time.time()
-        self.procs.append(p)
-        self.logs.append((tag, log))
-        return p
-
-    def run(self, argv, stdin_text=None, timeout=60):
-        r = subprocess.run(argv, input=stdin_text, capture_output=True, text=True, env=self.env,
-                           timeout=timeout)
-        if r.returncode != 0:
-            raise Fail("%s failed (%s): %s%s" % (" ".join(argv[:3]), r.returncode, r.stdout,
-                                                 r.stderr))
-        return r.stdout
-
-    def stop(self, p, sig=signal.SIGTERM, timeout=20):
-        if p.poll() is not None:
-            return p.returncode
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            return p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            return p.wait()
-
-    def kill9(self, p):
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return p.wait()
-
-    def cleanup(self, ok):
-        for p in reversed(self.procs):
-            self.stop(p, timeout=5)
-        if not ok:
-            for name, log in self.logs:
-                try:
-                    with open(log, "rb") as f:
-                        data = f.read()
-                except OSError:
-                    continue
-                text = data.decode("utf-8", "replace")
-                if len(text) > 6000:
-                    text = "...\n" + text[-6000:]
-                print("---- %s (%d bytes of log)" % (name, len(data)))
-                print(text)
-        if os.environ.get("CI") or not os.environ.get("BTTNODE_KEEP_TEMP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            print("kept", self.dir)
-
     # ---- devnet
     def start_devnet(self):
-        port = self.devnet_port if self.devnet_port else 0
-        p = self.spawn("devnet", [self.bttnode, "devnet", "--listen", "127.0.0.1:%d" % port,
-                                  "--genesis", GENESIS, "--block-ms", "300",
-                                  "--state", self.path("chain-state.json")])
-        m = wait_log(p, r"devnet listening on (http://\S+)", 30)
-        url = m[-1]
-        self.node_url = url.rstrip("/")
-        self.devnet_port = int(url.rsplit(":", 1)[1].strip("/"))
+        """Starts the devnet, again on the port of the last one when restarted."""
+        p, self.node_url = super().start_devnet(port=self.devnet_port or 0)
+        self.devnet_port = int(self.node_url.rsplit(":", 1)[1])
         self.devnet_proc = p
         # Blocks are produced: the head moves.
         first = self.head()
@@ -288,22 +131,6 @@ class Env:
         return int(self.tx_info(txid).get("fee", 0))
 
     # ---- wallets
-    def import_genesis(self, name):
-        key = [a for a in GENESIS_JSON["accounts"] if a["name"] == name][0]["private_key"]
-        ks = self.path(name + ".keystore.json")
-        self.run([self.bttnode, "wallet", "import", "--keystore", ks], stdin_text=key + "\n")
-        return ks, self.address(ks)
-
-    def new_wallet(self, name):
-        ks = self.path(name + ".keystore.json")
-        self.run([self.bttnode, "wallet", "create", "--keystore", ks])
-        return ks, self.address(ks)
-
-    def address(self, ks):
-        out = self.run([self.bttnode, "wallet", "address", "--keystore", ks]).strip()
-        check(re.fullmatch(r"T[1-9A-HJ-NP-Za-km-z]{33}", out), "bad address %r" % out)
-        return out
-
     def ledger(self, ks):
         """(payments, credits) of the ledger of keystore ks, as lists of dicts."""
         db = ks + ".ledger.db"
@@ -329,12 +156,7 @@ class Env:
         src = self.path("src-" + name)
         os.makedirs(src)
         target = os.path.join(src, name + ".bin")
-        with open(target, "wb") as f, open("/dev/urandom", "rb") as rnd:
-            left = size
-            while left:
-                chunk = rnd.read(min(left, MIB))
-                f.write(chunk)
-                left -= len(chunk)
+        write_random(target, size)
         torrent = self.path(name + ".torrent")
         argv = [self.bttnode, "create-torrent", target, "-o", torrent]
         if piece_length:
@@ -379,67 +201,6 @@ class Env:
         q.argv = p.argv
         q.port = getattr(p, "port", None)
         return q
-
-    # ---- other clients
-    def start_tracker(self):
-        self.tracker_port = free_port()
-        self.whitelist = self.path("whitelist")
-        open(self.whitelist, "w").close()
-        os.chmod(self.whitelist, 0o644)
-        conf = self.path("opentracker.conf")
-        with open(conf, "w") as f:
-            f.write("listen.tcp_udp 127.0.0.1:%d\naccess.whitelist %s\n"
-                    % (self.tracker_port, self.whitelist))
-        os.chmod(conf, 0o644)
-        self.tracker = self.spawn("opentracker", ["opentracker", "-f", conf])
-        deadline = time.time() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.tracker_port), timeout=1):
-                    return
-            except OSError:
-                if time.time() > deadline:
-                    raise Fail("opentracker did not start")
-                time.sleep(0.1)
-
-    @property
-    def announce_url(self):
-        return "http://127.0.0.1:%d/announce" % self.tracker_port
-
-    def whitelist_add(self, info_hash):
-        with open(self.whitelist, "a") as f:
-            f.write(info_hash + "\n")
-        os.kill(self.tracker.pid, signal.SIGHUP)
-        ih = urllib.parse.quote(bytes.fromhex(info_hash))
-        url = ("http://127.0.0.1:%d/announce?info_hash=%s&peer_id=-PROBE-0000000000000&port=1"
-               "&uploaded=0&downloaded=0&left=0&compact=1&event=stopped"
-               % (self.tracker_port, ih))
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if b"failure reason" not in r.read():
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise Fail("opentracker never accepted %s" % info_hash)
-
-    def lt_download(self, name, torrent, save, peers=(), timeout=120):
-        argv = [PYTHON, LT_CLIENT, "download", torrent, "--save", save, "--port",
-                str(free_port()), "--timeout", str(timeout)]
-        for peer in peers:
-            argv += ["--peer", peer]
-        return self.spawn(name, argv)
-
-    def aria2_download(self, name, torrent, out):
-        argv = ["aria2c", "--dir=" + out, "--enable-dht=false", "--enable-dht6=false",
-                "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-                "--listen-port=%d" % free_port(), "--file-allocation=none",
-                "--summary-interval=0", "--console-log-level=notice",
-                "--bt-tracker-interval=5", "--bt-stop-timeout=120", "--allow-overwrite=true",
-                "--seed-time=0", torrent]
-        return self.spawn(name, argv)
 
 
 # ------------------------------------------------------------------ what the logs say
@@ -587,6 +348,19 @@ def setup_pair(env, token, payer_name="alice"):
     return Party(env, sks, saddr, token), Party(env, pks, paddr, token)
 
 
+def paid_transfer(env, token, name, size, price, seed_extra=()):
+    """setup_pair, a random torrent of `size` bytes, a seeder selling it at `price` and a
+    paying downloader started against it. Returns (seeder, payer, src, torrent, the seed
+    process, the download process, the download's folder)."""
+    seeder, payer = setup_pair(env, token)
+    src, torrent, ih = env.make_torrent(name, size)
+    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=seed_extra)
+    out = env.path("out")
+    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
+                     price)
+    return seeder, payer, src, torrent, s, d, out
+
+
 # ------------------------------------------------------------------ scenarios
 
 PRICES = {"trx": 1234567, TRC10: 987654, TRC20: 2 * 10**18 + 7}
@@ -594,17 +368,11 @@ PRICES = {"trx": 1234567, TRC10: 987654, TRC20: 2 * 10**18 + 7}
 
 def paid_download(env, token):
     """One paying download from a priced seeder: exact amounts, both ledgers, the chain."""
-    seeder, payer = setup_pair(env, token)
     price = PRICES[token]
     size = 5 * MIB + 12345
-    src, torrent, ih = env.make_torrent("paid", size)
-    s = env.seed("seed", torrent, src, seeder.ks, token, price)
-    out = env.path("out")
-    t0 = time.time()
-    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
-                     price)
+    seeder, payer, src, torrent, s, d, out = paid_transfer(env, token, "paid", size, price)
     wait_exit(d, 150)
-    env.note("download took %.1f s" % (time.time() - t0))
+    env.note("download took %.1f s" % (time.time() - d.started))
     assert_same(src, out)
     check(re.search(r"^complete: ", log_text(d), re.M), "no 'complete:' line")
     lines = paid_lines(d)
@@ -690,7 +458,7 @@ def mixed_swarm(env):
     procs = [env.download("payer", torrent, outs["payer"], peer, payer.ks, token, price)]
     wait_log(procs[0], PAID_RE, 60)
     procs += [env.lt_download("lt", torrent, outs["lt"], peer, timeout=150),
-              env.aria2_download("aria2", torrent, outs["aria2"])]
+              env.aria2("aria2", torrent, outs["aria2"])]
     for p in procs:
         wait_exit(p, 180)
     for o in outs.values():
@@ -705,16 +473,12 @@ def mixed_swarm(env):
 def downloader_killed(env):
     """kill -9 of the paying downloader while it pays; the same command again."""
     token = "trx"
-    seeder, payer = setup_pair(env, token)
     price = 300000
     size = 10 * MIB + 4321
-    src, torrent, ih = env.make_torrent("dlkill", size)
     # 1 MiB/s and a settlement every 256 KiB worth: payments are in flight most of the time.
-    s = env.seed("seed", torrent, src, seeder.ks, token, price,
-                 extra=["--max-up-rate", "1M", "--min-settle", str(owed(MIB // 4, price))])
-    out = env.path("out")
-    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
-                     price)
+    seeder, payer, src, torrent, s, d, out = paid_transfer(
+        env, token, "dlkill", size, price,
+        ["--max-up-rate", "1M", "--min-settle", str(owed(MIB // 4, price))])
     wait_log(d, PAID_RE, 90)
     time.sleep(random.uniform(0.0, 1.5))
     env.kill9(d)
@@ -736,20 +500,16 @@ def downloader_killed(env):
 def seeder_killed(env):
     """kill -9 of the seeder after it credited a payment; restarted on the same ledger."""
     token = "trx"
-    seeder, payer = setup_pair(env, token)
     price = 300000
     size = 8 * MIB + 999
-    src, torrent, ih = env.make_torrent("sdkill", size)
     extra = ["--max-up-rate", "1M", "--min-settle", str(owed(MIB // 2, price))]
-    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=extra)
-    out = env.path("out")
-    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
-                     price)
+    seeder, payer, src, torrent, s, d, out = paid_transfer(env, token, "sdkill", size, price,
+                                                           extra)
     wait_log(s, CREDITED_RE, 90)
     env.kill9(s)
     env.note("killed the seeder after %d credited line(s)" % len(credited_lines(s)))
     time.sleep(1)
-    s2 = env.seed("seed", torrent, src, seeder.ks, token, price, port=s.port, extra=extra)
+    env.seed("seed", torrent, src, seeder.ks, token, price, port=s.port, extra=extra)
     # The downloader reconnects to its --peer; if it has not within 30 s, run it again.
     try:
         rc = d.wait(timeout=30)
@@ -768,14 +528,10 @@ def seeder_killed(env):
 def node_down(env):
     """The full node stops for ~10 s mid-download, then comes back with its state."""
     token = "trx"
-    seeder, payer = setup_pair(env, token)
     price = 200000
     size = 12 * MIB + 55
-    src, torrent, ih = env.make_torrent("nodedown", size)
-    s = env.seed("seed", torrent, src, seeder.ks, token, price, extra=["--max-up-rate", "1M"])
-    out = env.path("out")
-    d = env.download("download", torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
-                     price)
+    seeder, payer, src, torrent, s, d, out = paid_transfer(env, token, "nodedown", size, price,
+                                                           ["--max-up-rate", "1M"])
     wait_log(d, PAID_RE, 90)
     env.stop_devnet()
     env.note("devnet stopped after %d paid line(s)" % len(paid_lines(d)))
@@ -807,28 +563,5 @@ SCENARIOS = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bttnode", required=True)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS) + ["list"])
-    a = ap.parse_args()
-    if a.scenario == "list":
-        print("\n".join(sorted(SCENARIOS)))
-        return 0
-    env = Env(os.path.abspath(a.bttnode))
-    ok = False
-    try:
-        SCENARIOS[a.scenario](env)
-        ok = True
-    except Fail as e:
-        print("FAIL:", e)
-    except Exception:
-        traceback.print_exc()
-    finally:
-        env.cleanup(ok)
-    print("%s: %s" % (a.scenario, "passed" if ok else "FAILED"))
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(runner_main(SCENARIOS, Env))

@@ -10,29 +10,23 @@ TRC-10 BTT price. pay_peer.py plays the downloader. The rules checked are those 
 docs/btt_pay.md ("Verification by the seeder", "Serving and choking"); the seeder's credits
 are read from its ledger (read-only) and, when available, `bttnode earnings --json`.
 """
-import argparse
-import json
 import os
 import re
-import shutil
-import signal
-import socket
 import sqlite3
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import pay_peer  # noqa: E402
 from pay_peer import MIB, BLOCK, BlockQueue, Closed, PayPeer, Torrent  # noqa: E402
+from scenario_lib import (Env as BaseEnv, Fail, check, free_port, genesis_json,  # noqa: E402
+                          log_text, runner_main, wait_log, write_random)
 
-SOURCE = os.path.dirname(os.path.dirname(HERE))
-GENESIS = os.path.join(SOURCE, "configs", "devnet-genesis.json")
 PASSWORD = "pay-hostile-test-only"
 TOKEN = "trc10:1002000"
 PRICE = 1000000           # base units (1 BTT with 6 decimals) per MiB
@@ -40,122 +34,15 @@ SIZE = 8 * MIB + 12345    # torrent payload
 PIPELINE = 8              # requests a hostile peer keeps outstanding
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Env:
+class Env(BaseEnv):
     def __init__(self, bttnode):
-        self.bttnode = bttnode
-        self.dir = tempfile.mkdtemp(prefix="bttnode-payhostile-")
-        self.procs, self.logs = [], []
-        self.env = dict(os.environ, BTTNODE_PASSWORD=PASSWORD,
-                        BTTNODE_STATE_DIR=self.path("state"))
+        super().__init__(bttnode, "bttnode-payhostile-", password=PASSWORD)
         os.environ.update(BTTNODE_PASSWORD=PASSWORD)  # for pay_peer's message sign
-        with open(GENESIS) as f:
-            self.genesis = json.load(f)
-        self.t0 = time.time()
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    def log(self, s):
-        print("[%6.1fs] %s" % (time.time() - self.t0, s), flush=True)
-
-    def spawn(self, name, argv):
-        log = self.path(name + ".log")
-        p = subprocess.Popen(argv, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True, env=self.env)
-        p.name, p.log = name, log
-        self.procs.append(p)
-        self.logs.append((name, log))
-        return p
-
-    def run(self, argv, stdin=None, timeout=120):
-        out = subprocess.run(argv, input=stdin, capture_output=True, text=True,
-                             timeout=timeout, env=self.env)
-        if out.returncode != 0:
-            raise Fail("%s failed (%d): %s%s" % (" ".join(argv[:3]), out.returncode, out.stdout,
-                                                 out.stderr))
-        return out.stdout
-
-    def stop(self, p, timeout=15):
-        if p.poll() is not None:
-            return p.returncode
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            return p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            return p.wait()
-
-    def cleanup(self, ok):
-        for p in self.procs:
-            self.stop(p, timeout=5)
-        if not ok:
-            for name, log in self.logs:
-                try:
-                    with open(log, "rb") as f:
-                        data = f.read()[-4000:]
-                except OSError:
-                    continue
-                print("---- %s (last lines)" % name)
-                print(data.decode("utf-8", "replace"))
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def wait_line(self, p, pattern, timeout):
-        rx = re.compile(pattern, re.M)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with open(p.log, "rb") as f:
-                m = rx.search(f.read().decode("utf-8", "replace"))
-            if m:
-                return m
-            if p.poll() is not None:
-                raise Fail("%s exited (%d) before printing /%s/" % (p.name, p.returncode,
-                                                                    pattern))
-            time.sleep(0.1)
-        raise Fail("%s did not print /%s/ within %ss" % (p.name, pattern, timeout))
-
-    def log_text(self, p):
-        with open(p.log, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        self.genesis = genesis_json()
 
     # ---- chain and wallets
     def start_devnet(self, name="devnet"):
-        p = self.spawn(name, [self.bttnode, "devnet", "--listen", "127.0.0.1:0", "--genesis",
-                              GENESIS, "--block-ms", "300", "--state",
-                              self.path(name + "-state.json")])
-        m = self.wait_line(p, r"devnet listening on (http://\S+)", 30)
-        return m.group(1)
-
-    def import_key(self, name):
-        key = [a for a in self.genesis["accounts"] if a["name"] == name][0]["private_key"]
-        ks = self.path(name + ".json")
-        self.run([self.bttnode, "wallet", "import", "--keystore", ks], stdin=key + "\n")
-        return ks, self.address(ks)
-
-    def create_wallet(self, name):
-        ks = self.path(name + ".json")
-        self.run([self.bttnode, "wallet", "create", "--keystore", ks])
-        return ks, self.address(ks)
-
-    def address(self, ks):
-        return self.run([self.bttnode, "wallet", "address", "--keystore", ks]).strip()
+        return super().start_devnet(name)[1]
 
     def send(self, ks, node, to, amount, token=TOKEN, ledger=None):
         argv = [self.bttnode, "wallet", "send", "--keystore", ks, "--node", node, "--to", to,
@@ -171,8 +58,7 @@ class Env:
     def make_torrent(self):
         data = self.path("seed", "payload.bin")
         os.makedirs(os.path.dirname(data))
-        with open(data, "wb") as f:
-            f.write(os.urandom(SIZE))
+        write_random(data, SIZE)
         torrent = self.path("payload.torrent")
         self.run([self.bttnode, "create-torrent", data, "-o", torrent,
                   "--piece-length", "256K"])
@@ -184,8 +70,8 @@ class Env:
                                   "--port", str(port), "--keystore", keystore, "--node", node,
                                   "--token", TOKEN, "--price", str(PRICE), "--credit",
                                   str(credit), *extra])
-        self.wait_line(p, r"^seeding ", 60)
-        self.wait_line(p, r"^btt_pay: selling at", 30)
+        wait_log(p, r"^seeding ", 60)
+        wait_log(p, r"^btt_pay: selling at", 30)
         return p, port
 
     # ---- the seeder's credits
@@ -311,13 +197,13 @@ def assert_banned(env, peer, seeder, torrent, port, timeout=30):
     except TimeoutError:
         raise Fail("the seeder kept the connection open %ds after the offence" % timeout)
     check(connection_refused(env, torrent, port), "a new connection was served after the ban")
-    env.wait_line(seeder, r"^banned ", 10)
+    wait_log(seeder, r"^banned ", 10)
 
 
 def setup(env, credit, seeder_extra=()):
     node = env.start_devnet()
-    payer_ks, payer = env.import_key("alice")
-    seeder_ks, seeder_addr = env.create_wallet("seeder")
+    payer_ks, payer = env.import_genesis("alice")
+    seeder_ks, seeder_addr = env.new_wallet("seeder")
     torrent_path = env.make_torrent()
     seeder, port = env.start_seeder(torrent_path, seeder_ks, node, credit, seeder_extra)
     return dict(node=node, payer_ks=payer_ks, payer=payer, seeder_ks=seeder_ks,
@@ -374,7 +260,7 @@ def scenario_stops_paying(env):
     check(closed, "a choked peer that never pays is still connected after 90 s")
     check(connection_refused(env, s["torrent"], s["port"]),
           "a new connection was served after the ban")
-    env.wait_line(s["seeder"], r"^banned ", 10)
+    wait_log(s["seeder"], r"^banned ", 10)
     check(not env.credits(s["seeder_ks"]), "credits without any payment")
 
 
@@ -446,7 +332,7 @@ def settle_scenario(env, pay, expected, credit=2 * MIB, seeder_extra=()):
     rej = peer.rejects[0]
     if "txid" in rej:
         check(rej["txid"] == bytes.fromhex(txid), "the reject names another txid")
-    env.wait_line(s["seeder"], r"^refused txid %s.*%s" % (txid, reason), 10)
+    wait_log(s["seeder"], r"^refused txid %s.*%s" % (txid, reason), 10)
     env.assert_not_credited(s["seeder_ks"], txid)
     assert_banned(env, peer, s["seeder"], s["torrent"], s["port"])
     env.assert_not_credited(s["seeder_ks"], txid)
@@ -477,7 +363,7 @@ def scenario_wrong_amount(env):
 
 def scenario_wrong_sender(env):
     def pay(s):
-        bob_ks, _ = env.import_key("bob")
+        bob_ks, _ = env.import_genesis("bob")
         return env.send(bob_ks, s["node"], s["seeder_addr"], PRICE), PRICE
     settle_scenario(env, pay, ["wrong_sender"])
 
@@ -501,7 +387,7 @@ def scenario_replayed_tx(env):
     r = peer.receipts[0]
     check(r["txid"] == bytes.fromhex(txid), "the receipt names another txid")
     check(pay_peer.as_int(r["credited"]) == PRICE, "credited %r of %d" % (r["credited"], PRICE))
-    env.wait_line(s["seeder"], r"^credited %d .*txid %s" % (PRICE, txid), 10)
+    wait_log(s["seeder"], r"^credited %d .*txid %s" % (PRICE, txid), 10)
     env.assert_credited_once(s["seeder_ks"], txid, PRICE)
 
     peer.settle(txid, PRICE)
@@ -548,31 +434,12 @@ def scenario_honest(env):
     env.log("seeder balance:\n" + bal.strip())
     check(m and int(m.group(1)) == total, "the seeder's TRC-10 balance is not %d:\n%s"
           % (total, bal))
-    check("banned" not in env.log_text(s["seeder"]), "the seeder banned the honest peer")
+    check("banned" not in log_text(s["seeder"]), "the seeder banned the honest peer")
 
 
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items()
              if name.startswith("scenario_")}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bttnode", required=True)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS))
-    a = ap.parse_args()
-    env = Env(os.path.abspath(a.bttnode))
-    ok = False
-    try:
-        SCENARIOS[a.scenario](env)
-        ok = True
-        print("PASS %s (%.1fs)" % (a.scenario, time.time() - env.t0))
-    except Exception as e:
-        traceback.print_exc()
-        print("FAIL %s: %s" % (a.scenario, e))
-    finally:
-        env.cleanup(ok)
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(runner_main(SCENARIOS, Env))
