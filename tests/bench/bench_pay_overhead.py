@@ -17,69 +17,28 @@ MiB, so that the figure is the cost of the protocol (messages, accounting, verif
 through the full node) rather than the wait for blocks a small credit imposes.
 """
 import argparse
-import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.dirname(os.path.dirname(HERE))
-GENESIS = os.path.join(SOURCE, "configs", "devnet-genesis.json")
-TICK = os.sysconf("SC_CLK_TCK")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scenario_lib import (Env, Fail, cpu_seconds, free_port, wait_log,  # noqa: E402
+                          write_random)
+
 TOKEN = "trc10:1002000"
 PASSWORD = "bench-pay-overhead-only"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-
-
-def wait_for(path, pattern, proc, timeout):
-    rx = re.compile(pattern, re.M)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(path, "rb") as f:
-            m = rx.search(f.read().decode("utf-8", "replace"))
-        if m:
-            return m
-        if proc.poll() is not None:
-            raise RuntimeError("%s exited early: see %s" % (proc.args[1], path))
-        time.sleep(0.05)
-    raise RuntimeError("no /%s/ in %s" % (pattern, path))
-
-
-def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def transfer(work, name, seed_cmd, ready, download_cmd, out_path, size):
+def transfer(env, name, seed_cmd, ready, download_cmd, out_path, size):
     """Runs one transfer; returns (MB/s, seeder CPU s, settle s after complete, exit code,
     payment lines, downloader CPU s)."""
-    slog = os.path.join(work, name + "-seed.log")
-    seeder = subprocess.Popen(seed_cmd, stdout=open(slog, "wb"), stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
+    seeder = env.spawn(name + "-seed", seed_cmd)
     try:
-        wait_for(slog, ready, seeder, 600)
+        wait_log(seeder, ready, 600)
         time.sleep(0.5)
         cpu0 = cpu_seconds(seeder.pid)
         t0 = time.time()
@@ -100,8 +59,8 @@ def transfer(work, name, seed_cmd, ready, download_cmd, out_path, size):
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         dl = subprocess.Popen(download_cmd, stdout=subprocess.PIPE,
-                              stderr=open(os.path.join(work, name + "-download.log"), "wb"),
-                              stdin=subprocess.DEVNULL, text=True)
+                              stderr=open(env.path(name + "-download.log"), "wb"),
+                              stdin=subprocess.DEVNULL, text=True, env=env.env)
         complete_at, cpu, dl_cpu, lines = None, None, None, []
         for line in dl.stdout:
             lines.append(line)
@@ -117,13 +76,13 @@ def transfer(work, name, seed_cmd, ready, download_cmd, out_path, size):
         first["stop"] = True
         watcher.join()
         t1 = first.get("t", t0)
-        with open(os.path.join(work, name + "-download.out"), "w") as f:
+        with open(env.path(name + "-download.out"), "w") as f:
             f.writelines(lines)
         paid = [ln.strip() for ln in lines if ln.startswith("paid ") or "btt_pay: paid" in ln]
         return ((size - 2**20) / (complete_at - t1) / 1e6, cpu, end - complete_at, rc, paid,
                 dl_cpu, t1 - t0)
     finally:
-        stop(seeder)
+        env.stop(seeder, timeout=30)
 
 
 def main():
@@ -135,39 +94,24 @@ def main():
     ap.add_argument("--settle-mib", type=int, default=64,
                     help="the seeder's --min-settle, in MiB worth of price")
     a = ap.parse_args()
-    bttnode = os.path.abspath(a.bttnode)
-    work = tempfile.mkdtemp(prefix="bttnode-bench-pay-")
-    env = dict(os.environ, BTTNODE_PASSWORD=PASSWORD, BTTNODE_STATE_DIR=os.path.join(work, "st"))
-    os.environ.update(env)
-    devnet = None
+    env = Env(os.path.abspath(a.bttnode), "bttnode-bench-pay-", password=PASSWORD)
+    env.keep = "failed"  # the logs of a failed run stay for a look
+    bttnode, work = env.bttnode, env.dir
+    ok = False
     try:
         # Chain and wallets: the payer is a funded genesis test key (on stdin), the seeder new.
-        devnet_log = os.path.join(work, "devnet.log")
-        devnet = subprocess.Popen([bttnode, "devnet", "--listen", "127.0.0.1:0", "--genesis",
-                                   GENESIS, "--block-ms", "300", "--state",
-                                   os.path.join(work, "chain.json")],
-                                  stdout=open(devnet_log, "wb"), stderr=subprocess.STDOUT)
-        node = wait_for(devnet_log, r"devnet listening on (http://\S+)", devnet, 60).group(1)
-        with open(GENESIS) as f:
-            key = [x for x in json.load(f)["accounts"] if x["name"] == "alice"][0]
-        payer_ks = os.path.join(work, "payer.json")
-        seeder_ks = os.path.join(work, "seeder.json")
-        subprocess.run([bttnode, "wallet", "import", "--keystore", payer_ks],
-                       input=key["private_key"] + "\n", text=True, check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run([bttnode, "wallet", "create", "--keystore", seeder_ks], check=True,
-                       stdout=subprocess.DEVNULL)
+        _, node = env.start_devnet(timeout=60)
+        payer_ks, _ = env.import_genesis("alice")
+        seeder_ks, _ = env.new_wallet("seeder")
 
         src = os.path.join(work, "src")
         os.makedirs(src)
         data = os.path.join(src, "big.bin")
         size = a.size_mib * 2**20
-        with open(data, "wb") as f, open("/dev/urandom", "rb") as r:
-            for _ in range(a.size_mib):
-                f.write(r.read(2**20))
+        write_random(data, size)
         torrent = os.path.join(work, "big.torrent")
-        subprocess.run([bttnode, "create-torrent", data, "-o", torrent, "--piece-length", "1M"],
-                       check=True, stdout=subprocess.DEVNULL)
+        env.run([bttnode, "create-torrent", data, "-o", torrent, "--piece-length", "1M"],
+                timeout=3600)
         print("payload %d MiB, piece 1 MiB, TCP on 127.0.0.1; paid case: %d %s per MiB, "
               "credit %d MiB, settlements every %d MiB, devnet blocks every 300 ms"
               % (a.size_mib, a.price, TOKEN, a.size_mib + 64, a.settle_mib), flush=True)
@@ -191,14 +135,14 @@ def main():
                 down += ["--keystore", payer_ks, "--node", node, "--token", TOKEN,
                          "--max-price", str(a.price)]
                 ready = r"^btt_pay: selling at"
-            return transfer(work, "%s%d" % (name, run), seed, ready, down, down[4], size)
+            return transfer(env, "%s%d" % (name, run), seed, ready, down, down[4], size)
 
         results = {"free": [], "paid": []}
         for run in range(a.runs):  # interleaved, so that a busy moment hits both alike
             for name in ("free", "paid"):
                 try:
                     r = case(name, name == "paid", run)
-                except RuntimeError as e:
+                except Fail as e:
                     print("  run %d %-5s failed: %s" % (run + 1, name, e), flush=True)
                     continue
                 results[name].append(r)
@@ -213,8 +157,7 @@ def main():
                     print("        " + line, flush=True)
 
         if not results["free"] or not results["paid"]:
-            print("no figures to compare (logs kept in %s)" % work)
-            work = None
+            print("no figures to compare")
             return 1
         free_mbs = max(r[0] for r in results["free"])
         paid_mbs = max(r[0] for r in results["paid"])
@@ -235,13 +178,11 @@ def main():
         gib = size / 2**30
         print("%-32s %12.2f %12.2f" % ("seeder CPU s per GiB", free_cpu / gib, paid_cpu / gib))
         if any(r[3] for r in results["free"] + results["paid"]):
-            print("note: a downloader exited non-zero; see the logs (kept in %s)" % work)
-            work = None
+            print("note: a downloader exited non-zero; see the logs")
+            return 0
+        ok = True
     finally:
-        if devnet:
-            stop(devnet)
-        if work:
-            shutil.rmtree(work, ignore_errors=True)
+        env.cleanup(ok)
 
 
 if __name__ == "__main__":

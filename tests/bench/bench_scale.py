@@ -24,17 +24,12 @@ import sys
 import tempfile
 import time
 
-PY = "/usr/bin/python3"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scenario_lib import PYTHON, read_exact, rss_kib  # noqa: E402
+
 FILE_SIZE = 64 * 1024
 PIECE = 16 * 1024
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def make_torrents(work, n):
@@ -58,16 +53,6 @@ def make_torrents(work, n):
             f.write(lt.bencode(ct.generate()))
         hashes.append(bytes.fromhex(str(lt.torrent_info(out).info_hash())))
     return tdir, data, hashes
-
-
-def read_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("peer closed")
-        buf += chunk
-    return buf
 
 
 def open_connections(port, hashes, count):
@@ -131,18 +116,17 @@ def wait_peers(proc, n, timeout):
     raise RuntimeError("host holds fewer than %d peers: %s" % (n, last))
 
 
-def measure_bttnode(host, work, tdir, data, hashes, conns):
-    state = os.path.join(work, "bttnode-state")
-    env = dict(os.environ, BTTNODE_STATE_DIR=state)
-    p = subprocess.Popen([host, tdir, data, state], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         env=env)
+def measure(name, p, hashes, conns):
+    """Reads the figures of a host process p (bench_scale_host, or LT_HOST below): RSS with
+    the session empty, with every torrent seeding, and with `conns` connections open. Returns
+    (empty, with torrents, with connections, connections held, seconds to open them)."""
     try:
         empty = int(wait_line(p, "rss_empty ", 120).split()[1])
         added = wait_line(p, "torrents ", 600)
         with_torrents = int(wait_line(p, "rss_torrents ", 60).split()[1])
         port = int(wait_line(p, "ready ", 60).split()[1])
         if "seeding %d" % len(hashes) not in added:
-            raise RuntimeError("not every torrent is seeding: " + added)
+            raise RuntimeError("%s: not every torrent is seeding: %s" % (name, added))
         t0 = time.time()
         socks = open_connections(port, hashes, conns)
         setup = time.time() - t0
@@ -152,12 +136,19 @@ def measure_bttnode(host, work, tdir, data, hashes, conns):
         close_all(socks)
         return empty, with_torrents, with_conns, held, setup
     finally:
-        p.stdin.close()
+        p.stdin.close()  # the host's cue to exit
         try:
             p.wait(timeout=20)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def measure_bttnode(host, work, tdir, data, hashes, conns):
+    state = os.path.join(work, "bttnode-state")
+    env = dict(os.environ, BTTNODE_STATE_DIR=state)
+    return measure("bttnode", subprocess.Popen([host, tdir, data, state], stdin=subprocess.PIPE,
+                                               stdout=subprocess.PIPE, env=env), hashes, conns)
 
 
 LT_HOST = r'''
@@ -208,31 +199,10 @@ while True:
 '''
 
 
-def measure_libtorrent(work, tdir, data, hashes, conns):
-    p = subprocess.Popen([PY, "-c", LT_HOST, tdir, data], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE)
-    try:
-        empty = int(wait_line(p, "rss_empty ", 120).split()[1])
-        added = wait_line(p, "torrents ", 600)
-        with_torrents = int(wait_line(p, "rss_torrents ", 60).split()[1])
-        port = int(wait_line(p, "ready ", 60).split()[1])
-        if "seeding %d" % len(hashes) not in added:
-            raise RuntimeError("libtorrent: not every torrent is seeding: " + added)
-        t0 = time.time()
-        socks = open_connections(port, hashes, conns)
-        setup = time.time() - t0
-        held = wait_peers(p, conns, 60)
-        time.sleep(2)
-        with_conns = rss_kib(p.pid)
-        close_all(socks)
-        return empty, with_torrents, with_conns, held, setup
-    finally:
-        p.stdin.close()
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+def measure_libtorrent(tdir, data, hashes, conns):
+    return measure("libtorrent", subprocess.Popen([PYTHON, "-c", LT_HOST, tdir, data],
+                                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE),
+                   hashes, conns)
 
 
 def report(name, n_torrents, n_conns, r):
@@ -266,7 +236,7 @@ def main():
                                a.connections))
         if not a.skip_libtorrent:
             report("libtorrent", a.torrents, a.connections,
-                   measure_libtorrent(work, tdir, data, hashes, a.connections))
+                   measure_libtorrent(tdir, data, hashes, a.connections))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
