@@ -199,9 +199,8 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
       retry_.emplace_back(settle, now + kRetryDelay);
       // Said once, so the payer knows why no receipt comes yet; it is checked again and
       // credited once its block has the confirmations.
-      if (told_unconfirmed_.insert(txid).second) {
-        a.send.push_back(Reject{reason::kUnconfirmed, txid,
-                                outcome.detail.empty() ? "checking again" : outcome.detail});
+      if (!outcome.detail.empty() && told_unconfirmed_.insert(txid).second) {
+        a.send.push_back(Reject{reason::kUnconfirmed, txid, outcome.detail});
       }
       return a;
     case VerifyOutcome::Kind::Refused:

@@ -44,7 +44,9 @@ struct VerifyOutcome {
   std::string reason;  // spec reject code when refused
   U256 credited = 0;   // when credited
   bool prior = false;  // the settlement paid an earlier session
-  std::string detail;  // what the check found, for the peer (sent with `unconfirmed`)
+  // Retry of a transaction the node holds but has not confirmed enough: what it found, sent
+  // once to the peer with reject `unconfirmed`. Empty (e.g. the node is down): nothing sent.
+  std::string detail;
 };
 
 class Seller {

@@ -280,7 +280,7 @@ void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const 
       fresh = true;
     } else if (retry_later(v.verdict)) {
       o.kind = VerifyOutcome::Kind::Retry;
-      o.detail = v.detail;
+      if (v.seen_by_node) o.detail = v.detail;  // told to the peer as `unconfirmed`
     } else if (v.verdict == Verdict::Replayed && settle.prior) {
       // A settlement resent after a restart: fine if this payer's credit is already there.
       std::optional<wallet::Credit> c;

@@ -31,6 +31,11 @@ Verification result(Verdict verdict, std::string detail,
   return Verification{verdict, std::move(detail), block};
 }
 
+Verification seen(Verification v) {
+  v.seen_by_node = true;
+  return v;
+}
+
 const json* member(const json& object, const char* key) {
   if (!object.is_object()) return nullptr;
   auto it = object.find(key);
@@ -387,7 +392,7 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
   if (v.verdict != Verdict::Credited) return v;
   if (!block) {
     // Found, but its info (block number, receipt) is not written yet.
-    return result(Verdict::Unconfirmed, "the node has no block number for the transaction yet");
+    return seen(result(Verdict::Unconfirmed, "the node has no block number for the transaction yet"));
   }
   if (e.token.kind == tron::Token::Kind::Trc20) {
     v = check_transfer_log(*info, e);
@@ -403,11 +408,11 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
   }
   const std::int64_t have = head - *block + 1;
   if (have < required) {
-    return result(Verdict::Unconfirmed,
-                  "in block " + std::to_string(*block) + " with " +
-                      std::to_string(std::max<std::int64_t>(have, 0)) + " of " +
-                      std::to_string(required) + " confirmations",
-                  block);
+    return seen(result(Verdict::Unconfirmed,
+                       "in block " + std::to_string(*block) + " with " +
+                           std::to_string(std::max<std::int64_t>(have, 0)) + " of " +
+                           std::to_string(required) + " confirmations",
+                       block));
   }
 
   wallet::Credit credit;
@@ -437,8 +442,8 @@ Verification SettlementVerifier::not_found(const ExpectedPayment& e) {
     json pending = node_.post("/wallet/gettransactionfrompending", json{{"value", txid}});
     std::string why;
     if (!pending.empty() && signed_raw(pending, e.txid, why)) {
-      return result(Verdict::Unconfirmed,
-                    "transaction " + txid + " is pending, not in a block yet");
+      return seen(result(Verdict::Unconfirmed,
+                         "transaction " + txid + " is pending, not in a block yet"));
     }
   } catch (const tron::NodeError& error) {
     if (error.transport) return result(Verdict::NodeDown, error.what());

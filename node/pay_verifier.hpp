@@ -60,6 +60,9 @@ struct Verification {
   Verdict verdict = Verdict::NodeDown;
   std::string detail;                        // one line, for logs and the reject's msg
   std::optional<std::int64_t> block_number;  // the block holding the transaction, once known
+  // Unconfirmed only: the node holds the transaction (pending, or in a block without enough
+  // confirmations yet), as opposed to not knowing it (yet).
+  bool seen_by_node = false;
 };
 
 struct VerifierOptions {

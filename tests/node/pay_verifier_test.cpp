@@ -224,7 +224,9 @@ TEST_F(PayVerifierTest, ForgedTxidIsUnknown) {
 TEST_F(PayVerifierTest, UnknownTxidIsGivenTheGraceThenRefused) {
   SettlementVerifier verifier(*node_, *ledger_, VerifierOptions{300ms});
   ExpectedPayment e = expect(random_txid(), "alice", trx_, 1000);
-  EXPECT_EQ(verifier.verify(e).verdict, Verdict::Unconfirmed);
+  Verification first = verifier.verify(e);
+  EXPECT_EQ(first.verdict, Verdict::Unconfirmed);
+  EXPECT_FALSE(first.seen_by_node);  // not something to tell the payer as `unconfirmed`
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(verifier.verify(e).verdict, Verdict::UnknownTx);
   EXPECT_EQ(verifier.verify(e).verdict, Verdict::UnknownTx);
@@ -334,6 +336,7 @@ TEST_F(PayVerifierTest, TooFewConfirmationsIsUnconfirmedUntilEnough) {
   SettlementVerifier verifier(*node_, *ledger_);
   Verification v = verifier.verify(e);
   EXPECT_EQ(v.verdict, Verdict::Unconfirmed) << v.detail;
+  EXPECT_TRUE(v.seen_by_node);
   EXPECT_TRUE(retry_later(v.verdict));
   EXPECT_EQ(v.block_number, block);
   EXPECT_TRUE(ledger_->credits().empty());
@@ -573,6 +576,7 @@ TEST_F(PayVerifierTest, TransactionInTheNodesPendingPoolIsUnconfirmed) {
   SettlementVerifier verifier(with_pool, *ledger_, VerifierOptions{0ms});
   Verification v = verifier.verify(expect(tx.txid(), "alice", trx_, 5'000));
   EXPECT_EQ(v.verdict, Verdict::Unconfirmed) << v.detail;
+  EXPECT_TRUE(v.seen_by_node);
   EXPECT_NE(v.detail.find("pending"), std::string::npos) << v.detail;
   EXPECT_EQ(verifier.verify(expect(random_txid(), "alice", trx_, 5'000)).verdict,
             Verdict::UnknownTx);

@@ -400,6 +400,34 @@ def scenario_replayed_tx(env):
     env.assert_credited_once(s["seeder_ks"], txid, PRICE)
 
 
+def scenario_unconfirmed(env):
+    """A real payment settled before its block has the seeder's --confirmations: answered
+    `unconfirmed` with no credit and no ban, then credited once the confirmations are there."""
+    confirmations = 30  # about 9 s of 300 ms blocks, well past the seeder's quick rechecks
+    s = setup(env, 4 * MIB, ["--confirmations", str(confirmations)])
+    peer = connect(env, s["torrent"], s["port"], s["payer_ks"], s["payer"])
+    download_some(peer, MIB)
+    txid = env.send(s["payer_ks"], s["node"], s["seeder_addr"], PRICE)  # in a block: 1 conf
+    t0 = time.time()
+    peer.settle(txid, PRICE)
+    reason = wait_reject(peer, timeout=30)
+    env.log("%s after %.1f s" % (reason, time.time() - t0))
+    check(reason == "unconfirmed", "reject reason %r, expected unconfirmed" % reason)
+    check(peer.rejects[0].get("txid") == bytes.fromhex(txid), "the reject names another txid")
+    check(b"confirmations" in peer.rejects[0].get("msg", b""),
+          "the reject does not say how far the confirmations are: %r" % peer.rejects[0])
+    env.assert_not_credited(s["seeder_ks"], txid)
+    wait_log(s["seeder"], r"^txid %s .*not confirmed yet" % txid, 10)
+    # Not a refusal: the connection stays open and the receipt follows the confirmations.
+    peer.wait(lambda: peer.receipts, 90, "the receipt once the block is confirmed")
+    receipt = peer.receipts[0]
+    check(receipt["txid"] == bytes.fromhex(txid), "the receipt names another txid")
+    check(pay_peer.as_int(receipt["credited"]) == PRICE, "credited %r" % receipt["credited"])
+    env.assert_credited_once(s["seeder_ks"], txid, PRICE)
+    check(len(peer.rejects) == 1, "more rejects: %r" % peer.rejects)
+    check(not re.search(r"(?m)^banned ", log_text(s["seeder"])), "the seeder banned the payer")
+
+
 def scenario_honest(env):
     # Payments take a few blocks each: a credit of 6 MiB and settlements of 4 MiB keep the
     # count low while the peer stays within credit all along.
