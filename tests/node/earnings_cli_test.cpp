@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_files.hpp"
 #include "tron/abi.hpp"
 #include "tron/keys.hpp"
 #include "wallet/keystore.hpp"
@@ -21,25 +22,10 @@
 
 namespace {
 
+using test_support::TempDir;
+
 namespace fs = std::filesystem;
 using tron::U256;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "bttnode-earnings-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string quote(const std::string& s) {
   std::string out = "'";

@@ -13,7 +13,7 @@
 
 #include "../tron/devnet_test_util.hpp"
 #include "../tron/fullnode_test_server.hpp"
-#include "../wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 #include "tron/abi.hpp"
 #include "tron/devnet/server.hpp"
 #include "tron/proto/contract.pb.h"
@@ -135,7 +135,7 @@ class PayVerifierTest : public ::testing::Test {
     EXPECT_TRUE(ledger_->credits().empty());
   }
 
-  wallet_test::TempDir dir_;
+  test_support::TempDir dir_;
   std::shared_ptr<tron::devnet::Service> service_;
   std::unique_ptr<tron::devnet::Server> server_;
   std::unique_ptr<FullNodeClient> node_;

@@ -11,26 +11,13 @@
 #include "p2p/bencode.hpp"
 #include "p2p/hex.hpp"
 #include "p2p/storage.hpp"
+#include "tests/test_files.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "bttnode-ct-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_support::TempDir;
 
 void write_random(const fs::path& p, std::size_t n, unsigned seed) {
   fs::create_directories(p.parent_path());

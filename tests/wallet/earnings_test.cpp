@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "tests/wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 #include "tron/abi.hpp"
 #include "wallet/ledger.hpp"
 
@@ -120,7 +120,7 @@ class EarningsTest : public ::testing::Test {
     pay(trx(), 1'000'000, "", "", PaymentState::Confirmed);  // a plain wallet send
   }
 
-  wallet_test::TempDir dir_;
+  test_support::TempDir dir_;
   Ledger ledger_;
   int debts_ = 0;
 };

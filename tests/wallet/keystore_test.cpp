@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 #include "tron/hashes.hpp"
 
 namespace {
@@ -59,7 +59,7 @@ class KeystoreTest : public ::testing::Test {
   json doc() const { return json::parse(slurp(path_)); }
   void write(const json& d) { spit(path_, d.dump(2)); }
 
-  wallet_test::TempDir dir_;
+  test_support::TempDir dir_;
   std::filesystem::path path_;
   tron::PrivateKey key_ = tron::PrivateKey::generate();
 };
@@ -252,7 +252,7 @@ std::chrono::milliseconds cpu_time() {
 }
 
 TEST(KeystoreDefault, StrongSettingRoundTrip) {
-  wallet_test::TempDir dir;
+  test_support::TempDir dir;
   tron::PrivateKey key = tron::PrivateKey::generate();
   auto w0 = std::chrono::steady_clock::now();
   auto c0 = cpu_time();

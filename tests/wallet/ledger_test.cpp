@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 #include "wallet/sqlite.hpp"
 
 namespace {
@@ -38,7 +38,7 @@ std::string txid(char c) {
 class LedgerTest : public ::testing::Test {
  protected:
   std::string path() const { return (dir_ / "ledger.db").string(); }
-  wallet_test::TempDir dir_;
+  test_support::TempDir dir_;
 };
 
 TEST_F(LedgerTest, PlanIsOncePerDebt) {

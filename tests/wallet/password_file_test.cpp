@@ -4,18 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 
 namespace {
 
-std::string from_file(const wallet_test::TempDir& dir, const std::string& content) {
+std::string from_file(const test_support::TempDir& dir, const std::string& content) {
   auto p = dir / "pw";
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
   return wallet::read_password_file(p);
 }
 
 TEST(PasswordFile, FirstLineWithoutLineEnding) {
-  wallet_test::TempDir dir;
+  test_support::TempDir dir;
   EXPECT_EQ(from_file(dir, "hunter2\n"), "hunter2");
   EXPECT_EQ(from_file(dir, "hunter2"), "hunter2");
   EXPECT_EQ(from_file(dir, "hunter2\r\n"), "hunter2");
@@ -27,7 +27,7 @@ TEST(PasswordFile, FirstLineWithoutLineEnding) {
 }
 
 TEST(PasswordFile, MissingFileNamesIt) {
-  wallet_test::TempDir dir;
+  test_support::TempDir dir;
   try {
     wallet::read_password_file(dir / "absent");
     FAIL();

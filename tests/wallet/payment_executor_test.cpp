@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/wallet/fake_chain.hpp"
-#include "tests/wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 
 namespace {
 
@@ -84,7 +84,7 @@ class ExecutorTest : public ::testing::Test {
     expect_each_paid_once(chain, ledger, debts);
   }
 
-  wallet_test::TempDir dir_;
+  test_support::TempDir dir_;
   tron::PrivateKey key_ = tron::PrivateKey::generate();
 };
 

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/wallet/temp_dir.hpp"
+#include "tests/test_files.hpp"
 #include "tron/fullnode_client.hpp"
 #include "wallet/ledger.hpp"
 
@@ -47,7 +47,7 @@ const char* kTrc10 = "1002000";
 class WalletDevnet : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new wallet_test::TempDir();
+    dir_ = new test_support::TempDir();
     auto genesis = nlohmann::json::parse(slurp(kGenesisPath));
     for (const auto& a : genesis["accounts"]) {
       if (a["name"] == "alice") alice_key_ = a["private_key"].get<std::string>();
@@ -122,7 +122,7 @@ class WalletDevnet : public ::testing::Test {
     return client.account(a).trx;
   }
 
-  static inline wallet_test::TempDir* dir_ = nullptr;
+  static inline test_support::TempDir* dir_ = nullptr;
   static inline pid_t pid_ = -1;
   static inline std::string url_;
   static inline std::string alice_key_;
