@@ -56,11 +56,17 @@ void Seller::release(SellerActions& a) {
 }
 
 namespace {
-// Bytes beyond what `paid` pays for in full at `price`.
-std::int64_t uncovered(std::int64_t bytes, const U256& paid, const U256& price) {
+// The bytes `paid` pays for in full at `price` (saturating). Worked out when a credit comes,
+// not for every block sent: 256-bit division is the costly part of the byte count.
+std::int64_t covered_bytes(const U256& paid, const U256& price) {
+  if (price == 0) return std::numeric_limits<std::int64_t>::max();
   U256 covered = (paid << 20) / price;
-  if (covered >= U256(bytes)) return 0;
-  return bytes - static_cast<std::int64_t>(covered);
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  return covered >= U256(kMax) ? kMax : static_cast<std::int64_t>(covered);
+}
+
+std::int64_t uncovered(std::int64_t bytes, std::int64_t covered) {
+  return bytes > covered ? bytes - covered : 0;
 }
 }  // namespace
 
@@ -68,7 +74,7 @@ std::int64_t Seller::unpaid_bytes() const {
   if (s_.price == 0) return 0;
   // This session's own payments pay its own bytes; what earlier sessions left is paid by prior
   // settlements only, so a receipt's `paid` stays this session's alone.
-  return uncovered(billed_bytes_, paid_, s_.price) + uncovered(carried_, prior_paid_, s_.price);
+  return uncovered(billed_bytes_, covered_) + uncovered(carried_, prior_covered_);
 }
 
 SellerActions Seller::carry_in(std::int64_t bytes, Clock::time_point now) {
@@ -90,7 +96,7 @@ Invoice Seller::invoice() {
   i.bytes = billed_bytes_;
   i.owed = owed_total();
   i.paid = paid_;
-  i.carried = s_.price == 0 ? 0 : uncovered(carried_, prior_paid_, s_.price);
+  i.carried = s_.price == 0 ? 0 : uncovered(carried_, prior_covered_);
   last_invoiced_bytes_ = billed_bytes_;
   return i;
 }
@@ -206,7 +212,15 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
     case VerifyOutcome::Kind::Refused:
       return refuse(outcome.reason, txid, "", !settle.prior);
     case VerifyOutcome::Kind::Credited:
-      if (!outcome.prior) (settle.prior ? prior_paid_ : paid_) += outcome.credited;
+      if (!outcome.prior) {
+        if (settle.prior) {
+          prior_paid_ += outcome.credited;
+          prior_covered_ = covered_bytes(prior_paid_, s_.price);
+        } else {
+          paid_ += outcome.credited;
+          covered_ = covered_bytes(paid_, s_.price);
+        }
+      }
       a.send.push_back(Receipt{txid, outcome.credited, paid_});
       break;
   }

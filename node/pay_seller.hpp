@@ -111,6 +111,8 @@ class Seller {
   U256 paid_ = 0;                  // credited in this session
   std::int64_t carried_ = 0;       // unpaid bytes of earlier sessions
   U256 prior_paid_ = 0;            // fresh credits of prior settlements: they pay carried_
+  std::int64_t covered_ = 0;        // bytes paid_ pays for at the price
+  std::int64_t prior_covered_ = 0;  // bytes prior_paid_ pays for
   std::vector<Settle> verifying_;  // asked of the chain, no answer yet
   std::vector<std::pair<Settle, Clock::time_point>> retry_;  // to ask again at that time
   std::set<tron::Hash32> told_unconfirmed_;  // a reject `unconfirmed` was sent once for these
