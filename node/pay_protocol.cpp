@@ -13,7 +13,9 @@ namespace {
 
 const U256 kMaxAmount = std::numeric_limits<U256>::max();
 
-U256 mib_rounded_down(const U256& numerator) { return numerator >> 20; }
+U256 mib_rounded_down(const U256& numerator) {
+  return numerator >> 20;
+}
 
 bc::Value amount_value(const U256& a) {
   if (a <= U256(std::numeric_limits<std::int64_t>::max())) {
@@ -119,6 +121,13 @@ std::int64_t bytes_covered(const U256& amount, const U256& price) {
     return std::numeric_limits<std::int64_t>::max();
   }
   return static_cast<std::int64_t>(bytes);
+}
+
+std::int64_t bytes_paid_for(const U256& amount, const U256& price) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  if (price == 0) return kMax;
+  U256 bytes = (amount << 20) / price;
+  return bytes >= U256(kMax) ? kMax : static_cast<std::int64_t>(bytes);
 }
 
 const char* type_name(const Message& m) {

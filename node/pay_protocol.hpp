@@ -27,6 +27,9 @@ using tron::U256;
 U256 owed(std::int64_t bytes, const U256& price);
 // The fewest bytes whose cost reaches `amount` (inverse of owed, rounding up).
 std::int64_t bytes_covered(const U256& amount, const U256& price);
+// floor(amount * 2^20 / price), saturating: the bytes `amount` pays for in full (the spec's
+// rule for what a credited amount covers).
+std::int64_t bytes_paid_for(const U256& amount, const U256& price);
 
 struct ProtocolError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -11,7 +11,7 @@ namespace {
 constexpr auto kRetryDelay = std::chrono::milliseconds(750);
 // However fast bytes go out, invoices are at least this far apart.
 constexpr auto kMinInvoiceGap = std::chrono::milliseconds(100);
-}
+}  // namespace
 
 Seller::Seller(SellerSettings settings, std::string nonce, std::string info_hash_hex,
                std::string seeder_peer_id_hex, std::string leecher_peer_id_hex,
@@ -56,15 +56,6 @@ void Seller::release(SellerActions& a) {
 }
 
 namespace {
-// The bytes `paid` pays for in full at `price` (saturating). Worked out when a credit comes,
-// not for every block sent: 256-bit division is the costly part of the byte count.
-std::int64_t covered_bytes(const U256& paid, const U256& price) {
-  if (price == 0) return std::numeric_limits<std::int64_t>::max();
-  U256 covered = (paid << 20) / price;
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  return covered >= U256(kMax) ? kMax : static_cast<std::int64_t>(covered);
-}
-
 std::int64_t uncovered(std::int64_t bytes, std::int64_t covered) {
   return bytes > covered ? bytes - covered : 0;
 }
@@ -121,8 +112,8 @@ SellerActions Seller::on_message(const Message& m, Clock::time_point now) {
     }
     std::string text = bind_text(s_.chain, info_hash_hex_, seeder_hex_, leecher_hex_, nonce_);
     if (!tron::verify_message(text, bind->sig, bind->addr)) {
-      return refuse(reason::kBadBind, std::nullopt, "the signature is not by " +
-                    bind->addr.to_base58(), true);
+      return refuse(reason::kBadBind, std::nullopt,
+                    "the signature is not by " + bind->addr.to_base58(), true);
     }
     payer_ = bind->addr;
     return {};
@@ -134,8 +125,8 @@ SellerActions Seller::on_message(const Message& m, Clock::time_point now) {
     bid_ = bid->price;
     SellerActions a;
     if (bid->price < s_.price) {
-      a.send.push_back(Reject{reason::kPrice, std::nullopt,
-                              "the price is " + s_.price.str() + " per MiB"});
+      a.send.push_back(
+          Reject{reason::kPrice, std::nullopt, "the price is " + s_.price.str() + " per MiB"});
     }
     auto c = check_credit(now);
     a.choke = c.choke;
@@ -215,10 +206,10 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
       if (!outcome.prior) {
         if (settle.prior) {
           prior_paid_ += outcome.credited;
-          prior_covered_ = covered_bytes(prior_paid_, s_.price);
+          prior_covered_ = bytes_paid_for(prior_paid_, s_.price);
         } else {
           paid_ += outcome.credited;
-          covered_ = covered_bytes(paid_, s_.price);
+          covered_ = bytes_paid_for(paid_, s_.price);
         }
       }
       a.send.push_back(Receipt{txid, outcome.credited, paid_});
@@ -253,8 +244,8 @@ SellerActions Seller::check_credit(Clock::time_point now) {
     } else if (verifying_.empty() && retry_.empty() && over_since_ &&
                now - *over_since_ >= s_.settle_grace) {
       banned_ = true;
-      a.ban = "over its credit for " + std::to_string(s_.settle_grace.count()) +
-              " s without paying";
+      a.ban =
+          "over its credit for " + std::to_string(s_.settle_grace.count()) + " s without paying";
     }
   } else if (choked_) {
     choked_ = false;

@@ -111,7 +111,9 @@ class Seller {
   U256 paid_ = 0;                  // credited in this session
   std::int64_t carried_ = 0;       // unpaid bytes of earlier sessions
   U256 prior_paid_ = 0;            // fresh credits of prior settlements: they pay carried_
-  std::int64_t covered_ = 0;        // bytes paid_ pays for at the price
+  // Bytes paid_ pays for at the price, worked out when a credit comes rather than for every
+  // block sent (a 256-bit division).
+  std::int64_t covered_ = 0;
   std::int64_t prior_covered_ = 0;  // bytes prior_paid_ pays for
   std::vector<Settle> verifying_;  // asked of the chain, no answer yet
   std::vector<std::pair<Settle, Clock::time_point>> retry_;  // to ask again at that time

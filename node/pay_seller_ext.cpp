@@ -1,5 +1,6 @@
 #include "node/pay_seller_ext.hpp"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -47,8 +48,8 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
       if (const auto* r = std::get_if<Reject>(&m); r && r->txid) {
         std::string txid = tron::to_hex(tron::Bytes(r->txid->begin(), r->txid->end()));
         if (r->reason == reason::kUnconfirmed) {
-          service.print("txid " + txid + " from " + endpoint + " is not confirmed yet (" +
-                        r->msg + "); checking again");
+          service.print("txid " + txid + " from " + endpoint + " is not confirmed yet (" + r->msg +
+                        "); checking again");
         } else {
           service.print("refused txid " + txid + " from " + endpoint + ": " + r->reason);
         }
@@ -78,8 +79,7 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
     const bool was_bound = seller->bound();
     apply(seller->on_message(m, Clock::now()));
     if (!was_bound && seller->bound() && handle) {
-      apply(seller->carry_in(service.take_carried(info_hash_hex, *seller->payer()),
-                             Clock::now()));
+      apply(seller->carry_in(service.take_carried(info_hash_hex, *seller->payer()), Clock::now()));
     }
   }
 
@@ -163,8 +163,8 @@ class SellerTorrentExt : public p2p::TorrentExtension {
   std::vector<std::string> message_names() const override { return {kExtensionName}; }
 
   std::unique_ptr<p2p::PeerExtension> new_peer(p2p::PeerHandle& handle) override {
-    auto state = std::make_shared<SellerPeerState>(
-        service_, handle, hex_of(torrent_.info_hash()), hex_of(torrent_.session().peer_id()));
+    auto state = std::make_shared<SellerPeerState>(service_, handle, hex_of(torrent_.info_hash()),
+                                                   hex_of(torrent_.session().peer_id()));
     peers_[&handle] = state;
     return std::make_unique<SellerPeerExt>(state);
   }
@@ -199,8 +199,8 @@ class SellerTorrentExt : public p2p::TorrentExtension {
 }  // namespace
 
 SellerService::SellerService(boost::asio::io_context& io, SellerSettings settings,
-                             tron::FullNodeOptions node, const std::string& ledger_path,
-                             Output out, VerifierOptions verifier_options)
+                             tron::FullNodeOptions node, const std::string& ledger_path, Output out,
+                             VerifierOptions verifier_options)
     : io_(io), settings_(std::move(settings)), out_(std::move(out)), worker_(io) {
   node_ = std::make_unique<tron::FullNodeClient>(std::move(node));
   settings_.chain = chain_id(*node_);
@@ -209,14 +209,16 @@ SellerService::SellerService(boost::asio::io_context& io, SellerSettings setting
   if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);
 }
 
-SellerService::~SellerService() { worker_.join(); }
+SellerService::~SellerService() {
+  worker_.join();
+}
 
 std::shared_ptr<p2p::TorrentExtension> SellerService::extension_for(p2p::Torrent& torrent) {
   return std::make_shared<SellerTorrentExt>(*this, torrent);
 }
 
 std::int64_t SellerService::take_carried(const std::string& info_hash_hex,
-                                        const tron::Address& payer) {
+                                         const tron::Address& payer) {
   auto it = carried_.find({info_hash_hex, payer.to_base58()});
   if (it == carried_.end()) return 0;
   Carried c = it->second;
@@ -256,76 +258,72 @@ void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& se
 void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
                                      const ExpectedPayment& e,
                                      std::chrono::steady_clock::time_point quick_until) {
-  {
-    Verification v;
+  Verification v;
+  try {
+    v = verifier_->verify(e);
+  } catch (const std::exception& ex) {
+    v.verdict = Verdict::NodeDown;
+    v.detail = ex.what();
+  }
+  if (v.verdict == Verdict::Unconfirmed && std::chrono::steady_clock::now() < quick_until) {
+    // Most likely its block is moments away: look again soon, without tying up the worker,
+    // rather than at the peer's next tick.
+    worker_.run_after(kQuickRecheck, [this, peer, settle, e, quick_until] {
+      verify_on_worker(peer, settle, e, quick_until);
+    });
+    return;
+  }
+  VerifyOutcome o;
+  bool fresh = false;
+  if (v.verdict == Verdict::Credited) {
+    o.kind = VerifyOutcome::Kind::Credited;
+    o.credited = settle.amount;
+    fresh = true;
+  } else if (retry_later(v.verdict)) {
+    o.kind = VerifyOutcome::Kind::Retry;
+    if (v.seen_by_node) o.detail = v.detail;  // told to the peer as `unconfirmed`
+  } else if (v.verdict == Verdict::Replayed && settle.prior) {
+    // A settlement resent after a restart: fine if this payer's credit is already there.
+    std::optional<wallet::Credit> c;
     try {
-      v = verifier_->verify(e);
-    } catch (const std::exception& ex) {
-      v.verdict = Verdict::NodeDown;
-      v.detail = ex.what();
+      c = ledger_->credit(tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end())));
+    } catch (const std::exception&) {
     }
-    if (v.verdict == Verdict::Unconfirmed && std::chrono::steady_clock::now() < quick_until) {
-      // Most likely its block is moments away: look again soon, without tying up the worker,
-      // rather than at the peer's next tick.
-      worker_.run_after(kQuickRecheck, [this, peer, settle, e, quick_until] {
-        verify_on_worker(peer, settle, e, quick_until);
-      });
-      return;
-    }
-    VerifyOutcome o;
-    bool fresh = false;
-    if (v.verdict == Verdict::Credited) {
+    if (c && c->from == e.from) {
       o.kind = VerifyOutcome::Kind::Credited;
-      o.credited = settle.amount;
-      fresh = true;
-    } else if (retry_later(v.verdict)) {
-      o.kind = VerifyOutcome::Kind::Retry;
-      if (v.seen_by_node) o.detail = v.detail;  // told to the peer as `unconfirmed`
-    } else if (v.verdict == Verdict::Replayed && settle.prior) {
-      // A settlement resent after a restart: fine if this payer's credit is already there.
-      std::optional<wallet::Credit> c;
-      try {
-        c = ledger_->credit(tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end())));
-      } catch (const std::exception&) {
-      }
-      if (c && c->from == e.from) {
-        o.kind = VerifyOutcome::Kind::Credited;
-        o.credited = c->amount;
-        o.prior = true;
-      } else {
-        o.kind = VerifyOutcome::Kind::Refused;
-        o.reason = reject_reason(v.verdict);
-      }
+      o.credited = c->amount;
+      o.prior = true;
     } else {
       o.kind = VerifyOutcome::Kind::Refused;
       o.reason = reject_reason(v.verdict);
     }
-    worker_.reply([this, peer, settle, o, fresh, from = e.from, e_info_hash = e.info_hash] {
-      std::string txid = tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end()));
-      auto state = peer.lock();
-      const bool session_over = !state || !state->handle || !state->seller;
-      if (fresh && session_over && settings_.price > 0) {
-        // Paid after the connection closed: it pays what that session carried forward.
-        auto key = std::make_pair(e_info_hash, from.to_base58());
-        if (auto it = carried_.find(key); it != carried_.end()) {
-          U256 covered = (settle.amount << 20) / settings_.price;
-          it->second.bytes -= covered >= U256(it->second.bytes)
-                                  ? it->second.bytes
-                                  : static_cast<std::int64_t>(covered);
-          if (it->second.bytes == 0) carried_.erase(it);
-        }
-      }
-      if (fresh) {
-        note_credit(settle.amount);
-        print("credited " + settle.amount.str() + " " + settings_.token.to_string() + " from " +
-              from.to_base58() + " txid " + txid + " peer " +
-              (state ? state->endpoint : std::string("(gone)")));
-      }
-      if (!session_over) {
-        state->apply(state->seller->on_verified(settle.txid, o, Clock::now()));
-      }
-    });
+  } else {
+    o.kind = VerifyOutcome::Kind::Refused;
+    o.reason = reject_reason(v.verdict);
   }
+  worker_.reply([this, peer, settle, o, fresh, from = e.from, e_info_hash = e.info_hash] {
+    std::string txid = tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end()));
+    auto state = peer.lock();
+    const bool session_over = !state || !state->handle || !state->seller;
+    if (fresh && session_over && settings_.price > 0) {
+      // Paid after the connection closed: it pays what that session carried forward.
+      auto key = std::make_pair(e_info_hash, from.to_base58());
+      if (auto it = carried_.find(key); it != carried_.end()) {
+        it->second.bytes -=
+            std::min(it->second.bytes, bytes_paid_for(settle.amount, settings_.price));
+        if (it->second.bytes == 0) carried_.erase(it);
+      }
+    }
+    if (fresh) {
+      note_credit(settle.amount);
+      print("credited " + settle.amount.str() + " " + settings_.token.to_string() + " from " +
+            from.to_base58() + " txid " + txid + " peer " +
+            (state ? state->endpoint : std::string("(gone)")));
+    }
+    if (!session_over) {
+      state->apply(state->seller->on_verified(settle.txid, o, Clock::now()));
+    }
+  });
 }
 
 }  // namespace bttnode::pay

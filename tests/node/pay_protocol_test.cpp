@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "node/pay_protocol.hpp"
 #include "tron/tip191.hpp"
 
@@ -45,6 +47,20 @@ TEST(PayOwed, BytesCoveredInvertsOwed) {
       std::int64_t covered = bytes_covered(amount, price);
       EXPECT_LE(covered, bytes);
       EXPECT_GE(owed(covered, price), amount);
+    }
+  }
+}
+
+TEST(PayOwed, BytesPaidForRoundsDownAndSaturates) {
+  EXPECT_EQ(bytes_paid_for(1000, 1000), kMiB);
+  EXPECT_EQ(bytes_paid_for(999, 1000), 1047527);  // floor(999 * 2^20 / 1000)
+  EXPECT_EQ(bytes_paid_for(0, 7), 0);
+  EXPECT_EQ(bytes_paid_for(5, 0), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(bytes_paid_for(U256(1) << 200, 1), std::numeric_limits<std::int64_t>::max());
+  for (std::int64_t bytes : {1LL, 1048576LL, 123456789LL}) {
+    for (U256 price : {U256(1), U256(7), U256(999999)}) {
+      // What the owed amount pays for never exceeds the bytes it was owed for.
+      EXPECT_LE(bytes_paid_for(owed(bytes, price), price), bytes);
     }
   }
 }
