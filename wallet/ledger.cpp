@@ -132,8 +132,9 @@ std::string state_list(std::initializer_list<PaymentState> states) {
 
 // One UPDATE guarded by the allowed source states, in its own SQL transaction.
 void transition(Db& db, std::int64_t id, std::initializer_list<PaymentState> from, PaymentState to,
-                const std::string& set_sql, const std::function<void(Statement&)>& bind_extra) {
-  DbTransaction tx(db);
+                const std::string& set_sql, const std::function<void(Statement&)>& bind_extra,
+                Durability durability = Durability::synced) {
+  DbTransaction tx(db, durability);
   Statement s(db, "UPDATE payments SET state = ?1, updated_at = ?2" +
                       (set_sql.empty() ? std::string() : ", " + set_sql) +
                       " WHERE id = ?3 AND state IN (" + state_list(from) + ")");
@@ -197,7 +198,8 @@ Ledger::~Ledger() = default;
 Ledger::Planned Ledger::plan(const PaymentRequest& r) {
   if (r.debt_key.empty()) throw LedgerError("a payment needs a debt key");
   if (r.amount == 0) throw LedgerError("a payment of zero is not a payment");
-  DbTransaction tx(*db_);
+  // Nothing leaves the machine before mark_signed, whose synced commit carries this one too.
+  DbTransaction tx(*db_, Durability::ordered);
   auto existing = query_payments(*db_, "WHERE debt_key = ?1 ORDER BY attempt",
                                  [&](Statement& s) { s.bind(1, std::string_view(r.debt_key)); });
   int next_attempt = 1;
@@ -239,15 +241,18 @@ void Ledger::mark_signed(std::int64_t id, const std::string& txid, const tron::B
              });
 }
 
+// Lost to a power cut, these two leave the payment signed or broadcast: recovery sends the same
+// signed bytes again and reads the outcome from the chain, so they need no sync of their own.
 void Ledger::mark_broadcast(std::int64_t id) {
   transition(*db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Broadcast,
-             "broadcast_at = COALESCE(broadcast_at, ?2), broadcasts = broadcasts + 1", nullptr);
+             "broadcast_at = COALESCE(broadcast_at, ?2), broadcasts = broadcasts + 1", nullptr,
+             Durability::ordered);
 }
 
 void Ledger::mark_confirmed(std::int64_t id, std::int64_t block_number) {
   transition(*db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Confirmed,
              "final_at = ?2, block_number = ?4, error = NULL",
-             [&](Statement& s) { s.bind(4, block_number); });
+             [&](Statement& s) { s.bind(4, block_number); }, Durability::ordered);
 }
 
 void Ledger::mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
@@ -261,7 +266,7 @@ void Ledger::mark_failed(std::int64_t id, const std::string& reason, const std::
 }
 
 void Ledger::note_error(std::int64_t id, const std::string& error) {
-  DbTransaction tx(*db_);
+  DbTransaction tx(*db_, Durability::ordered);
   Statement s(*db_, "UPDATE payments SET error = ?1, updated_at = ?2 WHERE id = ?3");
   s.bind(1, std::string_view(error)).bind(2, now_ms()).bind(3, id);
   s.run();

@@ -150,8 +150,15 @@ std::vector<std::uint8_t> Statement::blob(int column) const {
   return p ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>();
 }
 
-DbTransaction::DbTransaction(Db& db) : db_(db) {
-  db_.exec("BEGIN IMMEDIATE");
+DbTransaction::DbTransaction(Db& db, Durability durability) : db_(db), durability_(durability) {
+  // The level can change only between transactions, so it is set here and put back after.
+  if (durability_ == Durability::ordered) db_.exec("PRAGMA synchronous=NORMAL");
+  try {
+    db_.exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    restore_sync();
+    throw;
+  }
 }
 
 DbTransaction::~DbTransaction() {
@@ -160,12 +167,23 @@ DbTransaction::~DbTransaction() {
       db_.exec("ROLLBACK");
     } catch (...) {
     }
+    restore_sync();
   }
 }
 
 void DbTransaction::commit() {
   db_.exec("COMMIT");
   done_ = true;
+  restore_sync();
+}
+
+void DbTransaction::restore_sync() {
+  if (durability_ != Durability::ordered) return;
+  try {
+    db_.exec("PRAGMA synchronous=FULL");
+  } catch (...) {
+    // Only a broken connection refuses a PRAGMA; its next statement reports that.
+  }
 }
 
 }  // namespace wallet

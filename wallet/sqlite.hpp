@@ -70,15 +70,28 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
+// How far a commit must have reached before COMMIT returns.
+enum class Durability {
+  // Synced to disk: it survives a power loss (synchronous=FULL, the connection's default).
+  synced,
+  // Written to the log but not synced: it survives the process being killed, and a power loss
+  // can take only it and other unsynced commits after the last synced one, never an earlier
+  // step. For steps the next synced commit, or the chain itself, makes good again.
+  ordered,
+};
+
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
 class DbTransaction {
  public:
-  explicit DbTransaction(Db& db);
+  explicit DbTransaction(Db& db, Durability durability = Durability::synced);
   ~DbTransaction();
   void commit();
 
  private:
+  void restore_sync();
+
   Db& db_;
+  Durability durability_;
   bool done_ = false;
 };
 
