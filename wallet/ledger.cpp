@@ -250,9 +250,10 @@ void Ledger::mark_broadcast(std::int64_t id) {
 }
 
 void Ledger::mark_confirmed(std::int64_t id, std::int64_t block_number) {
-  transition(*db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Confirmed,
-             "final_at = ?2, block_number = ?4, error = NULL",
-             [&](Statement& s) { s.bind(4, block_number); }, Durability::ordered);
+  transition(
+      *db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Confirmed,
+      "final_at = ?2, block_number = ?4, error = NULL",
+      [&](Statement& s) { s.bind(4, block_number); }, Durability::ordered);
 }
 
 void Ledger::mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
