@@ -137,6 +137,16 @@ def write_random(path, size):
             left -= len(chunk)
 
 
+def download_root(size, fallback, asked=None):
+    """A new folder for benchmark downloads: in `asked` if given, else in /dev/shm when it has
+    room for two copies of `size` bytes (so that the machine's disk, which a benchmark of
+    peers does not mean to measure, adds no noise), else in `fallback`."""
+    if asked is None:
+        room = shutil.disk_usage("/dev/shm").free if os.path.isdir("/dev/shm") else 0
+        asked = "/dev/shm" if room > 2 * size + 2**30 else fallback
+    return tempfile.mkdtemp(prefix="bttnode-bench-out-", dir=asked)
+
+
 def same_tree(a, b, skip_empty=False):
     """True when every file under a has an identical copy under b."""
     for root, _, files in os.walk(a):

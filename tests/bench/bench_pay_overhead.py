@@ -29,14 +29,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scenario_lib import (Env, Fail, cpu_seconds, free_port, wait_log,  # noqa: E402
-                          write_random)
+from scenario_lib import (Env, Fail, cpu_seconds, download_root, free_port,  # noqa: E402
+                          wait_log, write_random)
 
 TOKEN = "trc10:1002000"
 PASSWORD = "bench-pay-overhead-only"
@@ -160,11 +159,7 @@ def main():
         torrent = os.path.join(work, "big.torrent")
         env.run([bttnode, "create-torrent", data, "-o", torrent, "--piece-length", "1M"],
                 timeout=3600)
-        out_root = a.out_dir
-        if out_root is None:
-            room = shutil.disk_usage("/dev/shm").free if os.path.isdir("/dev/shm") else 0
-            out_root = "/dev/shm" if room > 2 * size + 2**30 else work
-        out_root = tempfile.mkdtemp(prefix="bttnode-bench-out-", dir=out_root)
+        out_root = download_root(size, work, a.out_dir)
         print("payload %d MiB, piece 1 MiB, TCP on 127.0.0.1, downloads into %s; paid case: "
               "%d %s per MiB, credit %d MiB, settlements every %d MiB, devnet blocks every "
               "300 ms" % (a.size_mib, out_root, a.price, TOKEN, a.size_mib + 64, a.settle_mib),
