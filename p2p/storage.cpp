@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -49,43 +50,43 @@ std::uint8_t* aligned_scratch(std::size_t n) {
   return s.p;
 }
 
-// One thread that runs the writes of write_and_hash while the caller hashes.
+// The threads that run the writes of write_and_hash while the caller hashes. Two, so that
+// the next piece's write is queued at the disk while one completes.
 class WriteHelper {
  public:
-  // Never destroyed: the disk thread may still write while statics are torn down at exit.
+  // Never destroyed: a writer may still write while statics are torn down at exit.
   static WriteHelper& instance() {
     static WriteHelper* h = new WriteHelper;
     return *h;
   }
-  std::future<void> post(std::function<void()> fn) {
-    std::packaged_task<void()> task(std::move(fn));
-    auto done = task.get_future();
+  void post(std::function<void()> fn) {
     {
       std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(task));
+      jobs_.push_back(std::move(fn));
     }
     cv_.notify_one();
-    return done;
   }
 
  private:
-  WriteHelper() : thread_([this] { run(); }) {}
+  static constexpr int kWriters = 2;
+  WriteHelper() {
+    for (int i = 0; i < kWriters; ++i) std::thread([this] { run(); }).detach();
+  }
   void run() {
     for (;;) {
-      std::packaged_task<void()> task;
+      std::function<void()> job;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [this] { return !jobs_.empty(); });
-        task = std::move(jobs_.front());
+        job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      task();  // an exception is kept in the future
+      job();  // jobs catch their own errors
     }
   }
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::packaged_task<void()>> jobs_;
-  std::thread thread_;
+  std::deque<std::function<void()>> jobs_;
 };
 
 }  // namespace
@@ -320,22 +321,56 @@ void Storage::write(PieceIndex p, std::int32_t offset, std::span<const std::uint
 }
 
 Sha1Digest Storage::write_and_hash(PieceIndex p, std::span<const std::uint8_t> data) {
+  std::promise<Sha1Digest> result;
+  auto ready = result.get_future();
+  write_and_hash_async(p, data, [&result](const Sha1Digest& digest, std::exception_ptr error) {
+    if (error) {
+      result.set_exception(error);
+    } else {
+      result.set_value(digest);
+    }
+  });
+  return ready.get();
+}
+
+void Storage::write_and_hash_async(PieceIndex p, std::span<const std::uint8_t> data,
+                                   PieceDone done) {
   // Below this a handoff costs more than the overlap saves.
   constexpr std::size_t kOverlapMin = 256 * 1024;
+  auto write_error = [this, p, data]() -> std::exception_ptr {
+    try {
+      write(p, 0, data);
+      return nullptr;
+    } catch (...) {
+      return std::current_exception();
+    }
+  };
   if (data.size() < kOverlapMin) {
-    write(p, 0, data);
-    return sha1(data);
+    std::exception_ptr error = write_error();
+    done(error ? Sha1Digest{} : sha1(data), error);
+    return;
   }
-  auto written = WriteHelper::instance().post([this, p, data] { write(p, 0, data); });
-  Sha1Digest digest;
+  struct Shared {
+    std::atomic<int> left{2};
+    Sha1Digest digest{};
+    std::exception_ptr error;
+    PieceDone done;
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->done = std::move(done);
+  auto finish = [](Shared& s) {
+    if (s.left.fetch_sub(1, std::memory_order_acq_rel) == 1) s.done(s.digest, s.error);
+  };
+  WriteHelper::instance().post([shared, write_error, finish] {
+    shared->error = write_error();
+    finish(*shared);
+  });
   try {
-    digest = sha1(data);
+    shared->digest = sha1(data);
   } catch (...) {
-    written.wait();  // data must outlive the write
-    throw;
+    // A digest of zeros fails the check: the piece is fetched again, nothing hangs.
   }
-  written.get();  // rethrows the write's error
-  return digest;
+  finish(*shared);
 }
 
 Sha1Digest Storage::hash_piece(PieceIndex p) {

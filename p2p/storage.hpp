@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <list>
@@ -92,6 +93,14 @@ class Storage {
   // error is thrown here). The bytes are written whatever the digest: a piece that fails its
   // check is not ours yet and is simply written again when fetched again.
   Sha1Digest write_and_hash(PieceIndex p, std::span<const std::uint8_t> data);
+
+  // The same without waiting for the write: it is queued to one of two writer threads and
+  // this thread hashes, so the caller can go on to hash the next piece while the disk still
+  // writes this one, and two writes can be in flight (a disk with a queue stays busy). `done`
+  // gets the digest and the write's error (null when none) from whichever thread finishes
+  // last; `data` must stay alive and unchanged until then.
+  using PieceDone = std::function<void(const Sha1Digest& digest, std::exception_ptr error)>;
+  void write_and_hash_async(PieceIndex p, std::span<const std::uint8_t> data, PieceDone done);
 
   Sha1Digest hash_piece(PieceIndex p);
   // True when the piece on disk matches its hash; false if it differs or a file is missing or

@@ -286,7 +286,9 @@ std::vector<PeerStats> Torrent::peers() const {
   return out;
 }
 
-std::vector<std::string> Torrent::banned() const { return {banned_.begin(), banned_.end()}; }
+std::vector<std::string> Torrent::banned() const {
+  return {banned_.begin(), banned_.end()};
+}
 
 void Torrent::connect_to(const tcp::endpoint& ep) {
   if (stopping_ || ep.port() == 0) return;
@@ -333,8 +335,8 @@ void Torrent::connect_more() {
 bool Torrent::is_banned(const boost::asio::ip::address& a, std::uint16_t port) const {
   std::string ip = a.to_string();
   if (banned_.count(ip)) return true;
-  std::string key = a.is_v6() ? "[" + ip + "]:" + std::to_string(port)
-                              : ip + ":" + std::to_string(port);
+  std::string key =
+      a.is_v6() ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port);
   return banned_.count(key) > 0;
 }
 
@@ -377,7 +379,7 @@ void Torrent::on_block(PeerConnection* p, const BlockRef& b, std::span<const std
       pd.data = std::move(spare_buffers_.back());
       spare_buffers_.pop_back();
     } else {
-      pd.data.reset(new std::uint8_t[std::size_t(meta_->piece_length)]);
+      pd.data = make_piece_buffer(std::size_t(meta_->piece_length));
     }
     pd.size = std::size_t(picker_->piece_size(b.piece));
   }
@@ -414,21 +416,31 @@ void Torrent::check_piece(PieceIndex piece) {
     ++disk_->pending;
   }
   // The destructor waits for `pending` to drop, so storage and io outlive the job.
-  auto run_job = [this, job, storage = storage_.get(), io = &session_.io(),
-                               disk = disk_, alive = std::weak_ptr<bool>(alive_)] {
-    try {
-      std::span<const std::uint8_t> bytes(job->pd.data.get(), job->pd.size);
-      job->ok = storage->write_and_hash(job->piece, bytes) == job->expect;
-    } catch (const std::exception& e) {
-      job->error = *e.what() ? e.what() : "I/O error";
-    }
-    boost::asio::post(*io, [this, job, alive] {
-      if (!alive.lock()) return;
-      piece_checked(job->piece, job->ok, std::move(job->pd), job->error);
-    });
-    std::lock_guard lock(disk->mu);
-    --disk->pending;
-    disk->cv.notify_all();
+  // The disk thread hashes and goes on to the next piece while the write completes.
+  auto run_job = [this, job, storage = storage_.get(), io = &session_.io(), disk = disk_,
+                  alive = std::weak_ptr<bool>(alive_)] {
+    std::span<const std::uint8_t> bytes(job->pd.data.get(), job->pd.size);
+    storage->write_and_hash_async(
+        job->piece, bytes,
+        [this, job, io, disk, alive](const Sha1Digest& digest, std::exception_ptr error) {
+          job->ok = !error && digest == job->expect;
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+              job->error = *e.what() ? e.what() : "I/O error";
+            } catch (...) {
+              job->error = "I/O error";
+            }
+          }
+          boost::asio::post(*io, [this, job, alive] {
+            if (!alive.lock()) return;
+            piece_checked(job->piece, job->ok, std::move(job->pd), job->error);
+          });
+          std::lock_guard lock(disk->mu);
+          --disk->pending;
+          disk->cv.notify_all();
+        });
   };
   DiskThread::instance().post(std::move(run_job));
 }
@@ -485,13 +497,42 @@ void Torrent::complete() {
   complete_fired_ = true;
   spare_buffers_.clear();
   spare_buffers_.shrink_to_fit();
-  if (storage_ && !seed_only_) {
-    try {
-      storage_->flush();
-      save_resume_data(resume_file_, storage_->make_resume_data(picker_->have_bits()));
-    } catch (const std::exception&) {
-    }
+  if (!storage_ || seed_only_) return announce_complete();
+  // The data is synced, then the resume data saved, on the disk thread: a sync can take a
+  // second per GiB, and this thread serves the other peers and torrents meanwhile. The
+  // torrent is complete once its data is on disk.
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
   }
+  DiskThread::instance().post([this, storage = storage_.get(), have = picker_->have_bits(),
+                               resume_file = resume_file_, io = &session_.io(), disk = disk_,
+                               alive = std::weak_ptr<bool>(alive_)] {
+    std::string sync_error;
+    try {
+      storage->flush();
+    } catch (const std::exception& e) {
+      sync_error = e.what();
+    }
+    if (sync_error.empty()) {
+      try {
+        save_resume_data(resume_file, storage->make_resume_data(have));
+      } catch (const std::exception&) {
+        // Resume data only saves a recheck on the next start.
+      }
+    }
+    boost::asio::post(*io, [this, alive, sync_error] {
+      if (!alive.lock()) return;
+      if (!sync_error.empty()) return fail("write failed: " + sync_error);
+      announce_complete();
+    });
+    std::lock_guard lock(disk->mu);
+    --disk->pending;
+    disk->cv.notify_all();
+  });
+}
+
+void Torrent::announce_complete() {
   if (!completed_announced_) {
     completed_announced_ = true;
     announce(TrackerEvent::completed);

@@ -24,6 +24,7 @@
 #include "p2p/extension.hpp"
 #include "p2p/metadata_exchange.hpp"
 #include "p2p/metainfo.hpp"
+#include "p2p/piece_buffer.hpp"
 #include "p2p/piece_picker.hpp"
 #include "p2p/storage.hpp"
 #include "p2p/tracker.hpp"
@@ -125,6 +126,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   void send_pex();
   void connect_more();
   void complete();
+  void announce_complete();  // tracker event, interest, on_complete: once the data is synced
 
   Session& session_;
   InfoHash info_hash_{};
@@ -141,8 +143,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::unique_ptr<TrackerTiers> trackers_;
 
   struct PartialData {
-    // Not zero-filled: every byte is written by a block before the piece is hashed.
-    std::unique_ptr<std::uint8_t[]> data;
+    PieceBuffer data;
     std::size_t size = 0;
     std::map<std::string, ByteCount> contributors;  // account key -> bytes
   };
@@ -156,7 +157,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::shared_ptr<DiskJobs> disk_ = std::make_shared<DiskJobs>();
   // Piece buffers back from the disk thread, reused so a download does not map, fault in
   // and zero a fresh piece-sized buffer for every piece.
-  std::vector<std::unique_ptr<std::uint8_t[]>> spare_buffers_;
+  std::vector<PieceBuffer> spare_buffers_;
 
   std::vector<std::shared_ptr<PeerConnection>> peers_;
   std::deque<boost::asio::ip::tcp::endpoint> candidates_;
@@ -164,8 +165,8 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::map<boost::asio::ip::tcp::endpoint, std::chrono::steady_clock::time_point> redial_at_;
   // Endpoints the user gave (AddTorrentParams::peers): dialed again whenever lost.
   std::vector<boost::asio::ip::tcp::endpoint> sticky_;
-  std::map<std::string, int> strikes_;               // account key -> hash failures caused
-  std::set<std::string> banned_;                      // "ip:port" (or "ip" off loopback)
+  std::map<std::string, int> strikes_;  // account key -> hash failures caused
+  std::set<std::string> banned_;        // "ip:port" (or "ip" off loopback)
   std::map<std::string, TransferCounters> accounts_;
   TransferCounters totals_;
   RateMeter down_rate_, up_rate_;
