@@ -1,6 +1,7 @@
 #include "p2p/pex.hpp"
 
 #include "p2p/bencode.hpp"
+#include "p2p/compact_endpoint.hpp"
 
 namespace p2p::pex {
 
@@ -9,39 +10,15 @@ namespace {
 using boost::asio::ip::tcp;
 
 void append_compact(std::string& v4, std::string& v6, const tcp::endpoint& ep) {
-  std::string& out = ep.address().is_v4() ? v4 : v6;
-  if (ep.address().is_v4()) {
-    auto b = ep.address().to_v4().to_bytes();
-    out.append(reinterpret_cast<const char*>(b.data()), b.size());
-  } else {
-    auto b = ep.address().to_v6().to_bytes();
-    out.append(reinterpret_cast<const char*>(b.data()), b.size());
-  }
-  out.push_back(char(ep.port() >> 8));
-  out.push_back(char(ep.port() & 0xff));
+  append_compact_endpoint(ep.address().is_v4() ? v4 : v6, ep);
 }
 
-bool read_compact(const bencode::Value* v, std::size_t addr_len,
-                  std::vector<tcp::endpoint>& out) {
+bool read_compact(const bencode::Value* v, bool v6, std::vector<tcp::endpoint>& out) {
   if (!v) return true;
   if (!v->is_string()) return false;
   const auto& s = v->as_string();
-  std::size_t step = addr_len + 2;
-  if (s.size() % step != 0) return false;
-  for (std::size_t i = 0; i + step <= s.size() && out.size() < 500; i += step) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
-    unsigned short port = static_cast<unsigned short>((p[addr_len] << 8) | p[addr_len + 1]);
-    if (port == 0) continue;
-    if (addr_len == 4) {
-      boost::asio::ip::address_v4::bytes_type b;
-      std::copy(p, p + 4, b.begin());
-      out.emplace_back(boost::asio::ip::address_v4(b), port);
-    } else {
-      boost::asio::ip::address_v6::bytes_type b;
-      std::copy(p, p + 16, b.begin());
-      out.emplace_back(boost::asio::ip::address_v6(b), port);
-    }
-  }
+  if (s.size() % compact_entry_size(v6) != 0) return false;
+  read_compact_endpoints(s, v6, out, 500);
   return true;
 }
 
@@ -73,10 +50,10 @@ std::optional<Message> parse(std::string_view body) {
     auto v = bencode::decode(body, lim);
     if (!v.is_dict()) return std::nullopt;
     Message m;
-    if (!read_compact(v.find("added"), 4, m.added)) return std::nullopt;
-    if (!read_compact(v.find("added6"), 16, m.added)) return std::nullopt;
-    if (!read_compact(v.find("dropped"), 4, m.dropped)) return std::nullopt;
-    if (!read_compact(v.find("dropped6"), 16, m.dropped)) return std::nullopt;
+    if (!read_compact(v.find("added"), false, m.added)) return std::nullopt;
+    if (!read_compact(v.find("added6"), true, m.added)) return std::nullopt;
+    if (!read_compact(v.find("dropped"), false, m.dropped)) return std::nullopt;
+    if (!read_compact(v.find("dropped6"), true, m.dropped)) return std::nullopt;
     return m;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "p2p/bencode.hpp"
+#include "p2p/compact_endpoint.hpp"
 
 namespace p2p {
 
@@ -59,27 +60,14 @@ std::optional<std::int64_t> opt_int(const be::Value& d, std::string_view key) {
 }
 
 void compact_peers(const std::string& s, bool v6, std::vector<TrackerPeer>& out) {
-  const std::size_t unit = v6 ? 18 : 6;
+  const std::size_t unit = compact_entry_size(v6);
   if (s.size() % unit != 0) {
     bad(std::string(v6 ? "peers6" : "peers") + " length " + std::to_string(s.size()) +
         " is not a multiple of " + std::to_string(unit));
   }
-  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
-  for (std::size_t i = 0; i < s.size(); i += unit) {
-    ip::address addr;
-    if (v6) {
-      ip::address_v6::bytes_type b;
-      std::copy_n(p + i, 16, b.begin());
-      addr = ip::address_v6(b);
-    } else {
-      ip::address_v4::bytes_type b;
-      std::copy_n(p + i, 4, b.begin());
-      addr = ip::address_v4(b);
-    }
-    std::uint16_t port = static_cast<std::uint16_t>(p[i + unit - 2] << 8 | p[i + unit - 1]);
-    if (port == 0) continue;
-    out.push_back(TrackerPeer{ip::tcp::endpoint(addr, port), std::nullopt});
-  }
+  std::vector<ip::tcp::endpoint> eps;
+  read_compact_endpoints(s, v6, eps);
+  for (auto& ep : eps) out.push_back(TrackerPeer{ep, std::nullopt});
 }
 
 }  // namespace

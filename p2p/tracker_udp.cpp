@@ -2,6 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "p2p/compact_endpoint.hpp"
+
 namespace p2p::udp_tracker {
 
 namespace ip = boost::asio::ip;
@@ -100,28 +102,16 @@ Reply parse_reply(std::string_view packet, bool ipv6) {
           std::chrono::seconds(std::min<std::uint32_t>(interval ? interval : 1800, 7 * 24 * 3600));
       a.incomplete = get32(p + 12);
       a.complete = get32(p + 16);
-      const std::size_t unit = ipv6 ? 18 : 6;
+      const std::size_t unit = compact_entry_size(ipv6);
       std::size_t body = packet.size() - 20;
       if (body % unit != 0) {
         r.malformed = true;
         r.error = "UDP announce reply peer list is not a multiple of " + std::to_string(unit);
         return r;
       }
-      for (std::size_t i = 20; i < packet.size(); i += unit) {
-        ip::address addr;
-        if (ipv6) {
-          ip::address_v6::bytes_type b;
-          std::copy_n(p + i, 16, b.begin());
-          addr = ip::address_v6(b);
-        } else {
-          ip::address_v4::bytes_type b;
-          std::copy_n(p + i, 4, b.begin());
-          addr = ip::address_v4(b);
-        }
-        auto port = static_cast<std::uint16_t>(p[i + unit - 2] << 8 | p[i + unit - 1]);
-        if (port == 0) continue;
-        a.peers.push_back(TrackerPeer{ip::tcp::endpoint(addr, port), std::nullopt});
-      }
+      std::vector<ip::tcp::endpoint> eps;
+      read_compact_endpoints(packet.substr(20), ipv6, eps);
+      for (auto& ep : eps) a.peers.push_back(TrackerPeer{ep, std::nullopt});
       r.announce = std::move(a);
       return r;
     }
