@@ -48,7 +48,10 @@ void Session::listen() {
     acc->set_option(tcp::acceptor::reuse_address(true));
     if (v6only) acc->set_option(boost::asio::ip::v6_only(true));
     acc->bind(ep);
-    acc->listen(128);
+    // As deep a queue as the system allows: a burst of incoming peers (a seedbox after a
+    // restart, a tracker's fresh swarm) beyond the queue has its SYNs dropped and waits a
+    // second or more to retry.
+    acc->listen(boost::asio::socket_base::max_listen_connections);
     return acc;
   };
   auto v4 = open(tcp::endpoint(tcp::v4(), settings_.listen_port), false);
