@@ -1,6 +1,7 @@
 #include "tron/tx_json.hpp"
 
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -19,9 +20,13 @@ using Contract = protocol::Transaction::Contract;
 
 constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com/protocol.";
 
-std::span<const std::uint8_t> bytes_of(const std::string& s) { return as_bytes(s); }
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return as_bytes(s);
+}
 
-std::string hex_of(const std::string& s) { return to_hex(bytes_of(s)); }
+std::string hex_of(const std::string& s) {
+  return to_hex(bytes_of(s));
+}
 
 json address_json(const std::string& bytes, bool visible) {
   return visible ? base58check_encode(bytes_of(bytes)) : hex_of(bytes);
@@ -46,7 +51,8 @@ json value_json(const Contract& contract, bool visible) {
     case Contract::TransferContract: {
       protocol::TransferContract c;
       if (!c.ParseFromString(value)) break;
-      if (!c.owner_address().empty()) out["owner_address"] = address_json(c.owner_address(), visible);
+      if (!c.owner_address().empty())
+        out["owner_address"] = address_json(c.owner_address(), visible);
       if (!c.to_address().empty()) out["to_address"] = address_json(c.to_address(), visible);
       if (c.amount() != 0) out["amount"] = c.amount();
       break;
@@ -56,9 +62,10 @@ json value_json(const Contract& contract, bool visible) {
       if (!c.ParseFromString(value)) break;
       if (!c.asset_name().empty()) {
         out["asset_name"] = visible && is_utf8(c.asset_name()) ? json(c.asset_name())
-                                                                 : json(hex_of(c.asset_name()));
+                                                               : json(hex_of(c.asset_name()));
       }
-      if (!c.owner_address().empty()) out["owner_address"] = address_json(c.owner_address(), visible);
+      if (!c.owner_address().empty())
+        out["owner_address"] = address_json(c.owner_address(), visible);
       if (!c.to_address().empty()) out["to_address"] = address_json(c.to_address(), visible);
       if (c.amount() != 0) out["amount"] = c.amount();
       break;
@@ -66,7 +73,8 @@ json value_json(const Contract& contract, bool visible) {
     case Contract::TriggerSmartContract: {
       protocol::TriggerSmartContract c;
       if (!c.ParseFromString(value)) break;
-      if (!c.owner_address().empty()) out["owner_address"] = address_json(c.owner_address(), visible);
+      if (!c.owner_address().empty())
+        out["owner_address"] = address_json(c.owner_address(), visible);
       if (!c.contract_address().empty()) {
         out["contract_address"] = address_json(c.contract_address(), visible);
       }
@@ -112,7 +120,9 @@ json result_json(const protocol::Transaction::Result& result) {
 
 // --- reading ------------------------------------------------------------------------------
 
-[[noreturn]] void fail(const std::string& what) { throw std::invalid_argument(what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw std::invalid_argument(what);
+}
 
 void allow_only(const json& object, const std::set<std::string_view>& known,
                 const std::string& where) {
@@ -166,10 +176,18 @@ std::string read_address(const json& value, const std::string& what) {
 std::string read_signature(const json& value) {
   std::string sig = read_hex(value, "signature");
   if (sig.size() != 65) {
-    fail("a signature is 65 bytes (130 hex digits), got " + std::to_string(sig.size()) +
-         " bytes");
+    fail("a signature is 65 bytes (130 hex digits), got " + std::to_string(sig.size()) + " bytes");
   }
   return sig;
+}
+
+// The field `key` of `obj` as `read` reads it, when there is one.
+template <typename T>
+std::optional<T> field(const json& obj, const char* key,
+                       T (*read)(const json&, const std::string&)) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return std::nullopt;
+  return read(*it, key);
 }
 
 std::string value_from_json(Contract::ContractType type, const json& value, bool visible) {
@@ -179,13 +197,9 @@ std::string value_from_json(Contract::ContractType type, const json& value, bool
     case Contract::TransferContract: {
       allow_only(value, {"owner_address", "to_address", "amount"}, where);
       protocol::TransferContract c;
-      if (value.contains("owner_address")) {
-        c.set_owner_address(read_address(value["owner_address"], "owner_address"));
-      }
-      if (value.contains("to_address")) {
-        c.set_to_address(read_address(value["to_address"], "to_address"));
-      }
-      if (value.contains("amount")) c.set_amount(read_int64(value["amount"], "amount"));
+      if (auto v = field(value, "owner_address", read_address)) c.set_owner_address(*v);
+      if (auto v = field(value, "to_address", read_address)) c.set_to_address(*v);
+      if (auto v = field(value, "amount", read_int64)) c.set_amount(*v);
       c.SerializeToString(&out);
       break;
     }
@@ -197,13 +211,9 @@ std::string value_from_json(Contract::ContractType type, const json& value, bool
         c.set_asset_name(visible ? read_string(value["asset_name"], "asset_name")
                                  : read_hex(value["asset_name"], "asset_name"));
       }
-      if (value.contains("owner_address")) {
-        c.set_owner_address(read_address(value["owner_address"], "owner_address"));
-      }
-      if (value.contains("to_address")) {
-        c.set_to_address(read_address(value["to_address"], "to_address"));
-      }
-      if (value.contains("amount")) c.set_amount(read_int64(value["amount"], "amount"));
+      if (auto v = field(value, "owner_address", read_address)) c.set_owner_address(*v);
+      if (auto v = field(value, "to_address", read_address)) c.set_to_address(*v);
+      if (auto v = field(value, "amount", read_int64)) c.set_amount(*v);
       c.SerializeToString(&out);
       break;
     }
@@ -213,20 +223,12 @@ std::string value_from_json(Contract::ContractType type, const json& value, bool
                   "token_id"},
                  where);
       protocol::TriggerSmartContract c;
-      if (value.contains("owner_address")) {
-        c.set_owner_address(read_address(value["owner_address"], "owner_address"));
-      }
-      if (value.contains("contract_address")) {
-        c.set_contract_address(read_address(value["contract_address"], "contract_address"));
-      }
-      if (value.contains("call_value")) {
-        c.set_call_value(read_int64(value["call_value"], "call_value"));
-      }
-      if (value.contains("data")) c.set_data(read_hex(value["data"], "data"));
-      if (value.contains("call_token_value")) {
-        c.set_call_token_value(read_int64(value["call_token_value"], "call_token_value"));
-      }
-      if (value.contains("token_id")) c.set_token_id(read_int64(value["token_id"], "token_id"));
+      if (auto v = field(value, "owner_address", read_address)) c.set_owner_address(*v);
+      if (auto v = field(value, "contract_address", read_address)) c.set_contract_address(*v);
+      if (auto v = field(value, "call_value", read_int64)) c.set_call_value(*v);
+      if (auto v = field(value, "data", read_hex)) c.set_data(*v);
+      if (auto v = field(value, "call_token_value", read_int64)) c.set_call_token_value(*v);
+      if (auto v = field(value, "token_id", read_int64)) c.set_token_id(*v);
       c.SerializeToString(&out);
       break;
     }
@@ -253,8 +255,7 @@ void contract_from_json(const json& in, bool visible, Contract* out) {
   const std::string expected_url = std::string(kTypeUrlPrefix) + type;
   if (parameter.contains("type_url") &&
       read_string(parameter["type_url"], "type_url") != expected_url) {
-    fail("type_url '" + parameter["type_url"].get<std::string>() + "' does not match type " +
-         type);
+    fail("type_url '" + parameter["type_url"].get<std::string>() + "' does not match type " + type);
   }
   const json& value = require_object(parameter, "value", "raw_data.contract.parameter");
 
@@ -317,25 +318,13 @@ protocol::Transaction::raw raw_from_json(const nlohmann::json& raw_data, bool vi
     fail("raw_data.contract must be an array of exactly one contract");
   }
   contract_from_json((*contracts)[0], visible, raw.add_contract());
-  if (raw_data.contains("ref_block_bytes")) {
-    raw.set_ref_block_bytes(read_hex(raw_data["ref_block_bytes"], "ref_block_bytes"));
-  }
-  if (raw_data.contains("ref_block_num")) {
-    raw.set_ref_block_num(read_int64(raw_data["ref_block_num"], "ref_block_num"));
-  }
-  if (raw_data.contains("ref_block_hash")) {
-    raw.set_ref_block_hash(read_hex(raw_data["ref_block_hash"], "ref_block_hash"));
-  }
-  if (raw_data.contains("expiration")) {
-    raw.set_expiration(read_int64(raw_data["expiration"], "expiration"));
-  }
-  if (raw_data.contains("data")) raw.set_data(read_hex(raw_data["data"], "data"));
-  if (raw_data.contains("timestamp")) {
-    raw.set_timestamp(read_int64(raw_data["timestamp"], "timestamp"));
-  }
-  if (raw_data.contains("fee_limit")) {
-    raw.set_fee_limit(read_int64(raw_data["fee_limit"], "fee_limit"));
-  }
+  if (auto v = field(raw_data, "ref_block_bytes", read_hex)) raw.set_ref_block_bytes(*v);
+  if (auto v = field(raw_data, "ref_block_num", read_int64)) raw.set_ref_block_num(*v);
+  if (auto v = field(raw_data, "ref_block_hash", read_hex)) raw.set_ref_block_hash(*v);
+  if (auto v = field(raw_data, "expiration", read_int64)) raw.set_expiration(*v);
+  if (auto v = field(raw_data, "data", read_hex)) raw.set_data(*v);
+  if (auto v = field(raw_data, "timestamp", read_int64)) raw.set_timestamp(*v);
+  if (auto v = field(raw_data, "fee_limit", read_int64)) raw.set_fee_limit(*v);
   return raw;
 }
 
