@@ -349,30 +349,36 @@ std::vector<Credit> Ledger::credits() {
   return out;
 }
 
-tron::U256 Ledger::total_spent(const tron::Token& token) {
+namespace {
+
+// The sum of the amounts a query selects (text columns: amounts can exceed 64 bits). The
+// token is ?1; `since_ms`, when given, is ?2.
+tron::U256 sum_amounts(Db& db, const char* sql, const tron::Token& token,
+                       std::optional<std::int64_t> since_ms = std::nullopt) {
   tron::U256 sum = 0;
-  Statement s(*db_, "SELECT amount FROM payments WHERE state = 'confirmed' AND token = ?1");
+  Statement s(db, sql);
   s.bind(1, std::string_view(token.to_string()));
+  if (since_ms) s.bind(2, *since_ms);
   while (s.step()) sum += parse_amount(s.text(0));
   return sum;
+}
+
+}  // namespace
+
+tron::U256 Ledger::total_spent(const tron::Token& token) {
+  return sum_amounts(*db_, "SELECT amount FROM payments WHERE state = 'confirmed' AND token = ?1",
+                     token);
 }
 
 tron::U256 Ledger::total_earned(const tron::Token& token) {
-  tron::U256 sum = 0;
-  Statement s(*db_, "SELECT amount FROM credits WHERE token = ?1");
-  s.bind(1, std::string_view(token.to_string()));
-  while (s.step()) sum += parse_amount(s.text(0));
-  return sum;
+  return sum_amounts(*db_, "SELECT amount FROM credits WHERE token = ?1", token);
 }
 
 tron::U256 Ledger::committed_since(const tron::Token& token, std::int64_t since_ms) {
-  tron::U256 sum = 0;
-  Statement s(*db_,
-              "SELECT amount FROM payments WHERE state <> 'failed' AND token = ?1 AND "
-              "created_at >= ?2");
-  s.bind(1, std::string_view(token.to_string())).bind(2, since_ms);
-  while (s.step()) sum += parse_amount(s.text(0));
-  return sum;
+  return sum_amounts(*db_,
+                     "SELECT amount FROM payments WHERE state <> 'failed' AND token = ?1 AND "
+                     "created_at >= ?2",
+                     token, since_ms);
 }
 
 }  // namespace wallet
