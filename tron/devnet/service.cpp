@@ -17,14 +17,17 @@ constexpr const char* kJsonException = "com.alibaba.fastjson.JSONException";
 constexpr const char* kValidateException = "org.tron.core.exception.ContractValidateException";
 constexpr const char* kCodeVersion = "4.8.0";
 
-std::string hex_of(const std::string& bytes) { return to_hex(as_bytes(bytes)); }
+std::string hex_of(const std::string& bytes) {
+  return to_hex(as_bytes(bytes));
+}
 
 std::string url_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() + 0 &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -84,9 +87,13 @@ std::optional<Hash32> hash_param(const json& v) {
   }
 }
 
-json error_json(const std::string& text) { return json{{"Error", text}}; }
+json error_json(const std::string& text) {
+  return json{{"Error", text}};
+}
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -119,8 +126,7 @@ const std::map<std::string, Service::Route>& Service::routes() {
       {"gettransactionbyid", {&Service::get_transaction_by_id, true, true}},
       {"gettransactioninfobyid", {&Service::get_transaction_info_by_id, true, true}},
       {"gettransactionfrompending", {&Service::get_transaction_from_pending, true, false}},
-      {"gettransactionlistfrompending",
-       {&Service::get_transaction_list_from_pending, true, false}},
+      {"gettransactionlistfrompending", {&Service::get_transaction_list_from_pending, true, false}},
       {"getpendingsize", {&Service::get_pending_size, true, false}},
       {"gettransactioninfobyblocknum", {&Service::get_transaction_info_by_block_num, true, true}},
       {"getnodeinfo", {&Service::get_node_info, true, false}},
@@ -160,11 +166,13 @@ ApiReply Service::handle(const std::string& method, const std::string& target,
     } else {
       req.params = json::parse(body, nullptr, false);
       if (req.params.is_discarded()) {
-        throw JavaError(kJsonException, "syntax error, pos 1, line 1, column 2" + body.substr(0, 16));
+        throw JavaError(kJsonException,
+                        "syntax error, pos 1, line 1, column 2" + body.substr(0, 16));
       }
       if (!req.params.is_object()) {
-        throw JavaError("java.lang.ClassCastException",
-                        "com.alibaba.fastjson.JSONArray cannot be cast to com.alibaba.fastjson.JSONObject");
+        throw JavaError(
+            "java.lang.ClassCastException",
+            "com.alibaba.fastjson.JSONArray cannot be cast to com.alibaba.fastjson.JSONObject");
       }
     }
     req.visible = truthy(param(req.params, "visible"));
@@ -175,7 +183,8 @@ ApiReply Service::handle(const std::string& method, const std::string& target,
   } catch (const ContractValidateError& e) {
     return {200, dump(error_json(std::string("class ") + kValidateException + " : " + e.what()))};
   } catch (const std::exception& e) {
-    return {200, dump(error_json(std::string("class java.lang.IllegalArgumentException : ") + e.what()))};
+    return {200, dump(error_json(std::string("class java.lang.IllegalArgumentException : ") +
+                                 e.what()))};
   }
 }
 
@@ -288,8 +297,7 @@ json Service::get_account_resource(const Request& r) {
   const Account* acct = a && raw.size() == 21 ? chain_.state().find(*a) : nullptr;
   if (acct == nullptr) return json::object();
   const ChainParams& p = chain_.params();
-  const std::int64_t now =
-      slot_of(chain_.head_timestamp() - chain_.genesis().timestamp);
+  const std::int64_t now = slot_of(chain_.head_timestamp() - chain_.genesis().timestamp);
   const std::int64_t used =
       increase_usage(acct->free_net_usage, 0, acct->latest_consume_free_time, now);
   json j = json::object();
@@ -431,10 +439,12 @@ Service::Trigger Service::parse_trigger(const Request& r, bool constant) const {
   if (!param(p, "call_value").is_null())
     t.contract.set_call_value(int_from_json(param(p, "call_value"), "call_value"));
   if (!param(p, "call_token_value").is_null())
-    t.contract.set_call_token_value(int_from_json(param(p, "call_token_value"), "call_token_value"));
+    t.contract.set_call_token_value(
+        int_from_json(param(p, "call_token_value"), "call_token_value"));
   if (!param(p, "token_id").is_null())
     t.contract.set_token_id(int_from_json(param(p, "token_id"), "token_id"));
-  if (!param(p, "fee_limit").is_null()) t.fee_limit = int_from_json(param(p, "fee_limit"), "fee_limit");
+  if (!param(p, "fee_limit").is_null())
+    t.fee_limit = int_from_json(param(p, "fee_limit"), "fee_limit");
   return t;
 }
 
@@ -442,7 +452,8 @@ json Service::trigger_smart_contract(const Request& r) {
   json out = json::object();
   try {
     Trigger t = parse_trigger(r, false);
-    if (Address::from_bytes(as_bytes(t.contract.contract_address())) != chain_.state().token.contract ||
+    if (Address::from_bytes(as_bytes(t.contract.contract_address())) !=
+            chain_.state().token.contract ||
         t.contract.contract_address().size() != 21) {
       out["result"] = {{"code", "CONTRACT_VALIDATE_ERROR"},
                        {"message", hex_of("No contract or not a valid smart contract")}};
@@ -525,7 +536,8 @@ json Service::get_contract(const Request& r) {
     return json::object();
   }
   const Address& origin = chain_.state().asset.owner;
-  return json{{"origin_address", address_text(std::string(origin.raw().begin(), origin.raw().end()), r.visible)},
+  return json{{"origin_address",
+               address_text(std::string(origin.raw().begin(), origin.raw().end()), r.visible)},
               {"contract_address", address_text(raw, r.visible)},
               {"abi", trc20_abi()},
               {"consume_user_resource_percent", 100},
