@@ -21,6 +21,12 @@ std::string hex_of(const std::string& bytes) {
   return to_hex(as_bytes(bytes));
 }
 
+// The "result" object java-tron answers a failed contract request with: a code and the
+// message in hex.
+json error_result(const char* code, const std::string& message) {
+  return {{"code", code}, {"message", hex_of(message)}};
+}
+
 std::string url_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -455,8 +461,8 @@ json Service::trigger_smart_contract(const Request& r) {
     if (Address::from_bytes(as_bytes(t.contract.contract_address())) !=
             chain_.state().token.contract ||
         t.contract.contract_address().size() != 21) {
-      out["result"] = {{"code", "CONTRACT_VALIDATE_ERROR"},
-                       {"message", hex_of("No contract or not a valid smart contract")}};
+      out["result"] =
+          error_result("CONTRACT_VALIDATE_ERROR", "No contract or not a valid smart contract");
       return out;
     }
     protocol::Transaction tx =
@@ -466,7 +472,7 @@ json Service::trigger_smart_contract(const Request& r) {
     out["txid"] = to_hex(transaction_id(tx));
     out["transaction"] = created(tx, r.visible);
   } catch (const JavaError& e) {
-    out["result"] = {{"code", "OTHER_ERROR"}, {"message", hex_of(e.text())}};
+    out["result"] = error_result("OTHER_ERROR", e.text());
   }
   return out;
 }
@@ -500,9 +506,9 @@ json Service::trigger_constant_contract(const Request& r) {
     out["txid"] = to_hex(transaction_id(tx));
     out["transaction"] = std::move(tx_json);
   } catch (const ContractValidateError& e) {
-    out["result"] = {{"code", "CONTRACT_VALIDATE_ERROR"}, {"message", hex_of(e.what())}};
+    out["result"] = error_result("CONTRACT_VALIDATE_ERROR", e.what());
   } catch (const JavaError& e) {
-    out["result"] = {{"code", "OTHER_ERROR"}, {"message", hex_of(e.text())}};
+    out["result"] = error_result("OTHER_ERROR", e.text());
   }
   return out;
 }
@@ -513,16 +519,15 @@ json Service::estimate_energy(const Request& r) {
     Trigger t = parse_trigger(r, true);
     CallOutcome call = constant_call_of(t);
     if (!call.success) {
-      out["result"] = {{"code", "CONTRACT_EXE_ERROR"},
-                       {"message", hex_of("REVERT opcode executed")}};
+      out["result"] = error_result("CONTRACT_EXE_ERROR", "REVERT opcode executed");
       return out;
     }
     out["result"] = {{"result", true}};
     out["energy_required"] = call.energy;
   } catch (const ContractValidateError& e) {
-    out["result"] = {{"code", "CONTRACT_VALIDATE_ERROR"}, {"message", hex_of(e.what())}};
+    out["result"] = error_result("CONTRACT_VALIDATE_ERROR", e.what());
   } catch (const JavaError& e) {
-    out["result"] = {{"code", "OTHER_ERROR"}, {"message", hex_of(e.text())}};
+    out["result"] = error_result("OTHER_ERROR", e.text());
   }
   return out;
 }
