@@ -36,10 +36,12 @@ sources_for() {
   case "$1" in
     bencode) echo bencode.cpp ;;
     metainfo) echo metainfo.cpp bencode.cpp sha1.cpp ;;
-    tracker_http) echo tracker_http.cpp bencode.cpp ;;
-    tracker_udp) echo tracker_udp.cpp ;;
-    magnet) echo magnet.cpp hex.cpp tracker_http.cpp bencode.cpp ;;
-    peer_message) echo wire_messages.cpp metadata_exchange.cpp pex.cpp bencode.cpp sha1.cpp ;;
+    tracker_http) echo tracker_http.cpp compact_endpoint.cpp bencode.cpp ;;
+    tracker_udp) echo tracker_udp.cpp compact_endpoint.cpp ;;
+    magnet) echo magnet.cpp hex.cpp tracker_http.cpp compact_endpoint.cpp bencode.cpp ;;
+    peer_message)
+      echo wire_messages.cpp metadata_exchange.cpp pex.cpp compact_endpoint.cpp bencode.cpp sha1.cpp
+      ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
 }
