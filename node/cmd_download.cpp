@@ -29,8 +29,8 @@ namespace bttnode {
 
 int cmd_download(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"seed-after"});
-  std::set<std::string> known = {"out", "port", "peer", "seed-after", "max-down-rate",
-                                 "max-up-rate"};
+  std::set<std::string> known = {"out",        "port",          "peer",
+                                 "seed-after", "max-down-rate", "max-up-rate"};
   known.insert(buy_option_names().begin(), buy_option_names().end());
   args.allow_only(known);
   if (args.positionals().size() != 1) {
@@ -98,6 +98,14 @@ int cmd_download(int argc, char** argv, int first) {
   auto torrent = session.add_torrent(std::move(params));
 
   int exit_code = 1;
+  std::function<void()> stop_now;
+  if (buyer) {
+    buyer->on_stop = [&](const std::string& why) {
+      std::cerr << "bttnode download: stopped: " << why << "\n";
+      exit_code = 3;
+      if (stop_now) stop_now();
+    };
+  }
   bool done = false;
   bool shutting_down = false;
   auto shutdown = [&] {
@@ -105,6 +113,7 @@ int cmd_download(int argc, char** argv, int first) {
     shutting_down = true;
     session.shutdown([&io] { io.stop(); });
   };
+  stop_now = shutdown;
   bool tty = isatty(2);
   torrent->on_complete = [&] {
     done = true;
@@ -114,7 +123,11 @@ int cmd_download(int argc, char** argv, int first) {
               << " pieces verified)" << std::endl;
     if (buyer) {
       // Settle what every paying seeder is owed before leaving (or seeding on).
-      buyer->finish([&] { if (!seed_after) shutdown(); }, std::chrono::seconds(45));
+      buyer->finish(
+          [&] {
+            if (!seed_after) shutdown();
+          },
+          std::chrono::seconds(45));
       if (seed_after) std::cerr << "seeding until interrupted\n";
     } else if (!seed_after) {
       shutdown();

@@ -81,10 +81,17 @@ int cmd_seed(int argc, char** argv, int first) {
     seller = std::make_unique<pay::SellerService>(
         io, *sell, pay_wallet->node, pay_wallet->ledger,
         [](const std::string& line) { std::cout << line << std::endl; }, verifier);
-    const auto& s = seller->settings();
+    const std::int64_t piece_length = params.metainfo->piece_length;
+    if (auto why = seller->check_terms(piece_length)) {
+      std::cerr << "bttnode seed: error: these terms cannot work: " << *why << "\n";
+      return 2;
+    }
+    const auto s = seller->settings_for(piece_length);
     std::cout << "btt_pay: selling at " << s.price.str() << " " << s.token.to_string()
-              << " per MiB to " << s.addr.to_base58() << " (chain " << s.chain << ")"
-              << std::endl;
+              << " per MiB to " << s.addr.to_base58() << " (chain " << s.chain << "); first credit "
+              << s.credit / pay::kMiB << " MiB, growing with a payer's record to "
+              << s.max_credit / pay::kMiB << " MiB; settlements final in about "
+              << s.settle_latency.count() << " ms" << std::endl;
   }
   p2p::Session session(io, settings);
   if (seller) {
@@ -102,8 +109,7 @@ int cmd_seed(int argc, char** argv, int first) {
               << " pieces are present; seeding those\n";
   }
   std::cout << "seeding " << torrent->name() << " (" << torrent->num_have() << "/"
-            << torrent->num_pieces() << " pieces) on port " << session.listen_port()
-            << std::endl;
+            << torrent->num_pieces() << " pieces) on port " << session.listen_port() << std::endl;
 
   int exit_code = 0;
   bool shutting_down = false;

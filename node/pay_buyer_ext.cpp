@@ -44,10 +44,11 @@ class BuyerPeerState : public std::enable_shared_from_this<BuyerPeerState> {
   void apply(BuyerActions a) {
     if (!buyer) return;
     if (a.note) service.print("btt_pay: " + endpoint + ": " + *a.note);
+    if (buyer->stop_requested()) service.request_stop(a.note.value_or("fees above the cap"));
     bool bound = false;
     for (const auto& m : a.send) {
       if (std::holds_alternative<Bind>(m)) bound = true;
-      if (handle) handle->send_extension_message(kExtensionName, encode(m));
+      if (handle) handle->send_extension_message(kExtensionName, encode(m, buyer->version()));
     }
     if (bound) {
       service.note_seller();
@@ -95,6 +96,7 @@ class BuyerPeerState : public std::enable_shared_from_this<BuyerPeerState> {
   std::string info_hash_hex, our_hex, peer_hex;
   std::optional<Buyer> buyer;
   std::int64_t last_verified = 0;
+  std::int64_t torrent_size = 0;
   std::chrono::steady_clock::time_point last_invoice_at{};
   int protocol_errors = 0;
 };
@@ -113,14 +115,19 @@ class BuyerPeerExt : public p2p::PeerExtension {
     d[kExtensionName] = p2p::bencode::Value(std::move(info));
   }
 
-  void on_handshake(const p2p::bencode::Dict&) override {
+  void on_handshake(const p2p::bencode::Dict& d) override {
     auto& s = *state_;
     if (!s.handle || s.buyer || !s.handle->peer_supports(kExtensionName)) return;
     s.peer_hex = hex_of(s.handle->peer_id());
     BuyerService* service = &s.service;
-    s.buyer.emplace(s.service.settings(), s.service.budget(), s.info_hash_hex, s.our_hex,
-                    s.peer_hex,
-                    [service](const std::string& text) { return service->sign_bind(text); });
+    std::int64_t theirs = 1;
+    if (auto it = d.find(kExtensionName); it != d.end() && it->second.is_dict()) {
+      if (const auto* v = it->second.find("v"); v && v->is_int()) theirs = v->as_int();
+    }
+    s.buyer.emplace(
+        s.service.settings_for(s.torrent_size), s.service.budget(), s.info_hash_hex, s.our_hex,
+        s.peer_hex, [service](const std::string& text) { return service->sign_bind(text); },
+        session_version(theirs));
   }
 
   void on_message(std::string_view name, std::string_view body) override {
@@ -131,7 +138,8 @@ class BuyerPeerExt : public p2p::PeerExtension {
       m = decode(body);
     } catch (const ProtocolError& e) {
       s.handle->send_extension_message(
-          kExtensionName, encode(Reject{reason::kProtocol, std::nullopt, e.what()}));
+          kExtensionName,
+          encode(Reject{reason::kProtocol, std::nullopt, e.what()}, s.buyer->version()));
       if (++s.protocol_errors > 5) s.handle->disconnect("btt_pay: malformed messages");
       return;
     }
@@ -159,6 +167,7 @@ class BuyerTorrentExt : public p2p::TorrentExtension {
   std::unique_ptr<p2p::PeerExtension> new_peer(p2p::PeerHandle& handle) override {
     auto state = std::make_shared<BuyerPeerState>(service_, handle, hex_of(torrent_.info_hash()),
                                                   hex_of(torrent_.session().peer_id()));
+    if (const auto* meta = torrent_.metainfo()) state->torrent_size = meta->total_size;
     service_.add_peer(state);
     peers_.push_back(state);
     return std::make_unique<BuyerPeerExt>(state);
@@ -186,8 +195,7 @@ class BuyerTorrentExt : public p2p::TorrentExtension {
 
 BuyerService::BuyerService(boost::asio::io_context& io, BuyerSettings settings,
                            const tron::PrivateKey& key, tron::FullNodeOptions node,
-                           const std::string& ledger_path, std::optional<U256> budget,
-                           Output out)
+                           const std::string& ledger_path, std::optional<U256> budget, Output out)
     : io_(io),
       settings_(std::move(settings)),
       key_(key),
@@ -203,7 +211,9 @@ BuyerService::BuyerService(boost::asio::io_context& io, BuyerSettings settings,
   executor_ = std::make_unique<wallet::PaymentExecutor>(*ledger_, *chain_, key_);
 }
 
-BuyerService::~BuyerService() { worker_.join(); }
+BuyerService::~BuyerService() {
+  worker_.join();
+}
 
 tron::Signature BuyerService::sign_bind(const std::string& text) const {
   return tron::sign_message(key_, text);
@@ -265,9 +275,10 @@ void BuyerService::pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order
     tron::Hash32 txid;
     auto raw = tron::from_hex(*p.txid);
     std::copy(raw.begin(), raw.end(), txid.begin());
-    worker_.reply([peer, order, txid] {
+    std::string signed_tx(p.signed_tx.begin(), p.signed_tx.end());
+    worker_.reply([peer, order, txid, signed_tx] {
       if (auto state = peer.lock(); state && state->buyer) {
-        state->apply(state->buyer->on_payment(order, txid));
+        state->apply(state->buyer->on_payment(order, txid, signed_tx));
       }
     });
     // Its block is awaited by polls that leave the worker free for the next payment.

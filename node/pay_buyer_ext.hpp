@@ -41,6 +41,12 @@ class BuyerService {
   ~BuyerService();
 
   const BuyerSettings& settings() const { return settings_; }
+  // Our settings for a torrent of `size` bytes (the settlement plan and fee cap need it).
+  BuyerSettings settings_for(std::int64_t size) const {
+    BuyerSettings s = settings_;
+    if (size > 0) s.torrent_size = size;
+    return s;
+  }
   // Before the download starts: finishes payments an earlier run left unfinished, with the
   // same signed bytes. Returns how many it touched.
   int recover();
@@ -71,6 +77,13 @@ class BuyerService {
   void note_seller() { met_seller_ = true; }
   void add_peer(std::weak_ptr<BuyerPeerState> p) { peers_.push_back(std::move(p)); }
   bool finishing() const { return finishing_; }
+  // Called once when a seeder's terms cannot keep fees under the cap and we were told to stop.
+  std::function<void(const std::string&)> on_stop;
+  void request_stop(const std::string& why) {
+    if (stop_told_) return;
+    stop_told_ = true;
+    if (on_stop) on_stop(why);
+  }
 
  private:
   void finish_poll();
@@ -92,6 +105,7 @@ class BuyerService {
   int pending_ = 0;
   bool met_seller_ = false;
   bool finishing_ = false;
+  bool stop_told_ = false;
   std::function<void()> finish_done_;
   std::chrono::steady_clock::time_point finish_started_{}, finish_deadline_{};
   boost::asio::steady_timer finish_timer_;

@@ -10,9 +10,9 @@
 namespace bttnode {
 
 const std::set<std::string>& sell_option_names() {
-  static const std::set<std::string> names = {
-      "keystore", "node", "token", "price", "credit", "min-settle", "confirmations",
-      "ledger", "api-key"};
+  static const std::set<std::string> names = {"keystore",      "node",   "token",
+                                              "price",         "credit", "min-settle",
+                                              "confirmations", "ledger", "api-key"};
   return names;
 }
 

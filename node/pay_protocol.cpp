@@ -1,5 +1,6 @@
 #include "node/pay_protocol.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "p2p/bencode.hpp"
@@ -100,10 +101,10 @@ class Reader {
   const bc::Dict& d_;
 };
 
-bc::Dict header(const char* type) {
+bc::Dict header(const char* type, std::int64_t version) {
   bc::Dict d;
   d["t"] = type;
-  d["v"] = bc::Integer(kVersion);
+  d["v"] = bc::Integer(version);
   return d;
 }
 
@@ -143,8 +144,14 @@ const char* type_name(const Message& m) {
   return std::visit(name, m);
 }
 
-std::string encode(const Message& m) {
-  bc::Dict d = header(type_name(m));
+std::int64_t session_version(std::int64_t theirs) {
+  if (theirs < kMinVersion) return kMinVersion;
+  return std::min(theirs, kVersion);
+}
+
+std::string encode(const Message& m, std::int64_t version) {
+  const bool v2 = version >= 2;
+  bc::Dict d = header(type_name(m), version);
   if (auto* t = std::get_if<Terms>(&m)) {
     d["addr"] = t->addr.to_base58();
     d["chain"] = t->chain;
@@ -154,6 +161,7 @@ std::string encode(const Message& m) {
     d["min_settle"] = amount_value(t->min_settle);
     d["conf"] = bc::Integer(t->confirmations);
     d["nonce"] = t->nonce;
+    if (v2 && t->max_credit > 0) d["max_credit"] = bc::Integer(t->max_credit);
   } else if (auto* b = std::get_if<Bind>(&m)) {
     d["addr"] = b->addr.to_base58();
     d["sig"] = bytes_of(b->sig.data(), b->sig.size());
@@ -165,14 +173,19 @@ std::string encode(const Message& m) {
     d["owed"] = amount_value(inv->owed);
     d["paid"] = amount_value(inv->paid);
     if (inv->carried > 0) d["carried"] = bc::Integer(inv->carried);
+    if (v2 && inv->window > 0) d["window"] = bc::Integer(inv->window);
+    if (v2 && inv->pending > 0) d["pending"] = amount_value(inv->pending);
   } else if (auto* s = std::get_if<Settle>(&m)) {
     d["txid"] = bytes_of(s->txid.data(), s->txid.size());
     d["amount"] = amount_value(s->amount);
     if (s->prior) d["prior"] = bc::Integer(1);
+    if (v2 && !s->tx.empty()) d["tx"] = s->tx;
   } else if (auto* r = std::get_if<Receipt>(&m)) {
     d["txid"] = bytes_of(r->txid.data(), r->txid.size());
     d["credited"] = amount_value(r->credited);
     d["paid"] = amount_value(r->paid);
+    if (v2 && r->provisional) d["prov"] = bc::Integer(1);
+    if (v2 && r->window > 0) d["window"] = bc::Integer(r->window);
   } else if (auto* rej = std::get_if<Reject>(&m)) {
     d["reason"] = rej->reason;
     if (rej->txid) d["txid"] = bytes_of(rej->txid->data(), rej->txid->size());
@@ -181,7 +194,7 @@ std::string encode(const Message& m) {
   return bc::encode(bc::Value(std::move(d)));
 }
 
-Message decode(std::string_view body) {
+Message decode(std::string_view body, std::int64_t* version_out) {
   bc::Limits limits;
   limits.max_depth = 4;
   limits.max_size = 16 * 1024;
@@ -196,7 +209,11 @@ Message decode(std::string_view body) {
   Reader r(v.as_dict());
   const std::string& type = r.string("t");
   std::int64_t version = r.integer("v");
-  if (version != kVersion) throw ProtocolError("unsupported version " + std::to_string(version));
+  if (version < kMinVersion || version > kVersion) {
+    throw ProtocolError("unsupported version " + std::to_string(version));
+  }
+  if (version_out) *version_out = version;
+  const bool v2 = version >= 2;
   try {
     if (type == "terms") {
       Terms t;
@@ -210,6 +227,7 @@ Message decode(std::string_view body) {
       t.nonce = r.string("nonce");
       if (t.nonce.size() != kNonceSize) throw ProtocolError("nonce is not 16 bytes");
       if (t.chain.empty() || t.chain.size() > 128) throw ProtocolError("bad chain id");
+      if (v2) t.max_credit = r.optional_integer("max_credit", 0);
       return t;
     }
     if (type == "bind") {
@@ -228,15 +246,34 @@ Message decode(std::string_view body) {
       i.owed = r.amount("owed");
       i.paid = r.amount("paid");
       i.carried = r.optional_integer("carried", 0);
+      if (v2) {
+        i.window = r.optional_integer("window", 0);
+        if (v.find("pending")) i.pending = r.amount("pending");
+      }
       return i;
     }
     if (type == "settle") {
-      Settle st{r.hash("txid"), r.amount("amount")};
+      Settle st;
+      st.txid = r.hash("txid");
+      st.amount = r.amount("amount");
       auto prior = v.find("prior");
       st.prior = prior && prior->is_int() && prior->as_int() == 1;
+      if (v2) {
+        if (auto tx = r.optional_string("tx")) {
+          if (tx->size() > kMaxSettleTx) throw ProtocolError("tx longer than 4096 bytes");
+          st.tx = *tx;
+        }
+      }
       return st;
     }
-    if (type == "receipt") return Receipt{r.hash("txid"), r.amount("credited"), r.amount("paid")};
+    if (type == "receipt") {
+      Receipt rc{r.hash("txid"), r.amount("credited"), r.amount("paid")};
+      if (v2) {
+        rc.provisional = r.optional_integer("prov", 0) == 1;
+        rc.window = r.optional_integer("window", 0);
+      }
+      return rc;
+    }
     if (type == "reject") {
       Reject j;
       j.reason = r.string("reason");

@@ -17,7 +17,11 @@
 namespace bttnode::pay {
 
 inline constexpr const char* kExtensionName = "btt_pay";
-inline constexpr std::int64_t kVersion = 1;
+// The highest version this side speaks; a session speaks the lower of both sides' versions.
+inline constexpr std::int64_t kVersion = 2;
+inline constexpr std::int64_t kMinVersion = 1;
+// A signed payment transaction carried in a version-2 settle is at most this long.
+inline constexpr std::size_t kMaxSettleTx = 4096;
 inline constexpr std::int64_t kMiB = 1 << 20;
 inline constexpr std::size_t kNonceSize = 16;
 
@@ -39,11 +43,13 @@ struct Terms {
   tron::Address addr;
   std::string chain;  // hex block id of block 0
   tron::Token token;
-  U256 price = 0;               // base units per MiB
-  std::int64_t credit = 0;      // payload bytes
-  U256 min_settle = 0;          // base units
+  U256 price = 0;           // base units per MiB
+  std::int64_t credit = 0;  // payload bytes
+  U256 min_settle = 0;      // base units
   std::int64_t confirmations = 1;
-  std::string nonce;            // kNonceSize raw bytes
+  std::string nonce;  // kNonceSize raw bytes
+  // Version 2: the largest window the seeder ever grants one payer (0: not sent, version 1).
+  std::int64_t max_credit = 0;
   bool operator==(const Terms&) const = default;
 };
 
@@ -66,6 +72,10 @@ struct Invoice {
   // Unpaid bytes of earlier sessions of the same payer on this torrent, still counted against
   // its credit; optional on the wire (0 when absent).
   std::int64_t carried = 0;
+  // Version 2: the unpaid bytes the seeder allows now (it grows with what the payer paid) and
+  // the amount accepted provisionally, not yet final. 0 when absent.
+  std::int64_t window = 0;
+  U256 pending = 0;
   bool operator==(const Invoice&) const = default;
 };
 
@@ -73,6 +83,9 @@ struct Settle {
   tron::Hash32 txid{};
   U256 amount = 0;
   bool prior = false;  // pays bytes of an earlier session (resent after a restart)
+  // Version 2: the signed transaction (protobuf Transaction bytes), so the seeder can check it
+  // at once and broadcast it itself. Empty: the seeder looks the txid up on the chain.
+  std::string tx;
   bool operator==(const Settle&) const = default;
 };
 
@@ -80,6 +93,10 @@ struct Receipt {
   tron::Hash32 txid{};
   U256 credited = 0;
   U256 paid = 0;
+  // Version 2: the transaction was checked and accepted by the seeder's node; it counts as
+  // paid while it confirms, and a final receipt (provisional false) follows.
+  bool provisional = false;
+  std::int64_t window = 0;  // as in the invoice; 0 when absent
   bool operator==(const Receipt&) const = default;
 };
 
@@ -91,6 +108,8 @@ inline constexpr const char* kPrice = "price";
 inline constexpr const char* kWrongChain = "wrong_chain";
 inline constexpr const char* kProtocol = "protocol";
 inline constexpr const char* kUnconfirmed = "unconfirmed";
+inline constexpr const char* kUnfunded = "unfunded";
+inline constexpr const char* kBusy = "busy";
 }  // namespace reason
 
 struct Reject {
@@ -103,10 +122,15 @@ struct Reject {
 using Message = std::variant<Terms, Bind, Bid, Invoice, Settle, Receipt, Reject>;
 
 const char* type_name(const Message& m);
-std::string encode(const Message& m);
-// Throws ProtocolError for anything that is not a well-formed message of version 1 (a field
-// missing or of the wrong type, an amount that is negative or too large, a bad address...).
-Message decode(std::string_view body);
+// The message as `version` has it: version 1 leaves out the fields version 2 added.
+std::string encode(const Message& m, std::int64_t version = kVersion);
+// Throws ProtocolError for anything that is not a well-formed message of a version from
+// kMinVersion to kVersion (a field missing or of the wrong type, an amount that is negative or
+// too large, a bad address...). `version`, when given, receives the message's version.
+Message decode(std::string_view body, std::int64_t* version = nullptr);
+// The version a session speaks with a peer that advertised `theirs` in its handshake (0 or
+// absent: 1).
+std::int64_t session_version(std::int64_t theirs);
 
 // The text the downloader signs with TIP-191 to bind its address (see the spec).
 std::string bind_text(std::string_view chain, std::string_view info_hash_hex,

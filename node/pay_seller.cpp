@@ -15,8 +15,9 @@ constexpr auto kMinInvoiceGap = std::chrono::milliseconds(100);
 
 Seller::Seller(SellerSettings settings, std::string nonce, std::string info_hash_hex,
                std::string seeder_peer_id_hex, std::string leecher_peer_id_hex,
-               Clock::time_point now)
+               Clock::time_point now, std::int64_t version)
     : s_(std::move(settings)),
+      version_(version),
       nonce_(std::move(nonce)),
       info_hash_hex_(std::move(info_hash_hex)),
       seeder_hex_(std::move(seeder_peer_id_hex)),
@@ -26,6 +27,30 @@ Seller::Seller(SellerSettings settings, std::string nonce, std::string info_hash
   if (s_.min_settle == 0) s_.min_settle = owed(kMiB, s_.price);
   invoice_bytes_ = std::min(s_.credit / 4, bytes_covered(s_.min_settle, s_.price));
   invoice_bytes_ = std::max<std::int64_t>(invoice_bytes_, 16 * 1024);
+  update_prov_limit();
+}
+
+SellerSettings settings_for_torrent(SellerSettings s, std::int64_t piece_length) {
+  if (!s.credit_explicit) s.credit = std::max(s.credit, kPiecesInCredit * piece_length);
+  s.max_credit = std::max(s.max_credit, s.credit);
+  return s;
+}
+
+std::optional<std::string> unworkable_terms(const SellerSettings& s, std::int64_t piece_length) {
+  if (s.price == 0) return std::nullopt;
+  U256 min_settle = s.min_settle == 0 ? owed(kMiB, s.price) : s.min_settle;
+  std::int64_t settle_bytes = bytes_covered(min_settle, s.price);
+  // A payer pays only for whole verified pieces, and a couple are in flight beside them.
+  std::int64_t needed = settle_bytes + 2 * piece_length;
+  if (settle_bytes > s.max_credit || needed > s.credit) {
+    auto mib = [](std::int64_t b) { return std::to_string((b + kMiB - 1) / kMiB) + " MiB"; };
+    return "a payer must be owed " + mib(settle_bytes) + " (the minimum settlement of " +
+           min_settle.str() + " at " + s.price.str() + " per MiB) before it pays, and pieces of " +
+           mib(piece_length) + " are in flight beside that, so the credit of " + mib(s.credit) +
+           " would hold every payer up until it is banned: give --credit " + mib(needed) +
+           " or more, or a lower --min-settle";
+  }
+  return std::nullopt;
 }
 
 Terms Seller::terms() const {
@@ -38,6 +63,7 @@ Terms Seller::terms() const {
   t.min_settle = s_.min_settle;
   t.confirmations = s_.confirmations;
   t.nonce = nonce_;
+  t.max_credit = s_.max_credit;
   return t;
 }
 
@@ -61,11 +87,68 @@ std::int64_t uncovered(std::int64_t bytes, std::int64_t covered) {
 }
 }  // namespace
 
+std::int64_t Seller::prov_counted() const {
+  return std::min(pending_bytes_, prov_limit_);
+}
+
 std::int64_t Seller::unpaid_bytes() const {
   if (s_.price == 0) return 0;
   // This session's own payments pay its own bytes; what earlier sessions left is paid by prior
-  // settlements only, so a receipt's `paid` stays this session's alone.
-  return uncovered(billed_bytes_, covered_) + uncovered(carried_, prior_covered_);
+  // settlements only, so a receipt's `paid` stays this session's alone. Provisional credit
+  // counts as paid up to its limit.
+  return uncovered(billed_bytes_, covered_ + prov_counted()) + uncovered(carried_, prior_covered_);
+}
+
+namespace {
+constexpr std::int64_t kBytesMax = std::numeric_limits<std::int64_t>::max() / 4;
+std::int64_t capped_sum(std::int64_t a, std::int64_t b) {
+  return std::min(kBytesMax, std::min(kBytesMax, a) + std::min(kBytesMax, b));
+}
+}  // namespace
+
+std::int64_t Seller::window() const {
+  if (s_.price == 0) return kBytesMax;
+  std::int64_t earned = capped_sum(record_, prov_counted());
+  return std::min(s_.max_credit, capped_sum(s_.credit, capped_sum(earned, earned)));
+}
+
+void Seller::update_prov_limit() {
+  std::int64_t by_record = capped_sum(s_.credit, capped_sum(record_, record_));
+  double by_rate = 2.0 * rate_ * double(s_.settle_latency.count()) / 1000.0;
+  std::int64_t rate_bytes = by_rate >= double(kBytesMax) ? kBytesMax : std::int64_t(by_rate);
+  std::int64_t v = std::min(s_.max_credit, std::max(by_record, rate_bytes));
+  prov_limit_ = std::max(prov_limit_, v);  // never shrinks: what counted as paid stays so
+}
+
+std::int64_t Seller::worst_case_loss_bytes() const {
+  if (s_.price == 0) return 0;
+  std::int64_t reach = capped_sum(record_, prov_limit_);
+  std::int64_t window_max =
+      std::min(s_.max_credit, capped_sum(s_.credit, capped_sum(reach, reach)));
+  double unpaid = double(window_max) * (1.0 + s_.ban_tolerance);
+  return capped_sum(std::int64_t(std::min(unpaid, double(kBytesMax))), prov_limit_);
+}
+
+void Seller::update_rate(std::int64_t bytes, Clock::time_point now) {
+  if (rate_since_ == Clock::time_point{}) rate_since_ = now;
+  rate_bytes_ += bytes;
+  auto dt = std::chrono::duration<double>(now - rate_since_).count();
+  if (dt >= 0.1) {
+    rate_ = std::max(rate_, double(rate_bytes_) / dt);
+    update_prov_limit();
+  }
+  if (dt >= 1.0) {
+    rate_since_ = now;
+    rate_bytes_ = 0;
+  }
+}
+
+void Seller::merge(SellerActions& into, SellerActions from) {
+  if (from.choke) into.choke = from.choke;
+  if (from.ban) into.ban = from.ban;
+  into.check_backing = into.check_backing || from.check_backing;
+  for (auto& x : from.send) into.send.push_back(std::move(x));
+  for (auto& x : from.verify) into.verify.push_back(std::move(x));
 }
 
 SellerActions Seller::carry_in(std::int64_t bytes, Clock::time_point now) {
@@ -75,7 +158,7 @@ SellerActions Seller::carry_in(std::int64_t bytes, Clock::time_point now) {
 }
 
 std::int64_t Seller::rank() const {
-  if (!billing() || over_credit() || banned_) return 0;
+  if (!billing() || !backed_ || over_credit() || banned_) return 0;
   constexpr std::int64_t kTop = std::numeric_limits<std::int64_t>::max() - 1;
   U256 bid = *bid_;
   return bid >= U256(kTop) ? kTop + 1 : static_cast<std::int64_t>(bid) + 1;
@@ -88,6 +171,8 @@ Invoice Seller::invoice() {
   i.owed = owed_total();
   i.paid = paid_;
   i.carried = s_.price == 0 ? 0 : uncovered(carried_, prior_covered_);
+  i.window = s_.price == 0 ? 0 : window();
+  i.pending = pending_;
   last_invoiced_bytes_ = billed_bytes_;
   return i;
 }
@@ -127,11 +212,14 @@ SellerActions Seller::on_message(const Message& m, Clock::time_point now) {
     if (bid->price < s_.price) {
       a.send.push_back(
           Reject{reason::kPrice, std::nullopt, "the price is " + s_.price.str() + " per MiB"});
+    } else if (s_.price > 0) {
+      // Priority is earned: the bid counts once the payer's balance is seen to back it.
+      backed_ = false;
+      unfunded_ = false;
+      backing_asked_ = true;
+      a.check_backing = true;
     }
-    auto c = check_credit(now);
-    a.choke = c.choke;
-    a.ban = c.ban;
-    for (auto& x : c.send) a.send.push_back(std::move(x));
+    merge(a, check_credit(now));
     release(a);
     return a;
   }
@@ -149,10 +237,21 @@ SellerActions Seller::on_message(const Message& m, Clock::time_point now) {
       return refuse(reason::kProtocol, settle->txid, "too many settlements of earlier sessions",
                     false);
     }
+    if (int(verifying_.size() + retry_.size()) >= s_.max_verifying) {
+      return refuse(reason::kBusy, settle->txid,
+                    std::to_string(s_.max_verifying) + " settlements are being checked already",
+                    false);
+    }
     if (over_since_) over_since_ = now;  // give the peer time while its payment is checked
-    verifying_.push_back(*settle);
+    Settle checked = *settle;
+    // Provisional credit needs version 2, a fresh settlement, and a balance seen at the backing
+    // check that still covers it with everything settled since.
+    if (version_ < 2 || checked.prior || !available_ || *available_ < checked.amount) {
+      checked.tx.clear();
+    }
+    verifying_.push_back(checked);
     SellerActions a;
-    a.verify.push_back(*settle);
+    a.verify.push_back(checked);
     return a;
   }
   if (const auto* reject = std::get_if<Reject>(&m)) {
@@ -171,6 +270,7 @@ SellerActions Seller::on_payload_sent(std::int64_t bytes, Clock::time_point now)
   bytes_at_bid_ += bytes;
   billed_bytes_ += bytes;
   last_payload_ = now;
+  update_rate(bytes, now);
   SellerActions a = check_credit(now);
   // An invoice a second, or sooner once the new bytes are worth a settlement, so that the
   // payer can pay while bytes keep flowing instead of running into its credit.
@@ -183,6 +283,54 @@ SellerActions Seller::on_payload_sent(std::int64_t bytes, Clock::time_point now)
   return a;
 }
 
+SellerActions Seller::on_backing(const U256& balance, std::int64_t record_bytes,
+                                 Clock::time_point now) {
+  if (banned_ || !payer_) return {};
+  record_ = std::max(record_, record_bytes);
+  available_ = balance;
+  // Settlements already made in this session are no longer in the balance it had.
+  U256 settled = paid_ + pending_;
+  *available_ -= std::min(*available_, settled);
+  update_prov_limit();
+  SellerActions a;
+  const U256 bid = bid_.value_or(0);
+  const U256 first = owed(s_.credit, bid);
+  backed_ = record_ > 0 || balance >= first;
+  if (!backed_ && billing()) {
+    unfunded_ = true;
+    a.send.push_back(Reject{reason::kUnfunded, std::nullopt,
+                            "the balance of " + payer_->to_base58() + " (" + balance.str() +
+                                ") does not cover the first credit at its bid (" + first.str() +
+                                "); served as an ordinary peer"});
+  }
+  merge(a, check_credit(now));
+  return a;
+}
+
+SellerActions Seller::on_provisional(const tron::Hash32& txid, bool ok, const std::string& reason,
+                                     const std::string& detail, Clock::time_point now) {
+  auto it = std::find_if(verifying_.begin(), verifying_.end(),
+                         [&](const Settle& s) { return s.txid == txid; });
+  if (it == verifying_.end() || banned_) return {};
+  if (!ok) {
+    bool prior = it->prior;
+    verifying_.erase(it);
+    return refuse(reason, txid, detail, !prior);
+  }
+  if (provisional_.count(txid)) return {};
+  provisional_[txid] = it->amount;
+  pending_ += it->amount;
+  pending_bytes_ = bytes_paid_for(pending_, s_.price);
+  if (available_) *available_ -= std::min(*available_, it->amount);
+  SellerActions a;
+  Receipt r{txid, 0, paid_};
+  r.provisional = true;
+  r.window = window();
+  a.send.push_back(r);
+  merge(a, check_credit(now));
+  return a;
+}
+
 SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome& outcome,
                                   Clock::time_point now) {
   auto it = std::find_if(verifying_.begin(), verifying_.end(),
@@ -191,18 +339,25 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
   Settle settle = *it;
   verifying_.erase(it);
   SellerActions a;
+  auto prov = provisional_.find(txid);
+  if (outcome.kind != VerifyOutcome::Kind::Retry && prov != provisional_.end()) {
+    pending_ -= std::min(pending_, prov->second);
+    pending_bytes_ = bytes_paid_for(pending_, s_.price);
+    provisional_.erase(prov);
+  }
   switch (outcome.kind) {
     case VerifyOutcome::Kind::Retry:
       retry_.emplace_back(settle, now + kRetryDelay);
       // Said once, so the payer knows why no receipt comes yet; it is checked again and
-      // credited once its block has the confirmations.
-      if (!outcome.detail.empty() && told_unconfirmed_.insert(txid).second) {
+      // credited once its block has the confirmations. A provisional one needs no word.
+      if (!outcome.detail.empty() && !provisional_.count(txid) &&
+          told_unconfirmed_.insert(txid).second) {
         a.send.push_back(Reject{reason::kUnconfirmed, txid, outcome.detail});
       }
       return a;
     case VerifyOutcome::Kind::Refused:
       return refuse(outcome.reason, txid, "", !settle.prior);
-    case VerifyOutcome::Kind::Credited:
+    case VerifyOutcome::Kind::Credited: {
       if (!outcome.prior) {
         if (settle.prior) {
           prior_paid_ += outcome.credited;
@@ -211,30 +366,46 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
           paid_ += outcome.credited;
           covered_ = bytes_paid_for(paid_, s_.price);
         }
+        record_ = capped_sum(record_, bytes_paid_for(outcome.credited, s_.price));
+        if (!backed_ && record_ > 0) {
+          backed_ = true;
+          unfunded_ = false;
+        }
+        update_prov_limit();
       }
-      a.send.push_back(Receipt{txid, outcome.credited, paid_});
+      Receipt r{txid, outcome.credited, paid_};
+      r.window = window();
+      a.send.push_back(r);
       break;
+    }
   }
-  auto c = check_credit(now);
-  a.choke = c.choke;
-  a.ban = c.ban;
-  for (auto& x : c.send) a.send.push_back(std::move(x));
+  merge(a, check_credit(now));
   return a;
 }
 
 SellerActions Seller::check_credit(Clock::time_point now) {
   SellerActions a;
   if (banned_) return a;
+  if (!billing()) {
+    // An ordinary peer now (no bid at the price, or unfunded): never held by the credit.
+    if (choked_) {
+      choked_ = false;
+      over_since_.reset();
+      if (!holding_) a.choke = false;
+    }
+    return a;
+  }
   std::int64_t unpaid = unpaid_bytes();
-  double limit = double(s_.credit) * (1.0 + s_.ban_tolerance);
+  std::int64_t allowed = window();
+  double limit = double(allowed) * (1.0 + s_.ban_tolerance);
   if (double(unpaid) > limit) {
     banned_ = true;
     a.choke = true;
-    a.ban = "unpaid " + std::to_string(unpaid) + " bytes, beyond its credit of " +
-            std::to_string(s_.credit) + " bytes and the tolerance";
+    a.ban = "unpaid " + std::to_string(unpaid) + " bytes, beyond its window of " +
+            std::to_string(allowed) + " bytes and the tolerance";
     return a;
   }
-  if (unpaid > s_.credit) {
+  if (unpaid > allowed) {
     if (!choked_) {
       choked_ = true;
       over_since_ = now;
@@ -260,19 +431,20 @@ SellerActions Seller::on_tick(Clock::time_point now) {
   SellerActions a;
   for (auto it = retry_.begin(); it != retry_.end();) {
     if (it->second <= now) {
-      verifying_.push_back(it->first);
-      a.verify.push_back(it->first);
+      Settle again = it->first;
+      if (provisional_.count(again.txid)) again.tx.clear();  // checked once: now only its block
+      verifying_.push_back(again);
+      a.verify.push_back(again);
       it = retry_.erase(it);
     } else {
       ++it;
     }
   }
   auto c = check_credit(now);
-  a.choke = c.choke;
-  a.ban = c.ban;
-  for (auto& x : c.send) a.send.push_back(std::move(x));
+  const bool sent = !c.send.empty();
+  merge(a, std::move(c));
   if (holding_ && now - started_ >= kAnswerWait) release(a);
-  if (c.send.empty() && billing() && billed_bytes_ != last_invoiced_bytes_ &&
+  if (!sent && billing() && billed_bytes_ != last_invoiced_bytes_ &&
       now - last_invoice_ >= s_.invoice_interval) {
     last_invoice_ = now;
     a.send.push_back(invoice());

@@ -1,6 +1,7 @@
 #include "node/pay_seller_ext.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -54,12 +55,14 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
           service.print("refused txid " + txid + " from " + endpoint + ": " + r->reason);
         }
       }
-      handle->send_extension_message(kExtensionName, encode(m));
+      handle->send_extension_message(kExtensionName, encode(m, seller->version()));
     }
     if (a.choke) handle->set_choked_by_extension(*a.choke);
     for (const auto& s : a.verify) {
       service.verify(weak_from_this(), s, *seller->payer(), info_hash_hex, peer_hex);
     }
+    if (a.check_backing && seller->payer())
+      service.check_backing(weak_from_this(), *seller->payer());
     handle->set_upload_priority(seller->rank());
     if (a.ban) {
       service.print("banned " + endpoint + ": " + *a.ban);
@@ -83,10 +86,10 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
     }
   }
 
-  void start() {
+  void start(const SellerSettings& terms, std::int64_t version) {
     peer_hex = hex_of(handle->peer_id());
-    seller.emplace(service.settings(), random_nonce(), info_hash_hex, seeder_hex, peer_hex,
-                   Clock::now());
+    seller.emplace(terms, random_nonce(), info_hash_hex, seeder_hex, peer_hex, Clock::now(),
+                   version);
     apply(seller->start());
   }
 
@@ -101,9 +104,18 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
 
 namespace {
 
+// The version the peer advertised in its handshake's btt_pay dictionary (1 when absent).
+std::int64_t advertised_version(const p2p::bencode::Dict& d) {
+  auto it = d.find(kExtensionName);
+  if (it == d.end() || !it->second.is_dict()) return 1;
+  const auto* v = it->second.find("v");
+  return v && v->is_int() ? v->as_int() : 1;
+}
+
 class SellerPeerExt : public p2p::PeerExtension {
  public:
-  explicit SellerPeerExt(std::shared_ptr<SellerPeerState> state) : state_(std::move(state)) {}
+  SellerPeerExt(std::shared_ptr<SellerPeerState> state, SellerSettings terms)
+      : state_(std::move(state)), terms_(std::move(terms)) {}
   ~SellerPeerExt() override {
     state_->handle = nullptr;
     state_->finish();
@@ -116,9 +128,9 @@ class SellerPeerExt : public p2p::PeerExtension {
     d[kExtensionName] = p2p::bencode::Value(std::move(info));
   }
 
-  void on_handshake(const p2p::bencode::Dict&) override {
+  void on_handshake(const p2p::bencode::Dict& d) override {
     if (state_->handle && !state_->seller && state_->handle->peer_supports(kExtensionName)) {
-      state_->start();
+      state_->start(terms_, session_version(advertised_version(d)));
     }
   }
 
@@ -129,7 +141,8 @@ class SellerPeerExt : public p2p::PeerExtension {
       m = decode(body);
     } catch (const ProtocolError& e) {
       state_->handle->send_extension_message(
-          kExtensionName, encode(Reject{reason::kProtocol, std::nullopt, e.what()}));
+          kExtensionName,
+          encode(Reject{reason::kProtocol, std::nullopt, e.what()}, state_->seller->version()));
       if (++state_->protocol_errors > 5) state_->handle->disconnect("btt_pay: malformed messages");
       return;
     }
@@ -153,6 +166,7 @@ class SellerPeerExt : public p2p::PeerExtension {
 
  private:
   std::shared_ptr<SellerPeerState> state_;
+  SellerSettings terms_;
 };
 
 class SellerTorrentExt : public p2p::TorrentExtension {
@@ -160,13 +174,21 @@ class SellerTorrentExt : public p2p::TorrentExtension {
   SellerTorrentExt(SellerService& service, p2p::Torrent& torrent)
       : service_(service), torrent_(torrent) {}
 
+  const SellerSettings& terms() {
+    if (!terms_) {
+      const auto* meta = torrent_.metainfo();
+      terms_ = service_.settings_for(meta ? meta->piece_length : 0);
+    }
+    return *terms_;
+  }
+
   std::vector<std::string> message_names() const override { return {kExtensionName}; }
 
   std::unique_ptr<p2p::PeerExtension> new_peer(p2p::PeerHandle& handle) override {
     auto state = std::make_shared<SellerPeerState>(service_, handle, hex_of(torrent_.info_hash()),
                                                    hex_of(torrent_.session().peer_id()));
     peers_[&handle] = state;
-    return std::make_unique<SellerPeerExt>(state);
+    return std::make_unique<SellerPeerExt>(state, terms());
   }
 
   std::optional<std::int64_t> rank(const p2p::PeerHandle& handle) override {
@@ -194,6 +216,7 @@ class SellerTorrentExt : public p2p::TorrentExtension {
   SellerService& service_;
   p2p::Torrent& torrent_;
   std::map<const p2p::PeerHandle*, std::weak_ptr<SellerPeerState>> peers_;
+  std::optional<SellerSettings> terms_;
 };
 
 }  // namespace
@@ -207,6 +230,70 @@ SellerService::SellerService(boost::asio::io_context& io, SellerSettings setting
   ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
   verifier_ = std::make_unique<SettlementVerifier>(*node_, *ledger_, verifier_options);
   if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);
+  // The payers' records: what their confirmed payments to this address paid for.
+  if (settings_.price > 0) {
+    for (const auto& c : ledger_->credits()) {
+      if (!(c.token == settings_.token) || !(c.to == settings_.addr)) continue;
+      auto& r = record_[c.from.to_base58()];
+      r = std::min<std::int64_t>(r + bytes_paid_for(c.amount, settings_.price),
+                                 std::numeric_limits<std::int64_t>::max() / 4);
+    }
+  }
+  // The chain's block interval, from the two newest blocks: a settlement is final about a
+  // block per confirmation after it is sent, plus a second to see it.
+  try {
+    auto head = node_->now_block();
+    if (head.number > 1) {
+      auto before = node_->block_by_number(head.number - 1);
+      std::int64_t prev = before.at("block_header").at("raw_data").value("timestamp", 0LL);
+      std::int64_t interval = head.timestamp - prev;
+      if (interval > 0 && interval < 60'000) {
+        settings_.settle_latency =
+            std::chrono::milliseconds(interval * settings_.confirmations + 1000);
+      }
+    }
+  } catch (const std::exception&) {
+    // Keep the default latency (mainnet's 3 s blocks).
+  }
+}
+
+std::int64_t SellerService::record_of(const tron::Address& payer) const {
+  auto it = record_.find(payer.to_base58());
+  return it == record_.end() ? 0 : it->second;
+}
+
+void SellerService::check_backing(std::weak_ptr<SellerPeerState> peer, const tron::Address& payer) {
+  std::int64_t record = record_of(payer);
+  worker_.run([this, peer, payer, record] {
+    if (stopping_) return;
+    U256 balance = 0;
+    bool known = true;
+    try {
+      switch (settings_.token.kind) {
+        case tron::Token::Kind::Trx:
+          balance = U256(std::max<std::int64_t>(0, node_->account(payer).trx));
+          break;
+        case tron::Token::Kind::Trc10: {
+          auto acc = node_->account(payer);
+          auto it = acc.trc10.find(settings_.token.asset_id);
+          balance = it == acc.trc10.end() ? U256(0) : U256(std::max<std::int64_t>(0, it->second));
+          break;
+        }
+        case tron::Token::Kind::Trc20:
+          balance = node_->trc20_balance(settings_.token.contract, payer);
+          break;
+      }
+    } catch (const std::exception& e) {
+      known = false;
+      print("btt_pay: cannot read the balance of " + payer.to_base58() + ": " + e.what());
+    }
+    if (!known) return;  // its bid ranks nowhere until a payment of it is credited
+    worker_.reply([peer, balance, record] {
+      auto state = peer.lock();
+      if (!state || !state->handle || !state->seller) return;
+      state->apply(state->seller->on_backing(balance, record, Clock::now()));
+    });
+  });
 }
 
 SellerService::~SellerService() {
@@ -239,9 +326,9 @@ void SellerService::put_carried(const std::string& info_hash_hex, const tron::Ad
   c.since = now;
 }
 
-void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
-                           const tron::Address& payer, const std::string& info_hash_hex,
-                           const std::string& peer_hex) {
+ExpectedPayment SellerService::expected(const Settle& settle, const tron::Address& payer,
+                                        const std::string& info_hash_hex,
+                                        const std::string& peer_hex) const {
   ExpectedPayment e;
   e.txid = settle.txid;
   e.from = payer;
@@ -251,13 +338,69 @@ void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& se
   e.confirmations = int(settings_.confirmations);
   e.info_hash = info_hash_hex;
   e.peer = peer_hex;
+  return e;
+}
+
+void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                           const tron::Address& payer, const std::string& info_hash_hex,
+                           const std::string& peer_hex) {
+  ExpectedPayment e = expected(settle, payer, info_hash_hex, peer_hex);
   auto until = std::chrono::steady_clock::now() + kQuickRecheckFor;
+  if (!settle.tx.empty()) {
+    worker_.run([this, peer, settle, e, until] { provisional_on_worker(peer, settle, e, until); });
+    return;
+  }
   worker_.run([this, peer, settle, e, until] { verify_on_worker(peer, settle, e, until); });
+}
+
+void SellerService::provisional_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                                          const ExpectedPayment& e,
+                                          std::chrono::steady_clock::time_point quick_until) {
+  if (stopping_) return;
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  Verification v;
+  try {
+    v = verifier_->check_signed(settle.tx, e, now_ms);
+  } catch (const std::exception& ex) {
+    v.verdict = Verdict::NodeDown;
+    v.detail = ex.what();
+  }
+  bool ok = false;
+  bool answered = true;
+  std::string reason, detail = v.detail;
+  if (v.verdict == Verdict::Credited) {
+    try {
+      auto r = node_->broadcast_hex(tron::Bytes(settle.tx.begin(), settle.tx.end()));
+      ok = r.ok || r.code == "DUP_TRANSACTION_ERROR";
+      if (!ok) {
+        reason = "failed_tx";
+        detail = "our node refused it: " + r.code + (r.message.empty() ? "" : " " + r.message);
+      }
+    } catch (const std::exception&) {
+      answered = false;  // node down: no provisional credit; the final check waits for it
+    }
+  } else if (v.verdict == Verdict::NodeDown) {
+    answered = false;
+  } else {
+    reason = reject_reason(v.verdict);
+  }
+  if (answered) {
+    worker_.reply([peer, txid = settle.txid, ok, reason, detail] {
+      auto state = peer.lock();
+      if (!state || !state->handle || !state->seller) return;
+      state->apply(state->seller->on_provisional(txid, ok, reason, detail, Clock::now()));
+    });
+    if (!ok) return;
+  }
+  verify_on_worker(peer, settle, e, quick_until);
 }
 
 void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
                                      const ExpectedPayment& e,
                                      std::chrono::steady_clock::time_point quick_until) {
+  if (stopping_) return;
   Verification v;
   try {
     v = verifier_->verify(e);
@@ -316,6 +459,11 @@ void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const 
     }
     if (fresh) {
       note_credit(settle.amount);
+      if (settings_.price > 0) {
+        auto& r = record_[from.to_base58()];
+        r = std::min<std::int64_t>(r + bytes_paid_for(settle.amount, settings_.price),
+                                   std::numeric_limits<std::int64_t>::max() / 4);
+      }
       print("credited " + settle.amount.str() + " " + settings_.token.to_string() + " from " +
             from.to_base58() + " txid " + txid + " peer " +
             (state ? state->endpoint : std::string("(gone)")));

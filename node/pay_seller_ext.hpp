@@ -4,6 +4,7 @@
 // settlements on the chain worker through the seeder's own full node, credits them in the
 // ledger, and ranks paying peers first for the choker and the upload limit. Peers without
 // btt_pay never see a message of it.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -30,24 +31,38 @@ class SellerService {
  public:
   using Output = std::function<void(const std::string&)>;
   // Opens the ledger and asks the node for its chain id (throws if it cannot).
-  SellerService(boost::asio::io_context& io, SellerSettings settings,
-                tron::FullNodeOptions node, const std::string& ledger_path, Output out,
-                VerifierOptions verifier_options = {});
+  SellerService(boost::asio::io_context& io, SellerSettings settings, tron::FullNodeOptions node,
+                const std::string& ledger_path, Output out, VerifierOptions verifier_options = {});
   ~SellerService();
 
   const SellerSettings& settings() const { return settings_; }
+  // Terms for a torrent of this piece length, and why they cannot work if they cannot.
+  SellerSettings settings_for(std::int64_t piece_length) const {
+    return settings_for_torrent(settings_, piece_length);
+  }
+  std::optional<std::string> check_terms(std::int64_t piece_length) const {
+    return unworkable_terms(settings_for(piece_length), piece_length);
+  }
   std::shared_ptr<p2p::TorrentExtension> extension_for(p2p::Torrent& torrent);
 
   // Credited in this run.
   U256 earned() const { return earned_; }
   int payments() const { return payments_; }
-  // Finishes the verifications under way and stops the worker.
-  void stop() { worker_.join(); }
+  // Ends the rechecks that wait for blocks, finishes the checks under way and stops the worker:
+  // bounded however many settlements peers sent.
+  void stop() {
+    stopping_ = true;
+    worker_.join();
+  }
 
   // For the peers (engine thread).
   void verify(std::weak_ptr<class SellerPeerState> peer, const Settle& settle,
               const tron::Address& payer, const std::string& info_hash_hex,
               const std::string& peer_hex);
+  // Reads the payer's balance in the token; answers the peer's Seller with on_backing.
+  void check_backing(std::weak_ptr<SellerPeerState> peer, const tron::Address& payer);
+  // Bytes the payer's confirmed payments to us paid for, in the ledger and in this run.
+  std::int64_t record_of(const tron::Address& payer) const;
   void note_credit(const U256& amount) {
     earned_ += amount;
     ++payments_;
@@ -63,7 +78,15 @@ class SellerService {
 
  private:
   void verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
-                        const ExpectedPayment& e, std::chrono::steady_clock::time_point quick_until);
+                        const ExpectedPayment& e,
+                        std::chrono::steady_clock::time_point quick_until);
+  // A settle that carries its transaction: checked here, broadcast by us, provisionally
+  // credited, then followed to its final credit like any other.
+  void provisional_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                             const ExpectedPayment& e,
+                             std::chrono::steady_clock::time_point quick_until);
+  ExpectedPayment expected(const Settle& settle, const tron::Address& payer,
+                           const std::string& info_hash_hex, const std::string& peer_hex) const;
 
   boost::asio::io_context& io_;
   SellerSettings settings_;
@@ -79,6 +102,8 @@ class SellerService {
     std::chrono::steady_clock::time_point since;
   };
   std::map<std::pair<std::string, std::string>, Carried> carried_;  // (info-hash, payer)
+  std::map<std::string, std::int64_t> record_;  // payer (base58) -> bytes its credits paid for
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace bttnode::pay

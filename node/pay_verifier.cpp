@@ -9,6 +9,7 @@
 #include "tron/hex.hpp"
 #include "tron/proto/contract.pb.h"
 #include "tron/proto/tron.pb.h"
+#include "tron/raw_data_field.hpp"
 
 namespace bttnode::pay {
 
@@ -254,8 +255,7 @@ Verification check_transfer_log(const tron::TxInfo& info, const ExpectedPayment&
   static const Hash32 kTransferTopic = tron::abi::event_topic("Transfer(address,address,uint256)");
   const json* logs = member(info.raw, "log");
   if (logs == nullptr || !logs->is_array()) {
-    return result(Verdict::WrongToken, "the transaction info has no event log",
-                  info.block_number);
+    return result(Verdict::WrongToken, "the transaction info has no event log", info.block_number);
   }
   bool any = false;
   bool parties_seen = false;
@@ -299,6 +299,27 @@ Verification check_transfer_log(const tron::TxInfo& info, const ExpectedPayment&
       Verdict::WrongRecipient,
       "the token's Transfer events do not pay " + e.to.to_base58() + " from " + e.from.to_base58(),
       info.block_number);
+}
+
+// Rule 3's sender, by the signature rather than by the node's word: the one signature of the
+// transaction must recover to the owner it names.
+Verification check_signature(const json& tx, const ExpectedPayment& e) {
+  const json* sigs = member(tx, "signature");
+  if (sigs == nullptr || !sigs->is_array() || sigs->size() != 1 || !(*sigs)[0].is_string()) {
+    return result(Verdict::WrongSender, "the transaction does not carry exactly one signature");
+  }
+  Bytes sig;
+  try {
+    sig = tron::from_hex((*sigs)[0].get<std::string>());
+  } catch (const std::invalid_argument&) {
+    return result(Verdict::WrongSender, "the transaction's signature is not hex");
+  }
+  if (sig.size() != 65) return result(Verdict::WrongSender, "the signature is not 65 bytes");
+  auto signer = tron::recover_signer(e.txid, sig);
+  if (!signer || *signer != e.from) {
+    return result(Verdict::WrongSender, "the transaction is not signed by " + e.from.to_base58());
+  }
+  return result(Verdict::Credited, {});
 }
 
 bool is_unsupported(const tron::NodeError& error) {
@@ -388,11 +409,17 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
     v.block_number = block;
     return v;
   }
+  v = check_signature(*tx, e);
+  if (v.verdict != Verdict::Credited) {
+    v.block_number = block;
+    return v;
+  }
   v = check_success(*tx, info ? &*info : nullptr, e);
   if (v.verdict != Verdict::Credited) return v;
   if (!block) {
     // Found, but its info (block number, receipt) is not written yet.
-    return seen(result(Verdict::Unconfirmed, "the node has no block number for the transaction yet"));
+    return seen(
+        result(Verdict::Unconfirmed, "the node has no block number for the transaction yet"));
   }
   if (e.token.kind == tron::Token::Kind::Trc20) {
     v = check_transfer_log(*info, e);
@@ -433,6 +460,42 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
                 block);
 }
 
+Verification SettlementVerifier::check_signed(const std::string& bytes, const ExpectedPayment& e,
+                                              std::int64_t now_ms) {
+  protocol::Transaction tx;
+  if (bytes.empty() || bytes.size() > 4096 || !tx.ParseFromString(bytes)) {
+    return result(Verdict::UnknownTx, "the settlement's transaction is not a TRON transaction");
+  }
+  // The txid is the hash of raw_data as signed: re-serializing a parsed message could differ
+  // from the signer's bytes, so the hash is taken over the field as it came.
+  auto raw_bytes = tron::raw_data_field(tron::as_bytes(bytes));
+  if (!raw_bytes || tron::sha256(*raw_bytes) != e.txid) {
+    return result(Verdict::UnknownTx, "the settlement's transaction does not hash to its txid");
+  }
+  const auto& raw = tx.raw_data();
+  Verification v = check_contract(raw, e);
+  if (v.verdict != Verdict::Credited) return v;
+  if (tx.signature_size() != 1 || tx.signature(0).size() != 65) {
+    return result(Verdict::WrongSender, "the transaction does not carry exactly one signature");
+  }
+  auto signer = tron::recover_signer(e.txid, tron::as_bytes(tx.signature(0)));
+  if (!signer || *signer != e.from) {
+    return result(Verdict::WrongSender, "the transaction is not signed by " + e.from.to_base58());
+  }
+  constexpr std::int64_t kDay = 24 * 3600 * 1000;
+  if (raw.expiration() <= now_ms || raw.expiration() > now_ms + kDay) {
+    return result(Verdict::FailedTx, "the transaction expires at " +
+                                         std::to_string(raw.expiration()) + ", now is " +
+                                         std::to_string(now_ms));
+  }
+  const std::string txid = tron::to_hex(e.txid);
+  if (auto credited = ledger_.credit(txid)) {
+    return result(Verdict::Replayed, "transaction " + txid + " was credited before",
+                  credited->block_number);
+  }
+  return result(Verdict::Credited, {});
+}
+
 // The node has no such transaction in a block. If it holds it in its pending pool (java-tron's
 // gettransactionfrompending; nodes without that call answer 404), it is on its way; otherwise
 // it is taken as on its way for unknown_grace after the first question, then as unknown.
@@ -442,8 +505,8 @@ Verification SettlementVerifier::not_found(const ExpectedPayment& e) {
     json pending = node_.post("/wallet/gettransactionfrompending", json{{"value", txid}});
     std::string why;
     if (!pending.empty() && signed_raw(pending, e.txid, why)) {
-      return seen(result(Verdict::Unconfirmed,
-                         "transaction " + txid + " is pending, not in a block yet"));
+      return seen(
+          result(Verdict::Unconfirmed, "transaction " + txid + " is pending, not in a block yet"));
     }
   } catch (const tron::NodeError& error) {
     if (error.transport) return result(Verdict::NodeDown, error.what());

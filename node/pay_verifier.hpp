@@ -88,6 +88,13 @@ class SettlementVerifier {
   // about the payment then.
   Verification verify(const ExpectedPayment& expected);
 
+  // The local checks of a version-2 settle that carries its signed transaction, before any
+  // node is asked: the bytes are a Transaction whose raw_data hashes to the txid, signed once
+  // by the bound address, paying the seeder the claimed amount in the token (rules 2 to 4),
+  // not expired and not valid for more than a day, and never credited. Credited means all hold.
+  Verification check_signed(const std::string& transaction_bytes, const ExpectedPayment& expected,
+                            std::int64_t now_ms);
+
  private:
   Verification not_found(const ExpectedPayment& expected);
   void forget(const tron::Hash32& txid);

@@ -72,9 +72,9 @@ TEST(PayProtocol, EveryMessageRoundTrips) {
       Bid{U256("123456789012345678901234567890")},  // beyond 64 bits: sent as a string
       Invoice{3, 5 << 20, 5000, 2000},
       Invoice{4, 6 << 20, 6000, 6000, 1 << 20},  // with bytes carried from an earlier session
-      Settle{tron::Hash32{1, 2, 3}, 77, false},
-      Settle{tron::Hash32{9}, 5, true},
-      Receipt{tron::Hash32{4}, 77, 2077},
+      Settle{tron::Hash32{1, 2, 3}, 77, false, {}},
+      Settle{tron::Hash32{9}, 5, true, {}},
+      Receipt{tron::Hash32{4}, 77, 2077, false, 0},
       Reject{"unknown_tx", tron::Hash32{5}, "not found"},
       Reject{"price", std::nullopt, ""},
   };
@@ -85,13 +85,42 @@ TEST(PayProtocol, EveryMessageRoundTrips) {
   }
 }
 
+TEST(PayProtocol, VersionTwoFieldsRoundTripAndVersionOneLeavesThemOut) {
+  Settle s;
+  s.txid = tron::Hash32{5};
+  s.amount = 10;
+  s.tx = std::string(300, 'x');
+  std::int64_t v = 0;
+  EXPECT_EQ(std::get<Settle>(decode(encode(s), &v)), s);
+  EXPECT_EQ(v, 2);
+  auto v1 = std::get<Settle>(decode(encode(s, 1), &v));
+  EXPECT_EQ(v, 1);
+  EXPECT_TRUE(v1.tx.empty());
+  Receipt r{tron::Hash32{6}, 0, 5, true, 3 * kMiB};
+  EXPECT_EQ(std::get<Receipt>(decode(encode(r))), r);
+  EXPECT_FALSE(std::get<Receipt>(decode(encode(r, 1))).provisional);
+  Invoice i;
+  i.seq = 2;
+  i.bytes = 7;
+  i.window = 9 * kMiB;
+  i.pending = U256(1) << 100;
+  EXPECT_EQ(std::get<Invoice>(decode(encode(i))), i);
+  // A tx longer than a real one is refused.
+  s.tx = std::string(kMaxSettleTx + 1, 'x');
+  EXPECT_THROW(decode(encode(s)), ProtocolError);
+  EXPECT_EQ(session_version(0), 1);
+  EXPECT_EQ(session_version(1), 1);
+  EXPECT_EQ(session_version(2), 2);
+  EXPECT_EQ(session_version(7), kVersion);
+}
+
 TEST(PayProtocol, RefusesMalformedMessages) {
   // Keys sorted, so that each is refused for the fault it names, not for its bencode.
   const std::string bad[] = {
       "",
       "i1e",
       "d1:t5:terms1:vi1ee",                                   // fields missing
-      "d5:pricei1e1:t3:bid1:vi2ee",                           // version 2
+      "d5:pricei1e1:t3:bid1:vi3ee",                           // version 3
       "d5:pricei-1e1:t3:bid1:vi1ee",                          // negative
       "d5:price3:01x1:t3:bid1:vi1ee",                         // not decimal
       "d5:price2:011:t3:bid1:vi1ee",                          // leading zero

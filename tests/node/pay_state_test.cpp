@@ -55,7 +55,9 @@ Seller paying_seller(Clock::time_point now) {
   Seller s = make_seller(now);
   s.start();
   EXPECT_TRUE(s.on_message(good_bind(key(2)), now).empty());
-  s.on_message(Bid{1000}, now);
+  auto a = s.on_message(Bid{1000}, now);
+  EXPECT_TRUE(a.check_backing);
+  s.on_backing(U256(1) << 100, 0, now);
   EXPECT_TRUE(s.billing());
   return s;
 }
@@ -109,10 +111,10 @@ TEST(PaySeller, BillsPaysAndRanksAPayer) {
   EXPECT_EQ(inv->owed, 1000);
   EXPECT_EQ(inv->paid, 0);
   tron::Hash32 txid{7};
-  a = s.on_message(Settle{txid, 1000, false}, now);
+  a = s.on_message(Settle{txid, 1000, false, {}}, now);
   ASSERT_EQ(a.verify.size(), 1u);
   // The same settlement again while it is checked: nothing new.
-  EXPECT_TRUE(s.on_message(Settle{txid, 1000, false}, now).verify.empty());
+  EXPECT_TRUE(s.on_message(Settle{txid, 1000, false, {}}, now).verify.empty());
   a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false, ""}, now);
   const auto* rec = find<Receipt>(a.send);
   ASSERT_TRUE(rec);
@@ -126,6 +128,8 @@ TEST(PaySeller, HigherBidsRankHigher) {
   Seller a = paying_seller(now);
   Seller b = paying_seller(now);
   b.on_message(Bid{5000}, now);
+  EXPECT_EQ(b.rank(), 0);  // until its balance is seen to back the new bid
+  b.on_backing(U256(1) << 100, 0, now);
   EXPECT_GT(b.rank(), a.rank());
 }
 
@@ -152,7 +156,7 @@ TEST(PaySeller, OverCreditChokedThenUnchokedWhenPaid) {
   EXPECT_TRUE(find<Invoice>(a.send));
   EXPECT_EQ(s.rank(), 0);
   tron::Hash32 txid{9};
-  s.on_message(Settle{txid, 2001, false}, now);
+  s.on_message(Settle{txid, 2001, false, {}}, now);
   a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false, ""}, now);
   ASSERT_TRUE(a.choke);
   EXPECT_FALSE(*a.choke);
@@ -181,7 +185,7 @@ TEST(PaySeller, ARefusedSettlementIsRejectedAndBanned) {
   auto now = Clock::now();
   Seller s = paying_seller(now);
   tron::Hash32 txid{3};
-  s.on_message(Settle{txid, 1000, false}, now);
+  s.on_message(Settle{txid, 1000, false, {}}, now);
   auto a = s.on_verified(txid, {VerifyOutcome::Kind::Refused, "wrong_recipient", 0, false, ""}, now);
   const auto* r = find<Reject>(a.send);
   ASSERT_TRUE(r);
@@ -196,7 +200,7 @@ TEST(PaySeller, AnUnconfirmedSettlementIsCheckedAgain) {
   auto now = Clock::now();
   Seller s = paying_seller(now);
   tron::Hash32 txid{4};
-  s.on_message(Settle{txid, 1000, false}, now);
+  s.on_message(Settle{txid, 1000, false, {}}, now);
   // The node does not hold it (or is down): nothing to tell the peer yet.
   EXPECT_TRUE(s.on_verified(txid, {VerifyOutcome::Kind::Retry, "", 0, false, ""}, now).empty());
   EXPECT_TRUE(s.on_tick(now + std::chrono::milliseconds(500)).verify.empty());
@@ -209,7 +213,7 @@ TEST(PaySeller, AnUnconfirmedSettlementIsToldOnceAndNotBanned) {
   auto now = Clock::now();
   Seller s = paying_seller(now);
   tron::Hash32 txid{8};
-  s.on_message(Settle{txid, 1000, false}, now);
+  s.on_message(Settle{txid, 1000, false, {}}, now);
   VerifyOutcome wait{VerifyOutcome::Kind::Retry, "", 0, false, "2 of 5 confirmations"};
   auto a = s.on_verified(txid, wait, now);
   const auto* r = find<Reject>(a.send);
@@ -231,13 +235,13 @@ TEST(PaySeller, APriorSettlementIsCreditedOutsideTheSession) {
   auto now = Clock::now();
   Seller s = paying_seller(now);
   tron::Hash32 txid{5};
-  s.on_message(Settle{txid, 500, true}, now);
+  s.on_message(Settle{txid, 500, true, {}}, now);
   auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 500, false, ""}, now);
   EXPECT_TRUE(find<Receipt>(a.send));
   EXPECT_EQ(s.paid(), 0);
   // A refused prior settlement is answered but not banned.
   tron::Hash32 other{6};
-  s.on_message(Settle{other, 500, true}, now);
+  s.on_message(Settle{other, 500, true, {}}, now);
   a = s.on_verified(other, {VerifyOutcome::Kind::Refused, "replayed_tx", 0, false, ""}, now);
   EXPECT_TRUE(find<Reject>(a.send));
   EXPECT_FALSE(a.ban);
@@ -275,7 +279,7 @@ TEST(PaySeller, APriorSettlementPaysTheCarriedBytesNotTheSessions) {
   Seller s = paying_seller(now);
   EXPECT_TRUE(s.carry_in(2 * kMiB + 1, now).choke);  // over credit from the start
   tron::Hash32 txid{7};
-  s.on_message(Settle{txid, 2001, true}, now);
+  s.on_message(Settle{txid, 2001, true, {}}, now);
   auto a = s.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 2001, false, ""}, now);
   ASSERT_TRUE(a.choke);
   EXPECT_FALSE(*a.choke);
@@ -284,7 +288,7 @@ TEST(PaySeller, APriorSettlementPaysTheCarriedBytesNotTheSessions) {
   // A payment of this session does not pay for earlier ones.
   Seller t = paying_seller(now);
   t.carry_in(kMiB, now);
-  t.on_message(Settle{txid, 1000, false}, now);
+  t.on_message(Settle{txid, 1000, false, {}}, now);
   t.on_verified(txid, {VerifyOutcome::Kind::Credited, "", 1000, false, ""}, now);
   EXPECT_EQ(t.carry_out(), kMiB);
 }
@@ -337,7 +341,7 @@ TEST(PaySeller, HoldsAPeerChokedUntilItAnswersTheTerms) {
 TEST(PaySeller, SettleBeforeBindIsRefused) {
   auto now = Clock::now();
   Seller s = make_seller(now);
-  auto a = s.on_message(Settle{tron::Hash32{1}, 5, false}, now);
+  auto a = s.on_message(Settle{tron::Hash32{1}, 5, false, {}}, now);
   EXPECT_TRUE(find<Reject>(a.send));
   EXPECT_TRUE(a.verify.empty());
 }
@@ -444,7 +448,7 @@ TEST(PayBuyer, KnowsWhenTheSellersInvoiceTrailsItsOwnCount) {
   auto a = b.on_message(Invoice{1, kMiB, 1000, 0}, kMiB);
   ASSERT_TRUE(a.pay);
   b.on_payment(*a.pay, tron::Hash32{1});
-  b.on_message(Receipt{tron::Hash32{1}, 1000, 1000}, kMiB);
+  b.on_message(Receipt{tron::Hash32{1}, 1000, 1000, false, 0}, kMiB);
   EXPECT_TRUE(b.settled(kMiB));
   EXPECT_FALSE(b.invoice_behind(kMiB));
   // One more MiB arrives: nothing is due by the old invoice, so settled, but the invoice trails.
