@@ -272,11 +272,14 @@ class Env:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- the devnet and its wallets
+    # Block interval of the devnets a runner starts; incentive scenarios run at mainnet's 3 s.
+    block_ms = 300
+
     def start_devnet(self, name="devnet", port=0, timeout=30):
-        """Starts `bttnode devnet` (a block every 300 ms, state in <name>-state.json) and
+        """Starts `bttnode devnet` (a block every block_ms, state in <name>-state.json) and
         waits until it listens; returns (process, its URL without a trailing slash)."""
         p = self.spawn(name, [self.bttnode, "devnet", "--listen", "127.0.0.1:%d" % port,
-                              "--genesis", GENESIS, "--block-ms", "300",
+                              "--genesis", GENESIS, "--block-ms", str(self.block_ms),
                               "--state", self.path(name + "-state.json")])
         m = wait_log(p, r"devnet listening on (http://\S+)", timeout)
         return p, m[-1].group(1).rstrip("/")
