@@ -465,6 +465,60 @@ def scenario_honest(env):
     check("banned" not in log_text(s["seeder"]), "the seeder banned the honest peer")
 
 
+def scenario_free_rider(env):
+    """A fresh address with no balance bids an absurd price it could never pay: it gets no
+    priority and no credit (told `unfunded`, served as an ordinary peer), and a real payer
+    beside it keeps the seeder's rate."""
+    rate = 2 * MIB
+    s = setup(env, 4 * MIB, ["--max-up-rate", str(rate)])
+    ks, addr = env.new_wallet("rider")
+    rider = PayPeer(s["torrent"], "127.0.0.1", s["port"], log=env.log, **IDENTITY)
+    rider.wait_terms()
+    rider.bind(env.bttnode, ks, addr)
+    rider.bid(price=str(10 ** 30))
+    blocks = BlockQueue(s["torrent"], cycle=True)
+    deadline = time.time() + 20
+    while not rider.rejects:
+        check(time.time() < deadline, "no reject for an unfunded bid of 10^30 per MiB")
+        rider.request_blocks(blocks, PIPELINE)
+        rider.poll(0.1)
+    reason = rider.rejects[0]["reason"].decode()
+    check(reason == "unfunded", "the unfunded bid was answered %r, not 'unfunded'" % reason)
+    # A real payer (bttnode) starts while the rider keeps asking for blocks.
+    out = env.path("out-payer")
+    payer = env.spawn("payer", [env.bttnode, "download", s["torrent"].path, "--out", out,
+                                "--port", str(free_port()), "--peer", "127.0.0.1:%d" % s["port"],
+                                "--keystore", s["payer_ks"], "--node", s["node"], "--token",
+                                TOKEN, "--max-price", str(PRICE)])
+    t0 = time.time()
+    rider_start = rider.bytes
+    while payer.poll() is None:
+        check(time.time() - t0 < 120, "the payer did not finish in 120 s")
+        if not rider.closed:
+            try:
+                rider.request_blocks(blocks, PIPELINE)
+                rider.poll(0.05)
+            except Closed:
+                pass
+        else:
+            time.sleep(0.05)
+        if not hasattr(payer, "done_at") and re.search(r"^complete: ", log_text(payer), re.M):
+            payer.done_at = time.time() - t0
+            payer.rider_bytes = rider.bytes - rider_start
+    check(payer.returncode == 0, "the payer exited with %s" % payer.returncode)
+    took = getattr(payer, "done_at", time.time() - t0)
+    rider_bytes = getattr(payer, "rider_bytes", rider.bytes - rider_start)
+    ideal = SIZE / (0.9 * rate)
+    env.log("payer %.1f s (ideal %.1f s at 90%% of %d B/s); the rider got %d bytes meanwhile"
+            % (took, ideal, rate, rider_bytes))
+    check(took <= ideal * 1.5 + 3, "the payer took %.1f s beside the rider (ideal %.1f s)"
+          % (took, ideal))
+    check(rider_bytes <= SIZE // 3, "the rider got %d bytes while the payer downloaded %d"
+          % (rider_bytes, SIZE))
+    check(not re.search(r"^banned ", log_text(s["seeder"]), re.M),
+          "the seeder banned someone: the rider is an ordinary peer, the payer honest")
+
+
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items()
              if name.startswith("scenario_")}
 

@@ -106,6 +106,7 @@ def as_int(v):
 
 class Torrent:
     def __init__(self, path):
+        self.path = path
         with open(path, "rb") as f:
             raw = f.read()
         top, _ = bdecode_at(raw, 0)
