@@ -43,7 +43,10 @@ std::optional<std::string> unworkable_terms(const SellerSettings& s, std::int64_
   // A payer pays only for whole verified pieces, and a couple are in flight beside them.
   std::int64_t needed = settle_bytes + 2 * piece_length;
   if (settle_bytes > s.max_credit || needed > s.credit) {
-    auto mib = [](std::int64_t b) { return std::to_string((b + kMiB - 1) / kMiB) + " MiB"; };
+    auto mib = [](std::int64_t b) {
+      if (b % kMiB == 0) return std::to_string(b / kMiB) + " MiB";
+      return std::to_string((b + 1023) / 1024) + " KiB";
+    };
     return "a payer must be owed " + mib(settle_bytes) + " (the minimum settlement of " +
            min_settle.str() + " at " + s.price.str() + " per MiB) before it pays, and pieces of " +
            mib(piece_length) + " are in flight beside that, so the credit of " + mib(s.credit) +

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The local demo, on one machine with no outside network: a TRON devnet, two wallets, and a
-# swarm where a seeder sells its upload for TRC-10 BTT. The seeder's upload is limited, one
-# downloader pays and two download for free, all three starting together: the payer is served
-# first. Prints who finished when, each payment with its txid, and the balances of seeder and
-# payer before and after. Usage: run-demo.sh [BTTNODE]
+# The local demo, on one machine with no outside network: a TRON devnet at mainnet's 3 s
+# blocks, two wallets, and a swarm where a seeder sells its upload for BTT (the TRC-20 token).
+# The seeder's upload is limited, one downloader pays and two download for free, all three
+# starting together: the payer is served first and finishes first. Prints who finished when,
+# each settlement with its txid, the fees it burned, and the balances of seeder and payer
+# before and after. Usage: run-demo.sh [BTTNODE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-build/node/bttnode}")
@@ -22,10 +23,10 @@ trap 'exit 130' INT TERM
 export BTTNODE_PASSWORD=bttnode-demo-only
 export BTTNODE_STATE_DIR="$work/state"
 
-token=trc10:1002000      # BitTorrent (BTT) as a TRC-10 asset, 6 decimals
-price=2000000            # 2 BTT per MiB, in base units
-up_rate=2M               # the seeder's upload limit, bytes per second
-size_mib=16              # the torrent's payload
+price_btt=1000          # the seeder's price: 1,000 BTT per MiB
+price=${price_btt}000000000000000000   # in base units: BTT has 18 decimals
+up_rate=8M               # the seeder's upload limit, bytes per second
+size_mib=48              # the torrent's payload
 
 step() { printf '\n== %s\n' "$*"; }
 genesis_field() { python3 -c "import json,sys; g=json.load(open('$genesis')); print(eval(sys.argv[1]))" "$1"; }
@@ -42,13 +43,14 @@ wait_for_line() {  # FILE PATTERN SECONDS
   return 1
 }
 
+
 balance() {  # KEYSTORE -> "TRX_SUN BTT_UNITS"
   "$bin" wallet balance --keystore "$1" --node "$node_url" |
     awk -v t="$token:" '$1 == "trx:" { trx = $2 } $1 == t { btt = $2 } END { print trx, btt }'
 }
 
-step "A TRON devnet (a block every 300 ms)"
-"$bin" devnet --listen 127.0.0.1:0 --genesis "$genesis" --block-ms 300 \
+step "A TRON devnet (a block every 3 s, as on mainnet)"
+"$bin" devnet --listen 127.0.0.1:0 --genesis "$genesis" --block-ms 3000 \
   --state "$work/chain.json" >"$work/devnet.log" 2>&1 &
 pids+=($!)
 wait_for_line "$work/devnet.log" "devnet listening on" 20
@@ -67,9 +69,11 @@ echo "payer:  $payer"
 echo "seeder: $seeder"
 
 step "Plain payments and a TIP-191 signature"
-# 1 TRX opens the seeder's account on chain; 1 TRC-20 BTT shows the third kind of token.
+# BTT since its 2022 redenomination is the TRC-20 token; TRC-10 1002000 is BTTOLD.
 trc20=$(genesis_field "g['trc20']['contract_address']")
-for pair in "trx 1000000" "trc20:$trc20 1000000000000000000"; do
+token=trc20:$trc20
+# 1 TRX opens the seeder's account on chain; 1 BTTOLD shows the TRC-10 kind of token.
+for pair in "trx 1000000" "trc10:1002000 1000000"; do
   read -r tok amount <<<"$pair"
   out=$("$bin" wallet send --keystore "$work/payer.json" --node "$node_url" --to "$seeder" \
     --amount "$amount" --token "$tok" --wait 2>/dev/null)
@@ -81,18 +85,18 @@ sig=$("$bin" message sign --keystore "$work/payer.json" --message "$message")
 "$bin" message verify --address "$payer" --signature "$sig" --message "$message" >/dev/null
 echo "message '$message' signed by the payer: ${sig:0:22}... (verified)"
 
-step "A torrent of $size_mib MiB, seeded at $((price / 1000000)) BTT per MiB, upload limited to $up_rate/s"
+step "A torrent of $size_mib MiB, seeded at $price_btt BTT per MiB, upload limited to $up_rate/s"
 mkdir -p "$work/seed/album"
 head -c $((size_mib * 1024 * 1024 / 2)) /dev/urandom >"$work/seed/album/track1.bin"
 head -c $((size_mib * 1024 * 1024 / 2)) /dev/urandom >"$work/seed/album/track2.bin"
 "$bin" create-torrent "$work/seed/album" -o "$work/album.torrent" --piece-length 256K \
   --comment "bttnode demo" >/dev/null
 seed_port=$(free_port)
-# A credit above the torrent's size lets the payer run ahead of its settlements, which each
-# wait for a block; it settles every 4 MiB and once more at the end.
+# Default terms: a first credit of 4 MiB that grows with what the payer has paid, and
+# settlements counted as paid as soon as the seeder's node accepts them.
 "$bin" seed "$work/album.torrent" --data "$work/seed" --port "$seed_port" \
   --max-up-rate "$up_rate" --keystore "$work/seeder.json" --node "$node_url" --token "$token" \
-  --price "$price" --credit 24M --min-settle $((price * 4)) >"$work/seed.log" 2>"$work/seed.err" &
+  --price "$price" >"$work/seed.log" 2>"$work/seed.err" &
 seed_pid=$!
 pids+=("$seed_pid")
 wait_for_line "$work/seed.log" "^btt_pay: selling" 60
@@ -118,7 +122,7 @@ dl_pids=("${pids[@]: -3}")
 
 # Report each completion as it happens; then wait for the payer's final settlement.
 declare -A finished=()
-deadline=$(($(now_ms) + 90000))
+deadline=$(($(now_ms) + 150000))
 while ((${#finished[@]} < 3)); do
   for i in 0 1 2; do
     name=${names[$i]}
@@ -127,14 +131,15 @@ while ((${#finished[@]} < 3)); do
       finished[$name]=$(($(now_ms) - start))
       printf '%5d.%d s  %-7s finished\n' $((finished[$name] / 1000)) \
         $((finished[$name] % 1000 / 100)) "$name"
-    elif ! kill -0 "${dl_pids[$i]}" 2>/dev/null; then
+    elif ! kill -0 "${dl_pids[$i]}" 2>/dev/null &&
+      ! grep -q "^complete:" "$work/$name.log" 2>/dev/null; then
       echo "demo: $name stopped before completing:" >&2
       cat "$work/$name.err" >&2
       exit 1
     fi
   done
   if (($(now_ms) > deadline)); then
-    echo "demo: the downloads did not finish in 90 s" >&2
+    echo "demo: the downloads did not finish in 150 s" >&2
     exit 1
   fi
   sleep 0.1
@@ -154,7 +159,7 @@ awk -v f="$free_avg" -v p="${finished[payer]}" 'BEGIN {
     p / 1000, f / 1000, f / p }'
 
 step "What the payer paid (each settlement is a TRON transaction)"
-grep -E "^(paid|btt_pay: paid)" "$work/payer.log" || echo "(no payment lines)"
+grep -E "^(paid|btt_pay: paid|btt_pay: one settlement)" "$work/payer.log" || echo "(no payment lines)"
 npaid=$(grep -c "^paid " "$work/payer.log" || true)
 # The seeder credits each settlement once its transaction is in a block.
 for _ in $(seq 1 150); do
@@ -167,14 +172,24 @@ kill -INT "$seed_pid"
 wait "$seed_pid" || true
 grep -E "^earned " "$work/seed.log" || true
 
-step "Balances before and after (base units; BTT has 6 decimals, TRX 6)"
+step "Balances before and after (TRX and BTT in whole tokens)"
 read -r payer_trx1 payer_btt1 <<<"$(balance "$work/payer.json")"
 read -r seeder_trx1 seeder_btt1 <<<"$(balance "$work/seeder.json")"
-row() { printf '%-7s %-10s %22s %22s %+16d\n' "$1" "$2" "$3" "$4" $(($4 - $3)); }
-printf '%-7s %-10s %22s %22s %16s\n' "" "" before after change
-row payer "TRX sun" "$payer_trx0" "$payer_trx1"
-row payer "BTT" "$payer_btt0" "$payer_btt1"
-row seeder "TRX sun" "$seeder_trx0" "$seeder_trx1"
-row seeder "BTT" "$seeder_btt0" "$seeder_btt1"
+row() {  # WHO TOKEN BEFORE AFTER DECIMALS
+  python3 - "$@" <<'PY'
+import sys
+from decimal import Decimal
+who, tok, before, after, dec = sys.argv[1:]
+unit = Decimal(10) ** int(dec)
+b, a = Decimal(before) / unit, Decimal(after) / unit
+print("%-7s %-4s %30s %30s %+24s" % (who, tok, b, a, a - b))
+PY
+}
+printf '%-7s %-4s %30s %30s %24s\n' "" "" before after change
+row payer TRX "$payer_trx0" "$payer_trx1" 6
+row payer BTT "$payer_btt0" "$payer_btt1" 18
+row seeder TRX "$seeder_trx0" "$seeder_trx1" 6
+row seeder BTT "$seeder_btt0" "$seeder_btt1" 18
+echo "(the payer's TRX went to the energy its BTT transfers burned: the settlements' fees)"
 
 step "Done"
