@@ -504,3 +504,87 @@ TEST(PayBuyer, ARefusedPaymentStopsPaymentsToThatSeeder) {
   EXPECT_FALSE(b.active());
   EXPECT_FALSE(b.on_tick(5 * kMiB).pay);
 }
+
+TEST(PaySeller, SettlementsBeyondWhatItChecksAtOnceAreBusyNotBanned) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  s.on_payload_sent(kMiB, now);
+  for (int i = 0; i < s.settings().max_verifying; ++i) {
+    tron::Hash32 txid{std::uint8_t(i + 1)};
+    EXPECT_EQ(s.on_message(Settle{txid, 1000, false, {}}, now).verify.size(), 1u);
+  }
+  auto a = s.on_message(Settle{tron::Hash32{99}, 1000, false, {}}, now);
+  EXPECT_TRUE(a.verify.empty());
+  const auto* r = find<Reject>(a.send);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, "busy");
+  EXPECT_FALSE(a.ban);
+}
+
+TEST(PaySeller, AProvisionalCreditCountsAsPaidAndTheWindowGrows) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);  // credit 2 MiB, price 1000
+  EXPECT_EQ(s.window(), 2 * kMiB);
+  s.on_payload_sent(kMiB, now);
+  Settle st{tron::Hash32{3}, 1000, false, std::string(100, 't')};
+  auto a = s.on_message(st, now);
+  ASSERT_EQ(a.verify.size(), 1u);
+  EXPECT_FALSE(a.verify[0].tx.empty());  // the balance backs it: checked for provisional credit
+  a = s.on_provisional(st.txid, true, "", "", now);
+  const auto* rec = find<Receipt>(a.send);
+  ASSERT_TRUE(rec);
+  EXPECT_TRUE(rec->provisional);
+  EXPECT_EQ(s.unpaid_bytes(), 0);
+  EXPECT_EQ(s.pending(), 1000);
+  EXPECT_EQ(s.window(), 2 * kMiB + 2 * kMiB);  // credit + 2 x (record + provisional)
+  // Final: the record takes over what was provisional.
+  a = s.on_verified(st.txid, {VerifyOutcome::Kind::Credited, "", 1000, false, ""}, now);
+  rec = find<Receipt>(a.send);
+  ASSERT_TRUE(rec);
+  EXPECT_FALSE(rec->provisional);
+  EXPECT_EQ(s.pending(), 0);
+  EXPECT_EQ(s.record_bytes(), kMiB);
+  EXPECT_EQ(s.window(), 4 * kMiB);
+}
+
+TEST(PaySeller, AProvisionalSettlementThatFailsIsABan) {
+  auto now = Clock::now();
+  Seller s = paying_seller(now);
+  s.on_payload_sent(kMiB, now);
+  Settle st{tron::Hash32{4}, 1000, false, std::string(100, 't')};
+  s.on_message(st, now);
+  s.on_provisional(st.txid, true, "", "", now);
+  auto a = s.on_verified(st.txid, {VerifyOutcome::Kind::Refused, "failed_tx", 0, false, ""}, now);
+  EXPECT_TRUE(a.ban);
+  EXPECT_EQ(s.pending(), 0);
+}
+
+TEST(PaySeller, AnUnfundedPayerIsAnOrdinaryPeer) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  s.start();
+  s.on_message(good_bind(key(2)), now);
+  auto a = s.on_message(Bid{U256(10) * U256(1'000'000'000'000'000'000ull)}, now);
+  ASSERT_TRUE(a.check_backing);
+  a = s.on_backing(500, 0, now);  // not even the first credit at its bid
+  const auto* r = find<Reject>(a.send);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, "unfunded");
+  EXPECT_FALSE(s.billing());
+  EXPECT_EQ(s.rank(), 0);
+  // Not billed, so never choked or banned for what it downloads as an ordinary peer.
+  a = s.on_payload_sent(64 * kMiB, now);
+  EXPECT_FALSE(a.ban);
+  EXPECT_FALSE(a.choke.value_or(false));
+}
+
+TEST(PaySeller, ARecordFromEarlierSessionsWidensTheWindow) {
+  auto now = Clock::now();
+  Seller s = make_seller(now);
+  s.start();
+  s.on_message(good_bind(key(2)), now);
+  s.on_message(Bid{1000}, now);
+  s.on_backing(U256(1) << 100, 100 * kMiB, now);
+  EXPECT_EQ(s.window(), std::min<std::int64_t>(s.settings().max_credit, 2 * kMiB + 200 * kMiB));
+  EXPECT_GT(s.rank(), 0);
+}
