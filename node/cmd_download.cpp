@@ -1,6 +1,7 @@
 // bttnode download TORRENT|MAGNET --out DIR [--port N] [--peer HOST:PORT]... [--seed-after]
 //                  [--max-down-rate B/s] [--max-up-rate B/s]
-//                  [--keystore F --node URL --token T --max-price N [--budget N] [--ledger DB]
+//                  [--keystore F [--network N] [--node URL] --token T --max-price N [--budget N]
+//                   [--fee-cap TRX] [--over-fee-cap free|stop] [--ledger DB]
 //                   [--password-file F] [--api-key K]]
 #include <unistd.h>
 
@@ -37,12 +38,15 @@ int cmd_download(int argc, char** argv, int first) {
     throw UsageError(
         "usage: bttnode download TORRENT|MAGNET --out DIR [--port N] [--peer HOST:PORT]... "
         "[--seed-after] [--max-down-rate B/s] [--max-up-rate B/s]\n"
-        "         [--keystore F --node URL --token T --max-price N [--budget N] [--ledger DB]\n"
-        "          [--password-file F] [--api-key K]]");
+        "         [--keystore F [--network mainnet|nile|devnet] [--node URL]\n"
+        "          --token btt|bttold|trx|trc10:ID|trc20:ADDR --max-price N [--budget N]\n"
+        "          [--fee-cap TRX_PER_GIB] [--over-fee-cap free|stop] [--ledger DB]\n"
+        "          [--password-file F] [--api-key K]]\n"
+        "  amounts in base units (1000) or whole tokens (0.5btt, 0.001trx, 2bttold, 1.5token)");
   }
   auto pay_wallet = parse_pay_wallet(args);
   std::optional<BuyOptions> buy;
-  if (pay_wallet) buy = parse_buy_options(args);
+  if (pay_wallet) buy = parse_buy_options(args, &*pay_wallet);
   std::filesystem::path out = args.require("out");
   p2p::SessionSettings settings;
   if (auto port = args.get("port")) settings.listen_port = parse_port(*port);

@@ -1,4 +1,4 @@
-// bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T]
+// bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T] [--network N]
 // Reads the payment ledger only: no password, no node.
 #include <filesystem>
 #include <iostream>
@@ -10,6 +10,7 @@
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
+#include "node/network_options.hpp"
 #include "tron/token.hpp"
 #include "wallet/earnings.hpp"
 #include "wallet/keystore.hpp"
@@ -20,14 +21,16 @@ namespace bttnode {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T]\n"
-    "  shows what the wallet earned (credits), spent (confirmed payments) and has pending\n"
-    "  (planned, signed or broadcast payments), per token, then per torrent and per peer,\n"
-    "  with the txids. Amounts are in token base units. Entries without a torrent (e.g.\n"
-    "  wallet send) are listed under \"other\".\n"
+    "usage: bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T] [--network N]\n"
+    "  shows what the wallet earned (credits), spent (confirmed payments), paid in fees and\n"
+    "  has pending (planned, signed or broadcast payments), per token, then per torrent and\n"
+    "  per peer, with the txids. Amounts are in token base units; fees are the TRX the\n"
+    "  payments burned (\"+?\" where older payments have no fee on record). Entries without a\n"
+    "  torrent (e.g. wallet send) are listed under \"other\".\n"
     "  --ledger DB   the payment ledger (default FILE.ledger.db, as wallet send uses)\n"
-    "  --json        one JSON object; amounts as decimal strings\n"
-    "  --token T     only this token: trx, trc10:ID or trc20:CONTRACT\n"
+    "  --json        one JSON object; amounts as decimal strings, fees as fees_sun\n"
+    "  --token T     only this token: btt, bttold, trx, trc10:ID or trc20:CONTRACT\n"
+    "  --network N   whose btt --token btt means: mainnet (default), nile or devnet\n"
     "--ledger DB alone also works. No password is asked: the ledger holds no secret.\n";
 
 }  // namespace
@@ -38,7 +41,7 @@ int cmd_earnings(int argc, char** argv, int first) {
     std::cout << kUsage;
     return 0;
   }
-  args.allow_only({"keystore", "ledger", "json", "token"});
+  args.allow_only({"keystore", "ledger", "json", "token", "network", "genesis"});
   if (!args.positionals().empty()) {
     throw UsageError("unexpected argument '" + args.positionals()[0] + "'\n" + kUsage);
   }
@@ -46,13 +49,7 @@ int cmd_earnings(int argc, char** argv, int first) {
   if (!keystore && !args.has("ledger"))
     throw UsageError(std::string("--keystore is required\n") + kUsage);
   std::optional<tron::Token> token;
-  if (auto t = args.get("token")) {
-    try {
-      token = tron::Token::parse(*t);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--token: ") + e.what());
-    }
-  }
+  if (auto t = args.get("token")) token = parse_token_text("token", *t, offline_network(args));
   // Not value_or: its argument is evaluated even when --ledger is given and --keystore is not.
   const auto ledger_arg = args.get("ledger");
   const std::string ledger_path = ledger_arg ? *ledger_arg : *keystore + ".ledger.db";

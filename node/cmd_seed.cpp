@@ -1,6 +1,6 @@
 // bttnode seed TORRENT --data DIR [--port N] [--max-up-rate B/s]
-//              [--keystore F --node URL --token T --price N [--credit BYTES] [--min-settle N]
-//               [--confirmations N] [--ledger DB] [--api-key K]]
+//              [--keystore F [--network N] [--node URL] --token T --price N
+//               [--credit BYTES] [--min-settle N] [--confirmations N] [--ledger DB] [--api-key K]]
 #include <unistd.h>
 
 #include <csignal>
@@ -48,8 +48,10 @@ int cmd_seed(int argc, char** argv, int first) {
   if (args.positionals().size() != 1) {
     throw UsageError(
         "usage: bttnode seed TORRENT --data DIR [--port N] [--max-up-rate B/s]\n"
-        "         [--keystore F --node URL --token T --price N [--credit BYTES]\n"
-        "          [--min-settle N] [--confirmations N] [--ledger DB] [--api-key K]]");
+        "         [--keystore F [--network mainnet|nile|devnet] [--node URL]\n"
+        "          --token btt|bttold|trx|trc10:ID|trc20:ADDR --price N [--credit BYTES]\n"
+        "          [--min-settle N] [--confirmations N] [--ledger DB] [--api-key K]]\n"
+        "  amounts in base units (1000) or whole tokens (0.5btt, 0.001trx, 2bttold, 1.5token)");
   }
   std::string data = args.require("data");
   p2p::SessionSettings settings;
@@ -58,7 +60,7 @@ int cmd_seed(int argc, char** argv, int first) {
   auto pay_wallet = parse_pay_wallet(args);
   std::optional<pay::SellerSettings> sell;
   if (pay_wallet) {
-    sell = parse_sell_options(args);
+    sell = parse_sell_options(args, &*pay_wallet);
     // Receiving needs only the address: the seeder never signs, so no password is asked.
     sell->addr = wallet::keystore_address(pay_wallet->keystore);
   }

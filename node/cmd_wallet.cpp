@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <string>
 
 #include <openssl/crypto.h>
@@ -15,9 +17,13 @@
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
+#include "node/network_options.hpp"
 #include "node/password.hpp"
 #include "tron/abi.hpp"
+#include "tron/amount.hpp"
+#include "tron/fee_estimate.hpp"
 #include "tron/fullnode_client.hpp"
+#include "tron/network.hpp"
 #include "tron/token.hpp"
 #include "wallet/fullnode_chain.hpp"
 #include "wallet/keystore.hpp"
@@ -36,25 +42,31 @@ constexpr const char* kUsage =
     "      reads a hex private key on stdin, stores it encrypted, prints its address\n"
     "  bttnode wallet address --keystore FILE\n"
     "      prints the base58 address (no password needed)\n"
-    "  bttnode wallet balance --keystore FILE --node URL [--trc20 CONTRACT] [--api-key KEY]\n"
-    "      prints TRX, TRC-10 BTT (1002000) and TRC-20 BTT balances in base units\n"
-    "  bttnode wallet send --keystore FILE --node URL --to ADDR --amount N\n"
-    "                      --token trx|trc10:ID|trc20:CONTRACT [--wait] [--timeout SEC]\n"
+    "  bttnode wallet balance --keystore FILE [--network N] [--node URL] [--trc20 CONTRACT]\n"
+    "      prints TRX, BTT (TRC-20), BTTOLD (TRC-10 1002000), bandwidth and energy\n"
+    "  bttnode wallet fee --keystore FILE [--network N] [--node URL] --to ADDR --amount A\n"
+    "                     --token T [--fee-limit SUN]\n"
+    "      what the transfer would burn in TRX (bandwidth, energy, account creation)\n"
+    "  bttnode wallet send --keystore FILE [--network N] [--node URL] --to ADDR --amount A\n"
+    "                      --token T [--wait] [--timeout SEC]\n"
     "                      [--fee-limit SUN] [--ledger FILE] [--payment-id ID]\n"
-    "                      [--max-amount N] [--api-key KEY]\n"
-    "      amount in base units; prints the txid; --wait waits until it is in a block.\n"
+    "                      [--max-amount A] [--api-key KEY]\n"
+    "      prints the txid; --wait waits until it is in a block and prints the fee burned.\n"
     "      Every payment goes through the ledger (default FILE.ledger.db): after a crash the\n"
     "      next send re-broadcasts unfinished payments, never paying a debt twice. Re-running\n"
     "      with the same --payment-id never pays that payment twice.\n"
     "\n"
+    "--network mainnet|nile|devnet picks the node (api.trongrid.io, nile.trongrid.io; the\n"
+    "devnet needs --node) and checks that the node serves that chain; --node URL overrides the\n"
+    "node. Without --network, the node's chain id says which network it is.\n"
+    "--token btt (TRC-20 BTT, 18 decimals; mainnet TAFjULxiVgT4qWk6UZwjqwZXTSaGaqnVp4),\n"
+    "bttold (TRC-10 1002000, 6 decimals), trx, trc10:ID or trc20:CONTRACT.\n"
+    "Amounts: base units (1000), or whole tokens with a unit: 2.5btt, 0.001trx, 3bttold,\n"
+    "1.5token (any token; decimals from the node), 1000sun.\n"
     "Password: --password-file FILE, else BTTNODE_PASSWORD, else asked on the terminal.\n"
     "API key: --api-key KEY or BTTNODE_API_KEY (sent as TRON-PRO-API-KEY).\n"
-    "TRC-20 BTT contract: --trc20, else trc20.contract_address of configs/devnet-genesis.json\n"
-    "(or --genesis FILE).\n";
-
-constexpr const char* kBttTrc10 = "1002000";
-constexpr unsigned kBttTrc10Decimals = 6;
-constexpr unsigned kTrxDecimals = 6;
+    "The devnet's BTT: trc20.contract_address of configs/devnet-genesis.json (or --genesis\n"
+    "FILE).\n";
 
 struct Wiped {
   std::string value;
@@ -92,15 +104,25 @@ void no_positionals(const Args& args) {
   }
 }
 
-tron::FullNodeOptions node_options(const Args& args) {
-  tron::FullNodeOptions o;
-  o.url = args.require("node");
-  if (auto key = args.get("api-key")) {
-    o.api_key = *key;
-  } else if (const char* env = std::getenv("BTTNODE_API_KEY")) {
-    o.api_key = env;
+// The node and the network it serves, checked against --network when given.
+struct Connected {
+  std::unique_ptr<tron::FullNodeClient> client;
+  tron::Network network;
+  std::string url;
+};
+
+Connected connect(const Args& args) {
+  Connected c;
+  const auto preset = network_option(args);
+  tron::FullNodeOptions options = node_option(args, preset);
+  c.url = options.url;
+  c.client = std::make_unique<tron::FullNodeClient>(options);
+  try {
+    c.network = connect_network(*c.client, preset, args);
+  } catch (const tron::NetworkMismatch& e) {
+    throw tron::NetworkMismatch("--node " + c.url + ": " + e.what());
   }
-  return o;
+  return c;
 }
 
 void store_new_key(const Args& args, const tron::PrivateKey& key) {
@@ -152,73 +174,108 @@ int wallet_address(const Args& args) {
   return 0;
 }
 
-// Folders to look in for configs/devnet-genesis.json: the current one, then those above the
-// executable (a build folder sits inside the source tree).
-std::optional<std::filesystem::path> find_genesis() {
-  std::vector<std::filesystem::path> roots = {std::filesystem::current_path()};
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (auto p = exe.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
-      roots.push_back(p);
-    }
-  }
-  for (const auto& root : roots) {
-    auto candidate = root / "configs" / "devnet-genesis.json";
-    if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
-  }
-  return std::nullopt;
-}
-
-std::optional<tron::Address> trc20_contract(const Args& args) {
-  if (auto c = args.get("trc20")) return parse_address(*c, "trc20");
-  std::optional<std::filesystem::path> genesis;
-  if (auto g = args.get("genesis")) {
-    genesis = *g;
-  } else {
-    genesis = find_genesis();
-  }
-  if (!genesis) return std::nullopt;
-  std::ifstream in(*genesis);
-  auto doc = nlohmann::json::parse(in, nullptr, false);
-  if (doc.is_discarded() || !doc.contains("trc20") || !doc["trc20"].contains("contract_address") ||
-      !doc["trc20"]["contract_address"].is_string()) {
-    if (args.has("genesis")) throw UsageError("--genesis: no trc20.contract_address in file");
-    return std::nullopt;
-  }
-  return tron::Address::parse(doc["trc20"]["contract_address"].get<std::string>());
+std::set<std::string> with_network(std::set<std::string> names) {
+  names.insert(network_option_names().begin(), network_option_names().end());
+  return names;
 }
 
 int wallet_balance(const Args& args) {
-  args.allow_only({"keystore", "node", "trc20", "genesis", "api-key"});
+  args.allow_only(with_network({"keystore", "trc20"}));
   no_positionals(args);
   const tron::Address owner = wallet::keystore_address(keystore_path(args));
-  const auto contract = trc20_contract(args);
-  tron::FullNodeClient client(node_options(args));
+  Connected node = connect(args);
+  tron::FullNodeClient& client = *node.client;
+  const tron::Network& net = node.network;
+  std::optional<tron::Address> contract = net.btt;
+  if (auto c = args.get("trc20")) contract = parse_address(*c, "trc20");
+
   tron::AccountBalances acc = client.account(owner);
   std::int64_t trc10 = 0;
-  if (auto it = acc.trc10.find(kBttTrc10); it != acc.trc10.end()) trc10 = it->second;
+  if (auto it = acc.trc10.find(net.bttold_asset); it != acc.trc10.end()) trc10 = it->second;
 
   std::cout << "address: " << owner.to_base58() << "\n";
-  std::cout << "trx: " << acc.trx << " sun (" << tron::abi::format_units(acc.trx, kTrxDecimals)
-            << " TRX)\n";
-  std::cout << "trc10:" << kBttTrc10 << ": " << trc10 << " ("
-            << tron::abi::format_units(trc10, kBttTrc10Decimals) << " BTT)\n";
+  std::cout << "network: " << net.name << "\n";
+  std::cout << "trx: " << acc.trx << " sun ("
+            << tron::abi::format_units(acc.trx, tron::kTrxDecimals) << " TRX)\n";
   if (contract) {
+    tron::Token token;
+    token.kind = tron::Token::Kind::Trc20;
+    token.contract = *contract;
     tron::U256 amount = client.trc20_balance(*contract, owner);
-    std::cout << "trc20:" << contract->to_base58() << ": " << tron::abi::to_decimal(amount);
-    try {
-      int decimals = client.trc20_decimals(*contract);
-      std::cout << " (" << tron::abi::format_units(amount, static_cast<unsigned>(decimals))
-                << " BTT)";
-    } catch (const tron::NodeError&) {
-      // Balance alone is still worth printing.
+    std::cout << token.to_string() << ": " << tron::abi::to_decimal(amount);
+    std::optional<unsigned> decimals = tron::known_decimals(token, net);
+    if (!decimals) {
+      try {
+        decimals = tron::node_token_decimals(client, token);
+      } catch (const tron::NodeError&) {
+        // The balance alone is still worth printing.
+      }
+    }
+    if (decimals) {
+      auto symbol = tron::token_symbol(token, net);
+      std::cout << " (" << tron::abi::format_units(amount, *decimals) << " "
+                << symbol.value_or("tokens") << ")";
     }
     std::cout << "\n";
   } else {
-    std::cout << "trc20: unknown contract (pass --trc20 CONTRACT)\n";
+    std::cout << "btt: unknown contract on " << net.name << " (pass --trc20 CONTRACT)\n";
   }
+  std::cout << "trc10:" << net.bttold_asset << ": " << trc10 << " ("
+            << tron::abi::format_units(trc10, tron::kBttOldDecimals) << " BTTOLD)\n";
+  tron::AccountResources res = tron::account_resources(client, owner);
+  std::cout << "bandwidth: " << res.free_net_left() << " of " << res.free_net_limit
+            << " free bytes left today, " << res.staked_net_left() << " of " << res.net_limit
+            << " staked bytes left\n";
+  std::cout << "energy: " << res.energy_left() << " of " << res.energy_limit
+            << " staked energy left\n";
   if (!acc.exists) std::cerr << "note: the account does not exist on chain yet\n";
+  return 0;
+}
+
+// --token, --amount (and --max-amount) of a payment, decimals from the node when needed.
+struct Transfer {
+  tron::Token token;
+  tron::U256 amount = 0;
+};
+
+Transfer transfer_options(const Args& args, Connected& node) {
+  Transfer t;
+  t.token = token_option(args, node.network);
+  // The node is connected already: ask it for the decimals of a token without a name.
+  tron::DecimalsLookup lookup = [&node](const tron::Token& token) {
+    try {
+      return tron::node_token_decimals(*node.client, token);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("the decimals of " + token.to_string() +
+                                  " could not be read from the node: " + e.what());
+    }
+  };
+  t.amount = amount_option(args, "amount", t.token, node.network, lookup);
+  if (t.amount == 0) throw UsageError("--amount must be above zero");
+  return t;
+}
+
+int wallet_fee(const Args& args) {
+  args.allow_only(with_network({"keystore", "to", "amount", "token", "fee-limit"}));
+  no_positionals(args);
+  const tron::Address from = wallet::keystore_address(keystore_path(args));
+  const tron::Address to = parse_address(args.require("to"), "to");
+  Connected node = connect(args);
+  Transfer t = transfer_options(args, node);
+  std::int64_t fee_limit = tron::kDefaultFeeLimit;
+  if (auto f = args.get("fee-limit")) fee_limit = parse_int64(*f, "fee-limit");
+  tron::SettlementCost cost;
+  try {
+    cost = tron::estimate_transfer_cost(*node.client, t.token, from, to, t.amount, fee_limit);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--amount: ") + e.what());
+  }
+  std::cout << "transfer: " << tron::format_token_amount(t.amount, t.token, node.network) << " to "
+            << to.to_base58() << " on " << node.network.name << "\n";
+  std::cout << "fee: " << cost.sun << " sun\n";
+  std::cout << "bandwidth: " << cost.bandwidth << " bytes\n";
+  if (t.token.kind == tron::Token::Kind::Trc20) std::cout << "energy: " << cost.energy << "\n";
+  std::cout << cost.text << "\n";
   return 0;
 }
 
@@ -229,33 +286,27 @@ std::string new_payment_id() {
 }
 
 int wallet_send(const Args& args) {
-  args.allow_only({"keystore", "node", "to", "amount", "token", "wait", "timeout", "fee-limit",
-                   "ledger", "payment-id", "max-amount", "api-key", "password-file"});
+  args.allow_only(with_network({"keystore", "to", "amount", "token", "wait", "timeout", "fee-limit",
+                                "ledger", "payment-id", "max-amount", "password-file"}));
   no_positionals(args);
   const auto keystore = keystore_path(args);
+  // Options that need no node are checked before it is asked anything.
+  const tron::Address to = parse_address(args.require("to"), "to");
+  Connected node = connect(args);
   wallet::PaymentRequest request;
-  try {
-    request.token = tron::Token::parse(args.require("token"));
-    request.amount = tron::abi::parse_amount(args.require("amount"));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  if (request.amount == 0) throw UsageError("--amount must be above zero");
-  request.to = parse_address(args.require("to"), "to");
+  Transfer transfer = transfer_options(args, node);
+  request.token = transfer.token;
+  request.amount = transfer.amount;
+  request.to = to;
   if (auto f = args.get("fee-limit")) request.fee_limit = parse_int64(*f, "fee-limit");
   request.debt_key = "wallet-send:" + args.get("payment-id").value_or(new_payment_id());
   wallet::SpendingPolicy policy;
-  if (auto m = args.get("max-amount")) {
-    try {
-      policy.max_per_payment = tron::abi::parse_amount(*m);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--max-amount: ") + e.what());
-    }
+  if (args.has("max-amount")) {
+    policy.max_per_payment = amount_option(args, "max-amount", request.token, node.network);
   }
   std::int64_t timeout_s = 120;
   if (auto t = args.get("timeout")) timeout_s = parse_int64(*t, "timeout");
   const std::string ledger_path = args.get("ledger").value_or(keystore.string() + ".ledger.db");
-  auto options = node_options(args);
 
   std::optional<tron::PrivateKey> key;
   {
@@ -264,8 +315,7 @@ int wallet_send(const Args& args) {
   }
   request.from = key->address();
 
-  tron::FullNodeClient client(options);
-  wallet::FullNodeChain chain(client);
+  wallet::FullNodeChain chain(*node.client);
   wallet::Ledger ledger(ledger_path);
   wallet::ExecutorOptions exec_options;
   exec_options.log = [](const std::string& line) { std::cerr << line << "\n"; };
@@ -316,6 +366,7 @@ int wallet_send(const Args& args) {
     case wallet::PaymentState::Confirmed:
       std::cout << "confirmed in block " << p.block_number.value_or(0);
       if (p.attempt > 1) std::cout << " (txid " << p.txid.value_or("") << ")";
+      if (p.fee) std::cout << ", fee " << *p.fee << " sun (" << tron::format_trx(*p.fee) << ")";
       std::cout << "\n";
       return 0;
     case wallet::PaymentState::Failed:
@@ -341,6 +392,7 @@ int cmd_wallet(int argc, char** argv, int first) {
   if (sub == "import") return wallet_import(args);
   if (sub == "address") return wallet_address(args);
   if (sub == "balance") return wallet_balance(args);
+  if (sub == "fee") return wallet_fee(args);
   if (sub == "send") return wallet_send(args);
   throw UsageError("unknown wallet command '" + sub + "'\n" + kUsage);
 }

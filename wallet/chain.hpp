@@ -28,6 +28,7 @@ struct TxStatus {
   std::int64_t block_number = 0;
   bool success = false;  // false: in a block but failed (e.g. a TRC-20 revert)
   std::string message;
+  std::optional<std::int64_t> fee;  // TRX (sun) it burned, when the chain says
 };
 
 class Chain {

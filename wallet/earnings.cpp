@@ -34,7 +34,18 @@ void add_credit(TokenSums& sums, const Credit& c) {
   ++sums.credits;
 }
 
+void add_fee(TokenSums& sums, const Payment& p) {
+  if (!p.fee) {
+    // A payment refused before signing never reached the chain: it has no fee to know.
+    if (p.block_number) ++sums.fees_unknown;
+    return;
+  }
+  const std::int64_t fee = std::max<std::int64_t>(*p.fee, 0);
+  sums.fees = fee > INT64_MAX - sums.fees ? INT64_MAX : sums.fees + fee;
+}
+
 void add_payment(TokenSums& sums, const Payment& p) {
+  if (p.state == PaymentState::Confirmed || p.state == PaymentState::Failed) add_fee(sums, p);
   switch (p.state) {
     case PaymentState::Confirmed:
       sums.spent += p.amount;
@@ -74,9 +85,15 @@ nlohmann::json sums_json(const SumsByToken& by_token) {
     for (const auto& [state, sum] : s.pending_by_state) {
       states[to_string(state)] = {{"count", sum.count}, {"amount", dec(sum.amount)}};
     }
-    out[token] = {{"earned", dec(s.earned)},   {"spent", dec(s.spent)},
-                  {"pending", dec(s.pending)}, {"credits", s.credits},
-                  {"confirmed", s.confirmed},  {"failed", s.failed},
+    out[token] = {{"earned", dec(s.earned)},
+                  {"spent", dec(s.spent)},
+                  {"fees_sun", std::to_string(s.fees)},
+                  {"fees_trx", tron::abi::format_units(s.fees, 6)},
+                  {"fees_unknown", s.fees_unknown},
+                  {"pending", dec(s.pending)},
+                  {"credits", s.credits},
+                  {"confirmed", s.confirmed},
+                  {"failed", s.failed},
                   {"pending_by_state", states}};
   }
   return out;
@@ -109,6 +126,7 @@ nlohmann::json payment_json(const Payment& p) {
           {"debt_key", p.debt_key},
           {"attempt", p.attempt},
           {"block", or_null(p.block_number)},
+          {"fee_sun", or_null(p.fee)},
           {"fail_reason", or_null(p.fail_reason)},
           {"error", or_null(p.error)},
           {"time", format_utc_ms(p.created_at)},
@@ -147,10 +165,12 @@ class Table {
 };
 
 void print_sums(std::ostream& out, const SumsByToken& by_token, const std::string& indent) {
-  Table t({false, true, true, true, true});
-  t.add({"token", "earned", "spent", "pending", "failed"});
+  Table t({false, true, true, true, true, true});
+  t.add({"token", "earned", "spent", "fees TRX", "pending", "failed"});
   for (const auto& [token, s] : by_token) {
-    t.add({token, dec(s.earned), dec(s.spent), dec(s.pending), std::to_string(s.failed)});
+    std::string fees = tron::abi::format_units(s.fees, 6);
+    if (s.fees_unknown > 0) fees += "+?";  // some landed payments have no fee on record
+    t.add({token, dec(s.earned), dec(s.spent), fees, dec(s.pending), std::to_string(s.failed)});
   }
   t.print(out, indent);
   for (const auto& [token, s] : by_token) {
@@ -260,7 +280,7 @@ std::string to_text(const Earnings& earnings) {
     out << "no payments or credits\n";
     return out.str();
   }
-  out << "totals (token base units)\n";
+  out << "totals (token base units; fees in TRX)\n";
   print_sums(out, earnings.totals, "  ");
   for (const auto& t : earnings.torrents) {
     out << "\n" << (t.info_hash ? "torrent " + *t.info_hash : std::string("other")) << "\n";
@@ -281,12 +301,13 @@ std::string to_text(const Earnings& earnings) {
       }
       if (!p.payments.empty()) {
         out << "    payments\n";
-        Table table({false, true, false, false, false, false, false});
-        table.add({"txid", "amount", "token", "to", "state", "block", "debt"});
+        Table table({false, true, false, false, false, false, true, false});
+        table.add({"txid", "amount", "token", "to", "state", "block", "fee sun", "debt"});
         for (const auto& pay : p.payments) {
           table.add({pay.txid.value_or("-"), dec(pay.amount), pay.token.to_string(),
                      pay.to.to_base58(), state_text(pay),
-                     pay.block_number ? std::to_string(*pay.block_number) : "-", pay.debt_key});
+                     pay.block_number ? std::to_string(*pay.block_number) : "-",
+                     pay.fee ? std::to_string(*pay.fee) : "-", pay.debt_key});
         }
         table.print(out, "      ");
       }

@@ -25,6 +25,10 @@ struct TokenSums {
   tron::U256 earned = 0;   // sum of credits
   tron::U256 spent = 0;    // sum of confirmed payments
   tron::U256 pending = 0;  // sum of planned, signed and broadcast payments
+  // TRX (sun) burned as fees by the payments that landed, confirmed or failed in a block.
+  // Fees are in TRX whatever the token moved.
+  std::int64_t fees = 0;
+  std::size_t fees_unknown = 0;  // landed payments with no fee recorded (older ledgers)
   std::size_t credits = 0;
   std::size_t confirmed = 0;
   std::size_t failed = 0;
@@ -57,9 +61,9 @@ Earnings summarize_earnings(const std::vector<Payment>& payments,
                             const std::vector<Credit>& credits,
                             const std::optional<tron::Token>& only = std::nullopt);
 
-// One object: {"totals": {token: sums}, "torrents": [{"info_hash", "totals", "peers": [{"peer",
-// "totals", "credits": [...], "payments": [...]}]}]}; amounts are decimal strings, since
-// they may not fit in a JSON number; a missing info hash or peer is null.
+// One object: {"totals": {token: sums (with "fees_sun")}, "torrents": [{"info_hash", "totals",
+// "peers": [{"peer", "totals", "credits": [...], "payments": [...]}]}]}; amounts are decimal
+// strings, since they may not fit in a JSON number; a missing info hash or peer is null.
 nlohmann::json to_json(const Earnings& earnings);
 
 // The same content as aligned plain text, ending with a newline.

@@ -24,7 +24,8 @@ std::optional<TxStatus> FullNodeChain::lookup(const tron::Hash32& txid) {
   if (!info->res_message.empty()) {
     message += (message.empty() ? "" : ": ") + info->res_message;
   }
-  return TxStatus{info->block_number, info->success, message};
+  // java-tron leaves `fee` out when nothing was burned, which the client reads as 0.
+  return TxStatus{info->block_number, info->success, message, info->fee};
 }
 
 tron::U256 FullNodeChain::balance(const tron::Address& owner, const tron::Token& token) {

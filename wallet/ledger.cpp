@@ -10,7 +10,8 @@ namespace wallet {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Schema 1, as the first ledgers were made; later versions are steps on top (see migrate).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS payments(
   id INTEGER PRIMARY KEY,
   debt_key TEXT NOT NULL,
@@ -55,13 +56,12 @@ CREATE TABLE IF NOT EXISTS credits(
   peer TEXT,
   credited_at INTEGER NOT NULL
 );
-PRAGMA user_version = 1;
 )sql";
 
 constexpr const char* kPaymentColumns =
     "id, debt_key, attempt, state, token, from_addr, to_addr, amount, fee_limit, info_hash, "
     "peer, txid, signed_tx, expiration, created_at, updated_at, broadcast_at, final_at, "
-    "block_number, error, fail_reason, broadcasts";
+    "block_number, error, fail_reason, broadcasts, fee";
 
 tron::U256 parse_amount(const std::string& text) {
   if (text.empty() || text.size() > 78 ||
@@ -95,6 +95,7 @@ Payment read_payment(const Statement& s) {
   p.error = s.opt_text(19);
   p.fail_reason = s.opt_text(20);
   p.broadcasts = static_cast<int>(s.int64(21));
+  p.fee = s.opt_int64(22);
   return p;
 }
 
@@ -187,9 +188,39 @@ PaymentState parse_state(std::string_view text) {
   throw LedgerError("unknown payment state '" + std::string(text) + "'");
 }
 
+namespace {
+
+std::int64_t user_version(Db& db) {
+  Statement s(db, "PRAGMA user_version");
+  return s.step() ? s.int64(0) : 0;
+}
+
+bool has_column(Db& db, const char* table, const char* column) {
+  Statement s(db, std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?1");
+  s.bind(1, std::string_view(column));
+  return s.step();
+}
+
+// Brings a ledger of any older schema (or a new, empty file) to kLedgerSchemaVersion, inside
+// the caller's transaction: a crash leaves the old schema or the new one, never a mix.
+void migrate(Db& db, const std::string& path) {
+  const std::int64_t version = user_version(db);
+  if (version > kLedgerSchemaVersion) {
+    throw LedgerError("ledger " + path + " has schema version " + std::to_string(version) +
+                      ", newer than this bttnode knows (" + std::to_string(kLedgerSchemaVersion) +
+                      "); use a newer bttnode");
+  }
+  db.exec(kSchemaV1);  // IF NOT EXISTS: a no-op on an existing ledger
+  // 1 -> 2: the TRX each landed payment burned.
+  if (!has_column(db, "payments", "fee")) db.exec("ALTER TABLE payments ADD COLUMN fee INTEGER");
+  db.exec("PRAGMA user_version = " + std::to_string(kLedgerSchemaVersion));
+}
+
+}  // namespace
+
 Ledger::Ledger(const std::string& path) : db_(std::make_unique<Db>(path)) {
   DbTransaction tx(*db_);
-  db_->exec(kSchema);
+  migrate(*db_, path);
   tx.commit();
 }
 
@@ -249,21 +280,26 @@ void Ledger::mark_broadcast(std::int64_t id) {
              Durability::ordered);
 }
 
-void Ledger::mark_confirmed(std::int64_t id, std::int64_t block_number) {
+void Ledger::mark_confirmed(std::int64_t id, std::int64_t block_number,
+                            std::optional<std::int64_t> fee) {
   transition(
       *db_, id, {PaymentState::Signed, PaymentState::Broadcast}, PaymentState::Confirmed,
-      "final_at = ?2, block_number = ?4, error = NULL",
-      [&](Statement& s) { s.bind(4, block_number); }, Durability::ordered);
+      "final_at = ?2, block_number = ?4, error = NULL, fee = ?5",
+      [&](Statement& s) { s.bind(4, block_number).bind(5, fee); }, Durability::ordered);
 }
 
 void Ledger::mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
-                         std::optional<std::int64_t> block_number) {
-  transition(
-      *db_, id, {PaymentState::Planned, PaymentState::Signed, PaymentState::Broadcast},
-      PaymentState::Failed, "final_at = ?2, fail_reason = ?4, error = ?5, block_number = ?6",
-      [&](Statement& s) {
-        s.bind(4, std::string_view(reason)).bind(5, std::string_view(error)).bind(6, block_number);
-      });
+                         std::optional<std::int64_t> block_number,
+                         std::optional<std::int64_t> fee) {
+  transition(*db_, id, {PaymentState::Planned, PaymentState::Signed, PaymentState::Broadcast},
+             PaymentState::Failed,
+             "final_at = ?2, fail_reason = ?4, error = ?5, block_number = ?6, fee = ?7",
+             [&](Statement& s) {
+               s.bind(4, std::string_view(reason))
+                   .bind(5, std::string_view(error))
+                   .bind(6, block_number)
+                   .bind(7, fee);
+             });
 }
 
 void Ledger::note_error(std::int64_t id, const std::string& error) {
@@ -372,6 +408,19 @@ tron::U256 Ledger::total_spent(const tron::Token& token) {
 
 tron::U256 Ledger::total_earned(const tron::Token& token) {
   return sum_amounts(*db_, "SELECT amount FROM credits WHERE token = ?1", token);
+}
+
+std::int64_t Ledger::total_fees(const tron::Token& token) {
+  // Summed here, saturating: SQLite's SUM throws on overflow, and a node's figures are not
+  // to be trusted that far.
+  Statement s(*db_, "SELECT fee FROM payments WHERE fee > 0 AND token = ?1");
+  s.bind(1, std::string_view(token.to_string()));
+  std::int64_t sum = 0;
+  while (s.step()) {
+    const std::int64_t fee = s.int64(0);
+    sum = fee > INT64_MAX - sum ? INT64_MAX : sum + fee;
+  }
+  return sum;
 }
 
 tron::U256 Ledger::committed_since(const tron::Token& token, std::int64_t since_ms) {

@@ -9,6 +9,10 @@
 // for the debt is confirmed. The signed bytes and txid are stored before any broadcast.
 //
 // Incoming credits are keyed by txid (UNIQUE): a txid is credited once.
+//
+// A payment that lands in a block records the TRX (sun) it burned for bandwidth, energy and
+// account creation, as the node's gettransactioninfobyid `fee` says. Ledgers of schema 1
+// (before fees were recorded) are upgraded in place when opened; their payments keep no fee.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -74,6 +78,9 @@ struct Payment {
   std::optional<std::string> error;        // last error text
   std::optional<std::string> fail_reason;  // see fail_reason::
   int broadcasts = 0;                      // times the node accepted or had the tx
+  // TRX (sun) the transaction burned, once it is in a block (confirmed, or failed there);
+  // none before, and for payments recorded before fees were.
+  std::optional<std::int64_t> fee;
 
   bool final() const { return state == PaymentState::Confirmed || state == PaymentState::Failed; }
 };
@@ -89,6 +96,9 @@ struct Credit {
   std::optional<std::string> peer;
   std::int64_t credited_at = 0;
 };
+
+// The ledger schema this code writes; older files are upgraded when opened, newer refused.
+inline constexpr int kLedgerSchemaVersion = 2;
 
 class Ledger {
  public:
@@ -107,12 +117,16 @@ class Ledger {
 
   // Transitions; each throws LedgerError if the payment is not in an allowed state.
   void mark_signed(std::int64_t id, const std::string& txid, const tron::Bytes& signed_tx,
-                   std::int64_t expiration);                        // planned -> signed
-  void mark_broadcast(std::int64_t id);                             // signed|broadcast -> broadcast
-  void mark_confirmed(std::int64_t id, std::int64_t block_number);  // signed|broadcast -> confirmed
+                   std::int64_t expiration);  // planned -> signed
+  void mark_broadcast(std::int64_t id);       // signed|broadcast -> broadcast
+  // signed|broadcast -> confirmed; `fee` in sun, as the chain reports it.
+  void mark_confirmed(std::int64_t id, std::int64_t block_number,
+                      std::optional<std::int64_t> fee = std::nullopt);
+  // not final -> failed; a transaction that failed in a block still burned `fee`.
   void mark_failed(std::int64_t id, const std::string& reason, const std::string& error,
-                   std::optional<std::int64_t> block_number = std::nullopt);  // not final -> failed
-  void note_error(std::int64_t id, const std::string& error);                 // no state change
+                   std::optional<std::int64_t> block_number = std::nullopt,
+                   std::optional<std::int64_t> fee = std::nullopt);
+  void note_error(std::int64_t id, const std::string& error);  // no state change
 
   std::optional<Payment> get(std::int64_t id);
   std::optional<Payment> by_txid(const std::string& txid);
@@ -131,6 +145,8 @@ class Ledger {
   // Sums in base units of the token.
   tron::U256 total_spent(const tron::Token& token);   // confirmed payments
   tron::U256 total_earned(const tron::Token& token);  // credits
+  // TRX (sun) burned by the payments of the token that landed (confirmed or failed in a block).
+  std::int64_t total_fees(const tron::Token& token);
   // Confirmed or in-flight (not failed) payments of the token planned at or after since_ms.
   tron::U256 committed_since(const tron::Token& token, std::int64_t since_ms);
 

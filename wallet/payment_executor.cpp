@@ -160,14 +160,15 @@ Payment PaymentExecutor::check(Payment p) {
   if (status) {
     hook(Step::LandedSeen, p);
     if (status->success) {
-      ledger_.mark_confirmed(p.id, status->block_number);
+      ledger_.mark_confirmed(p.id, status->block_number, status->fee);
       log("payment " + std::to_string(p.id) + " confirmed in block " +
-          std::to_string(status->block_number));
+          std::to_string(status->block_number) +
+          (status->fee ? ", fee " + std::to_string(*status->fee) + " sun" : ""));
     } else {
       ledger_.mark_failed(p.id, fail_reason::kReverted,
                           "failed in block " + std::to_string(status->block_number) +
                               (status->message.empty() ? "" : ": " + status->message),
-                          status->block_number);
+                          status->block_number, status->fee);
       log("payment " + std::to_string(p.id) + " failed in block " +
           std::to_string(status->block_number));
     }

@@ -129,7 +129,7 @@ class EarningsCliTest : public ::testing::Test {
     auto id = ledger.plan(r).payment.id;
     ledger.mark_signed(id, txid('a'), {1, 2}, 1000);
     ledger.mark_broadcast(id);
-    ledger.mark_confirmed(id, 20);
+    ledger.mark_confirmed(id, 20, 3'189'500);
     r.debt_key = "btt_pay:" + kTorrent + ":" + kPeer + ":2";
     r.amount = 99;
     id = ledger.plan(r).payment.id;
@@ -164,10 +164,10 @@ TEST_F(EarningsCliTest, TextShowsSumsAndTxids) {
   EXPECT_NE(out.find("torrent " + kTorrent + "\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  peer " + kPeer + "\n"), std::string::npos) << out;
   EXPECT_NE(out.find("\nother\n"), std::string::npos) << out;
-  // Totals table rows: token, earned, spent, pending, failed.
-  EXPECT_EQ(row(out, "trc10:1002000"), (Cells{"6000", "0", "0", "0"})) << out;
-  EXPECT_EQ(row(out, trc20), (Cells{"0", big, "99", "0"})) << out;
-  EXPECT_EQ(row(out, "trx"), (Cells{"0", "0", "0", "1"})) << out;
+  // Totals table rows: token, earned, spent, fees TRX, pending, failed.
+  EXPECT_EQ(row(out, "trc10:1002000"), (Cells{"6000", "0", "0", "0", "0"})) << out;
+  EXPECT_EQ(row(out, trc20), (Cells{"0", big, "3.1895", "99", "0"})) << out;
+  EXPECT_EQ(row(out, "trx"), (Cells{"0", "0", "0", "0", "1"})) << out;
   EXPECT_NE(out.find("pending " + trc20 + ": 1 broadcast (99)"), std::string::npos) << out;
   // Every txid with what it moved.
   Cells credit = row(out, txid('1'));
@@ -179,13 +179,13 @@ TEST_F(EarningsCliTest, TextShowsSumsAndTxids) {
   EXPECT_EQ(credit[4], "2023-11-14T22:13:20Z");
   EXPECT_EQ(row(out, txid('2')).at(0), "2000") << out;
   EXPECT_EQ(row(out, txid('a')), (Cells{big, trc20, addr(4).to_base58(), "confirmed", "20",
-                                        "btt_pay:" + kTorrent + ":" + kPeer + ":1"}))
+                                        "3189500", "btt_pay:" + kTorrent + ":" + kPeer + ":1"}))
       << out;
-  EXPECT_EQ(row(out, txid('b')), (Cells{"99", trc20, addr(4).to_base58(), "broadcast", "-",
+  EXPECT_EQ(row(out, txid('b')), (Cells{"99", trc20, addr(4).to_base58(), "broadcast", "-", "-",
                                         "btt_pay:" + kTorrent + ":" + kPeer + ":2"}))
       << out;
   EXPECT_EQ(row(out, txid('c')), (Cells{"1500000", "trx", addr(5).to_base58(), "failed:expired",
-                                        "-", "wallet-send:0123"}))
+                                        "-", "-", "wallet-send:0123"}))
       << out;
 }
 
@@ -202,6 +202,13 @@ TEST_F(EarningsCliTest, JsonHasTheSums) {
   EXPECT_EQ(j["totals"][trc20]["pending_by_state"]["broadcast"]["count"], 1);
   EXPECT_EQ(j["totals"]["trx"]["failed"], 1);
   EXPECT_EQ(j["totals"]["trx"]["spent"], "0");
+  EXPECT_EQ(j["totals"][trc20]["fees_sun"], "3189500");
+  EXPECT_EQ(j["totals"][trc20]["fees_trx"], "3.1895");
+  EXPECT_EQ(j["totals"][trc20]["fees_unknown"], 0);
+  EXPECT_EQ(j["totals"]["trx"]["fees_sun"], "0");
+  EXPECT_EQ(j["torrents"][0]["totals"][trc20]["fees_sun"], "3189500");
+  EXPECT_EQ(j["torrents"][0]["peers"][0]["payments"][0]["fee_sun"], 3189500);
+  EXPECT_TRUE(j["torrents"][0]["peers"][0]["payments"][1]["fee_sun"].is_null());
   ASSERT_EQ(j["torrents"].size(), 2u);
   EXPECT_EQ(j["torrents"][0]["info_hash"], kTorrent);
   EXPECT_EQ(j["torrents"][0]["peers"][0]["peer"], kPeer);
@@ -221,6 +228,20 @@ TEST_F(EarningsCliTest, TokenFilterAndExplicitLedger) {
   EXPECT_EQ(j["totals"]["trx"]["failed"], 1);
   ASSERT_EQ(j["torrents"].size(), 1u);
   EXPECT_TRUE(j["torrents"][0]["info_hash"].is_null());
+
+  // Tokens by name: bttold everywhere, btt per --network (mainnet by default).
+  Result old = run("earnings --keystore w.json --ledger moved.db --json --token bttold");
+  ASSERT_EQ(old.code, 0) << old.err;
+  auto jo = nlohmann::json::parse(old.out);
+  EXPECT_EQ(jo["token_filter"], "trc10:1002000");
+  EXPECT_EQ(jo["totals"]["trc10:1002000"]["earned"], "6000");
+  Result btt = run("earnings --keystore w.json --ledger moved.db --json --token btt");
+  ASSERT_EQ(btt.code, 0) << btt.err;
+  EXPECT_EQ(nlohmann::json::parse(btt.out)["token_filter"],
+            "trc20:TAFjULxiVgT4qWk6UZwjqwZXTSaGaqnVp4");
+  Result nile = run("earnings --keystore w.json --ledger moved.db --token btt --network nile");
+  EXPECT_EQ(nile.code, 2);
+  EXPECT_NE(nile.err.find("Nile"), std::string::npos) << nile.err;
 
   Result bad = run("earnings --keystore w.json --ledger moved.db --token nope");
   EXPECT_EQ(bad.code, 2);

@@ -354,7 +354,7 @@ TEST_F(EarningsTest, TextIsAligned) {
   std::istringstream in(text);
   std::string line;
   std::getline(in, line);
-  ASSERT_EQ(line, "totals (token base units)");
+  ASSERT_EQ(line, "totals (token base units; fees in TRX)");
   std::getline(in, line);
   const std::string header = line;
   EXPECT_EQ(header.rfind("  token", 0), 0u) << header;
@@ -365,6 +365,46 @@ TEST_F(EarningsTest, TextIsAligned) {
     EXPECT_NE(line[earned_end - 1], ' ') << line;
     EXPECT_EQ(line.size(), header.size()) << line << "\n" << header;
   }
+}
+
+TEST_F(EarningsTest, FeesBesideSpentPerTokenAndTorrent) {
+  auto confirmed = pay(btt20(), 10, kTorrentA, kPeer1, PaymentState::Signed);
+  ledger_.mark_confirmed(confirmed, 50, 3'000'000);
+  // Reverted in its block: nothing spent, but its fee was burned.
+  auto reverted = pay(btt20(), 20, kTorrentA, kPeer1, PaymentState::Signed);
+  ledger_.mark_failed(reverted, wallet::fail_reason::kReverted, "REVERT", 51, 700'000);
+  auto other = pay(btt10(), 30, kTorrentB, kPeer2, PaymentState::Signed);
+  ledger_.mark_confirmed(other, 52, 0);
+  // One from before fees were recorded, and one refused before it was signed.
+  pay(btt10(), 40, kTorrentB, kPeer2, PaymentState::Confirmed);
+  pay(btt10(), 50, kTorrentB, kPeer2, PaymentState::Failed, wallet::fail_reason::kRefused);
+
+  auto e = summary();
+  const auto& b20 = e.totals.at(btt20().to_string());
+  EXPECT_EQ(b20.spent, 10);
+  EXPECT_EQ(b20.fees, 3'700'000);
+  EXPECT_EQ(b20.fees_unknown, 0u);
+  const auto& b10 = e.totals.at(btt10().to_string());
+  EXPECT_EQ(b10.spent, 70);
+  EXPECT_EQ(b10.fees, 0);
+  EXPECT_EQ(b10.fees_unknown, 1u);
+  EXPECT_EQ(torrent(e, kTorrentA).sums.at(btt20().to_string()).fees, 3'700'000);
+  EXPECT_EQ(peer(torrent(e, kTorrentB), kPeer2).sums.at(btt10().to_string()).fees_unknown, 1u);
+
+  auto j = wallet::to_json(e);
+  EXPECT_EQ(j["totals"][btt20().to_string()]["fees_sun"], "3700000");
+  EXPECT_EQ(j["totals"][btt20().to_string()]["fees_trx"], "3.7");
+  EXPECT_EQ(j["totals"][btt10().to_string()]["fees_unknown"], 1);
+
+  const std::string text = wallet::to_text(e);
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  std::getline(in, line);
+  EXPECT_NE(line.find("fees TRX"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 3.7 "), std::string::npos) << text;
+  EXPECT_NE(text.find(" 0+? "), std::string::npos) << text;
+  EXPECT_NE(text.find(" 700000 "), std::string::npos) << text;  // the reverted one's fee
 }
 
 TEST(FormatUtcMs, KnownTimes) {

@@ -24,12 +24,14 @@ class FakeChain : public wallet::Chain {
         "block INTEGER, broadcasts INTEGER NOT NULL DEFAULT 1);"
         "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
         "INSERT OR IGNORE INTO meta VALUES('head_time', 1700000000000), ('head_block', 100), "
-        "('drop', 0), ('balance', 1000000000000);");
+        "('drop', 0), ('balance', 1000000000000), ('fee', 0);");
   }
 
   // --- what the test controls and inspects
   void set_drop(bool drop) { set("drop", drop ? 1 : 0); }
   void set_balance(std::int64_t sun) { set("balance", sun); }
+  // What gettransactioninfobyid says a landed transaction burned.
+  void set_fee(std::int64_t sun) { set("fee", sun); }
   void advance_time(std::int64_t ms) { set("head_time", get("head_time") + ms); }
   // Transactions in blocks, and the sum they paid to an address.
   int landed() {
@@ -110,7 +112,7 @@ class FakeChain : public wallet::Chain {
     wallet::Statement s(db_, "SELECT block FROM txs WHERE txid = ?1 AND block IS NOT NULL");
     s.bind(1, std::string_view(tron::to_hex(txid)));
     if (!s.step()) return std::nullopt;
-    return wallet::TxStatus{s.int64(0), true, "SUCCESS"};
+    return wallet::TxStatus{s.int64(0), true, "SUCCESS", get("fee")};
   }
 
   // A negative stored balance stands for "more than anything".

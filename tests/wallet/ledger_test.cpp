@@ -193,4 +193,139 @@ TEST_F(LedgerTest, Totals) {
   EXPECT_EQ(l.list().size(), 4u);
 }
 
+// The schema (version 1) of ledgers made before fees were recorded, verbatim.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS payments(
+  id INTEGER PRIMARY KEY,
+  debt_key TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK(state IN ('planned','signed','broadcast','confirmed','failed')),
+  token TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  fee_limit INTEGER NOT NULL,
+  info_hash TEXT,
+  peer TEXT,
+  txid TEXT UNIQUE,
+  signed_tx BLOB,
+  expiration INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  broadcast_at INTEGER,
+  final_at INTEGER,
+  block_number INTEGER,
+  error TEXT,
+  fail_reason TEXT,
+  broadcasts INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(debt_key, attempt),
+  -- Nothing leaves 'planned' without its signed bytes on disk.
+  CHECK(state IN ('planned','failed') OR (txid IS NOT NULL AND signed_tx IS NOT NULL
+                                          AND expiration IS NOT NULL))
+);
+-- At most one attempt per debt that is not failed: no two live attempts, and none after a
+-- confirmed one.
+CREATE UNIQUE INDEX IF NOT EXISTS payments_one_per_debt ON payments(debt_key)
+  WHERE state <> 'failed';
+CREATE INDEX IF NOT EXISTS payments_by_state ON payments(state);
+CREATE TABLE IF NOT EXISTS credits(
+  txid TEXT PRIMARY KEY,
+  token TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  block_number INTEGER,
+  info_hash TEXT,
+  peer TEXT,
+  credited_at INTEGER NOT NULL
+);
+PRAGMA user_version = 1;
+)sql";
+
+TEST_F(LedgerTest, LedgerOfSchemaOneOpensAndKeepsItsRows) {
+  {
+    wallet::Db db(path());
+    db.exec(kSchemaV1);
+    db.exec(
+        "INSERT INTO payments(debt_key, attempt, state, token, from_addr, to_addr, amount, "
+        "fee_limit, txid, signed_tx, expiration, created_at, updated_at, block_number, "
+        "broadcasts) VALUES('wallet-send:old', 1, 'confirmed', 'trx', "
+        "'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', '1234', "
+        "50000000, '" +
+        txid('7') +
+        "', x'0102', 99, 1, 2, 17, 1);"
+        "INSERT INTO payments(debt_key, attempt, state, token, from_addr, to_addr, amount, "
+        "fee_limit, txid, signed_tx, expiration, created_at, updated_at) "
+        "VALUES('wallet-send:live', 1, 'signed', 'trx', 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', "
+        "'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', '5', 50000000, '" +
+        txid('8') +
+        "', x'0102', 99, 3, 3);"
+        "INSERT INTO credits VALUES('" +
+        txid('9') +
+        "', 'trc10:1002000', "
+        "'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', '77', 5, "
+        "NULL, NULL, 4);");
+  }
+  {
+    Ledger l(path());
+    auto all = l.list();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].debt_key, "wallet-send:old");
+    EXPECT_EQ(all[0].amount, 1234);
+    EXPECT_EQ(all[0].block_number, 17);
+    EXPECT_FALSE(all[0].fee) << "no fee was known then";
+    EXPECT_EQ(l.credits().size(), 1u);
+    EXPECT_EQ(l.total_spent(tron::Token::parse("trx")), 1234);
+    // The payment still in flight confirms under the new schema, with its fee.
+    l.mark_confirmed(all[1].id, 20, 268000);
+    EXPECT_EQ(l.get(all[1].id)->fee, 268000);
+    EXPECT_EQ(l.total_fees(tron::Token::parse("trx")), 268000);
+  }
+  wallet::Db db(path());
+  wallet::Statement v(db, "PRAGMA user_version");
+  ASSERT_TRUE(v.step());
+  EXPECT_EQ(v.int64(0), wallet::kLedgerSchemaVersion);
+  // Opening again is a no-op.
+  Ledger again(path());
+  EXPECT_EQ(again.list().size(), 2u);
+}
+
+TEST_F(LedgerTest, LedgerOfANewerSchemaIsRefused) {
+  { Ledger l(path()); }
+  {
+    wallet::Db db(path());
+    db.exec("PRAGMA user_version = 99");
+  }
+  try {
+    Ledger l(path());
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(LedgerTest, FeesOfLandedPayments) {
+  Ledger l(path());
+  auto a = l.plan(request("a", 10)).payment.id;
+  EXPECT_FALSE(l.get(a)->fee);
+  l.mark_signed(a, txid('1'), kSigned, 1);
+  l.mark_confirmed(a, 3, 1'100'000);
+  auto b = l.plan(request("b", 20)).payment.id;
+  l.mark_signed(b, txid('2'), kSigned, 1);
+  // A transaction that failed in its block still burned its fee.
+  l.mark_failed(b, wallet::fail_reason::kReverted, "REVERT", 4, 500);
+  auto c = l.plan(request("c", 30)).payment.id;
+  l.mark_signed(c, txid('3'), kSigned, 1);
+  l.mark_confirmed(c, 5, 0);
+  auto d = l.plan(request("d", 40)).payment.id;
+  l.mark_signed(d, txid('4'), kSigned, 1);
+  l.mark_confirmed(d, 6);
+  EXPECT_EQ(l.get(a)->fee, 1'100'000);
+  EXPECT_EQ(l.get(b)->fee, 500);
+  EXPECT_EQ(l.get(c)->fee, 0);
+  EXPECT_FALSE(l.get(d)->fee);
+  EXPECT_EQ(l.total_fees(tron::Token::parse("trc10:1002000")), 1'100'500);
+  EXPECT_EQ(l.total_fees(tron::Token::parse("trx")), 0);
+}
+
 }  // namespace

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/wallet/fake_chain.hpp"
 #include "tests/test_files.hpp"
+#include "tests/wallet/fake_chain.hpp"
 
 namespace {
 
@@ -105,6 +105,19 @@ TEST_F(ExecutorTest, HappyPath) {
   EXPECT_EQ(again.id, p.id);
   expect_each_paid_once(chain, ledger, 1);
   EXPECT_EQ(ledger.total_spent(tron::Token::parse("trx")), 1000);
+  EXPECT_EQ(p.fee, 0);
+}
+
+TEST_F(ExecutorTest, ConfirmationRecordsTheFeeBurned) {
+  FakeChain chain(chain_path());
+  chain.set_fee(268'000);
+  Ledger ledger(ledger_path());
+  PaymentExecutor ex(ledger, chain, key_, {}, options(chain));
+  Payment p = ex.wait(ex.submit(request(0)).id, std::chrono::seconds(30));
+  ASSERT_EQ(p.state, PaymentState::Confirmed);
+  EXPECT_EQ(p.fee, 268'000);
+  EXPECT_EQ(ledger.get(p.id)->fee, 268'000);
+  EXPECT_EQ(ledger.total_fees(tron::Token::parse("trx")), 268'000);
 }
 
 // A crash (an exception that abandons everything) right after each step, then a restart.

@@ -167,7 +167,7 @@ TEST_F(WalletDevnet, CreateImportAddressBalanceSend) {
   ASSERT_EQ(bal.code, 0) << bal.err;
   EXPECT_NE(bal.out.find("address: " + fresh + "\n"), std::string::npos) << bal.out;
   EXPECT_NE(bal.out.find("trx: 2500000 sun (2.5 TRX)\n"), std::string::npos) << bal.out;
-  EXPECT_NE(bal.out.find(std::string("trc10:") + kTrc10 + ": 700 (0.0007 BTT)\n"),
+  EXPECT_NE(bal.out.find(std::string("trc10:") + kTrc10 + ": 700 (0.0007 BTTOLD)\n"),
             std::string::npos)
       << bal.out;
   EXPECT_NE(
@@ -181,6 +181,79 @@ TEST_F(WalletDevnet, CreateImportAddressBalanceSend) {
   // The ledger next to the keystore has the three, confirmed.
   wallet::Ledger ledger((*dir_ / (alice + ".ledger.db")).string());
   EXPECT_GE(ledger.list(wallet::PaymentState::Confirmed).size(), 3u);
+}
+
+TEST_F(WalletDevnet, NetworksWholeTokensAndFees) {
+  const std::string alice = alice_keystore();
+  Result created = run("wallet create --keystore fees.json");
+  ASSERT_EQ(created.code, 0) << created.err;
+  const std::string to = created.out.substr(0, created.out.find('\n'));
+
+  // What a transfer to an account not on chain yet costs: the account and its bandwidth.
+  Result fee = run("wallet fee --keystore " + alice + " --network devnet --node " + url_ +
+                   " --to " + to + " --amount 0.5trx --token trx");
+  ASSERT_EQ(fee.code, 0) << fee.out << fee.err;
+  EXPECT_NE(fee.out.find("transfer: 0.5 TRX to " + to + " on devnet\n"), std::string::npos)
+      << fee.out;
+  EXPECT_NE(fee.out.find("fee: 1100000 sun\n"), std::string::npos) << fee.out;
+  EXPECT_NE(fee.out.find("create the recipient's account"), std::string::npos) << fee.out;
+
+  Result sent = run("wallet send --keystore " + alice + " --network devnet --node " + url_ +
+                    " --to " + to + " --amount 0.5trx --token trx --wait");
+  ASSERT_EQ(sent.code, 0) << sent.out << sent.err;
+  EXPECT_NE(sent.out.find(", fee 1100000 sun (1.1 TRX)"), std::string::npos) << sent.out;
+  EXPECT_EQ(trx_of(*tron::Address::parse(to)), 500'000);
+
+  // BTT by name, in whole tokens: its fee is energy, recorded when it confirms.
+  Result btt_fee = run("wallet fee --keystore " + alice + " --node " + url_ + " --to " + to +
+                       " --amount 2.5btt --token btt");
+  ASSERT_EQ(btt_fee.code, 0) << btt_fee.out << btt_fee.err;
+  EXPECT_NE(btt_fee.out.find("transfer: 2.5 BTT"), std::string::npos) << btt_fee.out;
+  EXPECT_NE(btt_fee.out.find("energy burned at 100 sun each"), std::string::npos) << btt_fee.out;
+  Result btt = run("wallet send --keystore " + alice + " --node " + url_ + " --to " + to +
+                   " --amount 2.5btt --token btt --wait --payment-id btt-fee-test");
+  ASSERT_EQ(btt.code, 0) << btt.out << btt.err;
+  wallet::Ledger ledger((*dir_ / (alice + ".ledger.db")).string());
+  auto attempts = ledger.attempts("wallet-send:btt-fee-test");
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].amount, tron::U256("2500000000000000000"));
+  ASSERT_TRUE(attempts[0].fee);
+  EXPECT_GT(*attempts[0].fee, 0);
+  EXPECT_NE(btt.out.find(", fee " + std::to_string(*attempts[0].fee) + " sun"), std::string::npos)
+      << btt.out;
+
+  Result bal = run("wallet balance --keystore fees.json --network devnet --node " + url_);
+  ASSERT_EQ(bal.code, 0) << bal.err;
+  EXPECT_NE(bal.out.find("network: devnet\n"), std::string::npos) << bal.out;
+  EXPECT_NE(bal.out.find("trc20:" + trc20_ + ": 2500000000000000000 (2.5 BTT)\n"),
+            std::string::npos)
+      << bal.out;
+  EXPECT_NE(bal.out.find("bandwidth: 600 of 600 free bytes left today, 0 of 0 staked bytes "
+                         "left\n"),
+            std::string::npos)
+      << bal.out;
+  EXPECT_NE(bal.out.find("energy: 0 of 0 staked energy left\n"), std::string::npos) << bal.out;
+
+  // A devnet node is not mainnet: the error names both chains.
+  Result wrong = run("wallet balance --keystore fees.json --network mainnet --node " + url_);
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find("not mainnet (00000000000000001ebf88508a03865c"), std::string::npos)
+      << wrong.err;
+  EXPECT_NE(wrong.err.find(url_), std::string::npos) << wrong.err;
+
+  Result bad = run("wallet send --keystore " + alice + " --node " + url_ + " --to " + to +
+                   " --amount 0.0000001trx --token trx");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("6 decimals"), std::string::npos) << bad.err;
+
+  // The fees show in earnings beside what was spent.
+  Result earn = run("earnings --keystore " + alice + " --json");
+  ASSERT_EQ(earn.code, 0) << earn.err;
+  auto j = nlohmann::json::parse(earn.out);
+  EXPECT_GE(std::stoll(j["totals"]["trx"]["fees_sun"].get<std::string>()), 1'100'000) << earn.out;
+  EXPECT_GE(std::stoll(j["totals"]["trc20:" + trc20_]["fees_sun"].get<std::string>()),
+            *attempts[0].fee)
+      << earn.out;
 }
 
 TEST_F(WalletDevnet, WrongPasswordAndBadInput) {
