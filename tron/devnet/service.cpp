@@ -380,8 +380,9 @@ json Service::get_account_resource(const Request& r) {
 
 json Service::get_account_net(const Request& r) {
   json j = get_account_resource(r);
-  j.erase("TotalEnergyLimit");
-  j.erase("TotalEnergyWeight");
+  for (const char* key : {"EnergyUsed", "EnergyLimit", "TotalEnergyLimit", "TotalEnergyWeight"}) {
+    j.erase(key);
+  }
   return j;
 }
 
