@@ -123,6 +123,8 @@ int cmd_devnet(int argc, char** argv, int first) {
   if (service->head_number() == 0) service->seal();
   tron::devnet::Server server(service, options);
   server.start();
+  std::cout << "devnet: profile " << profile.name << ", a block every " << block_ms
+            << " ms, the solidified block " << solid_lag << " behind the head\n";
   const bool v6 = host.find(':') != std::string::npos;
   std::cout << "devnet listening on http://" << (v6 ? "[" + host + "]" : host) << ":"
             << server.port() << std::endl;
