@@ -133,6 +133,11 @@ TEST_F(DevnetMainnet, Trc10PastTheFreeBandwidthBurnsSizeTimes1000) {
     // Usage decays over 24 h; three seconds take off less than a byte here.
     EXPECT_NEAR(res.value("freeNetUsed", std::int64_t{0}), free_used, 1) << res;
     EXPECT_EQ(res["TotalNetLimit"], 43'200'000'000);
+    if (i == 1) {
+      // The slot of the last free use, as a time: genesis + slot * 3 s (the head's, here).
+      json account = post("/wallet/getaccount", {{"address", kBob}, {"visible", true}});
+      EXPECT_EQ(account["latest_consume_free_time"], now - 3000) << account;
+    }
   }
   EXPECT_GT(burnt, 0);  // 4 transfers of ~280 bytes pass the 600 free bytes
   EXPECT_EQ(balance(kBob), start - burnt);

@@ -312,7 +312,7 @@ json block_to_json(const protocol::Block& block, const Hash32& id, bool visible,
   return j;
 }
 
-json account_to_json(const Account& a, bool visible) {
+json account_to_json(const Account& a, bool visible, std::int64_t genesis_ms) {
   const std::string raw(a.address.raw().begin(), a.address.raw().end());
   const std::string addr = address_text(raw, visible);
   json j = json::object();
@@ -322,10 +322,11 @@ json account_to_json(const Account& a, bool visible) {
   if (a.latest_operation_time != 0) j["latest_opration_time"] = a.latest_operation_time;
   if (a.free_net_usage != 0) j["free_net_usage"] = a.free_net_usage;
   if (a.latest_consume_free_time != 0) {
-    j["latest_consume_free_time"] = a.latest_consume_free_time * kSlotMs;
+    j["latest_consume_free_time"] = genesis_ms + a.latest_consume_free_time * kSlotMs;
   }
   if (a.net_usage != 0) j["net_usage"] = a.net_usage;
-  if (a.latest_consume_time != 0) j["latest_consume_time"] = a.latest_consume_time * kSlotMs;
+  if (a.latest_consume_time != 0)
+    j["latest_consume_time"] = genesis_ms + a.latest_consume_time * kSlotMs;
   if (a.is_contract) j["type"] = "Contract";
   if (!a.assets.empty()) {
     j["assetV2"] = pairs(a.assets);
@@ -337,7 +338,8 @@ json account_to_json(const Account& a, bool visible) {
   json resource = json::object();
   if (a.energy_usage != 0) resource["energy_usage"] = a.energy_usage;
   if (a.latest_consume_time_for_energy != 0) {
-    resource["latest_consume_time_for_energy"] = a.latest_consume_time_for_energy * kSlotMs;
+    resource["latest_consume_time_for_energy"] =
+        genesis_ms + a.latest_consume_time_for_energy * kSlotMs;
   }
   j["account_resource"] = std::move(resource);
   // Stake 2.0 as java-tron lists it: bandwidth (type left out, it is 0), energy, tron power.

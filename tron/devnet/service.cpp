@@ -163,7 +163,7 @@ const std::map<std::string, Service::Route>& Service::routes() {
       {"gettransactionlistfrompending", {&Service::get_transaction_list_from_pending, true, false}},
       {"getpendingsize", {&Service::get_pending_size, true, false}},
       {"gettransactioninfobyblocknum", {&Service::get_transaction_info_by_block_num, true, true}},
-      {"getnodeinfo", {&Service::get_node_info, true, false}},
+      {"getnodeinfo", {&Service::get_node_info, true, true}},
       {"getbandwidthprices", {&Service::get_bandwidth_prices, true, true}},
       {"getenergyprices", {&Service::get_energy_prices, true, true}},
   };
@@ -337,7 +337,7 @@ json Service::get_account(const Request& r) {
   if (!a || raw.size() != 21) return json::object();
   const Account* acct = chain_.state(r.solid).find(*a);
   if (acct == nullptr) return json::object();
-  return account_to_json(*acct, r.visible);
+  return account_to_json(*acct, r.visible, chain_.genesis().timestamp);
 }
 
 json Service::get_account_resource(const Request& r) {
