@@ -10,6 +10,7 @@
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
+#include "tron/devnet/profile.hpp"
 #include "tron/devnet/server.hpp"
 #include "tron/devnet/state_file.hpp"
 
@@ -18,9 +19,33 @@ namespace bttnode {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: bttnode devnet --listen HOST:PORT --genesis FILE [--block-ms N] [--state FILE]\n"
+    "usage: bttnode devnet --listen HOST:PORT --genesis FILE [--profile devnet|mainnet]\n"
+    "                      [--block-ms N] [--solid-lag N] [--state FILE]\n"
     "  PORT 0 picks a free port; the line 'devnet listening on http://HOST:PORT' says which.\n"
+    "  --profile devnet (default): the genesis file's chain parameters, a block every 3000 ms,\n"
+    "      each block solid at once. mainnet: TRON mainnet's chain parameters and timing, a\n"
+    "      block every 3000 ms and the solidified block (what /walletsolidity/ answers as of)\n"
+    "      19 blocks behind the head.\n"
+    "  --block-ms N, --solid-lag N override the profile's block interval and solid lag.\n"
     "  --state FILE keeps the chain across restarts (saved every few seconds and on exit).\n";
+
+long number_option(const Args& args, const char* name, long fallback, long min, long max) {
+  auto v = args.get(name);
+  if (!v) return fallback;
+  long n = 0;
+  try {
+    std::size_t used = 0;
+    n = std::stol(*v, &used);
+    if (used != v->size()) throw std::invalid_argument(*v);
+  } catch (const std::exception&) {
+    throw UsageError(std::string("--") + name + " wants a number");
+  }
+  if (n < min || n > max) {
+    throw UsageError(std::string("--") + name + " must be " + std::to_string(min) + ".." +
+                     std::to_string(max));
+  }
+  return n;
+}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -52,33 +77,33 @@ int cmd_devnet(int argc, char** argv, int first) {
     std::cout << kUsage;
     return 0;
   }
-  args.allow_only({"listen", "genesis", "block-ms", "state"});
+  args.allow_only({"listen", "genesis", "profile", "block-ms", "solid-lag", "state"});
   if (!args.positionals().empty()) throw UsageError("unexpected argument " + args.positionals()[0]);
   auto [host, port] = split_listen(args.require("listen"));
   const std::string genesis_path = args.require("genesis");
-  long block_ms = 3000;
-  if (auto b = args.get("block-ms")) {
-    try {
-      block_ms = std::stol(*b);
-    } catch (const std::exception&) {
-      throw UsageError("--block-ms wants a number of milliseconds");
-    }
-    if (block_ms < 10 || block_ms > 600'000) throw UsageError("--block-ms must be 10..600000");
+  tron::devnet::Profile profile;
+  try {
+    profile = tron::devnet::profile_named(args.get("profile").value_or("devnet"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--profile: ") + e.what());
   }
+  const long block_ms = number_option(args, "block-ms", profile.block_ms, 10, 600'000);
+  const long solid_lag = number_option(args, "solid-lag", profile.solid_lag, 0, 10'000);
   const std::string state_path = args.get("state").value_or("");
 
   tron::devnet::Genesis genesis = tron::devnet::Genesis::load(genesis_path);
+  if (profile.params) genesis.params = *profile.params;
   std::optional<tron::devnet::Chain> chain;
   if (!state_path.empty()) {
     if (auto text = tron::devnet::read_file_if_exists(state_path)) {
       auto j = nlohmann::json::parse(*text, nullptr, false);
       if (j.is_discarded()) throw std::runtime_error("state file " + state_path + " is not JSON");
       chain.emplace(tron::devnet::Chain::from_state_json(genesis, j));
-      std::cout << "devnet: resumed " << state_path << " at block " << chain->head_number()
-                << "\n";
+      std::cout << "devnet: resumed " << state_path << " at block " << chain->head_number() << "\n";
     }
   }
   if (!chain) chain.emplace(std::move(genesis));
+  chain->set_solid_lag(solid_lag);
 
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
@@ -98,6 +123,8 @@ int cmd_devnet(int argc, char** argv, int first) {
   if (service->head_number() == 0) service->seal();
   tron::devnet::Server server(service, options);
   server.start();
+  std::cout << "devnet: profile " << profile.name << ", a block every " << block_ms
+            << " ms, the solidified block " << solid_lag << " behind the head\n";
   const bool v6 = host.find(':') != std::string::npos;
   std::cout << "devnet listening on http://" << (v6 ? "[" + host + "]" : host) << ":"
             << server.port() << std::endl;

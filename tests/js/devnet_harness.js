@@ -17,10 +17,11 @@ function genesisAccounts() {
   return { genesis: g, accounts: byName };
 }
 
-async function startDevnet({ blockMs = 300, state } = {}) {
+async function startDevnet({ blockMs = 300, state, extraArgs = [] } = {}) {
   if (!BINARY) throw new Error('BTTNODE_BINARY is not set (path of the bttnode executable)');
   const args = ['devnet', '--listen', '127.0.0.1:0', '--genesis', GENESIS, '--block-ms', String(blockMs)];
   if (state) args.push('--state', state);
+  args.push(...extraArgs);
   const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr.on('data', (d) => (output += d));

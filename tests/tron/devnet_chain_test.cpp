@@ -203,7 +203,8 @@ TEST(DevnetValidation, JavaTronOrder) {
 
   auto too_far = trx_transfer(chain, alice, bob.address(), 3);
   too_far.clear_signature();
-  too_far.mutable_raw_data()->set_expiration(chain.head_timestamp() + kMaxTimeUntilExpirationMs + 1);
+  too_far.mutable_raw_data()->set_expiration(chain.head_timestamp() + kMaxTimeUntilExpirationMs +
+                                             1);
   sign(too_far, alice);
   EXPECT_EQ(chain.broadcast(too_far).code, Return::TRANSACTION_EXPIRATION_ERROR);
 
@@ -217,8 +218,9 @@ TEST(DevnetValidation, JavaTronOrder) {
   // To an existing account the free bandwidth pays, and the actuator refuses the amount.
   r = chain.broadcast(trx_transfer(chain, poor, bob.address(), 1'000'000));
   EXPECT_EQ(r.code, Return::CONTRACT_VALIDATE_ERROR);
-  EXPECT_EQ(r.message,
-            "contract validate error : Validate TransferContract error, balance is not sufficient.");
+  EXPECT_EQ(
+      r.message,
+      "contract validate error : Validate TransferContract error, balance is not sufficient.");
 
   r = chain.broadcast(trx_transfer(chain, alice, alice.address(), 1));
   EXPECT_EQ(r.message, "contract validate error : Cannot transfer TRX to yourself.");
@@ -240,13 +242,31 @@ TEST(DevnetValidation, DuplicatesAndTheBroadcastCache) {
   ASSERT_TRUE(chain.broadcast(tx).ok());
   auto again = chain.broadcast(tx);
   EXPECT_EQ(again.code, Return::DUP_TRANSACTION_ERROR);
-  EXPECT_EQ(again.message, "");
-  // A transaction refused once is refused as a duplicate when broadcast again, as java-tron's
-  // transaction-id cache does.
-  auto unsigned_tx = trx_transfer(chain, alice, key_of("bob").address(), 10);
+  EXPECT_EQ(again.message, "dup transaction");
+  // A transaction refused is not remembered (java-tron keeps no txid cache by default): the
+  // same raw data, now signed by its owner, is accepted; after its block it is a duplicate.
+  auto tx2 = trx_transfer(chain, alice, key_of("bob").address(), 10);
+  auto unsigned_tx = tx2;
   unsigned_tx.clear_signature();
+  auto wrong_key = unsigned_tx;
+  sign(wrong_key, key_of("carol"));
   EXPECT_EQ(chain.broadcast(unsigned_tx).code, Return::SIGERROR);
-  EXPECT_EQ(chain.broadcast(unsigned_tx).code, Return::DUP_TRANSACTION_ERROR);
+  EXPECT_EQ(chain.broadcast(unsigned_tx).code, Return::SIGERROR);
+  EXPECT_EQ(chain.broadcast(wrong_key).code, Return::SIGERROR);
+  auto accepted = chain.broadcast(tx2);
+  EXPECT_TRUE(accepted.ok()) << accepted.message;
+  EXPECT_EQ(accepted.txid, transaction_id(unsigned_tx));
+  chain.seal(kT0 + 5);
+  auto mined = chain.broadcast(tx2);
+  EXPECT_EQ(mined.code, Return::DUP_TRANSACTION_ERROR);
+  // Refused for a contract check, then sent again once the owner can pay: accepted too.
+  auto poor = PrivateKey::generate();
+  ASSERT_TRUE(chain.broadcast(trx_transfer(chain, alice, poor.address(), 1'000'000)).ok());
+  chain.seal(kT0 + 6);
+  auto big = trx_transfer(chain, poor, key_of("bob").address(), 5'000'000);
+  EXPECT_EQ(chain.broadcast(big).code, Return::CONTRACT_VALIDATE_ERROR);
+  ASSERT_TRUE(chain.broadcast(trx_transfer(chain, alice, poor.address(), 9'000'000)).ok());
+  EXPECT_TRUE(chain.broadcast(big).ok());
 }
 
 TEST(DevnetValidation, TransactionsAreFoundOnlyOnceInABlock) {

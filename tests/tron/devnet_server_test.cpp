@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <utility>
 #include <filesystem>
 #include <thread>
+#include <utility>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -85,7 +85,8 @@ TEST(DevnetServer, ServesMoreThan200ConcurrentKeepAliveConnections) {
     threads.emplace_back([&, t] {
       for (int i = t; i < kConnections; i += 8) {
         auto res = exchange(*streams[i], http::verb::post, "/wallet/getchainparameters", "{}");
-        if (res.result() == http::status::ok && res.body().find("getEnergyFee") != std::string::npos) {
+        if (res.result() == http::status::ok &&
+            res.body().find("getEnergyFee") != std::string::npos) {
           ++ok;
         }
       }
@@ -104,6 +105,32 @@ TEST(DevnetServer, ServesMoreThan200ConcurrentKeepAliveConnections) {
     s->socket().shutdown(tcp::socket::shutdown_both, ec);
   }
   EXPECT_GE(service->head_number(), 0);
+  server.stop();
+}
+
+// A hostile body over a socket: 100,000 nested arrays get a 400, and the same keep-alive
+// connection and new ones are served afterwards.
+TEST(DevnetServer, DeeplyNestedBodyIsRefusedAndServingGoesOn) {
+  auto service = std::make_shared<Service>(Chain(testing::test_genesis()), wall_ms);
+  Server server(service, ServerOptions{});
+  server.start();
+  asio::io_context ioc;
+  auto connect = [&] {
+    auto s = std::make_unique<beast::tcp_stream>(ioc);
+    s->expires_after(std::chrono::seconds(60));
+    s->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    return s;
+  };
+  auto stream = connect();
+  auto deep = exchange(*stream, http::verb::post, "/wallet/getblock", std::string(100'000, '['));
+  EXPECT_EQ(deep.result(), http::status::bad_request);
+  EXPECT_NE(deep.body().find("nested deeper than"), std::string::npos) << deep.body();
+  auto next = exchange(*stream, http::verb::post, "/wallet/getnowblock", "{}");
+  EXPECT_EQ(next.result(), http::status::ok);
+  EXPECT_TRUE(json::parse(next.body()).contains("blockID"));
+  auto fresh = connect();
+  EXPECT_EQ(exchange(*fresh, http::verb::get, "/wallet/getnowblock", "").result(),
+            http::status::ok);
   server.stop();
 }
 

@@ -14,7 +14,9 @@ namespace {
 constexpr int kBlockVersion = 32;
 constexpr std::int64_t kExpirationWindowMs = 60'000;
 
-std::string key_of(const Hash32& h) { return std::string(h.begin(), h.end()); }
+std::string key_of(const Hash32& h) {
+  return std::string(h.begin(), h.end());
+}
 
 protocol::Block make_block(std::int64_t number, std::int64_t timestamp, const Bytes& parent,
                            std::vector<protocol::Transaction> txs, const PrivateKey& witness) {
@@ -42,7 +44,7 @@ Hash32 transaction_id(const protocol::Transaction& tx) {
 
 Chain::Chain(Genesis genesis) : genesis_(std::move(genesis)) {
   state_ = genesis_.state;
-  solid_ = state_;
+  snapshots_.push_back(state_);
   append_block(make_block(0, genesis_.timestamp, genesis_.parent_hash, {}, *genesis_.witness), {});
 }
 
@@ -76,8 +78,15 @@ const protocol::Block& Chain::seal(std::int64_t now_ms) {
   append_block(make_block(number, timestamp, Bytes(parent.begin(), parent.end()), std::move(txs),
                           *genesis_.witness),
                std::move(infos));
-  solid_ = state_;
+  snapshots_.push_back(state_);
+  while (static_cast<std::int64_t>(snapshots_.size()) > solid_lag_ + 1) snapshots_.pop_front();
   return blocks_.back();
+}
+
+void Chain::set_solid_lag(std::int64_t blocks) {
+  if (blocks < 0) throw std::invalid_argument("the solid lag must be >= 0 blocks");
+  solid_lag_ = blocks;
+  while (static_cast<std::int64_t>(snapshots_.size()) > solid_lag_ + 1) snapshots_.pop_front();
 }
 
 const protocol::Block* Chain::block(std::int64_t number) const {
@@ -91,9 +100,10 @@ const protocol::Block* Chain::block_by_id(const Hash32& id) const {
   return b;
 }
 
-const protocol::Transaction* Chain::find_transaction(const Hash32& txid) const {
+const protocol::Transaction* Chain::find_transaction(const Hash32& txid, bool solid) const {
   auto it = tx_index_.find(key_of(txid));
   if (it == tx_index_.end()) return nullptr;
+  if (solid && it->second.block > solid_number()) return nullptr;
   return &blocks_[static_cast<std::size_t>(it->second.block)].transactions(it->second.index);
 }
 
@@ -111,19 +121,22 @@ std::vector<Hash32> Chain::pending_ids() const {
   return ids;
 }
 
-const protocol::TransactionInfo* Chain::find_info(const Hash32& txid) const {
+const protocol::TransactionInfo* Chain::find_info(const Hash32& txid, bool solid) const {
+  if (solid && find_transaction(txid, true) == nullptr) return nullptr;
   auto it = infos_.find(key_of(txid));
   return it == infos_.end() ? nullptr : &it->second;
 }
 
-std::int64_t Chain::head_slot() const { return slot_of(head_timestamp() - genesis_.timestamp); }
+std::int64_t Chain::head_slot() const {
+  return slot_of(head_timestamp() - genesis_.timestamp);
+}
 
 bool Chain::tapos_ok(const protocol::Transaction::raw& raw) const {
   const std::string& ref_bytes = raw.ref_block_bytes();
   const std::string& ref_hash = raw.ref_block_hash();
   if (ref_bytes.size() != 2 || ref_hash.size() != 8) return false;
-  const std::int64_t low = (static_cast<std::uint8_t>(ref_bytes[0]) << 8) |
-                           static_cast<std::uint8_t>(ref_bytes[1]);
+  const std::int64_t low =
+      (static_cast<std::uint8_t>(ref_bytes[0]) << 8) | static_cast<std::uint8_t>(ref_bytes[1]);
   // The newest block whose number ends in those 16 bits: java-tron keeps one per value.
   const std::int64_t head = head_number();
   const std::int64_t number = head - (((head - low) % 65536) + 65536) % 65536;
@@ -163,7 +176,7 @@ json Chain::to_state_json() const {
   }
   j["infos"] = std::move(infos);
   // Pending transactions are not part of a block yet: the state saved is the head block's.
-  j["state"] = solid_.to_state_json();
+  j["state"] = snapshots_.back().to_state_json();
   return j;
 }
 
@@ -214,7 +227,8 @@ Chain Chain::from_state_json(Genesis genesis, const json& j) {
     chain.state_.accounts = std::move(loaded.accounts);
     chain.state_.token.balances = std::move(loaded.token.balances);
     chain.state_.token.total_supply = loaded.token.total_supply;
-    chain.solid_ = chain.state_;
+    // Older states are not saved: after a restart the solidified block starts at the head.
+    chain.snapshots_.assign(1, chain.state_);
     return chain;
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("damaged state file: ") + e.what());

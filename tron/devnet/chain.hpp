@@ -68,16 +68,26 @@ class Chain {
   std::size_t pending_count() const { return pending_.size(); }
   std::size_t transaction_count() const { return tx_index_.size(); }
 
-  // solid=false: the state with pending transactions applied (what /wallet/ reads);
-  // solid=true: the state as of the head block (/walletsolidity/).
-  const WorldState& state(bool solid = false) const { return solid ? solid_ : state_; }
+  // The solidified block trails the head by `blocks` (java-tron's mainnet: 19, as 2/3 of its 27
+  // witnesses must build on a block); 0 makes the head solid at once.
+  void set_solid_lag(std::int64_t blocks);
+  std::int64_t solid_lag() const { return solid_lag_; }
+  // The newest solidified block: what /walletsolidity/ answers as of.
+  std::int64_t solid_number() const {
+    return head_number() - static_cast<std::int64_t>(snapshots_.size()) + 1;
+  }
 
-  // Only transactions already in a block are found.
-  const protocol::Transaction* find_transaction(const Hash32& txid) const;
+  // solid=false: the state with pending transactions applied (what /wallet/ reads);
+  // solid=true: the state as of the solidified block (/walletsolidity/).
+  const WorldState& state(bool solid = false) const { return solid ? snapshots_.front() : state_; }
+
+  // Only transactions already in a block are found; with solid=true only those in a
+  // solidified block.
+  const protocol::Transaction* find_transaction(const Hash32& txid, bool solid = false) const;
   // A transaction accepted but not sealed yet (java-tron's pending pool), or null.
   const protocol::Transaction* find_pending(const Hash32& txid) const;
   std::vector<Hash32> pending_ids() const;
-  const protocol::TransactionInfo* find_info(const Hash32& txid) const;
+  const protocol::TransactionInfo* find_info(const Hash32& txid, bool solid = false) const;
 
   // An unsigned transaction referencing the head block, expiring 60 s after it, as java-tron's
   // createtransaction / transferasset / triggersmartcontract build them.
@@ -86,10 +96,10 @@ class Chain {
                                          std::int64_t now_ms, std::int64_t fee_limit = 0) const;
   // The actuator checks java-tron runs when it builds a transfer (pending state).
   void validate_contract(const DecodedContract& c) const;
-  // A view call against the pending state. Throws ContractValidateError if `contract` is not
-  // the built-in token.
+  // A view call against the pending state (solid=false) or the solidified one. Throws
+  // ContractValidateError if `contract` is not the built-in token.
   CallOutcome constant_call(const Address& owner, const Address& contract, const Bytes& data,
-                            std::int64_t call_value) const;
+                            std::int64_t call_value, bool solid = false) const;
 
   // The whole chain for a state file, and back. from_state_json throws std::invalid_argument
   // when the file belongs to another genesis or is damaged.
@@ -111,20 +121,18 @@ class Chain {
   bool tapos_ok(const protocol::Transaction::raw& raw) const;
   std::optional<std::string> check_signature(const protocol::Transaction& tx,
                                              const Hash32& txid) const;
-  void remember_seen(const std::string& key);
 
   Genesis genesis_;
   WorldState state_;
-  WorldState solid_;
+  // The state after each of the last solid_lag_ + 1 blocks, oldest (the solidified one) first.
+  std::deque<WorldState> snapshots_;
+  std::int64_t solid_lag_ = 0;
   std::vector<protocol::Block> blocks_;
   std::vector<Hash32> ids_;
   std::unordered_map<std::string, Location> tx_index_;  // txid bytes -> place in a block
   std::unordered_map<std::string, protocol::TransactionInfo> infos_;
   std::vector<Pending> pending_;
   std::unordered_set<std::string> pending_ids_;
-  // java-tron's transactionIdCache: every txid broadcast recently, accepted or not.
-  std::unordered_set<std::string> seen_;
-  std::deque<std::string> seen_order_;
 };
 
 }  // namespace tron::devnet

@@ -14,9 +14,10 @@ using protocol::Return;
 using ContractType = protocol::Transaction::Contract::ContractType;
 
 constexpr int kTotalSignNum = 5;
-constexpr std::size_t kSeenCacheSize = 200'000;
 
-std::string key_of(const Hash32& h) { return std::string(h.begin(), h.end()); }
+std::string key_of(const Hash32& h) {
+  return std::string(h.begin(), h.end());
+}
 
 Address address_or_zero(const std::string& bytes) {
   auto a = Address::from_bytes(as_bytes(bytes));
@@ -75,15 +76,6 @@ DecodedContract DecodedContract::decode(const protocol::Transaction::Contract& c
                                   " is not supported by this devnet");
   }
   return d;
-}
-
-void Chain::remember_seen(const std::string& key) {
-  seen_.insert(key);
-  seen_order_.push_back(key);
-  if (seen_order_.size() > kSeenCacheSize) {
-    seen_.erase(seen_order_.front());
-    seen_order_.pop_front();
-  }
 }
 
 // TransactionCapsule.validateSignature with the default owner permission (threshold 1, the
@@ -183,12 +175,12 @@ void Chain::validate_contract(const DecodedContract& c) const {
 }
 
 CallOutcome Chain::constant_call(const Address& owner, const Address& contract, const Bytes& data,
-                                 std::int64_t call_value) const {
-  (void)owner;
-  if (contract != state_.token.contract) {
+                                 std::int64_t call_value, bool solid) const {
+  const WorldState& s = state(solid);
+  if (contract != s.token.contract) {
     throw ContractValidateError("No contract or not a smart contract");
   }
-  Trc20Token scratch = state_.token;
+  Trc20Token scratch = s.token;
   return trc20_call(scratch, owner, data, call_value, false);
 }
 
@@ -197,9 +189,9 @@ BroadcastOutcome Chain::broadcast(const protocol::Transaction& tx) {
   const std::string key = key_of(txid);
   const ChainParams& p = params();
 
-  // Wallet.broadcastTransaction: a txid seen before is refused outright, without a message.
-  if (seen_.count(key) != 0) return fail(Return::DUP_TRANSACTION_ERROR, "", txid);
-  remember_seen(key);
+  // java-tron's default (node.trxCache off) keeps no cache of txids broadcast before: a
+  // transaction refused for its signature or its fee may be sent again and accepted. Only
+  // one in a block or in the pending pool is a duplicate (below).
 
   // Manager.pushTransaction: the signature first.
   if (auto err = check_signature(tx, txid)) {
@@ -243,9 +235,20 @@ BroadcastOutcome Chain::broadcast(const protocol::Transaction& tx) {
   }
   Account owner = *owner_now;
 
-  // BandwidthProcessor.consume.
+  // BandwidthProcessor.consume: staked bandwidth, then the free allowance, then TRX burnt.
   const std::int64_t bytes = bandwidth_bytes(tx);
   std::int64_t net_usage = 0, net_fee = 0;
+  const std::int64_t net_limit =
+      staked_limit(owner.staked_for_bandwidth, p.total_net_limit, state_.total_net_weight());
+  const std::int64_t staked_used =
+      increase_usage(owner.net_usage, 0, owner.latest_consume_time, now_slot);
+  auto use_staked = [&](std::int64_t cost) {
+    if (cost > net_limit - staked_used) return false;
+    owner.net_usage = increase_usage(staked_used, cost, now_slot, now_slot);
+    owner.latest_consume_time = now_slot;
+    net_usage = cost;
+    return true;
+  };
   std::optional<Address> to_address;
   if (c.transfer) to_address = address_or_zero(c.transfer->to_address());
   if (c.transfer_asset) to_address = address_or_zero(c.transfer_asset->to_address());
@@ -254,17 +257,20 @@ BroadcastOutcome Chain::broadcast(const protocol::Transaction& tx) {
     return fail(Return::CONTRACT_VALIDATE_ERROR, kValidate + "asset does not exist", txid);
   }
   if (creates_account) {
-    if (owner.balance < p.create_account_fee) {
-      return fail(Return::BANDWITH_ERROR, "AccountResourceInsufficient error", txid);
+    // consumeForCreateNewAccount: staked bandwidth at getCreateNewAccountBandwidthRate, or the
+    // getCreateAccountFee burnt.
+    if (!use_staked(bytes * p.create_new_account_bandwidth_rate)) {
+      if (owner.balance < p.create_account_fee) {
+        return fail(Return::BANDWITH_ERROR, "AccountResourceInsufficient error", txid);
+      }
+      owner.balance -= p.create_account_fee;
+      net_fee = p.create_account_fee;
     }
-    owner.balance -= p.create_account_fee;
-    net_fee = p.create_account_fee;
-  } else {
+  } else if (!use_staked(bytes)) {
     const std::int64_t usage =
         increase_usage(owner.free_net_usage, 0, owner.latest_consume_free_time, now_slot);
     if (bytes <= p.free_net_limit - usage) {
-      owner.free_net_usage =
-          increase_usage(usage, bytes, now_slot, now_slot);
+      owner.free_net_usage = increase_usage(usage, bytes, now_slot, now_slot);
       owner.latest_consume_free_time = now_slot;
       net_usage = bytes;
     } else {
@@ -346,10 +352,16 @@ BroadcastOutcome Chain::broadcast(const protocol::Transaction& tx) {
     const auto& t = *c.trigger;
     Bytes data(t.data().begin(), t.data().end());
     Account& from = state_.accounts[c.owner];
-    // VMActuator: energy limit from the balance left and the fee limit (no staked energy).
-    const std::int64_t energy_limit =
-        std::min(std::max<std::int64_t>(from.balance - t.call_value(), 0) / p.energy_fee,
-                 raw.fee_limit() / p.energy_fee);
+    // VMActuator.getAccountEnergyLimitWithFixRatio: staked energy left plus what the balance
+    // buys, capped by the fee limit.
+    const std::int64_t staked_energy =
+        staked_limit(from.staked_for_energy, p.total_energy_limit, state_.total_energy_weight());
+    const std::int64_t energy_used_before =
+        increase_usage(from.energy_usage, 0, from.latest_consume_time_for_energy, now_slot);
+    const std::int64_t energy_left = std::max<std::int64_t>(staked_energy - energy_used_before, 0);
+    const std::int64_t energy_limit = std::min(
+        energy_left + std::max<std::int64_t>(from.balance - t.call_value(), 0) / p.energy_fee,
+        raw.fee_limit() / p.energy_fee);
     CallOutcome plan = trc20_call(state_.token, c.owner, data, t.call_value(), false);
     std::int64_t energy_used = plan.energy;
     protocol::Transaction::Result::contractResult result;
@@ -357,10 +369,11 @@ BroadcastOutcome Chain::broadcast(const protocol::Transaction& tx) {
       energy_used = energy_limit;
       result = protocol::Transaction::Result::OUT_OF_ENERGY;
       info.set_result(protocol::TransactionInfo::FAILED);
-      info.set_resmessage("Not enough energy for 'SSTORE' operation executing: curInvokeEnergyLimit[" +
-                          std::to_string(energy_limit) + "], curOpEnergy[" +
-                          std::to_string(plan.energy - energy_limit) + "], usedEnergy[" +
-                          std::to_string(energy_limit) + "]");
+      info.set_resmessage(
+          "Not enough energy for 'SSTORE' operation executing: curInvokeEnergyLimit[" +
+          std::to_string(energy_limit) + "], curOpEnergy[" +
+          std::to_string(plan.energy - energy_limit) + "], usedEnergy[" +
+          std::to_string(energy_limit) + "]");
       info.add_contractresult("");
     } else if (!plan.success) {
       result = protocol::Transaction::Result::REVERT;
@@ -380,7 +393,14 @@ BroadcastOutcome Chain::broadcast(const protocol::Transaction& tx) {
         l->set_data(std::string(log.data.begin(), log.data.end()));
       }
     }
-    energy_fee = energy_used * p.energy_fee;
+    // ReceiptCapsule.payEnergyBill: staked energy first, the rest burnt at getEnergyFee.
+    const std::int64_t from_stake = std::min(energy_left, energy_used);
+    if (from_stake > 0) {
+      from.energy_usage = increase_usage(energy_used_before, from_stake, now_slot, now_slot);
+      from.latest_consume_time_for_energy = now_slot;
+    }
+    energy_fee = (energy_used - from_stake) * p.energy_fee;
+    receipt->set_energy_usage(from_stake);
     from.balance -= energy_fee;
     from.latest_operation_time = now_ms;
     info.set_contract_address(t.contract_address());

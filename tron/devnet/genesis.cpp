@@ -15,7 +15,8 @@ namespace {
 std::int64_t int_field(const json& j, const char* name, std::int64_t fallback) {
   if (!j.contains(name)) return fallback;
   const auto& v = j.at(name);
-  if (!v.is_number_integer()) throw std::invalid_argument(std::string(name) + " must be an integer");
+  if (!v.is_number_integer())
+    throw std::invalid_argument(std::string(name) + " must be an integer");
   return v.get<std::int64_t>();
 }
 
@@ -90,6 +91,12 @@ Genesis Genesis::from_json(const json& j) {
                                   ": private_key does not match address");
     }
     acct.balance = int_field(entry, "trx", 0);
+    // TRX staked for resources (Stake 2.0), apart from the balance, in sun.
+    acct.staked_for_bandwidth = int_field(entry, "staked_for_bandwidth", 0);
+    acct.staked_for_energy = int_field(entry, "staked_for_energy", 0);
+    if (acct.staked_for_bandwidth < 0 || acct.staked_for_energy < 0) {
+      throw std::invalid_argument("stakes must be >= 0");
+    }
     std::int64_t trc10 = int_field(entry, "trc10", 0);
     if (acct.balance < 0 || trc10 < 0) throw std::invalid_argument("balances must be >= 0");
     if (trc10 > 0) acct.assets[a.id] = trc10;

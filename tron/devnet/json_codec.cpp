@@ -14,7 +14,9 @@ using Contract = protocol::Transaction::Contract;
 
 namespace {
 
-std::string hex(const std::string& bytes) { return to_hex(as_bytes(bytes)); }
+std::string hex(const std::string& bytes) {
+  return to_hex(as_bytes(bytes));
+}
 
 const char* type_name(Contract::ContractType t) {
   return Contract::ContractType_Name(t).c_str();
@@ -66,7 +68,8 @@ const json& field(const json& obj, const char* name) {
 }
 
 void require_object(const json& v, const char* what) {
-  if (!v.is_object()) throw JavaError(kParseException, std::string("Expect message object for ") + what);
+  if (!v.is_object())
+    throw JavaError(kParseException, std::string("Expect message object for ") + what);
 }
 
 // A contract's parameter.value into the typed message, as JsonFormat.merge does.
@@ -76,8 +79,9 @@ void pack_contract(const json& jc, bool visible, Contract* out) {
   if (!type.is_string()) throw JavaError("java.lang.NullPointerException", "null");
   Contract::ContractType t;
   if (!Contract::ContractType_Parse(type.get<std::string>(), &t)) {
-    throw JavaError(kIllegalArgument, "No enum constant org.tron.protos.Protocol.Transaction.Contract.ContractType." +
-                                          type.get<std::string>());
+    throw JavaError(kIllegalArgument,
+                    "No enum constant org.tron.protos.Protocol.Transaction.Contract.ContractType." +
+                        type.get<std::string>());
   }
   out->set_type(t);
   const json& parameter = field(jc, "parameter");
@@ -105,7 +109,8 @@ void pack_contract(const json& jc, bool visible, Contract* out) {
       if (!str("amount").is_null()) m.set_amount(int_from_json(str("amount"), "amount"));
       if (!str("asset_name").is_null()) {
         if (visible) {
-          if (!str("asset_name").is_string()) throw JavaError(kParseException, "Expected string for asset_name");
+          if (!str("asset_name").is_string())
+            throw JavaError(kParseException, "Expected string for asset_name");
           m.set_asset_name(str("asset_name").get<std::string>());
         } else {
           m.set_asset_name(hex_bytes_from_json(str("asset_name"), "asset_name"));
@@ -119,9 +124,11 @@ void pack_contract(const json& jc, bool visible, Contract* out) {
       if (!str("owner_address").is_null())
         m.set_owner_address(address_from_json(str("owner_address"), visible, "owner_address"));
       if (!str("contract_address").is_null())
-        m.set_contract_address(address_from_json(str("contract_address"), visible, "contract_address"));
+        m.set_contract_address(
+            address_from_json(str("contract_address"), visible, "contract_address"));
       if (!str("data").is_null()) m.set_data(hex_bytes_from_json(str("data"), "data"));
-      if (!str("call_value").is_null()) m.set_call_value(int_from_json(str("call_value"), "call_value"));
+      if (!str("call_value").is_null())
+        m.set_call_value(int_from_json(str("call_value"), "call_value"));
       if (!str("call_token_value").is_null())
         m.set_call_token_value(int_from_json(str("call_token_value"), "call_token_value"));
       if (!str("token_id").is_null()) m.set_token_id(int_from_json(str("token_id"), "token_id"));
@@ -174,7 +181,8 @@ std::string address_from_json(const json& v, bool visible, const char* name) {
 std::int64_t int_from_json(const json& v, const char* name) {
   if (v.is_number_integer()) {
     if (v.is_number_unsigned() &&
-        v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        v.get<std::uint64_t>() >
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       throw JavaError(kParseException, std::string("Number out of range for field ") + name);
     }
     return v.get<std::int64_t>();
@@ -187,7 +195,8 @@ std::int64_t int_from_json(const json& v, const char* name) {
       if (used == s.size()) return n;
     } catch (const std::exception&) {
     }
-    throw JavaError(kParseException, std::string("Couldn't parse integer for field ") + name + ": " + s);
+    throw JavaError(kParseException,
+                    std::string("Couldn't parse integer for field ") + name + ": " + s);
   }
   throw JavaError(kParseException, std::string("Expected integer for field ") + name);
 }
@@ -228,9 +237,10 @@ json tx_to_json(const protocol::Transaction& tx, bool visible) {
   json r = json::object();
   json contracts = json::array();
   for (const auto& c : raw.contract()) {
-    json jc = {{"parameter",
-                {{"value", contract_value_json(c, visible)}, {"type_url", c.parameter().type_url()}}},
-               {"type", type_name(c.type())}};
+    json jc = {
+        {"parameter",
+         {{"value", contract_value_json(c, visible)}, {"type_url", c.parameter().type_url()}}},
+        {"type", type_name(c.type())}};
     if (c.permission_id() > 0) jc["Permission_id"] = c.permission_id();
     contracts.push_back(std::move(jc));
   }
@@ -261,7 +271,8 @@ protocol::Transaction tx_from_json(const json& j, bool visible) {
   if (raw.contains("ref_block_bytes")) {
     r->set_ref_block_bytes(hex_bytes_from_json(raw["ref_block_bytes"], "ref_block_bytes"));
   }
-  if (raw.contains("ref_block_num")) r->set_ref_block_num(int_from_json(raw["ref_block_num"], "ref_block_num"));
+  if (raw.contains("ref_block_num"))
+    r->set_ref_block_num(int_from_json(raw["ref_block_num"], "ref_block_num"));
   if (raw.contains("ref_block_hash")) {
     r->set_ref_block_hash(hex_bytes_from_json(raw["ref_block_hash"], "ref_block_hash"));
   }
@@ -283,7 +294,8 @@ json block_to_json(const protocol::Block& block, const Hash32& id, bool visible,
   json r = json::object();
   if (raw.number() != 0) r["number"] = raw.number();
   if (!raw.txtrieroot().empty()) r["txTrieRoot"] = hex(raw.txtrieroot());
-  if (!raw.witness_address().empty()) r["witness_address"] = address_text(raw.witness_address(), visible);
+  if (!raw.witness_address().empty())
+    r["witness_address"] = address_text(raw.witness_address(), visible);
   if (!raw.parenthash().empty()) r["parentHash"] = hex(raw.parenthash());
   if (raw.version() != 0) r["version"] = raw.version();
   if (raw.timestamp() != 0) r["timestamp"] = raw.timestamp();
@@ -300,7 +312,7 @@ json block_to_json(const protocol::Block& block, const Hash32& id, bool visible,
   return j;
 }
 
-json account_to_json(const Account& a, bool visible) {
+json account_to_json(const Account& a, bool visible, std::int64_t genesis_ms) {
   const std::string raw(a.address.raw().begin(), a.address.raw().end());
   const std::string addr = address_text(raw, visible);
   json j = json::object();
@@ -310,8 +322,11 @@ json account_to_json(const Account& a, bool visible) {
   if (a.latest_operation_time != 0) j["latest_opration_time"] = a.latest_operation_time;
   if (a.free_net_usage != 0) j["free_net_usage"] = a.free_net_usage;
   if (a.latest_consume_free_time != 0) {
-    j["latest_consume_free_time"] = a.latest_consume_free_time * kSlotMs;
+    j["latest_consume_free_time"] = genesis_ms + a.latest_consume_free_time * kSlotMs;
   }
+  if (a.net_usage != 0) j["net_usage"] = a.net_usage;
+  if (a.latest_consume_time != 0)
+    j["latest_consume_time"] = genesis_ms + a.latest_consume_time * kSlotMs;
   if (a.is_contract) j["type"] = "Contract";
   if (!a.assets.empty()) {
     j["assetV2"] = pairs(a.assets);
@@ -320,9 +335,28 @@ json account_to_json(const Account& a, bool visible) {
     j["free_asset_net_usageV2"] = pairs(zero);
     j["asset_optimized"] = true;
   }
-  j["account_resource"] = json::object();
+  json resource = json::object();
+  if (a.energy_usage != 0) resource["energy_usage"] = a.energy_usage;
+  if (a.latest_consume_time_for_energy != 0) {
+    resource["latest_consume_time_for_energy"] =
+        genesis_ms + a.latest_consume_time_for_energy * kSlotMs;
+  }
+  j["account_resource"] = std::move(resource);
+  // Stake 2.0 as java-tron lists it: bandwidth (type left out, it is 0), energy, tron power.
+  if (a.staked_for_bandwidth != 0 || a.staked_for_energy != 0) {
+    json frozen = json::array();
+    json bandwidth = json::object();
+    if (a.staked_for_bandwidth != 0) bandwidth["amount"] = a.staked_for_bandwidth;
+    frozen.push_back(std::move(bandwidth));
+    json energy = {{"type", "ENERGY"}};
+    if (a.staked_for_energy != 0) energy["amount"] = a.staked_for_energy;
+    frozen.push_back(std::move(energy));
+    frozen.push_back({{"type", "TRON_POWER"}});
+    j["frozenV2"] = std::move(frozen);
+  }
   json key = {{"address", addr}, {"weight", 1}};
-  j["owner_permission"] = {{"permission_name", "owner"}, {"threshold", 1}, {"keys", json::array({key})}};
+  j["owner_permission"] = {
+      {"permission_name", "owner"}, {"threshold", 1}, {"keys", json::array({key})}};
   j["active_permission"] = json::array(
       {{{"type", "Active"},
         {"id", 2},
@@ -376,7 +410,8 @@ json info_to_json(const protocol::TransactionInfo& info, bool visible) {
 json asset_to_json(const AssetIssue& a, bool visible) {
   auto text = [&](const std::string& s) { return visible ? s : hex(s); };
   json j = json::object();
-  j["owner_address"] = address_text(std::string(a.owner.raw().begin(), a.owner.raw().end()), visible);
+  j["owner_address"] =
+      address_text(std::string(a.owner.raw().begin(), a.owner.raw().end()), visible);
   j["name"] = text(a.name);
   if (!a.abbr.empty()) j["abbr"] = text(a.abbr);
   if (a.total_supply != 0) j["total_supply"] = a.total_supply;

@@ -20,7 +20,8 @@ struct JavaError : std::runtime_error {
   std::string text() const { return "class " + java_class + " : " + what(); }
 };
 
-inline constexpr const char* kParseException = "org.tron.core.services.http.JsonFormat$ParseException";
+inline constexpr const char* kParseException =
+    "org.tron.core.services.http.JsonFormat$ParseException";
 inline constexpr const char* kIllegalArgument = "java.lang.IllegalArgumentException";
 
 // Util.printTransactionToJSON: {ret?, signature?, txID, raw_data, raw_data_hex}.
@@ -31,7 +32,8 @@ protocol::Transaction tx_from_json(const nlohmann::json& j, bool visible);
 
 nlohmann::json block_to_json(const protocol::Block& block, const Hash32& id, bool visible,
                              bool with_transactions = true);
-nlohmann::json account_to_json(const Account& account, bool visible);
+// genesis_ms: block 0's time; java-tron reports the resource slots as genesis + slot * 3 s.
+nlohmann::json account_to_json(const Account& account, bool visible, std::int64_t genesis_ms = 0);
 nlohmann::json info_to_json(const protocol::TransactionInfo& info, bool visible);
 nlohmann::json asset_to_json(const AssetIssue& asset, bool visible);
 

@@ -6,7 +6,9 @@ namespace tron::devnet {
 
 namespace {
 constexpr std::int64_t kPrecision = 1'000'000;
-std::int64_t divide_ceil(std::int64_t a, std::int64_t b) { return a / b + (a % b > 0 ? 1 : 0); }
+std::int64_t divide_ceil(std::int64_t a, std::int64_t b) {
+  return a / b + (a % b > 0 ? 1 : 0);
+}
 }  // namespace
 
 std::int64_t increase_usage(std::int64_t last_usage, std::int64_t usage, std::int64_t last_time,
@@ -23,6 +25,15 @@ std::int64_t increase_usage(std::int64_t last_usage, std::int64_t usage, std::in
   }
   average_last += average_now;
   return average_last * window / kPrecision;
+}
+
+std::int64_t staked_limit(std::int64_t staked_sun, std::int64_t total_limit,
+                          std::int64_t total_weight) {
+  if (staked_sun < 1'000'000 || total_weight <= 0) return 0;
+  const std::int64_t weight = staked_sun / 1'000'000;
+  return static_cast<std::int64_t>(
+      static_cast<double>(weight) *
+      (static_cast<double>(total_limit) / static_cast<double>(total_weight)));
 }
 
 std::int64_t bandwidth_bytes(const protocol::Transaction& tx) {

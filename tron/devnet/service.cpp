@@ -16,6 +16,34 @@ namespace {
 constexpr const char* kJsonException = "com.alibaba.fastjson.JSONException";
 constexpr const char* kValidateException = "org.tron.core.exception.ContractValidateException";
 constexpr const char* kCodeVersion = "4.8.0";
+// Bounds of a request body: java-tron's default node.http.maxMessageSize, and a nesting depth
+// far beyond any java-tron request (a transaction is about 8 deep) that keeps parsing, dumping
+// and freeing a body from recursing without limit.
+constexpr std::size_t kMaxBodyBytes = 4 * 1024 * 1024;
+constexpr int kMaxJsonDepth = 64;
+
+// True when brackets outside strings nest deeper than `limit`.
+bool nested_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
 
 std::string hex_of(const std::string& bytes) {
   return to_hex(as_bytes(bytes));
@@ -135,7 +163,7 @@ const std::map<std::string, Service::Route>& Service::routes() {
       {"gettransactionlistfrompending", {&Service::get_transaction_list_from_pending, true, false}},
       {"getpendingsize", {&Service::get_pending_size, true, false}},
       {"gettransactioninfobyblocknum", {&Service::get_transaction_info_by_block_num, true, true}},
-      {"getnodeinfo", {&Service::get_node_info, true, false}},
+      {"getnodeinfo", {&Service::get_node_info, true, true}},
       {"getbandwidthprices", {&Service::get_bandwidth_prices, true, true}},
       {"getenergyprices", {&Service::get_energy_prices, true, true}},
   };
@@ -163,6 +191,15 @@ ApiReply Service::handle(const std::string& method, const std::string& target,
   const Route& route = it->second;
   if (method != "POST" && !(method == "GET" && route.get)) {
     return {405, dump(error_json("HTTP method " + method + " is not supported by this URL"))};
+  }
+  if (body.size() > kMaxBodyBytes) {
+    return {413, dump(error_json("class java.lang.Exception : body size is too big, the limit is " +
+                                 std::to_string(kMaxBodyBytes)))};
+  }
+  if (nested_deeper_than(body, kMaxJsonDepth)) {
+    return {400, dump(error_json("class com.alibaba.fastjson.JSONException : request JSON is "
+                                 "nested deeper than " +
+                                 std::to_string(kMaxJsonDepth) + " levels"))};
   }
   try {
     if (method == "GET") {
@@ -217,14 +254,23 @@ std::size_t Service::pending_count() const {
 
 // ---- blocks
 
+std::int64_t Service::top(const Request& r) const {
+  return r.solid ? chain_.solid_number() : chain_.head_number();
+}
+
+const protocol::Block* Service::block_upto(const Request& r, std::int64_t n) const {
+  return n > top(r) ? nullptr : chain_.block(n);
+}
+
 json Service::get_now_block(const Request& r) {
-  return block_to_json(chain_.head(), chain_.block_id(chain_.head_number()), r.visible);
+  const std::int64_t n = top(r);
+  return block_to_json(*chain_.block(n), chain_.block_id(n), r.visible);
 }
 
 json Service::get_block_by_num(const Request& r) {
   const json& num = param(r.params, "num");
   std::int64_t n = num.is_null() ? 0 : int_from_json(num, "num");
-  const protocol::Block* b = chain_.block(n);
+  const protocol::Block* b = block_upto(r, n);
   if (b == nullptr) return json::object();
   return block_to_json(*b, chain_.block_id(n), r.visible);
 }
@@ -233,25 +279,25 @@ json Service::get_block_by_id(const Request& r) {
   auto id = hash_param(param(r.params, "value"));
   if (!id) return json::object();
   const protocol::Block* b = chain_.block_by_id(*id);
-  if (b == nullptr) return json::object();
+  if (b == nullptr || b->block_header().raw_data().number() > top(r)) return json::object();
   return block_to_json(*b, *id, r.visible);
 }
 
 json Service::get_block(const Request& r) {
   const bool detail = truthy(param(r.params, "detail"));
   const json& id_or_num = param(r.params, "id_or_num");
-  std::int64_t n = chain_.head_number();
+  std::int64_t n = top(r);
   if (!id_or_num.is_null()) {
     std::string s = id_or_num.is_string() ? id_or_num.get<std::string>() : id_or_num.dump();
     if (s.size() == 64) {
       auto id = hash_param(json(s));
       const protocol::Block* b = id ? chain_.block_by_id(*id) : nullptr;
-      if (b == nullptr) return json::object();
+      if (b == nullptr || b->block_header().raw_data().number() > top(r)) return json::object();
       return block_to_json(*b, *id, r.visible, detail);
     }
     n = int_from_json(json(s), "id_or_num");
   }
-  const protocol::Block* b = chain_.block(n);
+  const protocol::Block* b = block_upto(r, n);
   if (b == nullptr) return json::object();
   return block_to_json(*b, chain_.block_id(n), r.visible, detail);
 }
@@ -260,8 +306,7 @@ json Service::get_block_by_latest_num(const Request& r) {
   std::int64_t num = int_from_json(param(r.params, "num"), "num");
   json list = json::array();
   if (num > 0 && num <= 100) {
-    for (std::int64_t n = std::max<std::int64_t>(0, chain_.head_number() - num + 1);
-         n <= chain_.head_number(); ++n) {
+    for (std::int64_t n = std::max<std::int64_t>(0, top(r) - num + 1); n <= top(r); ++n) {
       list.push_back(block_to_json(*chain_.block(n), chain_.block_id(n), r.visible));
     }
   }
@@ -274,7 +319,7 @@ json Service::get_block_by_limit_next(const Request& r) {
   std::int64_t end = int_from_json(param(r.params, "endNum"), "endNum");
   json list = json::array();
   if (start >= 0 && end > start && end - start <= 100) {
-    for (std::int64_t n = start; n < end && n <= chain_.head_number(); ++n) {
+    for (std::int64_t n = start; n < end && n <= top(r); ++n) {
       list.push_back(block_to_json(*chain_.block(n), chain_.block_id(n), r.visible));
     }
   }
@@ -292,7 +337,7 @@ json Service::get_account(const Request& r) {
   if (!a || raw.size() != 21) return json::object();
   const Account* acct = chain_.state(r.solid).find(*a);
   if (acct == nullptr) return json::object();
-  return account_to_json(*acct, r.visible);
+  return account_to_json(*acct, r.visible, chain_.genesis().timestamp);
 }
 
 json Service::get_account_resource(const Request& r) {
@@ -300,32 +345,44 @@ json Service::get_account_resource(const Request& r) {
   if (address.is_null()) return json::object();
   std::string raw = address_from_json(address, r.visible, "address");
   auto a = Address::from_bytes(as_bytes(raw));
-  const Account* acct = a && raw.size() == 21 ? chain_.state().find(*a) : nullptr;
+  const WorldState& state = chain_.state();
+  const Account* acct = a && raw.size() == 21 ? state.find(*a) : nullptr;
   if (acct == nullptr) return json::object();
   const ChainParams& p = chain_.params();
+  // Usage as of the head block, decayed as java-tron's processors do before answering.
   const std::int64_t now = slot_of(chain_.head_timestamp() - chain_.genesis().timestamp);
-  const std::int64_t used =
-      increase_usage(acct->free_net_usage, 0, acct->latest_consume_free_time, now);
+  const std::int64_t net_weight = state.total_net_weight();
+  const std::int64_t energy_weight = state.total_energy_weight();
+  // proto3 JSON: fields that are 0 are left out.
   json j = json::object();
-  if (used != 0) j["freeNetUsed"] = used;
-  j["freeNetLimit"] = p.free_net_limit;
+  auto put = [&j](const char* key, std::int64_t v) {
+    if (v != 0) j[key] = v;
+  };
+  put("freeNetUsed", increase_usage(acct->free_net_usage, 0, acct->latest_consume_free_time, now));
+  put("freeNetLimit", p.free_net_limit);
+  put("NetUsed", increase_usage(acct->net_usage, 0, acct->latest_consume_time, now));
+  put("NetLimit", staked_limit(acct->staked_for_bandwidth, p.total_net_limit, net_weight));
   if (!acct->assets.empty()) {
     json zero = json::array();
     for (const auto& [id, v] : acct->assets) zero.push_back({{"key", id}});
     j["assetNetUsed"] = zero;
     j["assetNetLimit"] = zero;
   }
-  j["TotalNetLimit"] = p.total_net_limit;
-  j["TotalNetWeight"] = 1;
-  j["TotalEnergyLimit"] = p.total_energy_limit;
-  j["TotalEnergyWeight"] = 1;
+  put("TotalNetLimit", p.total_net_limit);
+  put("TotalNetWeight", net_weight);
+  put("EnergyUsed",
+      increase_usage(acct->energy_usage, 0, acct->latest_consume_time_for_energy, now));
+  put("EnergyLimit", staked_limit(acct->staked_for_energy, p.total_energy_limit, energy_weight));
+  put("TotalEnergyLimit", p.total_energy_limit);
+  put("TotalEnergyWeight", energy_weight);
   return j;
 }
 
 json Service::get_account_net(const Request& r) {
   json j = get_account_resource(r);
-  j.erase("TotalEnergyLimit");
-  j.erase("TotalEnergyWeight");
+  for (const char* key : {"EnergyUsed", "EnergyLimit", "TotalEnergyLimit", "TotalEnergyWeight"}) {
+    j.erase(key);
+  }
   return j;
 }
 
@@ -477,19 +534,19 @@ json Service::trigger_smart_contract(const Request& r) {
   return out;
 }
 
-CallOutcome Service::constant_call_of(const Trigger& t) const {
+CallOutcome Service::constant_call_of(const Trigger& t, bool solid) const {
   auto owner = Address::from_bytes(as_bytes(t.contract.owner_address()));
   auto contract = Address::from_bytes(as_bytes(t.contract.contract_address()));
   Bytes data(t.contract.data().begin(), t.contract.data().end());
   return chain_.constant_call(owner ? *owner : Address(), contract ? *contract : Address(), data,
-                              t.contract.call_value());
+                              t.contract.call_value(), solid);
 }
 
 json Service::trigger_constant_contract(const Request& r) {
   json out = json::object();
   try {
     Trigger t = parse_trigger(r, true);
-    CallOutcome call = constant_call_of(t);
+    CallOutcome call = constant_call_of(t, r.solid);
     protocol::Transaction tx =
         chain_.make_transaction(Contract::TriggerSmartContract, t.contract, clock_(), t.fee_limit);
     json result = {{"result", true}};
@@ -517,7 +574,7 @@ json Service::estimate_energy(const Request& r) {
   json out = json::object();
   try {
     Trigger t = parse_trigger(r, true);
-    CallOutcome call = constant_call_of(t);
+    CallOutcome call = constant_call_of(t, r.solid);
     if (!call.success) {
       out["result"] = error_result("CONTRACT_EXE_ERROR", "REVERT opcode executed");
       return out;
@@ -598,7 +655,7 @@ json Service::broadcast_hex(const Request& r) {
 json Service::get_transaction_by_id(const Request& r) {
   auto id = hash_param(param(r.params, "value"));
   if (!id) return json::object();
-  const protocol::Transaction* tx = chain_.find_transaction(*id);
+  const protocol::Transaction* tx = chain_.find_transaction(*id, r.solid);
   if (tx == nullptr) return json::object();
   return tx_to_json(*tx, r.visible);
 }
@@ -624,14 +681,14 @@ json Service::get_pending_size(const Request&) {
 json Service::get_transaction_info_by_id(const Request& r) {
   auto id = hash_param(param(r.params, "value"));
   if (!id) return json::object();
-  const protocol::TransactionInfo* info = chain_.find_info(*id);
+  const protocol::TransactionInfo* info = chain_.find_info(*id, r.solid);
   if (info == nullptr) return json::object();
   return info_to_json(*info, r.visible);
 }
 
 json Service::get_transaction_info_by_block_num(const Request& r) {
   std::int64_t n = int_from_json(param(r.params, "num"), "num");
-  const protocol::Block* b = chain_.block(n);
+  const protocol::Block* b = block_upto(r, n);
   json list = json::array();
   if (b == nullptr) return list;
   for (const auto& tx : b->transactions()) {
@@ -643,10 +700,13 @@ json Service::get_transaction_info_by_block_num(const Request& r) {
 
 json Service::get_node_info(const Request&) {
   const std::int64_t head = chain_.head_number();
-  const std::string block = "Num:" + std::to_string(head) + ",ID:" + to_hex(chain_.block_id(head));
+  const std::int64_t solid = chain_.solid_number();
+  auto describe = [&](std::int64_t n) {
+    return "Num:" + std::to_string(n) + ",ID:" + to_hex(chain_.block_id(n));
+  };
   return json{{"beginSyncNum", head},
-              {"block", block},
-              {"solidityBlock", block},
+              {"block", describe(head)},
+              {"solidityBlock", describe(solid)},
               {"currentConnectCount", 0},
               {"activeConnectCount", 0},
               {"passiveConnectCount", 0},

@@ -42,8 +42,8 @@ class Service {
   using Handler = nlohmann::json (Service::*)(const Request&);
   struct Route {
     Handler handler;
-    bool get;         // java-tron answers GET on this path
-    bool solidity;    // also served under /walletsolidity/
+    bool get;       // java-tron answers GET on this path
+    bool solidity;  // also served under /walletsolidity/
   };
   static const std::map<std::string, Route>& routes();
 
@@ -84,8 +84,12 @@ class Service {
     std::int64_t fee_limit = 0;
   };
   Trigger parse_trigger(const Request& r, bool constant) const;
-  // A read-only call of the trigger's contract, as triggerconstantcontract and estimateenergy run it.
-  CallOutcome constant_call_of(const Trigger& t) const;
+  // A read-only call of the trigger's contract, as triggerconstantcontract and estimateenergy run
+  // it.
+  CallOutcome constant_call_of(const Trigger& t, bool solid) const;
+  // The newest block a request sees: the head, or the solidified block under /walletsolidity/.
+  std::int64_t top(const Request& r) const;
+  const protocol::Block* block_upto(const Request& r, std::int64_t n) const;
 
   mutable std::mutex mu_;
   Chain chain_;

@@ -6,7 +6,9 @@ namespace tron::devnet {
 
 using nlohmann::json;
 
-std::string u256_to_string(const U256& v) { return v.str(); }
+std::string u256_to_string(const U256& v) {
+  return v.str();
+}
 
 U256 u256_from_string(const std::string& s) {
   if (s.empty() || s.size() > 78 || s.find_first_not_of("0123456789") != std::string::npos) {
@@ -24,6 +26,12 @@ json Account::to_state_json() const {
             {"balance", balance},
             {"free_net_usage", free_net_usage},
             {"latest_consume_free_time", latest_consume_free_time},
+            {"staked_for_bandwidth", staked_for_bandwidth},
+            {"staked_for_energy", staked_for_energy},
+            {"net_usage", net_usage},
+            {"latest_consume_time", latest_consume_time},
+            {"energy_usage", energy_usage},
+            {"latest_consume_time_for_energy", latest_consume_time_for_energy},
             {"create_time", create_time},
             {"latest_operation_time", latest_operation_time},
             {"is_contract", is_contract}};
@@ -38,13 +46,32 @@ Account Account::from_state_json(const json& j) {
   a.balance = j.at("balance").get<std::int64_t>();
   a.free_net_usage = j.value("free_net_usage", std::int64_t{0});
   a.latest_consume_free_time = j.value("latest_consume_free_time", std::int64_t{0});
+  a.staked_for_bandwidth = j.value("staked_for_bandwidth", std::int64_t{0});
+  a.staked_for_energy = j.value("staked_for_energy", std::int64_t{0});
+  a.net_usage = j.value("net_usage", std::int64_t{0});
+  a.latest_consume_time = j.value("latest_consume_time", std::int64_t{0});
+  a.energy_usage = j.value("energy_usage", std::int64_t{0});
+  a.latest_consume_time_for_energy = j.value("latest_consume_time_for_energy", std::int64_t{0});
   a.create_time = j.value("create_time", std::int64_t{0});
   a.latest_operation_time = j.value("latest_operation_time", std::int64_t{0});
   a.is_contract = j.value("is_contract", false);
   if (j.contains("assets")) {
-    for (const auto& [id, amount] : j.at("assets").items()) a.assets[id] = amount.get<std::int64_t>();
+    for (const auto& [id, amount] : j.at("assets").items())
+      a.assets[id] = amount.get<std::int64_t>();
   }
   return a;
+}
+
+std::int64_t WorldState::total_net_weight() const {
+  std::int64_t sum = 0;
+  for (const auto& [a, acct] : accounts) sum += acct.staked_for_bandwidth / 1'000'000;
+  return sum;
+}
+
+std::int64_t WorldState::total_energy_weight() const {
+  std::int64_t sum = 0;
+  for (const auto& [a, acct] : accounts) sum += acct.staked_for_energy / 1'000'000;
+  return sum;
 }
 
 json WorldState::to_state_json() const {
@@ -52,7 +79,8 @@ json WorldState::to_state_json() const {
   j["accounts"] = json::array();
   for (const auto& [addr, acct] : accounts) j["accounts"].push_back(acct.to_state_json());
   json balances = json::object();
-  for (const auto& [addr, amount] : token.balances) balances[addr.to_hex()] = u256_to_string(amount);
+  for (const auto& [addr, amount] : token.balances)
+    balances[addr.to_hex()] = u256_to_string(amount);
   j["trc20_balances"] = std::move(balances);
   j["trc20_total_supply"] = u256_to_string(token.total_supply);
   return j;

@@ -20,8 +20,15 @@ struct Account {
   std::map<std::string, std::int64_t> assets;  // TRC-10 id -> base units
   std::int64_t free_net_usage = 0;             // bytes, decayed over the 24 h window
   std::int64_t latest_consume_free_time = 0;   // slot (ms / 3000) of the last free use
-  std::int64_t create_time = 0;                // ms
-  std::int64_t latest_operation_time = 0;      // ms
+  // TRX staked (Stake 2.0, sun) for bandwidth and for energy, and the staked resources used.
+  std::int64_t staked_for_bandwidth = 0;
+  std::int64_t staked_for_energy = 0;
+  std::int64_t net_usage = 0;                       // bytes, decayed over 24 h
+  std::int64_t latest_consume_time = 0;             // slot of the last staked bandwidth use
+  std::int64_t energy_usage = 0;                    // energy, decayed over 24 h
+  std::int64_t latest_consume_time_for_energy = 0;  // slot
+  std::int64_t create_time = 0;                     // ms
+  std::int64_t latest_operation_time = 0;           // ms
   bool is_contract = false;
 
   nlohmann::json to_state_json() const;
@@ -60,6 +67,9 @@ struct WorldState {
     auto it = accounts.find(a);
     return it == accounts.end() ? nullptr : &it->second;
   }
+  // java-tron's TotalNetWeight / TotalEnergyWeight: whole TRX staked for each, network-wide.
+  std::int64_t total_net_weight() const;
+  std::int64_t total_energy_weight() const;
   nlohmann::json to_state_json() const;
   static WorldState from_state_json(const nlohmann::json& j);
 };
