@@ -46,7 +46,11 @@ int cmd_download(int argc, char** argv, int first) {
   }
   auto pay_wallet = parse_pay_wallet(args);
   std::optional<BuyOptions> buy;
-  if (pay_wallet) buy = parse_buy_options(args, &*pay_wallet);
+  if (pay_wallet) {
+    buy = parse_buy_options(args, &*pay_wallet);
+    buy->settings.fee_cap_per_gib = buy->fee_cap_sun_per_gib;
+    buy->settings.stop_over_fee_cap = buy->stop_over_fee_cap;
+  }
   std::filesystem::path out = args.require("out");
   p2p::SessionSettings settings;
   if (auto port = args.get("port")) settings.listen_port = parse_port(*port);

@@ -7,6 +7,7 @@
 #include "p2p/session.hpp"
 #include "p2p/torrent.hpp"
 #include "tron/hex.hpp"
+#include "tron/fee_estimate.hpp"
 #include "tron/tip191.hpp"
 
 namespace bttnode::pay {
@@ -209,6 +210,22 @@ BuyerService::BuyerService(boost::asio::io_context& io, BuyerSettings settings,
   chain_ = std::make_unique<wallet::FullNodeChain>(*node_);
   ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
   executor_ = std::make_unique<wallet::PaymentExecutor>(*ledger_, *chain_, key_);
+  // What one settlement will cost, before any is made: a transfer of four MiB at our maximum
+  // price to an existing account (ours stands in for the seeder's, unknown yet).
+  try {
+    auto cost = tron::estimate_transfer_cost(*node_, settings_.token, settings_.addr,
+                                             settings_.addr, owed(4 * kMiB, settings_.max_price));
+    settings_.fee_per_settlement = cost.sun;
+    print("btt_pay: one settlement costs " + cost.text);
+  } catch (const std::exception& e) {
+    print(std::string("btt_pay: cannot estimate what a settlement costs: ") + e.what());
+  }
+  if (settings_.fee_cap_per_gib) {
+    print("btt_pay: fee cap " + settings_.fee_cap_per_gib->str() + " sun per GiB: settlements of " +
+          std::to_string(fee_floor_bytes(settings_.fee_per_settlement, *settings_.fee_cap_per_gib) /
+                         kMiB) +
+          " MiB or more keep under it");
+  }
 }
 
 BuyerService::~BuyerService() {

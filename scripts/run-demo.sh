@@ -50,7 +50,7 @@ balance() {  # KEYSTORE -> "TRX_SUN BTT_UNITS"
 }
 
 step "A TRON devnet (a block every 3 s, as on mainnet)"
-"$bin" devnet --listen 127.0.0.1:0 --genesis "$genesis" --block-ms 3000 \
+"$bin" devnet --listen 127.0.0.1:0 --genesis "$genesis" --profile mainnet \
   --state "$work/chain.json" >"$work/devnet.log" 2>&1 &
 pids+=($!)
 wait_for_line "$work/devnet.log" "devnet listening on" 20

@@ -272,15 +272,18 @@ class Env:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- the devnet and its wallets
-    # Block interval of the devnets a runner starts; incentive scenarios run at mainnet's 3 s.
+    # Block interval of the devnets a runner starts; incentive scenarios run at mainnet's 3 s
+    # with its chain parameters (devnet_profile "mainnet").
     block_ms = 300
+    devnet_profile = None
 
     def start_devnet(self, name="devnet", port=0, timeout=30):
         """Starts `bttnode devnet` (a block every block_ms, state in <name>-state.json) and
         waits until it listens; returns (process, its URL without a trailing slash)."""
         p = self.spawn(name, [self.bttnode, "devnet", "--listen", "127.0.0.1:%d" % port,
                               "--genesis", GENESIS, "--block-ms", str(self.block_ms),
-                              "--state", self.path(name + "-state.json")])
+                              "--state", self.path(name + "-state.json")]
+                       + (["--profile", self.devnet_profile] if self.devnet_profile else []))
         m = wait_log(p, r"devnet listening on (http://\S+)", timeout)
         return p, m[-1].group(1).rstrip("/")
 

@@ -52,7 +52,8 @@ def base58_to_hex(addr):
 # ------------------------------------------------------------------ processes and the chain
 
 class Env(BaseEnv):
-    block_ms = 3000  # TRON mainnet's block interval: what payers meet for real
+    block_ms = 3000  # TRON mainnet's block interval and chain parameters: what payers meet
+    devnet_profile = "mainnet"
     stop_timeout = 20
     run_timeout = 60
     log_tail = 6000
@@ -395,7 +396,7 @@ def paid_download(env, token):
 
 
 def race(env, token, rate, size, piece_length=None, price=1000, free_lt=True,
-         deadline_s=300):
+         deadline_s=300, require=True):
     """A seeder limited to `rate` with default terms at `price`; one payer and three free
     downloaders (two bttnode, one libtorrent) of `size` start together. Returns the finish
     times (s) by name, after checking every copy and reconciling the payer with the chain."""
@@ -448,6 +449,10 @@ def race(env, token, rate, size, piece_length=None, price=1000, free_lt=True,
                 env.block_ms, done["payer"], ", ".join("%.1f s" % t for t in free), median,
                 median / done["payer"], settlements))
     reconcile(env, seeder, payer)
+    done["settlements"] = settlements
+    done["median_free"] = median
+    if not require:
+        return done
     check(done["payer"] * 2 <= median,
           "payer finished in %.1f s, not 2x sooner than the median free one (%.1f s)"
           % (done["payer"], median))
