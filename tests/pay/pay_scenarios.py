@@ -475,6 +475,92 @@ def priority_big_pieces(env):
     race(env, TRC20, 16 * MIB, 96 * MIB, piece_length=4 * MIB)
 
 
+GIB = 1024 * MIB
+
+
+def gib_download(env, token, extra=(), seeder=None, payer=None, s=None, name="gib"):
+    """A paid download of 1 GiB from a seeder with default terms, no upload limit. Returns
+    (seeder, payer, seed process, download process)."""
+    if seeder is None:
+        seeder, payer = setup_pair(env, token)
+        src, torrent, ih = env.make_torrent(name, GIB, piece_length=MIB)
+        s = env.seed("seed", torrent, src, seeder.ks, token, PRICES[token])
+        s.src, s.torrent = src, torrent
+    out = env.path("out-" + name)
+    d = env.download(name, s.torrent, out, ["127.0.0.1:%d" % s.port], payer.ks, token,
+                     PRICES[token], extra=extra)
+    d.out = out
+    return seeder, payer, s, d
+
+
+def fees_agree(env, payer, lines):
+    """The fees the payer's ledger (earnings --json) recorded are the chain's receipts'."""
+    pays = env.ledger(payer.ks)[0]
+    by_txid = {p["txid"]: p for p in pays if p.get("txid")}
+    total = 0
+    for _, _, _, txid, _ in lines:
+        chain_fee = env.tx_fee(txid)
+        recorded = by_txid.get(txid, {}).get("fee_sun")
+        check(recorded is not None and int(recorded) == chain_fee,
+              "txid %s: the ledger says fee %r, the chain %d" % (txid, recorded, chain_fee))
+        total += chain_fee
+    return total
+
+
+def fees(env, token):
+    """At mainnet's parameters and 3 s blocks, a paid GiB at defaults makes at most a dozen
+    settlements; the fees in the ledger and in earnings are the chain's."""
+    seeder, payer, s, d = gib_download(env, token)
+    wait_exit(d, 600)
+    assert_same(s.src, d.out)
+    lines = paid_lines(d)
+    paid = reconcile(env, seeder, payer, all_settled=True)
+    total = fees_agree(env, payer, lines)
+    m = re.search(r"^btt_pay: one settlement costs (.*)$", log_text(d), re.M)
+    check(m, "the payer did not say what a settlement costs before paying")
+    env.note("fees %s: 1 GiB in %d settlements, %.3f TRX of fees (%s); estimate: %s"
+             % (token, len(lines), total / 1e6, paid, m.group(1)))
+    check(1 <= len(lines) <= 12, "%d settlements for a GiB at defaults" % len(lines))
+    return seeder, payer, s, total, len(lines)
+
+
+def fees_trx(env):
+    fees(env, "trx")
+
+
+def fees_trc10(env):
+    fees(env, TRC10)
+
+
+def fees_trc20(env):
+    """TRC-20 BTT, then the same GiB again under a fee cap that holds (its fees stay under
+    it) and under one that cannot hold (reported before downloading, then it stops)."""
+    seeder, payer, s, total, n = fees(env, TRC20)
+    per_settlement = total / max(n, 1)
+    # A cap that holds: room for twice the settlements the plan needs.
+    cap_trx = 2.5 * total / 1e6
+    _, _, _, d = gib_download(env, TRC20, ["--fee-cap", "%.6f" % cap_trx], seeder, payer, s,
+                              name="capped")
+    wait_exit(d, 600)
+    assert_same(s.src, d.out)
+    lines = paid_lines(d)
+    capped = fees_agree(env, payer, lines)
+    env.note("fees under a cap of %.3f TRX/GiB: %d settlements, %.3f TRX"
+             % (cap_trx, len(lines), capped / 1e6))
+    check(lines, "the capped download paid nothing")
+    check(capped <= cap_trx * 1e6, "fees %.3f TRX above the cap %.3f" % (capped / 1e6, cap_trx))
+    # A cap below a single settlement's fee cannot hold: said before downloading, then stop.
+    low = per_settlement / 2 / 1e6
+    _, _, _, d = gib_download(env, TRC20, ["--fee-cap", "%.6f" % low, "--over-fee-cap", "stop"],
+                              seeder, payer, s, name="low")
+    rc = wait_exit(d, 120, want=None)
+    check(rc == 3, "a download whose fee cap cannot hold exited %s, not 3" % rc)
+    text = log_text(d)
+    check(re.search(r"stopped: .*above the cap", text), "no reason given for stopping:\n%s"
+          % text[-2000:])
+    check(not paid_lines(d), "it paid although the cap could not hold")
+
+
 def mixed_swarm(env):
     """A priced seeder, one paying bttnode, a libtorrent and an aria2c leecher."""
     token = TRC10
@@ -596,6 +682,9 @@ SCENARIOS = {
     "mixed_swarm": mixed_swarm,
     "priority_slow": priority_slow,
     "priority_big_pieces": priority_big_pieces,
+    "fees_trx": fees_trx,
+    "fees_trc10": fees_trc10,
+    "fees_trc20": fees_trc20,
     "downloader_killed": downloader_killed,
     "seeder_killed": seeder_killed,
     "node_down": node_down,
