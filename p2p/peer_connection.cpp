@@ -80,11 +80,13 @@ PeerConnection::PeerConnection(Session& s, std::shared_ptr<Torrent> t, tcp::endp
       serial_(g_serial++),
       connect_timer_(s.io()) {}
 
-PeerConnection::~PeerConnection() = default;
+PeerConnection::~PeerConnection() {
+  if (counter_) --*counter_;
+}
 
 void PeerConnection::start() {
-  session_.connection_opened();
-  counted_ = true;
+  counter_ = session_.connection_counter();
+  ++*counter_;
   connected_at_ = last_received_ = last_sent_ = last_piece_ = Clock::now();
   rbuf_.resize(kMinReadBuffer);
   arm_timer();
@@ -130,8 +132,8 @@ void PeerConnection::send_handshake() {
 void PeerConnection::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  if (counted_) session_.connection_closed();
-  counted_ = false;
+  if (counter_) --*counter_;
+  counter_.reset();
   if (debug_log())
     std::fprintf(stderr, "peer %s closed: %s\n", endpoint_str_.c_str(), reason.c_str());
   boost::system::error_code ec;

@@ -112,7 +112,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   std::string endpoint_str_;
   bool incoming_;
   bool closed_ = false;
-  bool counted_ = false;  // in the session's connection count
+  std::shared_ptr<int> counter_;  // the session's connection count, while counted
   bool handshake_done_ = false;
   bool handshake_sent_ = false;
   std::uint64_t serial_;

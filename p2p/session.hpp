@@ -124,10 +124,11 @@ class Session {
   const std::vector<ExtensionFactory>& extension_factories() const { return extension_factories_; }
 
   // Open peer connections across every torrent (kept by the connections themselves).
-  int num_connections() const { return connections_; }
-  bool may_connect() const { return connections_ < settings_.max_connections; }
-  void connection_opened() { ++connections_; }
-  void connection_closed() { --connections_; }
+  int num_connections() const { return *connections_; }
+  bool may_connect() const { return *connections_ < settings_.max_connections; }
+  // The count a new connection adds itself to; shared so that a connection closed after
+  // the session is gone has somewhere to take itself off.
+  std::shared_ptr<int> connection_counter() { return connections_; }
   // Incoming connections taken, and those closed at once for want of descriptors or slots.
   std::uint64_t accepted() const { return accepted_; }
   std::uint64_t turned_away() const { return turned_away_; }
@@ -165,7 +166,7 @@ class Session {
   std::chrono::steady_clock::time_point last_decay_{};
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
-  int connections_ = 0;
+  std::shared_ptr<int> connections_ = std::make_shared<int>(0);
   std::uint64_t accepted_ = 0, turned_away_ = 0;
   int spare_fd_ = -1;  // a descriptor held back for the moment the process runs out
   std::chrono::milliseconds accept_backoff_{0};
