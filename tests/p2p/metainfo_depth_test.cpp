@@ -22,7 +22,7 @@ std::string info_with_paths(std::size_t files, std::size_t depth, const std::str
     be::Dict fe;
     fe["length"] = be::Integer(1);
     fe["path"] = be::Value(std::move(path));
-    list.push_back(be::Value(std::move(fe)));
+    list.emplace_back(std::move(fe));
   }
   std::int64_t total = std::int64_t(files);
   std::int64_t pl = 16384;
@@ -91,7 +91,7 @@ TEST(MetainfoDepth, FileAndFolderClashesStillRefused) {
       be::Dict fe;
       fe["length"] = be::Integer(1);
       fe["path"] = be::Value(std::move(path));
-      list.push_back(be::Value(std::move(fe)));
+      list.emplace_back(std::move(fe));
     }
     be::Dict info;
     info["files"] = be::Value(std::move(list));

@@ -21,7 +21,7 @@ p2p::Metainfo multi_file(const std::string& top, std::int64_t len) {
     path.push_back(be::Value("sub"));
     path.push_back(be::Value(name));
     fe["path"] = be::Value(std::move(path));
-    files.push_back(be::Value(std::move(fe)));
+    files.emplace_back(std::move(fe));
   }
   be::Dict info;
   info["files"] = be::Value(std::move(files));
