@@ -45,7 +45,7 @@ class RateMeter {
 struct PeerStats {
   std::string endpoint;  // "ip:port" or "[ip6]:port"
   PeerId peer_id{};
-  std::string client;    // "v" of its extended handshake, if any
+  std::string client;  // "v" of its extended handshake, if any
   bool incoming = false;
   bool fast = false;        // BEP 6
   bool extensions = false;  // BEP 10
@@ -57,6 +57,7 @@ struct PeerStats {
   bool seed = false;
   double download_rate = 0;
   double upload_rate = 0;
+  std::size_t send_queue = 0;  // bytes queued for the peer, on the wire included
   TransferCounters counters;
 };
 

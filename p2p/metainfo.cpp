@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -112,8 +113,13 @@ void parse_info(const be::Value& info, Metainfo& m, const MetainfoLimits& limits
     if (list.empty()) fail("info.files is empty");
     if (list.size() > limits.max_files) fail("info.files has too many entries");
     m.multi_file = true;
-    std::set<std::vector<std::string>> seen_files;
-    std::set<std::vector<std::string>> seen_dirs;
+    // Every path goes into a tree of names: the work and memory are linear in the paths'
+    // length (a set of every folder prefix grew with the square of the depth).
+    struct Node {
+      std::map<std::string_view, std::size_t> children;
+      bool file = false;
+    };
+    std::vector<Node> tree(1);
     for (std::size_t i = 0; i < list.size(); ++i) {
       std::string where = "info.files[" + std::to_string(i) + "]";
       const be::Value& fe = list[i];
@@ -123,25 +129,40 @@ void parse_info(const be::Value& info, Metainfo& m, const MetainfoLimits& limits
       const be::Value& path = require(fe, "path", where + ".");
       if (!path.is_list()) fail(where + ".path is not a list");
       if (path.as_list().empty()) fail(where + ".path is empty");
+      if (path.as_list().size() > limits.max_path_depth) {
+        fail(where + ".path has " + std::to_string(path.as_list().size()) +
+             " components, more than " + std::to_string(limits.max_path_depth));
+      }
+      std::size_t path_bytes = m.name.size();
       for (std::size_t j = 0; j < path.as_list().size(); ++j) {
         const be::Value& c = path.as_list()[j];
         std::string cw = where + ".path[" + std::to_string(j) + "]";
         if (!c.is_string()) fail(cw + " is not a string");
         check_component(c.as_string(), cw);
+        path_bytes += c.as_string().size() + 1;
+        if (path_bytes > limits.max_path_length) {
+          fail(where + ".path is longer than " + std::to_string(limits.max_path_length) + " bytes");
+        }
         f.path.push_back(c.as_string());
       }
       if (const be::Value* attr = fe.find("attr"); attr && attr->is_string()) {
         f.pad = attr->as_string().find('p') != std::string::npos;
       }
-      // A path may not repeat, nor be both a file and a folder.
-      if (!seen_files.insert(f.path).second) fail(where + " repeats an earlier path");
-      if (seen_dirs.count(f.path)) fail(where + " is also a folder of another file");
-      std::vector<std::string> dir;
-      for (std::size_t j = 0; j + 1 < f.path.size(); ++j) {
-        dir.push_back(f.path[j]);
-        if (seen_files.count(dir)) fail(where + " lies inside a path that is a file");
-        seen_dirs.insert(dir);
+      // A path may not repeat, nor be both a file and a folder. The names are views into
+      // the decoded value, which outlives the tree.
+      std::size_t at = 0;
+      for (std::size_t j = 0; j < f.path.size(); ++j) {
+        if (tree[at].file) fail(where + " lies inside a path that is a file");
+        std::string_view name = path.as_list()[j].as_string();
+        auto [it, fresh] = tree[at].children.try_emplace(name, tree.size());
+        at = it->second;
+        if (fresh) tree.emplace_back();
+        if (j + 1 == f.path.size() && !fresh) {
+          fail(tree[at].file ? where + " repeats an earlier path"
+                             : where + " is also a folder of another file");
+        }
       }
+      tree[at].file = true;
       std::filesystem::path rel = m.name;
       for (const auto& c : f.path) rel /= c;
       f.relative_path = rel;

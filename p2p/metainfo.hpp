@@ -59,6 +59,8 @@ struct MetainfoLimits {
   std::size_t max_file_size = 64u * 1024 * 1024;  // of the .torrent itself
   std::size_t max_files = 1'000'000;
   std::int64_t max_piece_length = 128ll * 1024 * 1024;
+  std::size_t max_path_depth = 64;     // components of one file's path
+  std::size_t max_path_length = 4096;  // bytes of one file's path, top folder included
 };
 
 // Parses a whole .torrent file.

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include "p2p/bencode.hpp"
+#include "p2p/extension_handshake.hpp"
 #include "p2p/metadata_exchange.hpp"
 #include "p2p/pex.hpp"
 #include "p2p/session.hpp"
@@ -79,9 +80,13 @@ PeerConnection::PeerConnection(Session& s, std::shared_ptr<Torrent> t, tcp::endp
       serial_(g_serial++),
       connect_timer_(s.io()) {}
 
-PeerConnection::~PeerConnection() = default;
+PeerConnection::~PeerConnection() {
+  if (counter_) --*counter_;
+}
 
 void PeerConnection::start() {
+  counter_ = session_.connection_counter();
+  ++*counter_;
   connected_at_ = last_received_ = last_sent_ = last_piece_ = Clock::now();
   rbuf_.resize(kMinReadBuffer);
   arm_timer();
@@ -127,6 +132,8 @@ void PeerConnection::send_handshake() {
 void PeerConnection::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
+  if (counter_) --*counter_;
+  counter_.reset();
   if (debug_log())
     std::fprintf(stderr, "peer %s closed: %s\n", endpoint_str_.c_str(), reason.c_str());
   boost::system::error_code ec;
@@ -144,7 +151,7 @@ void PeerConnection::close(const std::string& reason) {
 }
 
 void PeerConnection::do_read() {
-  if (closed_ || reading_) return;
+  if (closed_ || reading_ || read_paused_) return;
   if (!session_.down_bucket().available()) {
     if (!read_waiting_bw_) {
       read_waiting_bw_ = true;
@@ -192,6 +199,16 @@ void PeerConnection::on_bandwidth(bool upload) {
   }
 }
 
+bool PeerConnection::send_queue_full() const {
+  return queued_bytes() > session_.settings().max_send_queue;
+}
+
+bool PeerConnection::refused_request() {
+  if (++refused_requests_ <= session_.settings().max_refused_requests) return true;
+  close("too many requests refused");
+  return false;
+}
+
 void PeerConnection::on_read(std::size_t n) {
   rend_ += n;
   last_received_ = Clock::now();
@@ -201,7 +218,18 @@ void PeerConnection::on_read(std::size_t n) {
     if (rend_ - rpos_ < wire::kHandshakeSize) return do_read();
     if (!handle_handshake()) return;
   }
+  process_messages();
+}
+
+void PeerConnection::process_messages() {
+  auto self = shared_from_this();
   while (!closed_) {
+    if (send_queue_full()) {
+      // What it asked for waits in the read buffer; the write handler resumes us.
+      read_paused_ = true;
+      flush();
+      return;
+    }
     auto r = wire::parse_message(std::span<const std::uint8_t>(rbuf_.data() + rpos_, rend_ - rpos_),
                                  torrent_->geometry());
     if (r.status == wire::ParseStatus::error) return close("protocol error: " + r.error);
@@ -336,10 +364,20 @@ void PeerConnection::write_simple(wire::MsgId id) {
 
 void PeerConnection::set_peer_has(std::int32_t piece) {
   if (piece < 0) return;
-  if (std::size_t(piece) >= peer_has_.size()) {
-    if (torrent_->has_metadata()) return;
-    peer_has_.resize(std::size_t(piece) + 1, false);
+  if (!torrent_->has_metadata()) {
+    // The piece count is unknown: keep a bounded list for later; a peer that announces
+    // more than that one by one will say it again in its bitfield or after the metadata.
+    if (std::size_t(piece) < peer_has_.size()) {
+      if (!peer_has_[std::size_t(piece)]) {
+        peer_has_[std::size_t(piece)] = true;
+        ++peer_num_have_;
+      }
+    } else if (early_haves_.size() < kMaxEarlyHaves) {
+      early_haves_.insert(std::uint32_t(piece));
+    }
+    return;
   }
+  if (std::size_t(piece) >= peer_has_.size()) return;
   if (peer_has_[std::size_t(piece)]) return;
   peer_has_[std::size_t(piece)] = true;
   ++peer_num_have_;
@@ -415,6 +453,7 @@ bool PeerConnection::handle_message(const wire::Message& m) {
       if (am_choking_ || !picker || !picker->have(r.piece) ||
           int(incoming_requests_.size()) >= session_.settings().max_incoming_requests) {
         reject(r);  // a non-fast peer's request while choked is simply dropped
+        if (!refused_request()) return false;
         break;
       }
       incoming_requests_.push_back(r);
@@ -433,7 +472,18 @@ bool PeerConnection::handle_message(const wire::Message& m) {
       BlockRef b{PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin), std::int32_t(m.length)};
       auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
                              [&](const Outstanding& o) { return o.block == b; });
-      if (it != outstanding_.end()) outstanding_.erase(it);
+      if (it == outstanding_.end()) {
+        // Only blocks we asked this peer for are taken. A block we cancelled or gave up on
+        // may still be on its way and is dropped quietly; anything else counts against it.
+        down_meter_.add(b.length);
+        if (forget_stale(b)) break;
+        if (++unrequested_blocks_ > kMaxUnrequestedBlocks) {
+          close("sent blocks that were not requested");
+          return false;
+        }
+        break;
+      }
+      outstanding_.erase(it);
       auto now = Clock::now();
       last_piece_ = now;
       snubbed_ = false;
@@ -456,6 +506,7 @@ bool PeerConnection::handle_message(const wire::Message& m) {
         outstanding_.erase(it);
         rejected_.insert(b);
         if (picker) picker->abort_request(b);
+        torrent_->unpin(this, b.piece);  // a piece it will not send goes to the others
       }
       break;
     }
@@ -483,46 +534,28 @@ bool PeerConnection::handle_message(const wire::Message& m) {
 bool PeerConnection::handle_extended(std::uint8_t id, std::span<const std::uint8_t> body) {
   std::string_view sv(reinterpret_cast<const char*>(body.data()), body.size());
   if (id == 0) {
-    bencode::Value v;
-    try {
-      bencode::Limits lim;
-      lim.max_depth = 8;
-      lim.max_size = 1 << 20;
-      v = bencode::decode(sv, lim);
-    } catch (const std::exception& e) {
-      close(std::string("bad extended handshake: ") + e.what());
+    std::string error;
+    auto hs = ext::parse_handshake(sv, &error);
+    if (!hs) {
+      close("bad extended handshake: " + error);
       return false;
     }
-    if (!v.is_dict()) {
-      close("extended handshake is not a dictionary");
-      return false;
-    }
-    if (const auto* m = v.find("m"); m && m->is_dict()) {
-      for (const auto& [name, idv] : m->as_dict()) {
-        if (!idv.is_int()) continue;
-        if (idv.as_int() <= 0 || idv.as_int() > 255) {
-          peer_ext_ids_.erase(name);  // 0 disables
-        } else {
-          peer_ext_ids_[name] = std::uint8_t(idv.as_int());
-        }
+    for (const auto& [name, peer_id] : hs->ids) {
+      if (peer_id == 0) {
+        peer_ext_ids_.erase(name);  // 0 disables
+      } else {
+        peer_ext_ids_[name] = peer_id;
       }
     }
-    if (const auto* cv = v.find("v"); cv && cv->is_string())
-      client_ = cv->as_string().substr(0, 64);
-    if (const auto* p = v.find("p"); p && p->is_int() && p->as_int() > 0 && p->as_int() < 65536) {
-      peer_listen_port_ = std::uint16_t(p->as_int());
-    }
-    if (const auto* q = v.find("reqq"); q && q->is_int() && q->as_int() > 0) {
-      peer_reqq_ = int(std::min<std::int64_t>(q->as_int(), 2000));
-    }
-    if (!torrent_->has_metadata() && peer_ext_ids_.count("ut_metadata")) {
-      if (const auto* ms = v.find("metadata_size"); ms && ms->is_int()) {
-        if (torrent_->assembler_ && torrent_->assembler_->set_size(ms->as_int())) {
-          torrent_->request_metadata(this);
-        }
+    if (!hs->client.empty()) client_ = hs->client;
+    if (hs->listen_port) peer_listen_port_ = hs->listen_port;
+    if (hs->reqq) peer_reqq_ = hs->reqq;
+    if (!torrent_->has_metadata() && peer_ext_ids_.count("ut_metadata") && hs->metadata_size >= 0) {
+      if (torrent_->assembler_ && torrent_->assembler_->set_size(hs->metadata_size)) {
+        torrent_->request_metadata(this);
       }
     }
-    for (auto& e : plugins_) e->on_handshake(v.as_dict());
+    for (auto& e : plugins_) e->on_handshake(hs->dict.as_dict());
     return true;
   }
   if (id > ext_names_by_local_id_.size()) return true;  // not ours: ignore
@@ -539,11 +572,21 @@ bool PeerConnection::handle_extended(std::uint8_t id, std::span<const std::uint8
       std::string reply;
       if (torrent_->has_metadata()) {
         const auto& info = torrent_->metainfo()->info_bytes;
-        auto part = metadata::slice(info, msg->piece);
-        reply = part.empty() ? metadata::encode_reject(msg->piece)
-                             : metadata::encode_data(msg->piece, std::int64_t(info.size()), part);
+        // Each piece a few times over the connection is plenty for an honest peer.
+        std::size_t pieces = (info.size() + metadata::kPieceSize - 1) / metadata::kPieceSize;
+        auto part = metadata_served_ < kMetadataServesPerPiece * pieces + kMetadataServesPerPiece
+                        ? metadata::slice(info, msg->piece)
+                        : std::string_view();
+        if (part.empty()) {
+          reply = metadata::encode_reject(msg->piece);
+          if (!refused_request()) return false;
+        } else {
+          ++metadata_served_;
+          reply = metadata::encode_data(msg->piece, std::int64_t(info.size()), part);
+        }
       } else {
         reply = metadata::encode_reject(msg->piece);
+        if (!refused_request()) return false;
       }
       wire::Bytes out;
       wire::put_extended(out, peer_id->second,
@@ -561,8 +604,20 @@ bool PeerConnection::handle_extended(std::uint8_t id, std::span<const std::uint8
   }
   if (id == kUtPexId) {
     if (torrent_->is_private()) return true;
+    // BEP 11 asks for one message a minute; a peer that sends more is heard no more often,
+    // and only so many new peers are taken from each message.
+    auto now = Clock::now();
+    if (last_pex_in_ != Clock::time_point{} && now - last_pex_in_ < std::chrono::seconds(30)) {
+      return true;
+    }
+    last_pex_in_ = now;
     if (auto msg = pex::parse(sv)) {
-      for (const auto& ep : msg->added) torrent_->connect_to(ep);
+      std::size_t taken = 0;
+      for (std::size_t i = 0; i < msg->added.size() && taken < kMaxPexPeersPerMessage; ++i) {
+        bool seed = i < msg->added_flags.size() && (msg->added_flags[i] & pex::kFlagSeed);
+        if (!torrent_->connect_to_pex(msg->added[i], seed)) break;
+        ++taken;
+      }
     }
     return true;
   }
@@ -604,7 +659,12 @@ void PeerConnection::on_metadata_ready() {
       if (peer_has_[i]) return close("peer has pieces beyond the torrent's end");
     }
     peer_has_.resize(n, false);
+    for (auto piece : early_haves_) {
+      if (piece >= n) return close("peer has pieces beyond the torrent's end");
+      peer_has_[piece] = true;
+    }
   }
+  early_haves_.clear();
   peer_num_have_ = std::int32_t(std::count(peer_has_.begin(), peer_has_.end(), true));
   torrent_->picker()->inc_availability_all(peer_has_);
   update_interest();
@@ -646,6 +706,7 @@ void PeerConnection::choke(bool c) {
   if (!c && ext_choked_) return;
   if (c == am_choking_) return;
   am_choking_ = c;
+  if (!c) refused_requests_ = 0;  // requests sent before it saw our choke were no fault
   write_simple(c ? wire::MsgId::choke : wire::MsgId::unchoke);
   if (c) {
     // Requests not yet served are dropped (a fast peer gets a reject for each).
@@ -705,6 +766,7 @@ void PeerConnection::cancel_block(const BlockRef& b) {
                          [&](const Outstanding& o) { return o.block == b; });
   if (it == outstanding_.end()) return;
   outstanding_.erase(it);
+  note_stale(b);
   wire::Bytes out;
   wire::put_request(out, wire::MsgId::cancel, std::uint32_t(b.piece.get()), std::uint32_t(b.offset),
                     std::uint32_t(b.length));
@@ -716,7 +778,21 @@ void PeerConnection::abort_all_requests() {
   if (torrent_ && torrent_->picker()) {
     for (const auto& o : outstanding_) torrent_->picker()->abort_request(o.block);
   }
+  // A snubbed peer may still send what it was asked for: those blocks are dropped quietly.
+  for (const auto& o : outstanding_) note_stale(o.block);
   outstanding_.clear();
+}
+
+void PeerConnection::note_stale(const BlockRef& b) {
+  if (stale_.size() >= kMaxStaleBlocks) stale_.pop_front();
+  stale_.push_back(b);
+}
+
+bool PeerConnection::forget_stale(const BlockRef& b) {
+  auto it = std::find(stale_.begin(), stale_.end(), b);
+  if (it == stale_.end()) return false;
+  stale_.erase(it);
+  return true;
 }
 
 bool PeerConnection::disk_backlog_full() const {
@@ -755,7 +831,16 @@ void PeerConnection::request_blocks() {
     for (const auto& o : outstanding_) exclude.push_back(o.block);
     for (const auto& r : rejected_) exclude.push_back(r);
   }
-  auto blocks = picker->pick(peer_has_, target - have, exclude);
+  const std::vector<bool>* has = &peer_has_;
+  std::vector<bool> masked;
+  if (torrent_->has_pinned_pieces()) {
+    masked = peer_has_;
+    for (const auto& [piece, key] : torrent_->pinned_) {
+      if (std::size_t(piece) < masked.size() && key != endpoint_str_) masked[piece] = false;
+    }
+    has = &masked;
+  }
+  auto blocks = picker->pick(*has, target - have, exclude);
   if (blocks.empty()) return;
   wire::Bytes out;
   out.reserve(blocks.size() * 17);
@@ -828,6 +913,11 @@ void PeerConnection::flush() {
         if (ec) return self->close("write failed: " + ec.message());
         self->fill_uploads();
         self->flush();
+        if (self->read_paused_ && !self->send_queue_full()) {
+          self->read_paused_ = false;
+          self->process_messages();
+          if (self->closed_) return;
+        }
         self->release_idle_buffers(false);
       });
   // Read the next blocks from disk while this batch is on the wire.
@@ -886,6 +976,7 @@ PeerStats PeerConnection::stats() const {
   st.seed = is_seed();
   st.download_rate = down_meter_.rate();
   st.upload_rate = up_meter_.rate();
+  st.send_queue = queued_bytes();
   if (counters_) st.counters = *counters_;
   return st;
 }

@@ -112,6 +112,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   std::string endpoint_str_;
   bool incoming_;
   bool closed_ = false;
+  std::shared_ptr<int> counter_;  // the session's connection count, while counted
   bool handshake_done_ = false;
   bool handshake_sent_ = false;
   std::uint64_t serial_;
@@ -122,6 +123,15 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   bool reading_ = false;
   bool read_waiting_bw_ = false;
   bool last_read_full_ = false;  // the last read filled the buffer: grow it
+  bool read_paused_ = false;     // the send queue is over its limit: its requests wait
+  int refused_requests_ = 0;     // since the last unchoke
+  std::size_t metadata_served_ = 0;
+  static constexpr std::size_t kMetadataServesPerPiece = 4;
+  std::size_t queued_bytes() const { return sendq_.size() + writing_.size(); }
+  bool send_queue_full() const;
+  void process_messages();
+  // A request we refuse; false when that was one too many and the peer is gone.
+  bool refused_request();
 
   // Write side: messages and blocks are appended to sendq_ while writing_ is on the wire.
   SendBuffer sendq_, writing_;
@@ -140,6 +150,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   bool got_first_message_ = false;
   bool peer_have_all_ = false;  // have_all before metadata
   std::vector<bool> peer_has_;
+  // HAVEs beyond the bitfield before the metadata is known, a bounded number.
+  std::set<std::uint32_t> early_haves_;
+  static constexpr std::size_t kMaxEarlyHaves = 4096;
   std::int32_t peer_num_have_ = 0;
   std::string client_;
   std::uint16_t peer_listen_port_ = 0;
@@ -154,6 +167,13 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   std::deque<Outstanding> outstanding_;
   std::deque<BlockRef> incoming_requests_;
   std::set<BlockRef> rejected_;  // blocks this peer refused; not asked of it again
+  // Blocks we cancelled or stopped waiting for (choke, snub): they may still arrive.
+  std::deque<BlockRef> stale_;
+  int unrequested_blocks_ = 0;  // blocks it sent that nobody asked it for
+  static constexpr std::size_t kMaxStaleBlocks = 1024;
+  static constexpr int kMaxUnrequestedBlocks = 8;
+  void note_stale(const BlockRef& b);
+  bool forget_stale(const BlockRef& b);  // true: it was stale (now forgotten)
 
   // Timing and rates.
   Clock::time_point connected_at_, last_received_, last_sent_, last_piece_;
@@ -164,6 +184,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>, publ
   std::vector<std::unique_ptr<PeerExtension>> plugins_;
   std::vector<std::string> ext_names_by_local_id_;  // index = our id - 1
   std::size_t metadata_requests_in_flight_ = 0;
+  Clock::time_point last_pex_in_{};
+  static constexpr std::size_t kMaxPexPeersPerMessage = 20;
 };
 
 }  // namespace p2p

@@ -50,8 +50,19 @@ std::optional<Message> parse(std::string_view body) {
     auto v = bencode::decode(body, lim);
     if (!v.is_dict()) return std::nullopt;
     Message m;
+    auto flags = [&](const char* key, std::size_t from) {
+      const bencode::Value* f = v.find(key);
+      for (std::size_t i = from; i < m.added.size(); ++i) {
+        std::size_t k = i - from;
+        bool ok = f && f->is_string() && k < f->as_string().size();
+        m.added_flags.push_back(ok ? std::uint8_t(f->as_string()[k]) : 0);
+      }
+    };
     if (!read_compact(v.find("added"), false, m.added)) return std::nullopt;
+    flags("added.f", 0);
+    std::size_t v4 = m.added.size();
     if (!read_compact(v.find("added6"), true, m.added)) return std::nullopt;
+    flags("added6.f", v4);
     if (!read_compact(v.find("dropped"), false, m.dropped)) return std::nullopt;
     if (!read_compact(v.find("dropped6"), true, m.dropped)) return std::nullopt;
     return m;

@@ -40,7 +40,9 @@ ByteCount PiecePicker::bytes_left() const {
   return left;
 }
 
-void PiecePicker::inc_availability(PieceIndex p) { ++avail_[p.get()]; }
+void PiecePicker::inc_availability(PieceIndex p) {
+  ++avail_[p.get()];
+}
 void PiecePicker::dec_availability(PieceIndex p) {
   if (avail_[p.get()] > 0) --avail_[p.get()];
 }
@@ -162,10 +164,13 @@ void PiecePicker::abort_request(const BlockRef& b) {
 
 bool PiecePicker::mark_received(const BlockRef& b) {
   if (have_[b.piece.get()]) return false;
-  auto& part = start_piece(b.piece);
+  // Only a block somebody was asked for is taken: unasked data is never part of a piece.
+  auto it = partial_.find(b.piece.get());
+  if (it == partial_.end()) return false;
+  auto& part = it->second;
   std::size_t i = std::size_t(b.offset / kBlockSize);
   if (i >= part.state.size()) return false;
-  if (part.state[i] == BlockState::received) return false;
+  if (part.state[i] != BlockState::requested) return false;
   part.state[i] = BlockState::received;
   part.requesters[i] = 0;
   ++part.received;
@@ -177,7 +182,9 @@ bool PiecePicker::piece_complete(PieceIndex p) const {
   return it != partial_.end() && it->second.received == int(it->second.state.size());
 }
 
-void PiecePicker::piece_passed(PieceIndex p) { set_have(p); }
+void PiecePicker::piece_passed(PieceIndex p) {
+  set_have(p);
+}
 
 void PiecePicker::piece_failed(PieceIndex p) {
   auto it = partial_.find(p.get());

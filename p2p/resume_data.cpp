@@ -61,7 +61,10 @@ ResumeData decode_resume_data(std::string_view bytes) {
   const be::Value* have = v.find("have");
   if (!pieces || !pieces->is_int() || !have || !have->is_string()) throw bad("bad have");
   auto n = pieces->as_int();
-  if (n < 0 || static_cast<std::size_t>((n + 7) / 8) != have->as_string().size()) {
+  // Compared without n + 7, which overflows for a piece count near the integer's limit.
+  std::size_t have_bytes = have->as_string().size();
+  if (n < 0 || static_cast<std::uint64_t>(n) > std::uint64_t(have_bytes) * 8 ||
+      static_cast<std::uint64_t>(n) + 7 < std::uint64_t(have_bytes) * 8) {
     throw bad("have length does not match the piece count");
   }
   rd.have.resize(static_cast<std::size_t>(n));

@@ -1,5 +1,11 @@
 #include "p2p/session.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -39,6 +45,36 @@ Session::~Session() {
     boost::system::error_code ec;
     a->close(ec);
   }
+  if (spare_fd_ >= 0) ::close(spare_fd_);
+}
+
+void Session::open_spare_fd() {
+  if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void Session::on_out_of_descriptors(tcp::acceptor& acc) {
+  ++turned_away_;
+  if (spare_fd_ >= 0) {
+    ::close(spare_fd_);
+    spare_fd_ = -1;
+    boost::system::error_code ec;
+    acc.native_non_blocking(true, ec);
+    int fd = ::accept4(acc.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+    }
+    open_spare_fd();
+  }
+  // Back off, 100 ms doubling to a second, so a full table costs no CPU while it lasts.
+  using std::chrono::milliseconds;
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, milliseconds(100), milliseconds(1000));
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, accept_backoff_);
+  std::weak_ptr<int> alive = alive_;
+  timer->async_wait([this, &acc, alive, timer](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || stopped_ || !acc.is_open()) return;
+    retry_accept(acc);
+  });
 }
 
 void Session::listen() {
@@ -64,6 +100,7 @@ void Session::listen() {
       // No IPv6 on this host: IPv4 alone is fine.
     }
   }
+  open_spare_fd();
   for (auto& a : acceptors_) accept_loop(*a);
 }
 
@@ -73,14 +110,44 @@ void Session::accept_loop(tcp::acceptor& acc) {
   std::weak_ptr<int> alive = alive_;
   acc.async_accept([this, &acc, alive](const boost::system::error_code& ec, tcp::socket s) {
     if (alive.expired()) return;
-    if (ec == boost::asio::error::operation_aborted) return;
-    if (stopped_) return;
-    if (!ec) {
+    on_accepted(acc, ec, std::move(s));
+  });
+}
+
+void Session::retry_accept(tcp::acceptor& acc) {
+  // A connection that came while we waited may have left no readiness edge behind: take it
+  // with a non-blocking accept before going back to waiting.
+  boost::system::error_code ec;
+  acc.non_blocking(true, ec);
+  tcp::socket s(io_);
+  acc.accept(s, ec);
+  if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+    return accept_loop(acc);
+  }
+  on_accepted(acc, ec, std::move(s));
+}
+
+void Session::on_accepted(tcp::acceptor& acc, const boost::system::error_code& ec, tcp::socket s) {
+  if (ec == boost::asio::error::operation_aborted) return;
+  if (stopped_ || !acc.is_open()) return;
+  if (ec == boost::asio::error::no_descriptors || ec.value() == ENFILE ||
+      ec == boost::asio::error::no_buffer_space || ec == boost::asio::error::no_memory) {
+    return on_out_of_descriptors(acc);
+  }
+  accept_backoff_ = std::chrono::milliseconds(0);
+  if (!ec) {
+    if (!may_connect()) {
+      ++turned_away_;
+      boost::system::error_code ignored;
+      s.shutdown(tcp::socket::shutdown_both, ignored);
+      s.close(ignored);
+    } else {
+      ++accepted_;
       auto conn = std::make_shared<PeerConnection>(*this, std::move(s));
       conn->start();
     }
-    accept_loop(acc);
-  });
+  }
+  accept_loop(acc);
 }
 
 std::shared_ptr<Torrent> Session::add_torrent(AddTorrentParams params) {

@@ -29,13 +29,14 @@ class Torrent;
 class PeerConnection;
 
 struct SessionSettings {
-  std::uint16_t listen_port = 0;       // 0: any free port
+  std::uint16_t listen_port = 0;  // 0: any free port
   bool listen_ipv6 = true;
   std::int64_t max_upload_rate = 0;    // bytes/s, 0 unlimited
   std::int64_t max_download_rate = 0;  // bytes/s, 0 unlimited
   // While uploads are rate limited, this share of the bytes stays with peers of a lower
   // upload priority when higher ones want everything (paying peers must not starve others).
   double low_priority_upload_share = 0.1;
+  int max_connections = 500;  // across every torrent, incoming and outgoing
   int max_connections_per_torrent = 200;
   int max_outgoing_per_torrent = 50;
   ChokerSettings choker;
@@ -43,14 +44,22 @@ struct SessionSettings {
   double request_queue_seconds = 3.0;
   int min_request_queue = 16;
   int max_request_queue = 500;
-  int max_incoming_requests = 500;          // per peer; more are rejected
+  int max_incoming_requests = 500;              // per peer; more are rejected
   std::size_t send_buffer_watermark = 1 << 20;  // bytes queued per peer before reading more
-  int socket_buffer_size = 0;               // SO_SNDBUF/SO_RCVBUF; 0 = kernel autotuning
-  std::chrono::seconds snub_time{30};       // no data for this long with requests out
+  // Over this many bytes queued for a peer (replies, rejects, metadata) we stop reading what
+  // it sends until the queue drains: a peer that asks without reading cannot grow it.
+  std::size_t max_send_queue = 4 << 20;
+  // Requests refused since the last unchoke (while choked, for pieces we lack, over the
+  // queue limit, metadata asked too often) before the peer is disconnected.
+  int max_refused_requests = 1000;
+  int socket_buffer_size = 0;          // SO_SNDBUF/SO_RCVBUF; 0 = kernel autotuning
+  std::chrono::seconds snub_time{30};  // no data for this long with requests out
   std::chrono::seconds inactivity_timeout{180};
   std::chrono::seconds keepalive_interval{60};
   std::chrono::seconds handshake_timeout{20};
-  int ban_strikes = 2;                      // hash failures a peer may cause before a ban
+  // A download stopped by a full disk tries again this often (resume data is kept).
+  std::chrono::seconds disk_full_retry{10};
+  int ban_strikes = 2;  // hash failures a peer may cause before a ban
   bool enable_pex = true;
   std::string client_version = "bttnode 0.1";
   TrackerSettings tracker;
@@ -61,7 +70,7 @@ struct AddTorrentParams {
   std::optional<Metainfo> metainfo;
   // ... or an info-hash (magnet): the metadata is fetched from peers (BEP 9).
   InfoHash info_hash{};
-  std::string name;                             // display name (magnet dn)
+  std::string name;                                // display name (magnet dn)
   std::vector<std::vector<std::string>> trackers;  // extra tiers (magnet tr)
   std::filesystem::path save_path;
   std::filesystem::path resume_file;  // empty: default_resume_path(info_hash)
@@ -114,8 +123,25 @@ class Session {
 
   const std::vector<ExtensionFactory>& extension_factories() const { return extension_factories_; }
 
+  // Open peer connections across every torrent (kept by the connections themselves).
+  int num_connections() const { return *connections_; }
+  bool may_connect() const { return *connections_ < settings_.max_connections; }
+  // The count a new connection adds itself to; shared so that a connection closed after
+  // the session is gone has somewhere to take itself off.
+  std::shared_ptr<int> connection_counter() { return connections_; }
+  // Incoming connections taken, and those closed at once for want of descriptors or slots.
+  std::uint64_t accepted() const { return accepted_; }
+  std::uint64_t turned_away() const { return turned_away_; }
+
  private:
   void accept_loop(boost::asio::ip::tcp::acceptor& acc);
+  void retry_accept(boost::asio::ip::tcp::acceptor& acc);
+  void on_accepted(boost::asio::ip::tcp::acceptor& acc, const boost::system::error_code& ec,
+                   boost::asio::ip::tcp::socket s);
+  // Out of descriptors: close the spare, take the waiting connection and close it, so the
+  // peer hears no at once instead of the listen queue filling; then try again later.
+  void on_out_of_descriptors(boost::asio::ip::tcp::acceptor& acc);
+  void open_spare_fd();
   void tick();
 
   boost::asio::io_context& io_;
@@ -140,6 +166,10 @@ class Session {
   std::chrono::steady_clock::time_point last_decay_{};
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  std::shared_ptr<int> connections_ = std::make_shared<int>(0);
+  std::uint64_t accepted_ = 0, turned_away_ = 0;
+  int spare_fd_ = -1;  // a descriptor held back for the moment the process runs out
+  std::chrono::milliseconds accept_backoff_{0};
 };
 
 }  // namespace p2p

@@ -30,6 +30,61 @@ namespace {
 
 constexpr std::size_t kDirectAlign = 4096;
 
+// Opens root/rel walking rel one component at a time with openat and O_NOFOLLOW, so a
+// symbolic link planted inside the save folder (by another user, or an earlier torrent) is
+// never followed out of it. root itself is the user's choice and may be a link. Missing
+// folders are made when make_dirs. Returns -1 with errno set (ELOOP for a link).
+int open_beneath(const fs::path& root, const fs::path& rel, int flags, bool make_dirs) {
+  int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 && errno == ENOENT && make_dirs) {
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (dir < 0) return -1;
+  std::vector<std::string> parts;
+  for (const auto& c : rel) parts.push_back(c.string());
+  if (parts.empty()) {
+    ::close(dir);
+    errno = EINVAL;
+    return -1;
+  }
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    const int dflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int next = ::openat(dir, parts[i].c_str(), dflags);
+    if (next < 0 && errno == ENOENT && make_dirs) {
+      if (::mkdirat(dir, parts[i].c_str(), 0755) == 0 || errno == EEXIST) {
+        next = ::openat(dir, parts[i].c_str(), dflags);
+      }
+    }
+    if (next < 0) {
+      int err = errno;
+      struct stat st {};
+      // O_NOFOLLOW with O_DIRECTORY may say ENOTDIR for a link: say what it is.
+      if (::fstatat(dir, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        err = ELOOP;
+      }
+      ::close(dir);
+      errno = err;
+      return -1;
+    }
+    ::close(dir);
+    dir = next;
+  }
+  int fd = ::openat(dir, parts.back().c_str(), flags | O_NOFOLLOW, 0644);
+  int err = errno;
+  ::close(dir);
+  errno = err;
+  return fd;
+}
+
+[[noreturn]] void throw_open_error(int err, const fs::path& path) {
+  if (err == ELOOP) {
+    throw_errno(err, path, "refusing to follow a symbolic link inside the save folder:");
+  }
+  throw_errno(err, path, "cannot open");
+}
+
 // A page-aligned buffer per thread for unbuffered writes from unaligned memory.
 std::uint8_t* aligned_scratch(std::size_t n) {
   struct Scratch {
@@ -136,20 +191,18 @@ std::shared_ptr<Storage::OpenFile> Storage::open_file(FileIndex f, bool for_writ
   if (for_write && opts_.read_only) throw_errno(EROFS, path, "storage is read-only, cannot write");
   int flags = O_CLOEXEC | (opts_.read_only ? O_RDONLY : O_RDWR);
   if (for_write) flags |= O_CREAT;
-  int fd = ::open(path.c_str(), flags, 0644);
-  if (fd < 0 && errno == ENOENT && for_write) {
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) throw StorageError(ec, path.parent_path(), "cannot create folder");
-    fd = ::open(path.c_str(), flags, 0644);
-  }
+  const fs::path& rel = meta_.files[static_cast<std::size_t>(f.get())].relative_path;
+  // Seeding only reads (links into a media library are common there, and data that does not
+  // hash is never served); anything that may write refuses links.
+  int fd = opts_.read_only ? ::open(path.c_str(), flags, 0644)
+                           : open_beneath(save_path_, rel, flags, for_write);
   bool writable = !opts_.read_only;
   if (fd < 0 && !for_write && writable && (errno == EACCES || errno == EROFS)) {
     // A file we may only read can still be seeded; a later write reopens it and fails then.
-    fd = ::open(path.c_str(), O_CLOEXEC | O_RDONLY);
+    fd = open_beneath(save_path_, rel, O_CLOEXEC | O_RDONLY, false);
     writable = false;
   }
-  if (fd < 0) throw_errno(errno, path, "cannot open");
+  if (fd < 0) throw_open_error(errno, path);
   auto of = std::make_shared<OpenFile>();
   of->file = f;
   of->fd = fd;
@@ -266,7 +319,8 @@ void Storage::write_slice(std::size_t i, OpenFile& of, const std::uint8_t* buf, 
   {
     std::lock_guard lock(of.direct_mu);
     if (!of.direct_failed && of.direct_fd < 0) {
-      of.direct_fd = ::open(paths_[i].c_str(), O_CLOEXEC | O_WRONLY | O_DIRECT);
+      of.direct_fd = open_beneath(save_path_, meta_.files[i].relative_path,
+                                  O_CLOEXEC | O_WRONLY | O_DIRECT, false);
       if (of.direct_fd < 0) of.direct_failed = true;
     }
     if (!of.direct_failed) dfd = of.direct_fd;
@@ -408,7 +462,9 @@ std::vector<FileStamp> Storage::stat_files() const {
   for (std::size_t i = 0; i < paths_.size(); ++i) {
     FileStamp s;
     struct stat st {};
-    if (!meta_.files[i].pad && ::stat(paths_[i].c_str(), &st) == 0) {
+    bool found = opts_.read_only ? ::stat(paths_[i].c_str(), &st) == 0
+                                 : ::lstat(paths_[i].c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    if (!meta_.files[i].pad && found) {
       s.size = st.st_size;
       s.mtime_ns =
           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;

@@ -21,6 +21,8 @@ namespace {
 // The least time between two dials of one endpoint: a peer the user named, another peer.
 constexpr auto kStickyRedial = std::chrono::seconds(5);
 constexpr auto kRedial = std::chrono::seconds(60);
+// How long a piece that failed with several senders waits for the one it was given to.
+constexpr auto kPinTime = std::chrono::seconds(60);
 
 tcp::endpoint normalized(const tcp::endpoint& ep) {
   if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
@@ -54,7 +56,7 @@ Torrent::Torrent(Session& session, AddTorrentParams params)
   if (resume_file_.empty()) resume_file_ = default_resume_path(info_hash_);
   for (const auto& ep : params.peers) {
     sticky_.push_back(normalized(ep));
-    candidates_.push_back(sticky_.back());
+    if (candidate_set_.insert(sticky_.back()).second) candidates_.push_back(sticky_.back());
     redial_at_[sticky_.back()] = Clock::now() + kStickyRedial;
   }
 }
@@ -265,6 +267,14 @@ void Torrent::detach(PeerConnection* p) {
   if (it == peers_.end()) return;
   auto keep = *it;  // the connection may be in the middle of a handler
   peers_.erase(it);
+  for (auto pin = pinned_.begin(); pin != pinned_.end();) {
+    if (pin->second != p->account_key()) {
+      ++pin;
+      continue;
+    }
+    pinned_at_.erase(pin->first);
+    pin = pinned_.erase(pin);
+  }
   if (!stopping_) {
     boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_), keep] {
       if (alive.lock()) connect_more();
@@ -294,14 +304,49 @@ void Torrent::connect_to(const tcp::endpoint& ep) {
   if (stopping_ || ep.port() == 0) return;
   tcp::endpoint norm = normalized(ep);
   if (norm.address().is_loopback() && norm.port() == session_.listen_port()) return;  // us
+  bool sticky = std::find(sticky_.begin(), sticky_.end(), norm) != sticky_.end();
+  // A full queue takes no strangers: a tracker's list of 60,000 peers costs what 1,000 do.
+  if (candidates_.size() >= kMaxCandidates && !sticky) return;
+  if (candidate_set_.count(norm)) return;
   auto now = Clock::now();
   auto [it, fresh] = redial_at_.try_emplace(norm, now);
   if (!fresh && now < it->second) return;
-  if (std::find(candidates_.begin(), candidates_.end(), norm) != candidates_.end()) return;
-  bool sticky = std::find(sticky_.begin(), sticky_.end(), norm) != sticky_.end();
   it->second = now + (sticky ? kStickyRedial : kRedial);
   candidates_.push_back(norm);
+  candidate_set_.insert(norm);
   connect_more();
+}
+
+bool Torrent::connect_to_pex(const tcp::endpoint& ep, bool peer_is_seed) {
+  if (is_seed() && peer_is_seed) return true;  // two seeds have nothing to trade
+  auto now = Clock::now();
+  if (now - pex_window_ >= std::chrono::minutes(1)) {
+    pex_window_ = now;
+    pex_in_window_ = 0;
+  }
+  if (pex_in_window_ >= kMaxPexPeersPerMinute) return false;
+  tcp::endpoint norm = normalized(ep);
+  if (candidate_set_.count(norm) || connected_to(norm)) return true;
+  ++pex_in_window_;
+  connect_to(norm);
+  return true;
+}
+
+void Torrent::prune_redial(Clock::time_point now) {
+  // An entry whose time has passed says nothing a missing one would not.
+  for (auto it = redial_at_.begin(); it != redial_at_.end();) {
+    it = it->second <= now && !candidate_set_.count(it->first) ? redial_at_.erase(it)
+                                                               : std::next(it);
+  }
+  last_redial_prune_ = now;
+}
+
+std::size_t Torrent::EndpointHash::operator()(const tcp::endpoint& ep) const noexcept {
+  std::size_t h = std::hash<std::uint16_t>{}(ep.port());
+  if (ep.address().is_v4()) return h ^ (std::size_t(ep.address().to_v4().to_uint()) << 16);
+  auto b = ep.address().to_v6().to_bytes();
+  for (auto c : b) h = h * 131 + c;
+  return h;
 }
 
 bool Torrent::connected_to(const tcp::endpoint& ep) const {
@@ -318,15 +363,17 @@ void Torrent::connect_more() {
   while (!candidates_.empty() && int(peers_.size()) < s.max_connections_per_torrent) {
     int outgoing = 0;
     for (auto& p : peers_) outgoing += p->listen_endpoint() == p->remote() ? 1 : 0;
-    if (outgoing >= s.max_outgoing_per_torrent) break;
+    if (outgoing >= s.max_outgoing_per_torrent || !session_.may_connect()) break;
     tcp::endpoint ep = candidates_.front();
     candidates_.pop_front();
+    candidate_set_.erase(ep);
     if (is_banned(ep.address(), ep.port())) continue;
     if (connected_to(ep)) continue;
     if (is_seed()) {
       // A seed only dials peers when it has nothing else to do; still fine to dial.
     }
     auto conn = std::make_shared<PeerConnection>(session_, shared_from_this(), ep);
+    ++dials_;
     peers_.push_back(conn);
     conn->start();
   }
@@ -385,6 +432,8 @@ void Torrent::on_block(PeerConnection* p, const BlockRef& b, std::span<const std
   }
   std::memcpy(pd.data.get() + b.offset, data.data(), data.size());
   pd.contributors[p->account_key()] += b.length;
+  pd.block_from.resize(std::size_t(picker_->blocks_in_piece(b.piece)));
+  pd.block_from[std::size_t(b.offset / kBlockSize)] = p->account_key();
   if (picker_->in_endgame()) {
     auto peers = peers_;
     for (auto& other : peers) {
@@ -405,6 +454,7 @@ void Torrent::check_piece(PieceIndex piece) {
     PartialData pd;
     Sha1Digest expect;
     bool ok = false;
+    bool no_space = false;
     std::string error;
   };
   auto job = std::make_shared<Job>();
@@ -427,6 +477,10 @@ void Torrent::check_piece(PieceIndex piece) {
           if (error) {
             try {
               std::rethrow_exception(error);
+            } catch (const std::system_error& e) {
+              job->error = *e.what() ? e.what() : "I/O error";
+              job->no_space = e.code() == std::errc::no_space_on_device ||
+                              e.code() == std::error_code(EDQUOT, std::generic_category());
             } catch (const std::exception& e) {
               job->error = *e.what() ? e.what() : "I/O error";
             } catch (...) {
@@ -435,7 +489,7 @@ void Torrent::check_piece(PieceIndex piece) {
           }
           boost::asio::post(*io, [this, job, alive] {
             if (!alive.lock()) return;
-            piece_checked(job->piece, job->ok, std::move(job->pd), job->error);
+            piece_checked(job->piece, job->ok, std::move(job->pd), job->error, job->no_space);
           });
           std::lock_guard lock(disk->mu);
           --disk->pending;
@@ -446,21 +500,38 @@ void Torrent::check_piece(PieceIndex piece) {
 }
 
 void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
-                            const std::string& write_error) {
+                            const std::string& write_error, bool no_space) {
   if (stopping_ || !picker_) return;
-  // Keep up to 16 MiB (at least 4 buffers): fresh buffers cost a page fault per page.
-  std::size_t keep =
-      std::max<std::size_t>(4, (std::size_t(16) << 20) / std::size_t(meta_->piece_length));
-  if (spare_buffers_.size() < keep && !picker_->is_seed()) {
-    spare_buffers_.push_back(std::move(pd.data));
-  }
+  // The buffer goes back to the spares once the blocks have been judged (end of scope).
+  struct Recycle {
+    Torrent* t;
+    PartialData& pd;
+    ~Recycle() {
+      // Keep up to 16 MiB (at least 4 buffers): fresh buffers cost a page fault per page.
+      std::size_t keep =
+          std::max<std::size_t>(4, (std::size_t(16) << 20) / std::size_t(t->meta_->piece_length));
+      if (t->spare_buffers_.size() < keep && !t->picker_->is_seed()) {
+        t->spare_buffers_.push_back(std::move(pd.data));
+      }
+    }
+  } recycle{this, pd};
   auto peers = peers_;
   if (!write_error.empty()) {
     picker_->piece_failed(piece);
+    if (no_space && error_.empty()) {
+      // Disk full: the verified pieces are kept (resume data), and the download goes on by
+      // itself once a retry finds room.
+      disk_full_retry_at_ = Clock::now() + session_.settings().disk_full_retry;
+      disk_full_ = true;
+      save_resume_async();
+    }
     fail("write failed: " + write_error);
     return;
   }
+  pinned_.erase(piece.get());
+  pinned_at_.erase(piece.get());
   if (ok) {
+    judge_suspect_blocks(piece, pd);
     picker_->piece_passed(piece);
     for (auto& [key, bytes] : pd.contributors) {
       accounts_[key].verified_down += bytes;
@@ -480,16 +551,118 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
   for (auto& [key, bytes] : pd.contributors) {
     accounts_[key].failed_down += bytes;
     totals_.failed_down += bytes;
-    // The only sender of a bad piece is surely at fault; a shared one only maybe.
-    strikes_[key] += pd.contributors.size() == 1 ? 2 : 1;
     for (auto& p : peers) {
       if (p->account_key() != key || p->closed()) continue;
       for (auto& e : p->plugins_) e->on_piece_failed(piece, bytes);
-      if (strikes_[key] >= 2 * session_.settings().ban_strikes) {
-        ban(p.get(), "sent data that failed the hash check");
-      }
     }
   }
+  if (pd.contributors.size() == 1) {
+    // The only sender of a bad piece is surely at fault.
+    strike(pd.contributors.begin()->first, 2, "sent data that failed the hash check");
+    return;
+  }
+  // Several senders: nobody is blamed yet. Their blocks are remembered, the piece is fetched
+  // again from one of them, and whoever sent a block unlike the good one is struck then.
+  record_suspect_blocks(piece, pd);
+  pin_piece(piece, pd);
+}
+
+void Torrent::strike(const std::string& key, int points, const std::string& reason) {
+  int& n = strikes_[key];
+  n += points;
+  if (n < 2 * session_.settings().ban_strikes) return;
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (p->account_key() == key && !p->closed()) return ban(p.get(), reason);
+  }
+  // Gone already: its endpoint stays banned.
+  if (banned_.insert(key).second && on_ban) on_ban(key, reason);
+}
+
+void Torrent::record_suspect_blocks(PieceIndex piece, const PartialData& pd) {
+  constexpr std::size_t kMaxPieces = 256;  // bounds the memory a swarm of liars can cost
+  constexpr std::size_t kMaxPerBlock = 8;
+  auto it = suspect_blocks_.find(piece.get());
+  if (it == suspect_blocks_.end()) {
+    if (suspect_blocks_.size() >= kMaxPieces) suspect_blocks_.erase(suspect_blocks_.begin());
+    it = suspect_blocks_.emplace(piece.get(), std::vector<std::vector<SentBlock>>()).first;
+  }
+  auto& blocks = it->second;
+  blocks.resize(pd.block_from.size());
+  for (std::size_t i = 0; i < pd.block_from.size(); ++i) {
+    std::size_t off = i * std::size_t(kBlockSize);
+    if (off >= pd.size || pd.block_from[i].empty()) continue;
+    std::size_t len = std::min(std::size_t(kBlockSize), pd.size - off);
+    SentBlock sb{sha1(std::span<const std::uint8_t>(pd.data.get() + off, len)), pd.block_from[i]};
+    auto& seen = blocks[i];
+    bool dup = std::any_of(seen.begin(), seen.end(), [&](const SentBlock& x) {
+      return x.from == sb.from && x.hash == sb.hash;
+    });
+    if (!dup && seen.size() < kMaxPerBlock) seen.push_back(std::move(sb));
+  }
+}
+
+void Torrent::judge_suspect_blocks(PieceIndex piece, const PartialData& pd) {
+  auto node = suspect_blocks_.extract(piece.get());
+  if (node.empty()) return;
+  std::set<std::string> liars;
+  const auto& blocks = node.mapped();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    std::size_t off = i * std::size_t(kBlockSize);
+    if (off >= pd.size || blocks[i].empty()) continue;
+    std::size_t len = std::min(std::size_t(kBlockSize), pd.size - off);
+    Sha1Digest good = sha1(std::span<const std::uint8_t>(pd.data.get() + off, len));
+    for (const auto& sb : blocks[i]) {
+      if (sb.hash != good) liars.insert(sb.from);
+    }
+  }
+  for (const auto& key : liars) strike(key, 2, "sent blocks that failed the hash check");
+}
+
+void Torrent::unpin(const PeerConnection* p, PieceIndex piece) {
+  auto it = pinned_.find(piece.get());
+  if (it == pinned_.end() || it->second != p->account_key()) return;
+  pinned_.erase(it);
+  pinned_at_.erase(piece.get());
+}
+
+void Torrent::pin_piece(PieceIndex piece, const PartialData& pd) {
+  // The sender with the fewest strikes that is still connected gets the piece alone.
+  std::string best;
+  int best_strikes = 0;
+  for (const auto& [key, bytes] : pd.contributors) {
+    bool live = std::any_of(peers_.begin(), peers_.end(),
+                            [&](const auto& p) { return !p->closed() && p->account_key() == key; });
+    if (!live) continue;
+    int s = strikes_.count(key) ? strikes_.at(key) : 0;
+    if (best.empty() || s < best_strikes) {
+      best = key;
+      best_strikes = s;
+    }
+  }
+  if (best.empty()) return;
+  pinned_[piece.get()] = best;
+  pinned_at_[piece.get()] = Clock::now();
+}
+
+void Torrent::save_resume_async() {
+  if (!storage_ || !picker_ || seed_only_) return;
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
+  }
+  DiskThread::instance().post([storage = storage_.get(), have = picker_->have_bits(),
+                               resume_file = resume_file_, disk = disk_] {
+    try {
+      storage->flush();
+      save_resume_data(resume_file, storage->make_resume_data(have));
+    } catch (const std::exception&) {
+      // Without resume data the next start rechecks: nothing verified is lost.
+    }
+    std::lock_guard lock(disk->mu);
+    --disk->pending;
+    disk->cv.notify_all();
+  });
 }
 
 void Torrent::complete() {
@@ -664,6 +837,23 @@ void Torrent::tick() {
     send_pex();
   }
   for (auto& e : extensions_) e->on_tick();
+  if (disk_full_ && now >= disk_full_retry_at_) {
+    // Try again: the next write that finds no room stops us for another while.
+    disk_full_ = false;
+    error_.clear();
+  }
+  if (now - last_redial_prune_ >= std::chrono::seconds(60) ||
+      redial_at_.size() > 4 * kMaxCandidates) {
+    prune_redial(now);
+  }
+  for (auto it = pinned_at_.begin(); it != pinned_at_.end();) {
+    if (now - it->second < kPinTime) {
+      ++it;
+      continue;
+    }
+    pinned_.erase(it->first);
+    it = pinned_at_.erase(it);
+  }
   // A peer the user named is dialed again when lost (it may have restarted), while we need it.
   if (!is_seed() && error_.empty()) {
     for (const auto& ep : sticky_) {

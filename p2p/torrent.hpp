@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -62,8 +63,10 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   ByteCount total_size() const { return meta_ ? meta_->total_size : 0; }
   ByteCount bytes_done() const;
   bool is_private() const { return meta_ && meta_->is_private; }
-  // A fatal error (disk full, permission denied...): the torrent stopped.
+  // A fatal error (disk full, permission denied...): the torrent stopped. A full disk is
+  // retried every SessionSettings::disk_full_retry, and the error clears when it works.
   const std::string& error() const { return error_; }
+  bool disk_full() const { return disk_full_; }
 
   // Accounting: totals for the torrent, and per remote peer (live and past connections),
   // keyed by "ip:port".
@@ -76,8 +79,17 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   int hash_failures() const { return hash_failures_; }
   std::vector<std::string> banned() const;
 
-  // Queues a dial to `ep` unless it is queued already or was dialed too recently.
+  // Queues a dial to `ep` unless it is queued already, was dialed too recently, or the
+  // queue holds kMaxCandidates already.
   void connect_to(const boost::asio::ip::tcp::endpoint& ep);
+  // A peer learnt over PEX: queued like connect_to, at most kMaxPexPeersPerMinute a minute.
+  // False when it was turned away by that limit.
+  bool connect_to_pex(const boost::asio::ip::tcp::endpoint& ep, bool is_seed);
+  std::size_t num_candidates() const { return candidates_.size(); }
+  std::size_t num_redial_entries() const { return redial_at_.size(); }
+  std::uint64_t dials() const { return dials_; }  // outgoing connections started
+  static constexpr std::size_t kMaxCandidates = 1000;
+  static constexpr int kMaxPexPeersPerMinute = 50;
 
   // Called when every piece has been verified (also at start when already complete).
   std::function<void()> on_complete;
@@ -107,6 +119,8 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   PiecePicker* picker() { return picker_.get(); }
   Storage* storage() { return storage_.get(); }
   bool is_banned(const boost::asio::ip::address& a, std::uint16_t port) const;
+  bool has_pinned_pieces() const { return !pinned_.empty(); }
+  void unpin(const PeerConnection* p, PieceIndex piece);
   bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
   void ban(PeerConnection* p, const std::string& reason);
   void maybe_unchoke(PeerConnection* p);
@@ -146,9 +160,29 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
     PieceBuffer data;
     std::size_t size = 0;
     std::map<std::string, ByteCount> contributors;  // account key -> bytes
+    std::vector<std::string> block_from;            // block index -> account key
   };
   std::map<int, PartialData> partial_data_;
-  void piece_checked(PieceIndex p, bool ok, PartialData pd, const std::string& write_error);
+  // Smart ban: for a piece that failed with several senders, the hash of each block and who
+  // sent it; once the piece passes, a sender whose block differs from the good one is struck.
+  struct SentBlock {
+    Sha1Digest hash;
+    std::string from;
+  };
+  std::map<int, std::vector<std::vector<SentBlock>>> suspect_blocks_;
+  // Pieces that failed with several senders are fetched again from one of them alone.
+  // piece -> account key; a pin lapses after a while so a slow peer cannot stall the piece.
+  std::map<int, std::string> pinned_;
+  std::map<int, std::chrono::steady_clock::time_point> pinned_at_;
+  void record_suspect_blocks(PieceIndex p, const PartialData& pd);
+  void judge_suspect_blocks(PieceIndex p, const PartialData& pd);
+  void strike(const std::string& key, int points, const std::string& reason);
+  void pin_piece(PieceIndex p, const PartialData& pd);
+  void piece_checked(PieceIndex p, bool ok, PartialData pd, const std::string& write_error,
+                     bool no_space);
+  void save_resume_async();
+  bool disk_full_ = false;  // error_ is a full disk, retried at disk_full_retry_at_
+  std::chrono::steady_clock::time_point disk_full_retry_at_;
   struct DiskJobs {
     std::mutex mu;
     std::condition_variable cv;
@@ -160,7 +194,15 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::vector<PieceBuffer> spare_buffers_;
 
   std::vector<std::shared_ptr<PeerConnection>> peers_;
+  struct EndpointHash {
+    std::size_t operator()(const boost::asio::ip::tcp::endpoint& ep) const noexcept;
+  };
   std::deque<boost::asio::ip::tcp::endpoint> candidates_;
+  std::unordered_set<boost::asio::ip::tcp::endpoint, EndpointHash> candidate_set_;
+  std::uint64_t dials_ = 0;
+  std::chrono::steady_clock::time_point pex_window_, last_redial_prune_;
+  int pex_in_window_ = 0;
+  void prune_redial(std::chrono::steady_clock::time_point now);
   // Every endpoint ever queued, with the earliest time it may be dialed again.
   std::map<boost::asio::ip::tcp::endpoint, std::chrono::steady_clock::time_point> redial_at_;
   // Endpoints the user gave (AddTorrentParams::peers): dialed again whenever lost.

@@ -173,6 +173,9 @@ ParseResult parse_message(std::span<const std::uint8_t> in, const Geometry& geo)
         return fail(std::string(msg_name(id)) + " index out of range");
       }
       if (!has_geo && id != MsgId::have) return fail("piece message before metadata");
+      if (!has_geo && m.index >= kMaxPiecesBeforeMetadata) {
+        return fail("have index " + std::to_string(m.index) + " beyond any torrent's size");
+      }
       break;
     case MsgId::request:
     case MsgId::cancel:

@@ -22,6 +22,9 @@ inline constexpr std::uint32_t kMaxRequestLength = 128 * 1024;
 // Largest extension message (metadata pieces are 16 KiB plus a small dictionary).
 inline constexpr std::uint32_t kMaxExtendedLength = 1024 * 1024;
 inline constexpr std::size_t kHandshakeSize = 68;
+// Most pieces any torrent can have whose metadata we would fetch (32 MiB of info dictionary
+// at 20 bytes a hash): the bound of a HAVE index before the metadata is known.
+inline constexpr std::uint32_t kMaxPiecesBeforeMetadata = (32u << 20) / 20;
 
 enum class MsgId : std::uint8_t {
   choke = 0,

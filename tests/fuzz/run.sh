@@ -42,6 +42,10 @@ sources_for() {
     peer_message)
       echo wire_messages.cpp metadata_exchange.cpp pex.cpp compact_endpoint.cpp bencode.cpp sha1.cpp
       ;;
+    extension_handshake) echo extension_handshake.cpp bencode.cpp ;;
+    ut_metadata) echo metadata_exchange.cpp bencode.cpp sha1.cpp ;;
+    pex) echo pex.cpp compact_endpoint.cpp bencode.cpp ;;
+    resume_data) echo resume_data.cpp bencode.cpp hex.cpp storage.cpp metainfo.cpp sha1.cpp ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
 }
@@ -59,15 +63,18 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   seeds=()
   [ -d "$here/corpus/$t" ] && seeds=("$here/corpus/$t")
+  dict=()
+  [ -f "$here/dict/$t.dict" ] && dict=("-dict=$here/dict/$t.dict")
   echo "== fuzz $t: running ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -artifact_prefix="$work/$t-" -print_final_stats=1 "$corpus" "${seeds[@]}" >"$work/$t.log" 2>&1; then
+      -artifact_prefix="$work/$t-" -print_final_stats=1 "${dict[@]}" "$corpus" "${seeds[@]}" >"$work/$t.log" 2>&1; then
     echo "fuzz $t: FAILED, log follows (input kept under $work/$t-*)" >&2
     tail -60 "$work/$t.log" >&2
     status=1
   else
     grep -E "stat::number_of_executed_units|cov:" "$work/$t.log" | tail -2 || true
+    grep -cE "^==[0-9]+==ERROR|deadly signal" "$work/$t.log" | sed "s/^/fuzz $t: crashes: /" || true
   fi
 done
 exit $status
