@@ -9,9 +9,13 @@
 #include <string>
 
 #include "node/args.hpp"
+#include "tron/secure_memory.hpp"
 
 namespace bttnode {
 
+// The password in locked memory, wiped when released. Prefer this one.
+tron::SecretString read_secret_password(const Args& args, bool confirm_new);
+// The same as a plain string, for callers that keep one; they must wipe it.
 std::string read_password(const Args& args, bool confirm_new);
 
 }  // namespace bttnode
