@@ -112,6 +112,13 @@ SecretString read_secret_password(const Args& args, bool confirm_new) {
   return password;
 }
 
+std::optional<SecretString> given_password(const Args& args) {
+  if (!args.has("password-file") && std::getenv("BTTNODE_PASSWORD") == nullptr) {
+    return std::nullopt;
+  }
+  return read_secret_password(args, false);
+}
+
 std::string read_password(const Args& args, bool confirm_new) {
   SecretString secret = read_secret_password(args, confirm_new);
   std::string out(secret.begin(), secret.end());

@@ -1,14 +1,48 @@
 #include "wallet/sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace wallet {
+
+namespace {
+
+// The ledger names counterparties, txids and signed transactions: for its owner only, like
+// the keystore. A new file is made 0600 before SQLite opens it (SQLite gives its -wal and
+// -shm files the database's mode); files an older version made 0644 are tightened.
+void make_private(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw DbError(SQLITE_CANTOPEN, "cannot open database " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
+    int saved = errno;
+    ::close(fd);
+    throw DbError(SQLITE_PERM,
+                  "cannot make database " + path + " private (chmod 600): " + std::strerror(saved));
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    std::string side = path + suffix;
+    if (::stat(side.c_str(), &st) == 0 && (st.st_mode & 077) != 0) ::chmod(side.c_str(), 0600);
+  }
+}
+
+}  // namespace
 
 bool DbError::constraint() const {
   return (code & 0xff) == SQLITE_CONSTRAINT;
 }
 
 Db::Db(const std::string& path, int busy_timeout_ms) {
+  make_private(path);
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
