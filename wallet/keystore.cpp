@@ -198,6 +198,9 @@ Parsed parse(const std::filesystem::path& path) {
     // Byte position at the end of the text means the JSON stopped early.
     bool at_end = e.byte >= text.size();
     fail(Kind::Corrupt, path, at_end ? "file is truncated (JSON ends early)" : "not valid JSON");
+  } catch (const json::exception&) {
+    // E.g. out_of_range for a number such as 1e999: valid JSON grammar, but no keystore.
+    fail(Kind::Corrupt, path, "not valid JSON (a number out of range)");
   }
   if (!p.doc.is_object()) fail(Kind::Corrupt, path, "not a keystore object");
   for (const char* f :

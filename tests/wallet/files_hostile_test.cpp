@@ -111,6 +111,19 @@ TEST_F(FilesHostile, DeeplyNestedKeystoreIsCorruptNotACrash) {
   }
 }
 
+// Found by the keystore fuzz target: a number out of double's range made the JSON parser throw
+// out_of_range, which escaped as an uncaught exception and aborted `wallet address`.
+TEST_F(FilesHostile, NumberOutOfRangeIsCorruptNotAnAbort) {
+  std::ofstream(keystore_, std::ios::trunc) << R"({"version":1e999})";
+  try {
+    wallet::keystore_address(keystore_);
+    ADD_FAILURE() << "read as a keystore";
+  } catch (const KeystoreError& e) {
+    EXPECT_EQ(e.kind(), Kind::Corrupt) << e.what();
+    EXPECT_NE(std::string(e.what()).find("out of range"), std::string::npos) << e.what();
+  }
+}
+
 unsigned mode_of(const std::filesystem::path& p) {
   struct stat st {};
   if (::stat(p.c_str(), &st) != 0) return 01000;  // missing
