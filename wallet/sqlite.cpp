@@ -35,6 +35,13 @@ void make_private(const std::string& path) {
   }
 }
 
+// SQLite's text, and a plain word when the disk is full: SQLite reports ENOSPC as
+// SQLITE_FULL on writes but as a generic I/O error when its shared-memory file cannot grow.
+std::string describe(sqlite3* db, int rc, const std::string& text) {
+  bool full = (rc & 0xff) == SQLITE_FULL || (db != nullptr && sqlite3_system_errno(db) == ENOSPC);
+  return full ? text + " (no space left on the disk that holds the database)" : text;
+}
+
 }  // namespace
 
 bool DbError::constraint() const {
@@ -50,7 +57,7 @@ Db::Db(const std::string& path, int busy_timeout_ms) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw DbError(rc, "cannot open database " + path + ": " + msg);
+    throw DbError(rc, "cannot open database " + path + ": " + describe(db_, rc, msg));
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
@@ -70,7 +77,7 @@ Db::~Db() {
 }
 
 void Db::raise(int code, std::string_view context) const {
-  throw DbError(code, std::string(context) + ": " + sqlite3_errmsg(db_));
+  throw DbError(code, std::string(context) + ": " + describe(db_, code, sqlite3_errmsg(db_)));
 }
 
 void Db::exec(std::string_view sql) {
@@ -80,7 +87,7 @@ void Db::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    throw DbError(rc, "sql failed: " + msg);
+    throw DbError(rc, "sql failed: " + describe(db_, rc, msg));
   }
 }
 
