@@ -15,6 +15,7 @@
 
 #include "node/args.hpp"
 #include "node/commands.hpp"
+#include "node/password.hpp"
 #include "node/pay_options.hpp"
 #include "node/pay_seller_ext.hpp"
 #include "node/torrent_cli_common.hpp"
@@ -42,7 +43,7 @@ void status_loop(boost::asio::steady_timer& timer, const p2p::Torrent& t, int se
 
 int cmd_seed(int argc, char** argv, int first) {
   Args args(argc, argv, first, {});
-  std::set<std::string> known = {"data", "port", "max-up-rate"};
+  std::set<std::string> known = {"data", "port", "max-up-rate", "password-file"};
   known.insert(sell_option_names().begin(), sell_option_names().end());
   args.allow_only(known);
   if (args.positionals().size() != 1) {
@@ -61,8 +62,17 @@ int cmd_seed(int argc, char** argv, int first) {
   std::optional<pay::SellerSettings> sell;
   if (pay_wallet) {
     sell = parse_sell_options(args, &*pay_wallet);
-    // Receiving needs only the address: the seeder never signs, so no password is asked.
-    sell->addr = wallet::keystore_address(pay_wallet->keystore);
+    // The seeder never signs, so no password is asked; but only the password authenticates
+    // the payout address (wallet/keystore.hpp), so it is checked when one is given.
+    if (auto password = given_password(args)) {
+      sell->addr = wallet::verified_keystore_address(pay_wallet->keystore, *password);
+    } else {
+      sell->addr = wallet::keystore_address(pay_wallet->keystore);
+      std::cerr << "bttnode seed: warning: payout address " << sell->addr.to_base58()
+                << " is not verified (no password given): whoever can write "
+                << pay_wallet->keystore
+                << " can redirect earnings. Set BTTNODE_PASSWORD or pass --password-file.\n";
+    }
   }
 
   p2p::AddTorrentParams params;

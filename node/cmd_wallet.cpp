@@ -168,9 +168,18 @@ int wallet_import(const Args& args) {
 }
 
 int wallet_address(const Args& args) {
-  args.allow_only({"keystore"});
+  args.allow_only({"keystore", "password-file"});
   no_positionals(args);
+  // The clear address field is authenticated only by the password (wallet/keystore.hpp).
+  if (auto password = given_password(args)) {
+    std::cout << wallet::verified_keystore_address(keystore_path(args), *password).to_base58()
+              << "\n";
+    return 0;
+  }
   std::cout << wallet::keystore_address(keystore_path(args)).to_base58() << "\n";
+  std::cerr << "bttnode wallet address: warning: not verified (no password given); whoever can "
+               "write the keystore can change this address. Set BTTNODE_PASSWORD or pass "
+               "--password-file to check it.\n";
   return 0;
 }
 

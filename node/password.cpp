@@ -17,6 +17,9 @@ namespace bttnode {
 
 namespace {
 
+using tron::SecretString;
+using tron::wipe;
+
 void wipe(std::string& s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   s.clear();
@@ -34,7 +37,7 @@ class Terminal {
   }
   ~Terminal() { ::close(fd_); }
 
-  std::string ask(std::string_view prompt) {
+  SecretString ask(std::string_view prompt) {
     write(prompt);
     termios saved{};
     bool restore = ::tcgetattr(fd_, &saved) == 0;
@@ -44,8 +47,9 @@ class Terminal {
       quiet.c_lflag |= ECHONL;
       ::tcsetattr(fd_, TCSAFLUSH, &quiet);
     }
-    std::string line;
-    char c;
+    SecretString line;
+    line.reserve(256);  // one locked buffer for any usual password, no reallocation
+    char c = 0;
     bool got_newline = false;
     for (;;) {
       ssize_t r = ::read(fd_, &c, 1);
@@ -57,6 +61,7 @@ class Terminal {
       }
       line.push_back(c);
     }
+    tron::secure::wipe(&c, 1);
     if (restore) ::tcsetattr(fd_, TCSAFLUSH, &saved);
     if (!got_newline && line.empty()) {
       throw std::runtime_error("no password entered");
@@ -79,17 +84,20 @@ class Terminal {
 
 }  // namespace
 
-std::string read_password(const Args& args, bool confirm_new) {
-  std::string password;
+SecretString read_secret_password(const Args& args, bool confirm_new) {
+  SecretString password;
+  password.reserve(256);
   if (auto file = args.get("password-file")) {
-    password = wallet::read_password_file(*file);
+    std::string text = wallet::read_password_file(*file);
+    password.assign(text.begin(), text.end());
+    wipe(text);
   } else if (const char* env = std::getenv("BTTNODE_PASSWORD")) {
     password = env;
   } else {
     Terminal tty;
     password = tty.ask(confirm_new ? "New keystore password: " : "Keystore password: ");
     if (confirm_new && !password.empty()) {
-      std::string again = tty.ask("Repeat the password: ");
+      SecretString again = tty.ask("Repeat the password: ");
       bool same = again == password;
       wipe(again);
       if (!same) {
@@ -102,6 +110,20 @@ std::string read_password(const Args& args, bool confirm_new) {
     throw std::runtime_error("an empty password is not allowed for a new keystore");
   }
   return password;
+}
+
+std::optional<SecretString> given_password(const Args& args) {
+  if (!args.has("password-file") && std::getenv("BTTNODE_PASSWORD") == nullptr) {
+    return std::nullopt;
+  }
+  return read_secret_password(args, false);
+}
+
+std::string read_password(const Args& args, bool confirm_new) {
+  SecretString secret = read_secret_password(args, confirm_new);
+  std::string out(secret.begin(), secret.end());
+  wipe(secret);
+  return out;
 }
 
 }  // namespace bttnode

@@ -6,12 +6,20 @@
 //      keystore. Standard input is never read, so it stays free for data (wallet import).
 // Throws std::runtime_error when none is available, when the two entries differ, or when a
 // new keystore would get an empty password.
+#include <optional>
 #include <string>
 
 #include "node/args.hpp"
+#include "tron/secure_memory.hpp"
 
 namespace bttnode {
 
+// The password in locked memory, wiped when released. Prefer this one.
+tron::SecretString read_secret_password(const Args& args, bool confirm_new);
+// A password from --password-file or BTTNODE_PASSWORD, never a prompt; nullopt if neither is
+// given. For commands that can work without one but check more with one.
+std::optional<tron::SecretString> given_password(const Args& args);
+// The same as a plain string, for callers that keep one; they must wipe it.
 std::string read_password(const Args& args, bool confirm_new);
 
 }  // namespace bttnode

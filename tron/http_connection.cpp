@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,8 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 namespace tron {
 
@@ -26,7 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::uint64_t kBodyLimit = 64ull << 20;  // a block with many transactions is large
 constexpr std::uint32_t kHeaderLimit = 64u << 10;
 
 bool is_closed_error(const error_code& ec) {
@@ -106,7 +105,8 @@ struct HttpConnection::Impl {
     ioc.run();
     if (timed_out) throw HttpTransportError(Kind::Timeout, "timed out resolving " + url.host);
     if (result) {
-      throw HttpTransportError(Kind::Resolve, "cannot resolve " + url.host + ": " + result.message());
+      throw HttpTransportError(Kind::Resolve,
+                               "cannot resolve " + url.host + ": " + result.message());
     }
     return results;
   }
@@ -118,7 +118,7 @@ struct HttpConnection::Impl {
     auto address = net::ip::make_address(url.host, ec);
     if (!ec) {
       endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
-                                                     std::to_string(url.port));
+                                                      std::to_string(url.port));
     } else {
       endpoints = resolve(deadline);
     }
@@ -173,15 +173,33 @@ struct HttpConnection::Impl {
 
   template <class Stream>
   HttpResponse exchange(Stream& stream, const http::request<http::string_body>& request,
-                        bool reused) {
-    error_code ec = run([&](auto handler) { http::async_write(stream, request, std::move(handler)); });
+                        bool reused, std::uint64_t body_limit) {
+    error_code ec =
+        run([&](auto handler) { http::async_write(stream, request, std::move(handler)); });
     if (ec) fail_exchange(ec, false, reused);
 
     http::response_parser<http::string_body> parser;
-    parser.body_limit(kBodyLimit);
+    parser.body_limit(body_limit);
     parser.header_limit(kHeaderLimit);
-    ec = run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    // The header first: a Content-Length over the limit is refused before any body is read.
+    // Chunked and close-delimited bodies are refused by the parser once they pass the limit.
+    ec = run(
+        [&](auto handler) { http::async_read_header(stream, buffer, parser, std::move(handler)); });
+    if (!ec && parser.content_length() && *parser.content_length() > body_limit) {
+      ec = http::error::body_limit;
+    }
+    if (!ec && !parser.is_done()) {
+      ec = run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    }
+    if (ec == http::error::body_limit) {
+      drop();
+      throw HttpTransportError(Kind::TooLarge, "answer from " + where() +
+                                                   " is larger than the limit of " +
+                                                   std::to_string(body_limit) + " bytes");
+    }
     if (ec) fail_exchange(ec, parser.got_some(), reused);
+    // A large answer must not keep its buffer's memory for the life of the connection.
+    if (buffer.capacity() > kHeaderLimit) buffer.shrink_to_fit();
 
     auto& response = parser.get();
     HttpResponse out;
@@ -202,9 +220,9 @@ struct HttpConnection::Impl {
       throw HttpTransportError(Kind::Truncated, "answer from " + where() + " cut short");
     }
     if (is_closed_error(ec)) {
-      throw HttpTransportError(Kind::Closed,
-                               std::string(reused ? "kept-alive " : "") + "connection to " +
-                                   where() + " closed before an answer: " + ec.message());
+      throw HttpTransportError(Kind::Closed, std::string(reused ? "kept-alive " : "") +
+                                                 "connection to " + where() +
+                                                 " closed before an answer: " + ec.message());
     }
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
       throw HttpTransportError(Kind::Malformed,
@@ -224,20 +242,22 @@ HttpConnection::HttpConnection(HttpUrl url, const std::string& extra_ca_file)
     if (!extra_ca_file.empty()) {
       impl_->ctx.load_verify_file(extra_ca_file, ec);
       if (ec) {
-        throw std::invalid_argument("cannot load CA file '" + extra_ca_file + "': " +
-                                    ec.message());
+        throw std::invalid_argument("cannot load CA file '" + extra_ca_file + "': " + ec.message());
       }
     }
   }
 }
 
-HttpConnection::~HttpConnection() { impl_->drop(); }
+HttpConnection::~HttpConnection() {
+  impl_->drop();
+}
 
 HttpResponse HttpConnection::post(std::string_view target, const std::string& body,
-                                  const HttpHeaders& headers, std::chrono::milliseconds timeout) {
+                                  const HttpHeaders& headers, std::chrono::milliseconds timeout,
+                                  std::uint64_t body_limit) {
   auto deadline = Clock::now() + timeout;
-  http::request<http::string_body> request{
-      http::verb::post, beast::string_view(target.data(), target.size()), 11};
+  http::request<http::string_body> request{http::verb::post,
+                                           beast::string_view(target.data(), target.size()), 11};
   request.set(http::field::host, impl_->url.host_header());
   request.set(http::field::user_agent, "bttnode");
   request.set(http::field::content_type, "application/json");
@@ -252,8 +272,8 @@ HttpResponse HttpConnection::post(std::string_view target, const std::string& bo
     if (!reused) impl_->connect(deadline);
     impl_->lowest().expires_at(deadline);
     try {
-      if (impl_->secure) return impl_->exchange(*impl_->secure, request, reused);
-      return impl_->exchange(*impl_->plain, request, reused);
+      if (impl_->secure) return impl_->exchange(*impl_->secure, request, reused, body_limit);
+      return impl_->exchange(*impl_->plain, request, reused, body_limit);
     } catch (const HttpTransportError& e) {
       // The server may close an idle kept-alive connection at any time; that is no failure
       // of this request, so it gets a fresh connection once.
@@ -262,9 +282,17 @@ HttpResponse HttpConnection::post(std::string_view target, const std::string& bo
   }
 }
 
-bool HttpConnection::is_open() const { return impl_->open(); }
-void HttpConnection::close() { impl_->drop(); }
-const HttpUrl& HttpConnection::url() const { return impl_->url; }
-std::uint64_t HttpConnection::connections_opened() const { return impl_->opened; }
+bool HttpConnection::is_open() const {
+  return impl_->open();
+}
+void HttpConnection::close() {
+  impl_->drop();
+}
+const HttpUrl& HttpConnection::url() const {
+  return impl_->url;
+}
+std::uint64_t HttpConnection::connections_opened() const {
+  return impl_->opened;
+}
 
 }  // namespace tron

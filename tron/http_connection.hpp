@@ -25,14 +25,17 @@ struct HttpTransportError : std::runtime_error {
     Timeout,    // the deadline passed
     Closed,     // the server closed or reset the connection before any answer
     Truncated,  // the answer stopped part way
-    Malformed,  // the bytes received are not an HTTP answer, or too large
+    Malformed,  // the bytes received are not an HTTP answer, or its header is too large
+    TooLarge,   // the body is over the caller's limit (refused while reading)
   };
   Kind kind;
   HttpTransportError(Kind kind, const std::string& message)
       : std::runtime_error(message), kind(kind) {}
   // A transient failure worth another attempt. A certificate that fails verification, or an
   // answer that is not HTTP, will not get better by asking again.
-  bool retryable() const { return kind != Kind::Tls && kind != Kind::Malformed; }
+  bool retryable() const {
+    return kind != Kind::Tls && kind != Kind::Malformed && kind != Kind::TooLarge;
+  }
 };
 
 struct HttpResponse {
@@ -53,9 +56,14 @@ class HttpConnection {
 
   // Sends one request with `body` (JSON) and reads the answer, opening the connection first if
   // needed. A kept-alive connection that turns out to be closed by the server is reopened once
-  // at no cost. Throws HttpTransportError.
+  // at no cost. An answer whose body is over `body_limit` bytes is refused as soon as its
+  // Content-Length (or its chunks so far) says so, before it is read into memory.
+  // Throws HttpTransportError.
   HttpResponse post(std::string_view target, const std::string& body, const HttpHeaders& headers,
-                    std::chrono::milliseconds timeout);
+                    std::chrono::milliseconds timeout,
+                    std::uint64_t body_limit = kDefaultBodyLimit);
+
+  static constexpr std::uint64_t kDefaultBodyLimit = 8ull << 20;
 
   bool is_open() const;
   void close();

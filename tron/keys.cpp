@@ -1,5 +1,7 @@
 #include "tron/keys.hpp"
 
+#include "tron/secure_memory.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <secp256k1.h>
@@ -16,10 +18,12 @@ namespace {
 // libsecp256k1 allows from many threads at once.
 const secp256k1_context* context() {
   static const secp256k1_context* ctx = [] {
-    secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+    secp256k1_context* c =
+        secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
     unsigned char seed[32];
     if (RAND_bytes(seed, sizeof seed) == 1) {
-      if (!secp256k1_context_randomize(c, seed)) throw std::runtime_error("secp256k1 randomize failed");
+      if (!secp256k1_context_randomize(c, seed))
+        throw std::runtime_error("secp256k1 randomize failed");
     }
     OPENSSL_cleanse(seed, sizeof seed);
     return c;
@@ -32,18 +36,18 @@ const secp256k1_context* context() {
 PrivateKey PrivateKey::generate() {
   PrivateKey key;
   do {
-    if (RAND_bytes(key.secret_.data(), static_cast<int>(key.secret_.size())) != 1) {
+    if (RAND_bytes(key.secret_->data(), static_cast<int>(key.secret_->size())) != 1) {
       throw std::runtime_error("the OS random source failed");
     }
-  } while (!secp256k1_ec_seckey_verify(context(), key.secret_.data()));
+  } while (!secp256k1_ec_seckey_verify(context(), key.secret_->data()));
   return key;
 }
 
 PrivateKey PrivateKey::from_bytes(std::span<const std::uint8_t> secret32) {
   if (secret32.size() != 32) throw std::invalid_argument("a private key is 32 bytes");
   PrivateKey key;
-  std::copy(secret32.begin(), secret32.end(), key.secret_.begin());
-  if (!secp256k1_ec_seckey_verify(context(), key.secret_.data())) {
+  std::copy(secret32.begin(), secret32.end(), key.secret_->begin());
+  if (!secp256k1_ec_seckey_verify(context(), key.secret_->data())) {
     throw std::invalid_argument("not a valid secp256k1 private key");
   }
   return key;
@@ -70,13 +74,27 @@ PrivateKey PrivateKey::from_hex(std::string_view hex) {
   }
 }
 
-PrivateKey::PrivateKey(const PrivateKey&) = default;
-PrivateKey& PrivateKey::operator=(const PrivateKey&) = default;
-PrivateKey::~PrivateKey() { OPENSSL_cleanse(secret_.data(), secret_.size()); }
+using Secret = std::array<std::uint8_t, 32>;
+
+PrivateKey::PrivateKey() : secret_(new (secure::allocate(sizeof(Secret))) Secret{}) {}
+
+PrivateKey::PrivateKey(const PrivateKey& other) : PrivateKey() {
+  *secret_ = *other.secret_;
+}
+
+PrivateKey& PrivateKey::operator=(const PrivateKey& other) {
+  *secret_ = *other.secret_;
+  return *this;
+}
+
+// release() wipes the slot before it is reused.
+PrivateKey::~PrivateKey() {
+  secure::release(secret_, sizeof(Secret));
+}
 
 PublicKey PrivateKey::public_key() const {
   secp256k1_pubkey pub;
-  if (!secp256k1_ec_pubkey_create(context(), &pub, secret_.data())) {
+  if (!secp256k1_ec_pubkey_create(context(), &pub, secret_->data())) {
     throw std::runtime_error("public key derivation failed");
   }
   PublicKey out;
@@ -85,12 +103,14 @@ PublicKey PrivateKey::public_key() const {
   return out;
 }
 
-Address PrivateKey::address() const { return Address::from_public_key(public_key()); }
+Address PrivateKey::address() const {
+  return Address::from_public_key(public_key());
+}
 
 Signature PrivateKey::sign_digest(const Hash32& digest) const {
   secp256k1_ecdsa_recoverable_signature sig;
   // The default nonce function is RFC 6979; libsecp256k1 always produces low-S.
-  if (!secp256k1_ecdsa_sign_recoverable(context(), &sig, digest.data(), secret_.data(), nullptr,
+  if (!secp256k1_ecdsa_sign_recoverable(context(), &sig, digest.data(), secret_->data(), nullptr,
                                         nullptr)) {
     throw std::runtime_error("signing failed");
   }

@@ -12,7 +12,8 @@ namespace tron {
 using Signature = std::array<std::uint8_t, 65>;
 using PublicKey = std::array<std::uint8_t, 65>;  // uncompressed, 0x04 | X | Y
 
-// Holds 32 secret bytes; wiped on destruction. Never printed or logged.
+// Holds 32 secret bytes in locked memory that is kept out of core dumps and wiped on
+// destruction (tron/secure_memory.hpp). Never printed or logged.
 class PrivateKey {
  public:
   // Fresh key from the OS random source.
@@ -31,11 +32,11 @@ class PrivateKey {
   // Signs a 32-byte digest.
   Signature sign_digest(const Hash32& digest) const;
   // The secret itself, for the keystore to encrypt. Callers must wipe their copy.
-  const std::array<std::uint8_t, 32>& secret() const { return secret_; }
+  const std::array<std::uint8_t, 32>& secret() const { return *secret_; }
 
  private:
-  PrivateKey() = default;
-  std::array<std::uint8_t, 32> secret_{};
+  PrivateKey();
+  std::array<std::uint8_t, 32>* secret_;  // in secure memory, never null
 };
 
 // Accepts v as 0/1 or 27/28. nullopt if the signature does not recover.

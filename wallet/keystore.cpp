@@ -19,6 +19,7 @@
 
 #include "tron/hashes.hpp"
 #include "tron/hex.hpp"
+#include "tron/json_bounded.hpp"
 
 namespace wallet {
 
@@ -33,8 +34,13 @@ constexpr std::size_t kIvSize = 12;
 constexpr std::size_t kTagSize = 16;
 constexpr std::size_t kKeySize = 32;
 constexpr std::size_t kMaxFileSize = 64 * 1024;
-// Parameters read from a file are bounded so a hostile file cannot make us allocate gigabytes.
-constexpr std::uint64_t kMaxScryptMemory = 1ull << 30;
+constexpr int kMaxDepth = 8;
+// Parameters read from a file are bounded before anything is derived, so a hostile file costs
+// at most a few seconds and 256 MiB before "wrong password": the default asks for 128 MiB.
+constexpr std::uint64_t kMaxScryptN = 1ull << 20;
+constexpr std::uint32_t kMaxScryptR = 16;
+constexpr std::uint32_t kMaxScryptP = 4;
+constexpr std::uint64_t kMaxScryptMemory = 256ull << 20;
 
 [[noreturn]] void fail(Kind kind, const std::filesystem::path& path, const std::string& what) {
   throw KeystoreError(kind, "keystore " + path.string() + ": " + what);
@@ -54,11 +60,19 @@ tron::Bytes random_bytes(std::size_t n) {
 
 void check_params(const ScryptParams& p, const std::filesystem::path& path) {
   bool pow2 = p.n >= 2 && (p.n & (p.n - 1)) == 0;
-  if (!pow2 || p.r < 1 || p.r > 64 || p.p < 1 || p.p > 16 || p.n > (1ull << 24) ||
-      128ull * p.r * p.n > kMaxScryptMemory) {
+  std::string given =
+      "n=" + std::to_string(p.n) + " r=" + std::to_string(p.r) + " p=" + std::to_string(p.p);
+  if (!pow2 || p.r < 1 || p.p < 1) fail(Kind::Corrupt, path, "invalid scrypt parameters " + given);
+  if (p.n > kMaxScryptN || p.r > kMaxScryptR || p.p > kMaxScryptP) {
     fail(Kind::Corrupt, path,
-         "scrypt parameters out of range (n=" + std::to_string(p.n) + " r=" + std::to_string(p.r) +
-             " p=" + std::to_string(p.p) + ")");
+         "scrypt parameters " + given + " are over the limits n <= 2^20, r <= 16, p <= 4");
+  }
+  // Both are below 2^24 here, so the product cannot overflow.
+  std::uint64_t memory = 128ull * p.r * p.n;
+  if (memory > kMaxScryptMemory) {
+    fail(Kind::Corrupt, path,
+         "scrypt parameters " + given + " need " + std::to_string(memory >> 20) +
+             " MiB, over the limit of 256 MiB");
   }
 }
 
@@ -174,12 +188,19 @@ Parsed parse(const std::filesystem::path& path) {
   std::string text = read_file(path);
   if (text.empty()) fail(Kind::Corrupt, path, "file is empty (truncated)");
   Parsed p;
+  // A keystore nests two levels; the bound keeps a hostile file from nesting a million.
+  if (tron::json_depth(text, kMaxDepth) > kMaxDepth) {
+    fail(Kind::Corrupt, path, "not a keystore (JSON nests too deep)");
+  }
   try {
     p.doc = json::parse(text);
   } catch (const json::parse_error& e) {
     // Byte position at the end of the text means the JSON stopped early.
     bool at_end = e.byte >= text.size();
     fail(Kind::Corrupt, path, at_end ? "file is truncated (JSON ends early)" : "not valid JSON");
+  } catch (const json::exception&) {
+    // E.g. out_of_range for a number such as 1e999: valid JSON grammar, but no keystore.
+    fail(Kind::Corrupt, path, "not valid JSON (a number out of range)");
   }
   if (!p.doc.is_object()) fail(Kind::Corrupt, path, "not a keystore object");
   for (const char* f :
@@ -365,6 +386,13 @@ tron::PrivateKey open_keystore(const std::filesystem::path& path, std::string_vi
 
 tron::Address keystore_address(const std::filesystem::path& path) {
   return parse(path).address;
+}
+
+tron::Address verified_keystore_address(const std::filesystem::path& path,
+                                        std::string_view password) {
+  // open_keystore authenticates the stored address (GCM associated data) and checks that it
+  // is the address of the decrypted key.
+  return open_keystore(path, password).address();
 }
 
 }  // namespace wallet

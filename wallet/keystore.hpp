@@ -61,10 +61,25 @@ void create_keystore(const std::filesystem::path& path, const tron::PrivateKey& 
 void create_keystore(const std::filesystem::path& path, const tron::PrivateKey& key,
                      std::string_view password, const ScryptParams& params);
 
-// Decrypts the key. Throws KeystoreError.
+// Decrypts the key. Throws KeystoreError. The scrypt parameters of the file are checked first
+// (n <= 2^20, r <= 16, p <= 4, at most 256 MiB): beyond, KeystoreError{Corrupt} before any
+// work is done.
 tron::PrivateKey open_keystore(const std::filesystem::path& path, std::string_view password);
 
-// The address stored in clear in the file. Throws KeystoreError{Io, Corrupt, Tampered}.
+// Whose address is it? Without a secret nothing can be authenticated: whoever can write the
+// file can change the clear "address" field and recompute the unkeyed checksum, or replace
+// the whole file with a keystore of their own. Storing the public key next to the address
+// would not help (an attacker replaces both). So:
+//  - verified_keystore_address decrypts with the password; the address is in the GCM
+//    associated data and must be the decrypted key's address, so a changed address fails as
+//    Tampered, and a replaced file fails as WrongPassword. Use it whenever a password is
+//    available, and always where money is sent to the address (a seeder's payout address).
+//  - keystore_address reads the clear field without a password. It is UNVERIFIED: callers
+//    show it with a warning, or use it only where a wrong value cannot redirect money.
+tron::Address verified_keystore_address(const std::filesystem::path& path,
+                                        std::string_view password);
+// The address stored in clear in the file, unverified (see above). Throws
+// KeystoreError{Io, Corrupt, Tampered}.
 tron::Address keystore_address(const std::filesystem::path& path);
 
 }  // namespace wallet

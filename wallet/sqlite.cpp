@@ -1,14 +1,55 @@
 #include "wallet/sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace wallet {
+
+namespace {
+
+// The ledger names counterparties, txids and signed transactions: for its owner only, like
+// the keystore. A new file is made 0600 before SQLite opens it (SQLite gives its -wal and
+// -shm files the database's mode); files an older version made 0644 are tightened.
+void make_private(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw DbError(SQLITE_CANTOPEN, "cannot open database " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
+    int saved = errno;
+    ::close(fd);
+    throw DbError(SQLITE_PERM,
+                  "cannot make database " + path + " private (chmod 600): " + std::strerror(saved));
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    std::string side = path + suffix;
+    if (::stat(side.c_str(), &st) == 0 && (st.st_mode & 077) != 0) ::chmod(side.c_str(), 0600);
+  }
+}
+
+// SQLite's text, and a plain word when the disk is full: SQLite reports ENOSPC as
+// SQLITE_FULL on writes but as a generic I/O error when its shared-memory file cannot grow.
+std::string describe(sqlite3* db, int rc, const std::string& text) {
+  bool full = (rc & 0xff) == SQLITE_FULL || (db != nullptr && sqlite3_system_errno(db) == ENOSPC);
+  return full ? text + " (no space left on the disk that holds the database)" : text;
+}
+
+}  // namespace
 
 bool DbError::constraint() const {
   return (code & 0xff) == SQLITE_CONSTRAINT;
 }
 
 Db::Db(const std::string& path, int busy_timeout_ms) {
+  make_private(path);
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -16,7 +57,7 @@ Db::Db(const std::string& path, int busy_timeout_ms) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw DbError(rc, "cannot open database " + path + ": " + msg);
+    throw DbError(rc, "cannot open database " + path + ": " + describe(db_, rc, msg));
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
@@ -36,7 +77,7 @@ Db::~Db() {
 }
 
 void Db::raise(int code, std::string_view context) const {
-  throw DbError(code, std::string(context) + ": " + sqlite3_errmsg(db_));
+  throw DbError(code, std::string(context) + ": " + describe(db_, code, sqlite3_errmsg(db_)));
 }
 
 void Db::exec(std::string_view sql) {
@@ -46,7 +87,7 @@ void Db::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    throw DbError(rc, "sql failed: " + msg);
+    throw DbError(rc, "sql failed: " + describe(db_, rc, msg));
   }
 }
 

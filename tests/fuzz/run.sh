@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (fuzzer + AddressSanitizer + UBSan) straight from
-# the p2p sources and runs each for a short time on its seed corpus.
+# the sources and runs each for a short time on its seed corpus (and dictionary, if any).
 #
 #   tests/fuzz/run.sh [--seconds N] [--work DIR] [TARGET...]
 #
@@ -31,49 +31,96 @@ if [ -z "$cxx" ]; then
   exit 1
 fi
 
-# The p2p sources each target needs (pure code: no sockets, no disk).
+# The sources each target needs, relative to the project root. The p2p ones are pure code; the
+# tron/wallet/node ones also need the generated protobuf code and the crypto libraries.
 sources_for() {
   case "$1" in
-    bencode) echo bencode.cpp ;;
-    metainfo) echo metainfo.cpp bencode.cpp sha1.cpp ;;
-    tracker_http) echo tracker_http.cpp compact_endpoint.cpp bencode.cpp ;;
-    tracker_udp) echo tracker_udp.cpp compact_endpoint.cpp ;;
-    magnet) echo magnet.cpp hex.cpp tracker_http.cpp compact_endpoint.cpp bencode.cpp ;;
-    peer_message)
-      echo wire_messages.cpp metadata_exchange.cpp pex.cpp compact_endpoint.cpp bencode.cpp sha1.cpp
+    bencode) echo p2p/bencode.cpp ;;
+    metainfo) echo p2p/metainfo.cpp p2p/bencode.cpp p2p/sha1.cpp ;;
+    tracker_http) echo p2p/tracker_http.cpp p2p/compact_endpoint.cpp p2p/bencode.cpp ;;
+    tracker_udp) echo p2p/tracker_udp.cpp p2p/compact_endpoint.cpp ;;
+    magnet)
+      echo p2p/magnet.cpp p2p/hex.cpp p2p/tracker_http.cpp p2p/compact_endpoint.cpp p2p/bencode.cpp
       ;;
-    extension_handshake) echo extension_handshake.cpp bencode.cpp ;;
-    ut_metadata) echo metadata_exchange.cpp bencode.cpp sha1.cpp ;;
-    pex) echo pex.cpp compact_endpoint.cpp bencode.cpp ;;
-    resume_data) echo resume_data.cpp bencode.cpp hex.cpp storage.cpp metainfo.cpp sha1.cpp ;;
+    peer_message)
+      echo p2p/wire_messages.cpp p2p/metadata_exchange.cpp p2p/pex.cpp p2p/compact_endpoint.cpp \
+        p2p/bencode.cpp p2p/sha1.cpp
+      ;;
+    extension_handshake) echo p2p/extension_handshake.cpp p2p/bencode.cpp ;;
+    ut_metadata) echo p2p/metadata_exchange.cpp p2p/bencode.cpp p2p/sha1.cpp ;;
+    pex) echo p2p/pex.cpp p2p/compact_endpoint.cpp p2p/bencode.cpp ;;
+    resume_data)
+      echo p2p/resume_data.cpp p2p/bencode.cpp p2p/hex.cpp p2p/storage.cpp p2p/metainfo.cpp \
+        p2p/sha1.cpp
+      ;;
+    fullnode_answers | tx_json) echo TRON ;;
+    keystore) echo TRON wallet/keystore.cpp ;;
+    pay_message) echo TRON node/pay_protocol.cpp p2p/bencode.cpp ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
+}
+
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+  -fno-omit-frame-pointer -I"$root")
+
+# The tron library without its network code, built once per run into an archive.
+tron_lib=""
+build_tron() {
+  [ -n "$tron_lib" ] && return 0
+  local gen="$work/gen" objs="$work/tron-objs"
+  rm -rf "$gen" "$objs"
+  mkdir -p "$gen/tron" "$objs"
+  protoc --cpp_out="$gen/tron" -I"$root/tron" "$root"/tron/proto/*.proto
+  local srcs=("$gen"/tron/proto/*.pb.cc)
+  for f in "$root"/tron/*.cpp; do
+    case "$(basename "$f")" in fullnode_client.cpp | http_connection.cpp) continue ;; esac
+    srcs+=("$f")
+  done
+  echo "== fuzz: building the tron sources (${#srcs[@]} files)"
+  for f in "${srcs[@]}"; do
+    "$cxx" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I"$gen" -I"$gen/tron" \
+      -c "$f" -o "$objs/$(basename "$f").o"
+  done
+  ar rcs "$work/libtron_fuzz.a" "$objs"/*.o
+  tron_lib="$work/libtron_fuzz.a"
+  tron_flags=(-I"$gen" -I"$gen/tron")
 }
 
 mkdir -p "$work"
 status=0
 for t in "${targets[@]}"; do
   srcs=("$here/${t}_fuzz.cpp")
-  for s in $(sources_for "$t"); do srcs+=("$root/p2p/$s"); done
+  extra=()
+  for s in $(sources_for "$t"); do
+    if [ "$s" = TRON ]; then
+      build_tron
+      continue
+    fi
+    srcs+=("$root/$s")
+  done
+  if [ -n "$tron_lib" ] && sources_for "$t" | grep -q TRON; then
+    extra=("${tron_flags[@]}" "$tron_lib" -lprotobuf -lsecp256k1 -lcrypto++ -lssl)
+  fi
   bin="$work/${t}_fuzz"
   echo "== fuzz $t: building"
-  "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -fno-omit-frame-pointer -I"$root" "${srcs[@]}" -lcrypto -o "$bin"
+  "$cxx" "${flags[@]}" "${srcs[@]}" "${extra[@]}" -lcrypto -o "$bin"
   corpus="$work/corpus-$t"
   mkdir -p "$corpus"
   seeds=()
   [ -d "$here/corpus/$t" ] && seeds=("$here/corpus/$t")
   dict=()
-  [ -f "$here/dict/$t.dict" ] && dict=("-dict=$here/dict/$t.dict")
+  [ -f "$here/dict/$t.dict" ] && dict=(-dict="$here/dict/$t.dict")
   echo "== fuzz $t: running ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -artifact_prefix="$work/$t-" -print_final_stats=1 "${dict[@]}" "$corpus" "${seeds[@]}" >"$work/$t.log" 2>&1; then
+      "${dict[@]}" -artifact_prefix="$work/$t-" -print_final_stats=1 "$corpus" "${seeds[@]}" \
+      >"$work/$t.log" 2>&1; then
     echo "fuzz $t: FAILED, log follows (input kept under $work/$t-*)" >&2
     tail -60 "$work/$t.log" >&2
     status=1
   else
-    grep -E "stat::number_of_executed_units|cov:" "$work/$t.log" | tail -2 || true
+    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|cov:" "$work/$t.log" |
+      tail -3 || true
     grep -cE "^==[0-9]+==ERROR|deadly signal" "$work/$t.log" | sed "s/^/fuzz $t: crashes: /" || true
   fi
 done

@@ -127,7 +127,7 @@ TEST(FullNodeAnswers, NonsenseIsAClearError) {
   node.answer("/wallet/getnowblock", std::string("{\"blockID\": \"ab"));
   EXPECT_INVALID_ANSWER(client.now_block(), "not JSON");
   node.answer("/wallet/getnowblock", std::string(100'000, '['));
-  EXPECT_INVALID_ANSWER(client.now_block(), "not JSON");
+  EXPECT_INVALID_ANSWER(client.now_block(), "JSON nests deeper than 64 levels");
   node.answer("/wallet/getnowblock", std::string(""));
   EXPECT_INVALID_ANSWER(client.now_block(), "not JSON");
   node.answer("/wallet/getchainparameters", json{{"chainParameter", "none"}});
