@@ -12,24 +12,16 @@
 
 #include "node/pay_buyer.hpp"
 #include "node/pay_seller.hpp"
+#include "tests/node/pay_test_parties.hpp"
 #include "tron/tip191.hpp"
 
 using namespace bttnode::pay;
+using namespace pay_test;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
 
-const std::string kChain(64, 'c');
-const std::string kInfoHash(40, 'a');
-const std::string kSeederId(40, 'b');
-const std::string kLeecherId(40, 'd');
-
-tron::PrivateKey key(int n) {
-  char buf[65];
-  std::snprintf(buf, sizeof buf, "%064x", n);
-  return tron::PrivateKey::from_hex(buf);
-}
 
 struct Terms_ {
   U256 price = 1000;

@@ -3,24 +3,16 @@
 
 #include "node/pay_buyer.hpp"
 #include "node/pay_seller.hpp"
+#include "tests/node/pay_test_parties.hpp"
 #include "tron/tip191.hpp"
 
 using namespace bttnode::pay;
+using namespace pay_test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string kChain(64, 'c');
-const std::string kInfoHash(40, 'a');
-const std::string kSeederId(40, 'b');
-const std::string kLeecherId(40, 'd');
 const std::string kNonce(16, '\x05');
-
-tron::PrivateKey key(int n) {
-  char buf[65];
-  std::snprintf(buf, sizeof buf, "%064x", n);
-  return tron::PrivateKey::from_hex(buf);
-}
 
 SellerSettings seller_settings() {
   SellerSettings s;
