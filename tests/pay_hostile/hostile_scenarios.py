@@ -64,11 +64,11 @@ class Env(BaseEnv):
                   "--piece-length", "256K"])
         return torrent
 
-    def start_seeder(self, torrent, keystore, node, credit, extra=()):
+    def start_seeder(self, torrent, keystore, node, credit, extra=(), token=TOKEN, price=PRICE):
         port = free_port()
         p = self.spawn("seeder", [self.bttnode, "seed", torrent, "--data", self.path("seed"),
                                   "--port", str(port), "--keystore", keystore, "--node", node,
-                                  "--token", TOKEN, "--price", str(PRICE), "--credit",
+                                  "--token", token, "--price", str(price), "--credit",
                                   str(credit), *extra])
         wait_log(p, r"^seeding ", 60)
         wait_log(p, r"^btt_pay: selling at", 30)
@@ -200,12 +200,13 @@ def assert_banned(env, peer, seeder, torrent, port, timeout=30):
     wait_log(seeder, r"^banned ", 10)
 
 
-def setup(env, credit, seeder_extra=()):
+def setup(env, credit, seeder_extra=(), token=TOKEN, price=PRICE):
     node = env.start_devnet()
     payer_ks, payer = env.import_genesis("alice")
     seeder_ks, seeder_addr = env.new_wallet("seeder")
     torrent_path = env.make_torrent()
-    seeder, port = env.start_seeder(torrent_path, seeder_ks, node, credit, seeder_extra)
+    seeder, port = env.start_seeder(torrent_path, seeder_ks, node, credit, seeder_extra, token,
+                                    price)
     return dict(node=node, payer_ks=payer_ks, payer=payer, seeder_ks=seeder_ks,
                 seeder_addr=seeder_addr, torrent=Torrent(torrent_path), seeder=seeder,
                 port=port)
@@ -471,6 +472,7 @@ def scenario_free_rider(env):
     priority and no credit (told `unfunded`, served as an ordinary peer), and a real payer
     beside it keeps the seeder's rate."""
     rate = 2 * MIB
+    env.block_ms = 3000
     s = setup(env, 4 * MIB, ["--max-up-rate", str(rate)])
     ks, addr = env.new_wallet("rider")
     rider = PayPeer(s["torrent"], "127.0.0.1", s["port"], log=env.log, **IDENTITY)
@@ -518,6 +520,58 @@ def scenario_free_rider(env):
           % (rider_bytes, SIZE))
     check(not re.search(r"^banned ", log_text(s["seeder"]), re.M),
           "the seeder banned someone: the rider is an ordinary peer, the payer honest")
+
+
+def scenario_double_spend(env):
+    """A version-2 payer settles with a signed TRC-20 transfer after draining its balance with
+    another transaction: the seeder's node accepts it, so it is credited provisionally, but it
+    reverts in its block. The seeder bans the payer, and what it served unpaid stays within the
+    bound of the spec: (1 + 0.5) x min(max_credit, credit + 2V) + V, V its provisional limit."""
+    env.block_ms = 3000  # mainnet's: the latency provisional credit has to cover
+    token = "trc20:" + env.genesis["trc20"]["contract_address"]
+    price = 10 ** 18  # one BTT per MiB
+    credit, rate = 4 * MIB, 2 * MIB
+    s = setup(env, credit, ["--max-up-rate", str(rate)], token=token, price=price)
+    peer = PayPeer(s["torrent"], "127.0.0.1", s["port"], log=env.log, version=2, **IDENTITY)
+    terms = peer.wait_terms()
+    check(terms.get("v") == 2, "terms v is %r, not 2" % terms.get("v"))
+    peer.bind(env.bttnode, s["payer_ks"], s["payer"])
+    peer.bid()
+    download_some(peer, 3 * MIB)
+    # The drain: every BTT of the payer goes elsewhere, in a block, before it settles.
+    bal = env.run([env.bttnode, "wallet", "balance", "--keystore", s["payer_ks"], "--node",
+                   s["node"], "--trc20", env.genesis["trc20"]["contract_address"]])
+    m = re.search(r"(?m)^trc20:\S+: (\d+)", bal)
+    check(m, "no TRC-20 balance in:\n%s" % bal)
+    _, sink = env.new_wallet("sink")
+    env.send(s["payer_ks"], s["node"], sink, int(m.group(1)), token=token)
+    amount = pay_peer.owed(peer.bytes, price)
+    txid, tx = pay_peer.signed_transaction(env.bttnode, s["payer_ks"], s["node"], token,
+                                           s["payer"], s["seeder_addr"], amount, env=env.env)
+    peer.settle(txid, amount, tx=tx)
+    # Take what the provisional credit allows until the seeder finds the transaction failed.
+    blocks = BlockQueue(s["torrent"], cycle=True)
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline:
+            peer.request_blocks(blocks, PIPELINE)
+            peer.poll(0.1)
+    except Closed:
+        pass
+    check(peer.closed, "the seeder still serves a payer whose payment reverted")
+    provisional = [r for r in peer.receipts if r.get("prov") == 1]
+    env.log("served %d bytes unpaid; %d provisional receipts; rejects %r"
+            % (peer.bytes, len(provisional), [r["reason"] for r in peer.rejects]))
+    check(provisional, "the node-accepted transfer got no provisional credit")
+    check(any(r["reason"] == b"failed_tx" for r in peer.rejects),
+          "the reverted transfer was not refused as failed_tx: %r" % peer.rejects)
+    wait_log(s["seeder"], r"^banned ", 10)
+    # The bound: V is at most twice the measured rate (under the limit, with 25% for bursts)
+    # times the settlement latency (a 3 s block + 1 s).
+    v = max(credit, int(2 * rate * 1.25 * 4))
+    bound = int(1.5 * min(1024 * MIB, credit + 2 * v)) + v
+    check(peer.bytes <= bound, "served %d bytes unpaid, above the bound %d" % (peer.bytes, bound))
+    env.assert_not_credited(s["seeder_ks"], txid)
 
 
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items()

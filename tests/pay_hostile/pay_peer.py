@@ -172,7 +172,8 @@ class PayPeer:
     """One connection to a seeder. Everything it saw is kept in attributes for the tests."""
 
     def __init__(self, torrent, host, port, log=None, timeout=30, peer_id=None,
-                 listen_port=None):
+                 listen_port=None, version=1):
+        self.version = version        # the btt_pay version it advertises and speaks
         self.torrent = torrent
         self.host, self.port = host, port
         self.log = log or (lambda s: None)
@@ -215,7 +216,7 @@ class PayPeer:
     def send_pay(self, kind, **fields):
         if self.seeder_pay_id is None:
             raise RuntimeError("the seeder did not advertise btt_pay")
-        d = {"t": kind, "v": 1}
+        d = {"t": kind, "v": self.version}
         d.update(fields)
         self.log("-> %s %s" % (kind, {k: (v.hex() if isinstance(v, bytes) and k in
                                               ("txid", "sig") else v)
@@ -251,7 +252,7 @@ class PayPeer:
         self._send(b"\x13BitTorrent protocol" + bytes(reserved) + self.torrent.info_hash
                    + self.peer_id)
         ext = {"m": {"btt_pay": PAY_LOCAL_ID}, "v": "pay_peer 1",
-               "btt_pay": {"v": 1, "role": "leech"}}
+               "btt_pay": {"v": self.version, "role": "leech"}}
         if self.listen_port:
             ext["p"] = self.listen_port
         self.send_ext(0, bencode(ext))
@@ -339,8 +340,9 @@ class PayPeer:
                 msg.get("carried", 0)))
         elif kind == "receipt":
             self.receipts.append(msg)
-            self.log("<- receipt txid %s credited %s paid %s" % (
-                msg.get("txid", b"").hex(), msg.get("credited"), msg.get("paid")))
+            self.log("<- receipt txid %s credited %s paid %s%s" % (
+                msg.get("txid", b"").hex(), msg.get("credited"), msg.get("paid"),
+                " provisional" if msg.get("prov") == 1 else ""))
         elif kind == "reject":
             self.rejects.append(msg)
             self.log("<- reject %s txid %s %s" % (
@@ -390,10 +392,13 @@ class PayPeer:
     def bid(self, price=None):
         self.send_pay("bid", price=self.price if price is None else price)
 
-    def settle(self, txid, amount):
+    def settle(self, txid, amount, tx=None):
         if isinstance(txid, str):
             txid = bytes.fromhex(txid)
-        self.send_pay("settle", txid=txid, amount=amount)
+        fields = dict(txid=txid, amount=amount)
+        if tx is not None:
+            fields["tx"] = tx  # version 2: the signed Transaction's protobuf bytes
+        self.send_pay("settle", **fields)
 
     # ---- downloading
     def request_blocks(self, blocks, pipeline, limit_bytes=None):
@@ -452,6 +457,40 @@ class BlockQueue:
             raise StopIteration
         self._fill()
         return v
+
+
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def signed_transaction(bttnode, keystore, node_url, token, sender, to, amount, env=None):
+    """A transfer built offline with `bttnode tx build` on the node's current block and signed
+    with `bttnode tx sign`, never broadcast. Returns (txid hex, protobuf Transaction bytes)."""
+    import json
+    import urllib.request
+    req = urllib.request.Request(node_url + "/wallet/getnowblock", data=b"{}",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        block = json.loads(r.read())
+    ts = int(block["block_header"]["raw_data"]["timestamp"])
+    built = subprocess.run([bttnode, "tx", "build", "--token", token, "--from", sender, "--to", to,
+                            "--amount", str(amount), "--ref-block", block["blockID"],
+                            "--timestamp", str(ts), "--expiration", str(ts + 60000),
+                            "--fee-limit", "100000000"],
+                           capture_output=True, text=True, check=True, env=env).stdout
+    signed = subprocess.run([bttnode, "tx", "sign", "--keystore", keystore], input=built,
+                            capture_output=True, text=True, check=True, env=env).stdout
+    tx = json.loads(signed.splitlines()[0])
+    raw = bytes.fromhex(tx["raw_data_hex"])
+    sig = bytes.fromhex(tx["signature"][0])
+    return tx["txID"], b"\x0a" + varint(len(raw)) + raw + b"\x12" + varint(len(sig)) + sig
 
 
 def wallet_send(bttnode, keystore, node, to, amount, token, ledger=None, timeout=120):
