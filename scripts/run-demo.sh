@@ -24,7 +24,6 @@ export BTTNODE_PASSWORD=bttnode-demo-only
 export BTTNODE_STATE_DIR="$work/state"
 
 price_btt=1000          # the seeder's price: 1,000 BTT per MiB
-price=${price_btt}000000000000000000   # in base units: BTT has 18 decimals
 up_rate=8M               # the seeder's upload limit, bytes per second
 size_mib=48              # the torrent's payload
 
@@ -71,7 +70,7 @@ echo "seeder: $seeder"
 step "Plain payments and a TIP-191 signature"
 # BTT since its 2022 redenomination is the TRC-20 token; TRC-10 1002000 is BTTOLD.
 trc20=$(genesis_field "g['trc20']['contract_address']")
-token=trc20:$trc20
+token=trc20:$trc20   # what `--token btt` names on this chain: no address to type below
 # 1 TRX opens the seeder's account on chain; 1 BTTOLD shows the TRC-10 kind of token.
 for pair in "trx 1000000" "trc10:1002000 1000000"; do
   read -r tok amount <<<"$pair"
@@ -95,8 +94,8 @@ seed_port=$(free_port)
 # Default terms: a first credit of 4 MiB that grows with what the payer has paid, and
 # settlements counted as paid as soon as the seeder's node accepts them.
 "$bin" seed "$work/album.torrent" --data "$work/seed" --port "$seed_port" \
-  --max-up-rate "$up_rate" --keystore "$work/seeder.json" --node "$node_url" --token "$token" \
-  --price "$price" >"$work/seed.log" 2>"$work/seed.err" &
+  --max-up-rate "$up_rate" --keystore "$work/seeder.json" --node "$node_url" --token btt \
+  --price "${price_btt}btt" >"$work/seed.log" 2>"$work/seed.err" &
 seed_pid=$!
 pids+=("$seed_pid")
 wait_for_line "$work/seed.log" "^btt_pay: selling" 60
@@ -112,7 +111,7 @@ for name in "${names[@]}"; do
   mkdir -p "$work/$name"
   pay=()
   if [[ $name == payer ]]; then
-    pay=(--keystore "$work/payer.json" --node "$node_url" --token "$token" --max-price "$price")
+    pay=(--keystore "$work/payer.json" --node "$node_url" --token btt --max-price "${price_btt}btt")
   fi
   "$bin" download "$work/album.torrent" --out "$work/$name" --port "$(free_port)" \
     --peer "127.0.0.1:$seed_port" "${pay[@]}" >"$work/$name.log" 2>"$work/$name.err" &
@@ -159,7 +158,7 @@ awk -v f="$free_avg" -v p="${finished[payer]}" 'BEGIN {
     p / 1000, f / 1000, f / p }'
 
 step "What the payer paid (each settlement is a TRON transaction)"
-grep -E "^(paid|btt_pay: paid|btt_pay: one settlement)" "$work/payer.log" || echo "(no payment lines)"
+grep -E "^(paid|btt_pay: paid|btt_pay: one settlement|btt_pay: .*: paying)" "$work/payer.log" || echo "(no payment lines)"
 npaid=$(grep -c "^paid " "$work/payer.log" || true)
 # The seeder credits each settlement once its transaction is in a block.
 for _ in $(seq 1 150); do
