@@ -96,6 +96,11 @@ struct Report {
 }  // namespace
 
 TEST(AcceptDescriptors, BacksOffWhenOutOfDescriptorsAndResumes) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime opens a pipe to check memory before it reads it; with every
+  // descriptor taken it takes good memory for bad and reports false errors.
+  GTEST_SKIP() << "takes every descriptor, which the sanitizer runtime needs itself";
+#endif
   int up[2], down[2];
   ASSERT_EQ(pipe(up), 0);
   ASSERT_EQ(pipe(down), 0);
