@@ -1,5 +1,6 @@
 #include "node/pay_options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "node/network_options.hpp"
@@ -80,8 +81,12 @@ pay::SellerSettings parse_sell_options(const Args& args, const PayWallet* wallet
     s.credit_explicit = true;
   }
   if (s.credit <= 0) throw UsageError("--credit must be above zero");
-  if (args.has("max-credit")) s.max_credit = parse_rate("max-credit", *args.get("max-credit"));
-  if (s.max_credit < s.credit) throw UsageError("--max-credit must be at least --credit");
+  if (args.has("max-credit")) {
+    s.max_credit = parse_rate("max-credit", *args.get("max-credit"));
+    if (s.max_credit < s.credit) throw UsageError("--max-credit must be at least --credit");
+  } else {
+    s.max_credit = std::max(s.max_credit, s.credit);  // a first credit above the default cap
+  }
   if (args.has("min-settle")) {
     s.min_settle = amount_option(args, "min-settle", s.token, ctx.network, ctx.lookup);
   }
