@@ -67,4 +67,30 @@ async function waitFor(what, fn, timeoutMs = 30000, everyMs = 100) {
   }
 }
 
-module.exports = { startDevnet, genesisAccounts, tempDir, waitFor, GENESIS };
+// A new random account of tronweb's, as the genesis lists its accounts.
+function freshAccount(tronWeb) {
+  const key = tronWeb.utils.accounts.generateAccount();
+  return { private_key: key.privateKey, address: key.address.base58 };
+}
+
+// Registers node:test hooks that start a devnet (with `options`) and a TronWeb on it before the
+// file's tests and stop it after, checking it exits cleanly. Returns { devnet, tronWeb } once
+// started (fill-in object: read its fields inside tests).
+function devnetForTests(hooks, options, TronWeb) {
+  const env = { devnet: null, tronWeb: null };
+  hooks.before(async () => {
+    env.devnet = await startDevnet(options);
+    env.tronWeb = new TronWeb({ fullHost: env.devnet.url });
+  });
+  hooks.after(async () => {
+    if (env.devnet) {
+      const { code } = await env.devnet.stop();
+      if (code !== 0) throw new Error('devnet exited with ' + code + ' on SIGTERM');
+    }
+  });
+  return env;
+}
+
+module.exports = {
+  startDevnet, genesisAccounts, tempDir, waitFor, freshAccount, devnetForTests, GENESIS,
+};

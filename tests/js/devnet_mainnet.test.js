@@ -5,7 +5,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { TronWeb } = require('tronweb');
-const { startDevnet, genesisAccounts, waitFor } = require('./devnet_harness.js');
+const { genesisAccounts, waitFor, freshAccount, devnetForTests } = require('./devnet_harness.js');
 
 const { genesis, accounts } = genesisAccounts();
 const alice = accounts.alice;
@@ -14,31 +14,14 @@ const TOKEN = genesis.trc20.contract_address;
 const BLOCK_MS = 150;
 const VALIDATE = 'class org.tron.core.exception.ContractValidateException : ';
 
-let devnet;
-let tronWeb;
-
-before(async () => {
-  // Mainnet's profile with shorter blocks: the 19-block solid lag is kept.
-  devnet = await startDevnet({ blockMs: BLOCK_MS, extraArgs: ['--profile', 'mainnet'] });
-  tronWeb = new TronWeb({ fullHost: devnet.url });
-});
-
-after(async () => {
-  if (devnet) {
-    const { code } = await devnet.stop();
-    assert.equal(code, 0, 'devnet exits cleanly on SIGTERM');
-  }
-});
-
-function fresh() {
-  const key = tronWeb.utils.accounts.generateAccount();
-  return { private_key: key.privateKey, address: key.address.base58 };
-}
+// The devnet and a TronWeb on it, started before the tests and stopped after them.
+const env = devnetForTests({ before, after }, { blockMs: BLOCK_MS, extraArgs: ['--profile', 'mainnet'] }, TronWeb);
+const fresh = () => freshAccount(env.tronWeb);
 
 // In a block: what /wallet/ knows (tronweb's "unconfirmed" info).
 async function inBlock(txid) {
   return waitFor('transaction ' + txid + ' in a block', async () => {
-    const info = await tronWeb.trx.getUnconfirmedTransactionInfo(txid);
+    const info = await env.tronWeb.trx.getUnconfirmedTransactionInfo(txid);
     return info && info.id ? info : null;
   });
 }
@@ -58,7 +41,7 @@ function nodeInfoNumbers(info) {
 }
 
 test('chain parameters are mainnet\'s', async () => {
-  const params = await tronWeb.trx.getChainParameters();
+  const params = await env.tronWeb.trx.getChainParameters();
   const value = (key) => (params.find((p) => p.key === key) || {}).value;
   assert.equal(value('getTransactionFee'), 1000);
   assert.equal(value('getEnergyFee'), 100);
@@ -69,26 +52,26 @@ test('chain parameters are mainnet\'s', async () => {
 });
 
 test('the solidified block trails the head by 19 blocks', async () => {
-  await waitFor('20 blocks', async () => nodeInfoNumbers(await tronWeb.trx.getNodeInfo()).head >= 20);
-  const { head, solid } = nodeInfoNumbers(await tronWeb.trx.getNodeInfo());
+  await waitFor('20 blocks', async () => nodeInfoNumbers(await env.tronWeb.trx.getNodeInfo()).head >= 20);
+  const { head, solid } = nodeInfoNumbers(await env.tronWeb.trx.getNodeInfo());
   assert.equal(head - solid, 19);
-  const solidNow = await tronWeb.solidityNode.request('walletsolidity/getnowblock', {}, 'post');
+  const solidNow = await env.tronWeb.solidityNode.request('walletsolidity/getnowblock', {}, 'post');
   const n = solidNow.block_header.raw_data.number;
   assert.ok(n <= head - 19 + 2 && n >= head - 19, `solid ${n}, head ${head}`);
 
-  const r = await tronWeb.trx.sendTransaction(bob.address, 3, { privateKey: alice.private_key });
+  const r = await env.tronWeb.trx.sendTransaction(bob.address, 3, { privateKey: alice.private_key });
   assert.equal(r.result, true, JSON.stringify(r));
   const info = await inBlock(r.txid);
   // Known to /wallet/ at once, to /walletsolidity/ only 19 blocks later.
-  const early = await tronWeb.trx.getTransactionInfo(r.txid);
-  const { head: h2, solid: s2 } = nodeInfoNumbers(await tronWeb.trx.getNodeInfo());
+  const early = await env.tronWeb.trx.getTransactionInfo(r.txid);
+  const { head: h2, solid: s2 } = nodeInfoNumbers(await env.tronWeb.trx.getNodeInfo());
   if (s2 < info.blockNumber) assert.deepEqual(early, {});
   assert.ok(h2 >= info.blockNumber);
   const confirmed = await waitFor('solid info', async () => {
-    const i = await tronWeb.trx.getTransactionInfo(r.txid);
+    const i = await env.tronWeb.trx.getTransactionInfo(r.txid);
     return i && i.id ? i : null;
   });
-  const { solid: s3 } = nodeInfoNumbers(await tronWeb.trx.getNodeInfo());
+  const { solid: s3 } = nodeInfoNumbers(await env.tronWeb.trx.getNodeInfo());
   assert.ok(s3 >= confirmed.blockNumber);
   assert.ok(s3 - 19 <= confirmed.blockNumber + 1 + 19);
   assert.equal(confirmed.id, r.txid);
@@ -96,17 +79,17 @@ test('the solidified block trails the head by 19 blocks', async () => {
 
 test('TRC-10 transfers past the free bandwidth burn size * 1000 sun', async () => {
   const payer = fresh();
-  const fund = await tronWeb.trx.sendTransaction(payer.address, 50_000_000, { privateKey: alice.private_key });
+  const fund = await env.tronWeb.trx.sendTransaction(payer.address, 50_000_000, { privateKey: alice.private_key });
   await inBlock(fund.txid);
-  const token = await tronWeb.trx.sendToken(payer.address, 1000, '1002000', alice.private_key);
+  const token = await env.tronWeb.trx.sendToken(payer.address, 1000, '1002000', alice.private_key);
   await inBlock(token.txid);
   let freeLeft = 600;
   let burnt = 0;
   for (let i = 1; i <= 4; i++) {
-    const tx = await tronWeb.transactionBuilder.sendToken(bob.address, i, '1002000', payer.address);
-    const signed = await tronWeb.trx.sign(tx, payer.private_key);
+    const tx = await env.tronWeb.transactionBuilder.sendToken(bob.address, i, '1002000', payer.address);
+    const signed = await env.tronWeb.trx.sign(tx, payer.private_key);
     const bytes = bandwidthOf(signed);
-    const r = await tronWeb.trx.sendRawTransaction(signed);
+    const r = await env.tronWeb.trx.sendRawTransaction(signed);
     assert.equal(r.result, true, JSON.stringify(r));
     const info = await inBlock(r.txid);
     if (bytes <= freeLeft) {
@@ -122,53 +105,53 @@ test('TRC-10 transfers past the free bandwidth burn size * 1000 sun', async () =
   assert.ok(burnt > 0);
   // tronweb's getBalance reads /walletsolidity/ (19 blocks behind); the head's state is
   // its "unconfirmed" balance.
-  assert.equal(await tronWeb.trx.getUnconfirmedBalance(payer.address), 50_000_000 - burnt);
-  const res = await tronWeb.trx.getAccountResources(payer.address);
+  assert.equal(await env.tronWeb.trx.getUnconfirmedBalance(payer.address), 50_000_000 - burnt);
+  const res = await env.tronWeb.trx.getAccountResources(payer.address);
   assert.equal(res.freeNetLimit, 600);
   assert.ok(res.freeNetUsed > 0 && res.freeNetUsed <= 600, JSON.stringify(res));
 });
 
 test('a TRC-20 transfer without staked energy burns energy * getEnergyFee', async () => {
   const params = [{ type: 'address', value: alice.address }, { type: 'uint256', value: '9' }];
-  const est = await tronWeb.transactionBuilder.estimateEnergy(TOKEN, 'transfer(address,uint256)', {}, params, bob.address);
-  const constant = await tronWeb.transactionBuilder.triggerConstantContract(
+  const est = await env.tronWeb.transactionBuilder.estimateEnergy(TOKEN, 'transfer(address,uint256)', {}, params, bob.address);
+  const constant = await env.tronWeb.transactionBuilder.triggerConstantContract(
     TOKEN, 'transfer(address,uint256)', {}, params, bob.address);
   assert.equal(est.energy_required, constant.energy_used);
   assert.ok(est.energy_required > 10_000 && est.energy_required < 40_000, JSON.stringify(est));
-  const built = await tronWeb.transactionBuilder.triggerSmartContract(
+  const built = await env.tronWeb.transactionBuilder.triggerSmartContract(
     TOKEN, 'transfer(address,uint256)', { feeLimit: 100_000_000 }, params, bob.address);
-  const before = await tronWeb.trx.getUnconfirmedBalance(bob.address);
-  const r = await tronWeb.trx.sendRawTransaction(await tronWeb.trx.sign(built.transaction, bob.private_key));
+  const before = await env.tronWeb.trx.getUnconfirmedBalance(bob.address);
+  const r = await env.tronWeb.trx.sendRawTransaction(await env.tronWeb.trx.sign(built.transaction, bob.private_key));
   assert.equal(r.result, true, JSON.stringify(r));
   const info = await inBlock(r.txid);
   assert.equal(info.receipt.energy_usage_total, est.energy_required);
   assert.equal(info.receipt.energy_fee, est.energy_required * 100);
   assert.equal(info.fee, est.energy_required * 100 + (info.receipt.net_fee || 0));
-  assert.equal(await tronWeb.trx.getUnconfirmedBalance(bob.address), before - info.fee);
+  assert.equal(await env.tronWeb.trx.getUnconfirmedBalance(bob.address), before - info.fee);
 });
 
 test('a broadcast refused for its signature does not make its txid a duplicate', async () => {
-  const tx = await tronWeb.transactionBuilder.sendTrx(bob.address, 11, alice.address);
-  const wrong = await tronWeb.trx.sign(JSON.parse(JSON.stringify(tx)), bob.private_key, true, true);
-  const refused = await tronWeb.trx.sendRawTransaction(wrong);
+  const tx = await env.tronWeb.transactionBuilder.sendTrx(bob.address, 11, alice.address);
+  const wrong = await env.tronWeb.trx.sign(JSON.parse(JSON.stringify(tx)), bob.private_key, true, true);
+  const refused = await env.tronWeb.trx.sendRawTransaction(wrong);
   assert.equal(refused.code, 'SIGERROR');
-  const right = await tronWeb.trx.sign(tx, alice.private_key);
+  const right = await env.tronWeb.trx.sign(tx, alice.private_key);
   assert.equal(right.txID, wrong.txID);
-  const accepted = await tronWeb.trx.sendRawTransaction(right);
+  const accepted = await env.tronWeb.trx.sendRawTransaction(right);
   assert.equal(accepted.result, true, JSON.stringify(accepted));
-  const again = await tronWeb.trx.sendRawTransaction(right);
+  const again = await env.tronWeb.trx.sendRawTransaction(right);
   assert.equal(again.code, 'DUP_TRANSACTION_ERROR');
 });
 
 test('the builders refuse what the actuators would, in java-tron\'s words', async () => {
   // tronweb 6 builds transfers locally; the node's builders are what other clients call.
-  const build = (path, body) => tronWeb.fullNode.request(path, { ...body, visible: true }, 'post');
+  const build = (path, body) => env.tronWeb.fullNode.request(path, { ...body, visible: true }, 'post');
   const trx = (owner, to, amount) =>
     build('wallet/createtransaction', { owner_address: owner, to_address: to, amount });
   const asset = (owner, to, amount, id = '1002000') =>
     build('wallet/transferasset', { owner_address: owner, to_address: to, amount, asset_name: id });
   const poor = fresh();
-  const fund = await tronWeb.trx.sendTransaction(poor.address, 2_000_000, { privateKey: alice.private_key });
+  const fund = await env.tronWeb.trx.sendTransaction(poor.address, 2_000_000, { privateKey: alice.private_key });
   await inBlock(fund.txid);
   const cases = [
     [trx(poor.address, bob.address, 5_000_000), 'Validate TransferContract error, balance is not sufficient.'],
@@ -186,7 +169,7 @@ test('the builders refuse what the actuators would, in java-tron\'s words', asyn
 });
 
 test('a body of 100,000 nested arrays gets a 400 and the devnet still answers', async () => {
-  const res = await fetch(devnet.url + '/wallet/getblock', {
+  const res = await fetch(env.devnet.url + '/wallet/getblock', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '['.repeat(100_000),
@@ -194,6 +177,6 @@ test('a body of 100,000 nested arrays gets a 400 and the devnet still answers', 
   assert.equal(res.status, 400);
   const body = await res.json();
   assert.match(body.Error, /nested deeper than/);
-  const block = await tronWeb.trx.getCurrentBlock();
+  const block = await env.tronWeb.trx.getCurrentBlock();
   assert.ok(block.blockID);
 });
