@@ -73,11 +73,7 @@ Reply answer_with(std::string body) {
 }
 
 FullNodeClient client_of(const TestHttpServer& server) {
-  FullNodeOptions o;
-  o.url = server.url();
-  o.timeout = 20s;
-  o.retries = 0;
-  return FullNodeClient(o);
+  return FullNodeClient(testing::options_for(server, 20s, 0));
 }
 
 void expect_invalid(const std::function<void()>& call, const std::string& words) {

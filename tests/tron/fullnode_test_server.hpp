@@ -12,10 +12,12 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include "tron/fullnode_client.hpp"
 
 namespace tron::testing {
 
@@ -29,11 +31,11 @@ struct SeenRequest {
 
 struct Reply {
   enum class Action {
-    Respond,        // send the answer
-    Drop,           // close the connection without answering
-    Reset,          // reset the connection (RST) without answering
-    Silent,         // keep the connection open, never answer
-    Truncate,       // send the headers and half the body, then close
+    Respond,               // send the answer
+    Drop,                  // close the connection without answering
+    Reset,                 // reset the connection (RST) without answering
+    Silent,                // keep the connection open, never answer
+    Truncate,              // send the headers and half the body, then close
     RespondThenIdleClose,  // answer (keep-alive), then close quietly as an idle server does
   };
   Action action = Action::Respond;
@@ -85,13 +87,13 @@ class TestHttpServer {
       if (ec) return;
       int id = ++connections_;
       if (tls_) {
-        auto stream = std::make_shared<boost::beast::ssl_stream<tcp::socket>>(std::move(socket),
-                                                                              *tls_);
+        auto stream =
+            std::make_shared<boost::beast::ssl_stream<tcp::socket>>(std::move(socket), *tls_);
         stream->async_handshake(boost::asio::ssl::stream_base::server,
                                 [this, stream, id](boost::system::error_code ec) {
                                   if (ec) return;  // the client refused us: nothing to serve
-                                  const char* name = SSL_get_servername(
-                                      stream->native_handle(), TLSEXT_NAMETYPE_host_name);
+                                  const char* name = SSL_get_servername(stream->native_handle(),
+                                                                        TLSEXT_NAMETYPE_host_name);
                                   serve(stream, id, name ? name : "");
                                 });
       } else {
@@ -200,5 +202,17 @@ class TestHttpServer {
   std::vector<SeenRequest> requests_;
   std::vector<std::shared_ptr<void>> silent_;
 };
+
+// Client options for a test server: its URL, a timeout, and retries with a backoff.
+inline FullNodeOptions options_for(
+    const TestHttpServer& server, std::chrono::milliseconds timeout = std::chrono::seconds(5),
+    int retries = 3, std::chrono::milliseconds backoff = std::chrono::milliseconds(100)) {
+  FullNodeOptions o;
+  o.url = server.url();
+  o.timeout = timeout;
+  o.retries = retries;
+  o.backoff = backoff;
+  return o;
+}
 
 }  // namespace tron::testing

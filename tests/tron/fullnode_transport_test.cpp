@@ -14,6 +14,7 @@ namespace tron {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::options_for;
 using testing::Reply;
 using testing::SeenRequest;
 using testing::TestHttpServer;
@@ -26,20 +27,10 @@ Reply json_reply(const nlohmann::json& body) {
   return r;
 }
 
-FullNodeOptions options_for(const TestHttpServer& server) {
-  FullNodeOptions o;
-  o.url = server.url();
-  o.timeout = 5s;
-  o.retries = 3;
-  o.backoff = 100ms;
-  return o;
-}
-
 // A free port with nothing listening on it.
 std::uint16_t closed_port() {
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(
-      ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return a.local_endpoint().port();
 }
 
@@ -74,11 +65,10 @@ TEST(HttpUrl, ParsesSchemesHostsPortsAndPrefixes) {
 }
 
 TEST(HttpUrl, RefusesBadUrls) {
-  for (const char* bad :
-       {"", "127.0.0.1:8090", "ftp://host", "http://", "http://:80", "http://host:",
-        "http://host:0", "http://host:65536", "http://host:80x", "http://user@host",
-        "http://host/path?q=1", "http://host#frag", "http://[::1", "http://[zz]:80",
-        "http://ho st", "http://host:123456"}) {
+  for (const char* bad : {"", "127.0.0.1:8090", "ftp://host", "http://", "http://:80",
+                          "http://host:", "http://host:0", "http://host:65536", "http://host:80x",
+                          "http://user@host", "http://host/path?q=1", "http://host#frag",
+                          "http://[::1", "http://[zz]:80", "http://ho st", "http://host:123456"}) {
     EXPECT_THROW(HttpUrl::parse(bad), std::invalid_argument) << bad;
   }
 }
