@@ -150,9 +150,9 @@ BuyerActions Buyer::on_message(const Message& m, std::int64_t verified_from_peer
     window_ = 0;
     baseline_ = verified_from_peer;
     if (s_.fee_per_settlement > 0 && s_.torrent_size > 0) {
-      auto plan = plan_settlements(s_.torrent_size, terms->credit,
-                                   version_ >= 2 ? terms->max_credit : 0,
-                                   bytes_covered(terms->min_settle, terms->price), floor_bytes_);
+      auto plan =
+          plan_settlements(s_.torrent_size, terms->credit, version_ >= 2 ? terms->max_credit : 0,
+                           bytes_covered(terms->min_settle, terms->price), floor_bytes_);
       a.note = "paying " + terms->price.str() + " per MiB: about " +
                std::to_string(plan.settlements) + " settlements for this torrent, fees about " +
                trx_text(U256(plan.settlements) * U256(s_.fee_per_settlement));

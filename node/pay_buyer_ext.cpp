@@ -6,8 +6,9 @@
 #include "node/pay_verifier.hpp"
 #include "p2p/session.hpp"
 #include "p2p/torrent.hpp"
-#include "tron/hex.hpp"
 #include "tron/fee_estimate.hpp"
+#include "tron/hex.hpp"
+#include "tron/network.hpp"
 #include "tron/tip191.hpp"
 
 namespace bttnode::pay {
@@ -206,7 +207,7 @@ BuyerService::BuyerService(boost::asio::io_context& io, BuyerSettings settings,
       finish_timer_(io) {
   settings_.addr = key_.address();
   node_ = std::make_unique<tron::FullNodeClient>(std::move(node));
-  settings_.chain = chain_id(*node_);
+  settings_.chain = tron::node_chain_id(*node_);
   chain_ = std::make_unique<wallet::FullNodeChain>(*node_);
   ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
   executor_ = std::make_unique<wallet::PaymentExecutor>(*ledger_, *chain_, key_);

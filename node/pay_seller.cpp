@@ -136,8 +136,8 @@ void Seller::update_rate(std::int64_t bytes, Clock::time_point now) {
   if (rate_since_ == Clock::time_point{}) rate_since_ = now;
   rate_bytes_ += bytes;
   auto dt = std::chrono::duration<double>(now - rate_since_).count();
-  if (dt >= 0.1) {
-    rate_ = std::max(rate_, double(rate_bytes_) / dt);
+  if (dt >= 0.1 && double(rate_bytes_) / dt > rate_) {
+    rate_ = double(rate_bytes_) / dt;  // the peak: the provisional limit only ever grows
     update_prov_limit();
   }
   if (dt >= 1.0) {

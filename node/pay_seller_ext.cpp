@@ -8,6 +8,7 @@
 #include "p2p/session.hpp"
 #include "p2p/torrent.hpp"
 #include "tron/hex.hpp"
+#include "tron/network.hpp"
 
 namespace bttnode::pay {
 
@@ -226,7 +227,7 @@ SellerService::SellerService(boost::asio::io_context& io, SellerSettings setting
                              VerifierOptions verifier_options)
     : io_(io), settings_(std::move(settings)), out_(std::move(out)), worker_(io) {
   node_ = std::make_unique<tron::FullNodeClient>(std::move(node));
-  settings_.chain = chain_id(*node_);
+  settings_.chain = tron::node_chain_id(*node_);
   ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
   verifier_ = std::make_unique<SettlementVerifier>(*node_, *ledger_, verifier_options);
   if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);

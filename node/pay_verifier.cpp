@@ -328,13 +328,6 @@ bool is_unsupported(const tron::NodeError& error) {
 
 }  // namespace
 
-std::string chain_id(tron::FullNodeClient& node) {
-  json block = node.block_by_number(0);
-  if (block.empty()) throw tron::NodeError("INVALID_ANSWER", "the node has no block 0");
-  // block_by_number checked that blockID is 32 bytes of hex starting with the number 0.
-  return tron::to_hex(tron::from_hex(block.at("blockID").get<std::string>()));
-}
-
 const char* reject_reason(Verdict verdict) {
   switch (verdict) {
     case Verdict::Credited:

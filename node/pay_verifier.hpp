@@ -18,11 +18,6 @@
 
 namespace bttnode::pay {
 
-// Hex (lower case) of the id of block 0 as the node reports it: the chain id of the spec, which
-// tells mainnet, Nile and every devnet apart. Throws tron::NodeError if the node cannot be
-// reached or has no block 0.
-std::string chain_id(tron::FullNodeClient& node);
-
 struct ExpectedPayment {
   tron::Hash32 txid{};
   tron::Address from;     // the bound (paying) address

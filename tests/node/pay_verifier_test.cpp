@@ -16,6 +16,7 @@
 #include "tests/test_files.hpp"
 #include "tron/abi.hpp"
 #include "tron/devnet/server.hpp"
+#include "tron/network.hpp"
 #include "tron/proto/contract.pb.h"
 
 namespace bttnode::pay {
@@ -147,13 +148,13 @@ class PayVerifierTest : public ::testing::Test {
 };
 
 TEST_F(PayVerifierTest, ChainIdIsTheHexOfBlockZerosIdAndStable) {
-  std::string id = chain_id(*node_);
+  std::string id = tron::node_chain_id(*node_);
   ASSERT_EQ(id.size(), 64u);
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
   // Block 0's id starts with its number, 0.
   EXPECT_EQ(id.substr(0, 16), std::string(16, '0'));
   seal(3);
-  EXPECT_EQ(chain_id(*node_), id);
+  EXPECT_EQ(tron::node_chain_id(*node_), id);
   // Another devnet from the same genesis is the same chain; a node's head block is not it.
   tron::devnet::Chain same(test_genesis());
   EXPECT_EQ(tron::to_hex(same.block_id(0)), id);
