@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "node/cli.hpp"
+#include "node/cli/cli.hpp"
 #include "wallet/process_hardening.hpp"
 
 int main(int argc, char** argv) {

@@ -9,7 +9,7 @@ build_packages=(
   libboost-dev libboost-system-dev
   libssl-dev libsecp256k1-dev libcrypto++-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler libsqlite3-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libspdlog-dev libcli11-dev
 )
 # Real programs the tests run against.
 test_packages=(

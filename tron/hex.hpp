@@ -1,24 +1,17 @@
 #pragma once
-// Byte buffers and hexadecimal text.
-#include <cstdint>
-#include <span>
-#include <string>
+// Byte buffers and hexadecimal text for the TRON code, on top of base/hex.
 #include <string_view>
-#include <vector>
+
+#include "base/hex.hpp"
 
 namespace tron {
 
-using Bytes = std::vector<std::uint8_t>;
-
-// Lower-case hex, two digits a byte.
-std::string to_hex(std::span<const std::uint8_t> bytes);
+using base::as_bytes;
+using base::Bytes;
+using base::to_hex;
 
 // Parses hex (either case, optional "0x" prefix). Throws std::invalid_argument on odd length
 // or a non-hex digit.
 Bytes from_hex(std::string_view text);
-
-inline std::span<const std::uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace tron

@@ -24,9 +24,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 
-#include "p2p/metainfo.hpp"
-#include "p2p/session.hpp"
-#include "p2p/torrent.hpp"
+#include "p2p/metainfo/metainfo.hpp"
+#include "p2p/session/session.hpp"
+#include "p2p/torrent/torrent.hpp"
 
 namespace {
 

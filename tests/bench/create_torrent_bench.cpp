@@ -11,8 +11,8 @@
 #include <random>
 #include <string>
 
-#include "p2p/create_torrent.hpp"
-#include "p2p/hex.hpp"
+#include "p2p/metainfo/create_torrent.hpp"
+#include "base/hex.hpp"
 
 namespace fs = std::filesystem;
 
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
       auto m = p2p::create_torrent(file, opts);
       best = std::min(best,
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      hash = p2p::to_hex(m.info_hash);
+      hash = base::to_hex(m.info_hash);
     }
     std::printf("bttnode create-torrent, %d thread(s): %7.0f MB/s  (%.2f s)\n", threads, mb / best,
                 best);

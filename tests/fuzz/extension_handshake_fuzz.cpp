@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "p2p/extension_handshake.hpp"
+#include "p2p/wire/extension_handshake.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

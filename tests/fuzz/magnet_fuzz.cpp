@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "p2p/magnet.hpp"
+#include "p2p/metainfo/magnet.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

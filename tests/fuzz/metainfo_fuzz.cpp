@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "p2p/metainfo.hpp"
+#include "p2p/metainfo/metainfo.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "node/pay_protocol.hpp"
+#include "node/pay/protocol.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bttnode::pay;

@@ -6,9 +6,9 @@
 #include <span>
 #include <string_view>
 
-#include "p2p/metadata_exchange.hpp"
-#include "p2p/pex.hpp"
-#include "p2p/wire_messages.hpp"
+#include "p2p/wire/metadata_exchange.hpp"
+#include "p2p/wire/pex.hpp"
+#include "p2p/wire/wire_messages.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace w = p2p::wire;

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "p2p/pex.hpp"
+#include "p2p/wire/pex.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

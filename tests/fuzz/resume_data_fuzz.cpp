@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "p2p/resume_data.hpp"
+#include "p2p/storage/resume_data.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

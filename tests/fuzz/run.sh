@@ -35,27 +35,27 @@ fi
 # tron/wallet/node ones also need the generated protobuf code and the crypto libraries.
 sources_for() {
   case "$1" in
-    bencode) echo p2p/bencode.cpp ;;
-    metainfo) echo p2p/metainfo.cpp p2p/bencode.cpp p2p/sha1.cpp ;;
-    tracker_http) echo p2p/tracker_http.cpp p2p/compact_endpoint.cpp p2p/bencode.cpp ;;
-    tracker_udp) echo p2p/tracker_udp.cpp p2p/compact_endpoint.cpp ;;
+    bencode) echo p2p/wire/bencode.cpp ;;
+    metainfo) echo p2p/metainfo/metainfo.cpp p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp ;;
+    tracker_http) echo p2p/tracker/tracker_http.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
+    tracker_udp) echo p2p/tracker/tracker_udp.cpp p2p/wire/compact_endpoint.cpp ;;
     magnet)
-      echo p2p/magnet.cpp p2p/hex.cpp p2p/tracker_http.cpp p2p/compact_endpoint.cpp p2p/bencode.cpp
+      echo p2p/metainfo/magnet.cpp base/hex.cpp p2p/tracker/tracker_http.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp
       ;;
     peer_message)
-      echo p2p/wire_messages.cpp p2p/metadata_exchange.cpp p2p/pex.cpp p2p/compact_endpoint.cpp \
-        p2p/bencode.cpp p2p/sha1.cpp
+      echo p2p/wire/wire_messages.cpp p2p/wire/metadata_exchange.cpp p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp \
+        p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp
       ;;
-    extension_handshake) echo p2p/extension_handshake.cpp p2p/bencode.cpp ;;
-    ut_metadata) echo p2p/metadata_exchange.cpp p2p/bencode.cpp p2p/sha1.cpp ;;
-    pex) echo p2p/pex.cpp p2p/compact_endpoint.cpp p2p/bencode.cpp ;;
+    extension_handshake) echo p2p/wire/extension_handshake.cpp p2p/wire/bencode.cpp ;;
+    ut_metadata) echo p2p/wire/metadata_exchange.cpp p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp ;;
+    pex) echo p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
     resume_data)
-      echo p2p/resume_data.cpp p2p/bencode.cpp p2p/hex.cpp p2p/storage.cpp p2p/metainfo.cpp \
-        p2p/sha1.cpp
+      echo p2p/storage/resume_data.cpp p2p/wire/bencode.cpp base/hex.cpp p2p/storage/storage.cpp p2p/metainfo/metainfo.cpp \
+        p2p/metainfo/sha1.cpp
       ;;
     fullnode_answers | tx_json) echo TRON ;;
     keystore) echo TRON wallet/keystore.cpp ;;
-    pay_message) echo TRON node/pay_protocol.cpp p2p/bencode.cpp ;;
+    pay_message) echo TRON node/pay/protocol.cpp p2p/wire/bencode.cpp ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
 }
@@ -71,7 +71,7 @@ build_tron() {
   rm -rf "$gen" "$objs"
   mkdir -p "$gen/tron" "$objs"
   protoc --cpp_out="$gen/tron" -I"$root/tron" "$root"/tron/proto/*.proto
-  local srcs=("$gen"/tron/proto/*.pb.cc)
+  local srcs=("$gen"/tron/proto/*.pb.cc "$root"/base/*.cpp)
   for f in "$root"/tron/*.cpp; do
     case "$(basename "$f")" in fullnode_client.cpp | http_connection.cpp) continue ;; esac
     srcs+=("$f")

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "p2p/metadata_exchange.hpp"
+#include "p2p/wire/metadata_exchange.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace md = p2p::metadata;

@@ -10,8 +10,8 @@
 #include <functional>
 #include <random>
 
-#include "node/pay_buyer.hpp"
-#include "node/pay_seller.hpp"
+#include "node/pay/buyer.hpp"
+#include "node/pay/seller.hpp"
 #include "tests/node/pay_test_parties.hpp"
 #include "tron/tip191.hpp"
 

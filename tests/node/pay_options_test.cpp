@@ -1,6 +1,6 @@
 // The btt_pay options of seed and download: networks, token names, amounts in whole tokens,
 // fee caps; the parts that ask the node are run against an in-process devnet.
-#include "node/pay_options.hpp"
+#include "node/pay/options.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "../tron/devnet_test_util.hpp"
-#include "node/network_options.hpp"
+#include "node/cli/network_options.hpp"
 #include "tron/devnet/server.hpp"
 
 namespace bttnode {

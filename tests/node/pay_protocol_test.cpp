@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "node/pay_protocol.hpp"
+#include "node/pay/protocol.hpp"
 #include "tron/tip191.hpp"
 
 using namespace bttnode::pay;

@@ -1,8 +1,8 @@
 // The btt_pay state machines on their own: no sockets, no chain, a fake clock.
 #include <gtest/gtest.h>
 
-#include "node/pay_buyer.hpp"
-#include "node/pay_seller.hpp"
+#include "node/pay/buyer.hpp"
+#include "node/pay/seller.hpp"
 #include "tests/node/pay_test_parties.hpp"
 #include "tron/tip191.hpp"
 

@@ -1,7 +1,7 @@
 // The seeder's settlement verifier against the devnet, served in-process over HTTP: real
 // transfers signed with the genesis test keys, broadcast through the full-node client, then
 // credited or refused.
-#include "node/pay_verifier.hpp"
+#include "node/pay/verifier.hpp"
 
 #include <gtest/gtest.h>
 

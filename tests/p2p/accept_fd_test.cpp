@@ -18,7 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "p2p/session.hpp"
+#include "p2p/session/session.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "p2p/bencode.hpp"
+#include "p2p/wire/bencode.hpp"
 
 #include <gtest/gtest.h>
 

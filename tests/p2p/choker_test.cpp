@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "p2p/choker.hpp"
+#include "p2p/torrent/choker.hpp"
 
 using namespace p2p;
 using Clock = std::chrono::steady_clock;

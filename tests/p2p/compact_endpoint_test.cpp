@@ -1,4 +1,4 @@
-#include "p2p/compact_endpoint.hpp"
+#include "p2p/wire/compact_endpoint.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "p2p/create_torrent.hpp"
+#include "p2p/metainfo/create_torrent.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -8,9 +8,9 @@
 #include <fstream>
 #include <random>
 
-#include "p2p/bencode.hpp"
-#include "p2p/hex.hpp"
-#include "p2p/storage.hpp"
+#include "p2p/wire/bencode.hpp"
+#include "base/hex.hpp"
+#include "p2p/storage/storage.hpp"
 #include "tests/test_files.hpp"
 
 namespace fs = std::filesystem;
@@ -143,7 +143,7 @@ TEST(CreateTorrentInterop, LibtorrentLoadsOurTorrents) {
     auto [rc, text] = run(cmd);
     ASSERT_EQ(rc, 0) << text;
     auto ours = p2p::load_metainfo(out);
-    EXPECT_NE(text.find(p2p::to_hex(ours.info_hash)), std::string::npos) << text;
+    EXPECT_NE(text.find(base::to_hex(ours.info_hash)), std::string::npos) << text;
 
     std::string script =
         "import libtorrent as lt, sys\n"
@@ -158,7 +158,7 @@ TEST(CreateTorrentInterop, LibtorrentLoadsOurTorrents) {
     auto [rc2, lt_out] =
         run(std::string(kPython) + " " + (tmp.path() / "load.py").string() + " " + out.string());
     ASSERT_EQ(rc2, 0) << lt_out;
-    std::string expected = p2p::to_hex(ours.info_hash) + "\n" + std::to_string(ours.files.size()) +
+    std::string expected = base::to_hex(ours.info_hash) + "\n" + std::to_string(ours.files.size()) +
                            " " + std::to_string(ours.num_pieces()) + " " +
                            std::to_string(ours.total_size) + " " +
                            std::to_string(ours.piece_length) + " 1\n" +
@@ -194,7 +194,7 @@ TEST(CreateTorrentInterop, WeLoadLibtorrentTorrents) {
             (tmp.path() / input).string() + " " + out.string() + " " + std::to_string(piece));
     ASSERT_EQ(rc, 0) << text;
     auto m = p2p::load_metainfo(out);
-    EXPECT_EQ(p2p::to_hex(m.info_hash), trim(text));
+    EXPECT_EQ(base::to_hex(m.info_hash), trim(text));
     EXPECT_TRUE(m.is_private);
     ASSERT_EQ(m.trackers.size(), 2u);
     EXPECT_EQ(m.trackers[1][0], "http://b.example/announce");
@@ -232,7 +232,7 @@ TEST(CreateTorrentInterop, TransmissionAndAria2ReadOurTorrents) {
   auto m = p2p::create_torrent(tmp.path() / "tree", opts);
   fs::path file = tmp.path() / "tree.torrent";
   write_bytes(file, p2p::encode_metainfo(m));
-  std::string hex = p2p::to_hex(m.info_hash);
+  std::string hex = base::to_hex(m.info_hash);
 
   auto [rc, tr] = run("transmission-show " + file.string() + " 2>&1");
   ASSERT_EQ(rc, 0) << tr;

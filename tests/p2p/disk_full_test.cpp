@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "hostile_helpers.hpp"
-#include "p2p/resume_data.hpp"
-#include "p2p/storage.hpp"
+#include "p2p/storage/resume_data.hpp"
+#include "p2p/storage/storage.hpp"
 
 using namespace hostile;
 

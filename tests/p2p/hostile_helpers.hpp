@@ -19,12 +19,12 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "p2p/bencode.hpp"
-#include "p2p/metainfo.hpp"
-#include "p2p/session.hpp"
-#include "p2p/sha1.hpp"
-#include "p2p/torrent.hpp"
-#include "p2p/wire_messages.hpp"
+#include "p2p/wire/bencode.hpp"
+#include "p2p/metainfo/metainfo.hpp"
+#include "p2p/session/session.hpp"
+#include "p2p/metainfo/sha1.hpp"
+#include "p2p/torrent/torrent.hpp"
+#include "p2p/wire/wire_messages.hpp"
 
 namespace hostile {
 

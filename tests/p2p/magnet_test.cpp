@@ -1,15 +1,15 @@
-#include "p2p/magnet.hpp"
+#include "p2p/metainfo/magnet.hpp"
 
 #include <gtest/gtest.h>
 
-#include "p2p/hex.hpp"
+#include "base/hex.hpp"
 
 TEST(Magnet, ParsesHexHashAndFields) {
   auto m = p2p::parse_magnet(
       "magnet:?xt=urn:btih:C12FE1C06BBA254A9DC9F519B335AA7C1367A88A&dn=Some+File%20Name"
       "&tr=http%3A%2F%2Ftracker.example%2Fannounce&tr=udp://t2.example:6969&x.pe=10.0.0.1:6881"
       "&x.pe=%5B::1%5D:51413");
-  EXPECT_EQ(p2p::to_hex(m.info_hash), "c12fe1c06bba254a9dc9f519b335aa7c1367a88a");
+  EXPECT_EQ(base::to_hex(m.info_hash), "c12fe1c06bba254a9dc9f519b335aa7c1367a88a");
   EXPECT_EQ(m.display_name, "Some File Name");
   ASSERT_EQ(m.trackers.size(), 2u);
   EXPECT_EQ(m.trackers[0], "http://tracker.example/announce");
@@ -21,7 +21,7 @@ TEST(Magnet, ParsesHexHashAndFields) {
 TEST(Magnet, ParsesBase32Hash) {
   // Base32 of c12fe1c06bba254a9dc9f519b335aa7c1367a88a.
   auto m = p2p::parse_magnet("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK");
-  EXPECT_EQ(p2p::to_hex(m.info_hash), "c12fe1c06bba254a9dc9f519b335aa7c1367a88a");
+  EXPECT_EQ(base::to_hex(m.info_hash), "c12fe1c06bba254a9dc9f519b335aa7c1367a88a");
   auto lower = p2p::parse_magnet("magnet:?xt=urn:btih:yex6dqdlxisuvhoj6um3gnnkpqjwpkek");
   EXPECT_EQ(lower.info_hash, m.info_hash);
 }

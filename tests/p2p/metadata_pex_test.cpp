@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "p2p/metadata_exchange.hpp"
-#include "p2p/pex.hpp"
-#include "p2p/sha1.hpp"
+#include "p2p/wire/metadata_exchange.hpp"
+#include "p2p/wire/pex.hpp"
+#include "p2p/metainfo/sha1.hpp"
 
 using namespace p2p;
 

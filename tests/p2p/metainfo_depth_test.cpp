@@ -3,9 +3,9 @@
 
 #include <chrono>
 
-#include "p2p/bencode.hpp"
-#include "p2p/metainfo.hpp"
-#include "p2p/sha1.hpp"
+#include "p2p/wire/bencode.hpp"
+#include "p2p/metainfo/metainfo.hpp"
+#include "p2p/metainfo/sha1.hpp"
 
 using namespace p2p;
 namespace be = p2p::bencode;

@@ -1,12 +1,12 @@
-#include "p2p/metainfo.hpp"
+#include "p2p/metainfo/metainfo.hpp"
 
 #include <gtest/gtest.h>
 
 #include <functional>
 
-#include "p2p/bencode.hpp"
-#include "p2p/hex.hpp"
-#include "p2p/sha1.hpp"
+#include "p2p/wire/bencode.hpp"
+#include "base/hex.hpp"
+#include "p2p/metainfo/sha1.hpp"
 
 namespace be = p2p::bencode;
 

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "p2p/piece_picker.hpp"
+#include "p2p/torrent/piece_picker.hpp"
 
 using namespace p2p;
 

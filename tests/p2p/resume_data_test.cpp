@@ -1,7 +1,7 @@
 // Resume data decoding: inputs the resume_data fuzz target turned up.
 #include <gtest/gtest.h>
 
-#include "p2p/resume_data.hpp"
+#include "p2p/storage/resume_data.hpp"
 
 using namespace p2p;
 

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <vector>
 
-#include "p2p/session.hpp"
+#include "p2p/session/session.hpp"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include <mutex>
 #include <random>
 
-#include "p2p/create_torrent.hpp"
-#include "p2p/piece_buffer.hpp"
-#include "p2p/storage.hpp"
+#include "p2p/metainfo/create_torrent.hpp"
+#include "p2p/torrent/piece_buffer.hpp"
+#include "p2p/storage/storage.hpp"
 #include "tests/test_files.hpp"
 
 namespace fs = std::filesystem;

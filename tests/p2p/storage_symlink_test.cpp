@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "hostile_helpers.hpp"
-#include "p2p/storage.hpp"
+#include "p2p/storage/storage.hpp"
 
 using namespace hostile;
 namespace be = p2p::bencode;

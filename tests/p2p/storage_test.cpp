@@ -1,4 +1,4 @@
-#include "p2p/storage.hpp"
+#include "p2p/storage/storage.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,8 +13,8 @@
 #include <set>
 #include <thread>
 
-#include "p2p/create_torrent.hpp"
-#include "p2p/resume_data.hpp"
+#include "p2p/metainfo/create_torrent.hpp"
+#include "p2p/storage/resume_data.hpp"
 #include "tests/test_files.hpp"
 
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "p2p/tracker.hpp"
+#include "p2p/tracker/tracker.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,10 +10,10 @@
 #include <fstream>
 #include <thread>
 
-#include "p2p/hex.hpp"
-#include "p2p/tracker_client_impl.hpp"
-#include "p2p/tracker_http.hpp"
-#include "p2p/tracker_udp.hpp"
+#include "base/hex.hpp"
+#include "p2p/tracker/tracker_client_impl.hpp"
+#include "p2p/tracker/tracker_http.hpp"
+#include "p2p/tracker/tracker_udp.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -83,7 +83,7 @@ class Opentracker {
                               fs::perms::others_read | fs::perms::others_exec);
     {
       std::ofstream wl(dir_ / "whitelist");
-      for (const auto& h : whitelist) wl << p2p::to_hex(h) << "\n";
+      for (const auto& h : whitelist) wl << base::to_hex(h) << "\n";
       std::ofstream conf(dir_ / "opentracker.conf");
       conf << "listen.tcp_udp 127.0.0.1:" << port_ << "\n"
            << "access.whitelist " << (dir_ / "whitelist").string() << "\n";

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "p2p/wire_messages.hpp"
+#include "p2p/wire/wire_messages.hpp"
 
 using namespace p2p::wire;
 

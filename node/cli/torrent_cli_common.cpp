@@ -1,0 +1,98 @@
+#include "node/cli/torrent_cli_common.hpp"
+
+#include <cstdio>
+
+#include "node/cli/args.hpp"
+#include "p2p/torrent/torrent.hpp"
+
+namespace bttnode {
+
+std::int64_t parse_rate(const std::string& option, const std::string& text) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    throw UsageError("--" + option + " needs a number of bytes per second, got '" + text + "'");
+  }
+  std::string suffix = text.substr(used);
+  long long mult = 1;
+  if (suffix == "k" || suffix == "K") mult = 1024;
+  else if (suffix == "m" || suffix == "M") mult = 1024 * 1024;
+  else if (suffix == "g" || suffix == "G") mult = 1024ll * 1024 * 1024;
+  else if (!suffix.empty()) throw UsageError("--" + option + ": unknown suffix '" + suffix + "'");
+  if (v < 0) throw UsageError("--" + option + " must not be negative");
+  return v * mult;
+}
+
+std::uint16_t parse_port(const std::string& text) {
+  std::size_t used = 0;
+  int v = -1;
+  try {
+    v = std::stoi(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || v < 0 || v > 65535) throw UsageError("bad port '" + text + "'");
+  return std::uint16_t(v);
+}
+
+std::vector<boost::asio::ip::tcp::endpoint> resolve_peer(boost::asio::io_context& io,
+                                                         const std::string& text) {
+  std::string host, port;
+  if (!text.empty() && text[0] == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw UsageError("bad peer address '" + text + "' (want [V6]:PORT)");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw UsageError("bad peer address '" + text + "' (want HOST:PORT)");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  parse_port(port);
+  boost::asio::ip::tcp::resolver resolver(io);
+  boost::system::error_code ec;
+  auto results = resolver.resolve(host, port, ec);
+  if (ec) throw UsageError("cannot resolve peer '" + text + "': " + ec.message());
+  std::vector<boost::asio::ip::tcp::endpoint> out;
+  for (const auto& r : results) out.push_back(r.endpoint());
+  return out;
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+  return buf;
+}
+
+std::string status_line(const p2p::Torrent& t, bool bar) {
+  char buf[256];
+  if (!t.has_metadata()) {
+    std::snprintf(buf, sizeof buf, "fetching metadata, %zu peers", t.num_peers());
+    return buf;
+  }
+  double frac = t.num_pieces() ? double(t.num_have()) / t.num_pieces() : 1.0;
+  std::string out;
+  if (bar) {
+    int width = 30;
+    int fill = int(frac * width);
+    out = "[" + std::string(std::size_t(fill), '#') + std::string(std::size_t(width - fill), ' ') + "] ";
+  }
+  std::snprintf(buf, sizeof buf, "%5.1f%% %s/%s down %s/s up %s/s peers %zu", frac * 100,
+                human_bytes(double(t.bytes_done())).c_str(),
+                human_bytes(double(t.total_size())).c_str(),
+                human_bytes(t.download_rate()).c_str(), human_bytes(t.upload_rate()).c_str(),
+                t.num_peers());
+  return out + buf;
+}
+
+}  // namespace bttnode

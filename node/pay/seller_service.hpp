@@ -1,0 +1,109 @@
+#pragma once
+// The seeder's btt_pay layer joined to the peer engine: a TorrentExtension that gives every
+// peer advertising btt_pay a Seller (terms, bind, bid, invoices, settlements), checks
+// settlements on the chain worker through the seeder's own full node, credits them in the
+// ledger, and ranks paying peers first for the choker and the upload limit. Peers without
+// btt_pay never see a message of it.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+
+#include "node/pay/chain_worker.hpp"
+#include "node/pay/seller.hpp"
+#include "node/pay/verifier.hpp"
+#include "p2p/peer/extension.hpp"
+#include "tron/fullnode_client.hpp"
+#include "wallet/ledger.hpp"
+
+namespace p2p {
+class Torrent;
+}
+
+namespace bttnode::pay {
+
+class SellerService {
+ public:
+  using Output = std::function<void(const std::string&)>;
+  // Opens the ledger and asks the node for its chain id (throws if it cannot).
+  SellerService(boost::asio::io_context& io, SellerSettings settings, tron::FullNodeOptions node,
+                const std::string& ledger_path, Output out, VerifierOptions verifier_options = {});
+  ~SellerService();
+
+  const SellerSettings& settings() const { return settings_; }
+  // Terms for a torrent of this piece length, and why they cannot work if they cannot.
+  SellerSettings settings_for(std::int64_t piece_length) const {
+    return settings_for_torrent(settings_, piece_length);
+  }
+  std::optional<std::string> check_terms(std::int64_t piece_length) const {
+    return unworkable_terms(settings_for(piece_length), piece_length);
+  }
+  std::shared_ptr<p2p::TorrentExtension> extension_for(p2p::Torrent& torrent);
+
+  // Credited in this run.
+  U256 earned() const { return earned_; }
+  int payments() const { return payments_; }
+  // Ends the rechecks that wait for blocks, finishes the checks under way and stops the worker:
+  // bounded however many settlements peers sent.
+  void stop() {
+    stopping_ = true;
+    worker_.join();
+  }
+
+  // For the peers (engine thread).
+  void verify(std::weak_ptr<class SellerPeerState> peer, const Settle& settle,
+              const tron::Address& payer, const std::string& info_hash_hex,
+              const std::string& peer_hex);
+  // Reads the payer's balance in the token; answers the peer's Seller with on_backing.
+  void check_backing(std::weak_ptr<SellerPeerState> peer, const tron::Address& payer);
+  // Bytes the payer's confirmed payments to us paid for, in the ledger and in this run.
+  std::int64_t record_of(const tron::Address& payer) const;
+  void note_credit(const U256& amount) {
+    earned_ += amount;
+    ++payments_;
+  }
+  void print(const std::string& line) { out_(line); }
+
+  // Unpaid bytes are owed by the bound address, not by one connection: what a session leaves
+  // unpaid is carried to the next session of the same payer on the same torrent, so that
+  // reconnecting does not renew the credit. Forgotten after the ban time. Engine thread.
+  std::int64_t take_carried(const std::string& info_hash_hex, const tron::Address& payer);
+  void put_carried(const std::string& info_hash_hex, const tron::Address& payer,
+                   std::int64_t bytes);
+
+ private:
+  void verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                        const ExpectedPayment& e,
+                        std::chrono::steady_clock::time_point quick_until);
+  // A settle that carries its transaction: checked here, broadcast by us, provisionally
+  // credited, then followed to its final credit like any other.
+  void provisional_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+                             const ExpectedPayment& e,
+                             std::chrono::steady_clock::time_point quick_until);
+  ExpectedPayment expected(const Settle& settle, const tron::Address& payer,
+                           const std::string& info_hash_hex, const std::string& peer_hex) const;
+
+  boost::asio::io_context& io_;
+  SellerSettings settings_;
+  Output out_;
+  std::unique_ptr<tron::FullNodeClient> node_;  // worker thread only, after the constructor
+  std::unique_ptr<wallet::Ledger> ledger_;      // worker thread only
+  std::unique_ptr<SettlementVerifier> verifier_;
+  ChainWorker worker_;
+  U256 earned_ = 0;
+  int payments_ = 0;
+  struct Carried {
+    std::int64_t bytes = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::map<std::pair<std::string, std::string>, Carried> carried_;  // (info-hash, payer)
+  std::map<std::string, std::int64_t> record_;  // payer (base58) -> bytes its credits paid for
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace bttnode::pay

@@ -1,0 +1,265 @@
+#include "p2p/session/session.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include "p2p/peer/peer_connection.hpp"
+#include "p2p/torrent/torrent.hpp"
+#include "p2p/session/version.hpp"
+
+namespace p2p {
+
+using boost::asio::ip::tcp;
+
+Session::Session(boost::asio::io_context& io, SessionSettings settings)
+    : io_(io), settings_(std::move(settings)), timer_(io) {
+  std::random_device rd;
+  std::mt19937_64 rng((std::uint64_t(rd()) << 32) ^ rd());
+  std::size_t n = std::strlen(kPeerIdPrefix);
+  std::memcpy(peer_id_.data(), kPeerIdPrefix, n);
+  static const char kChars[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (std::size_t i = n; i < peer_id_.size(); ++i) peer_id_[i] = std::uint8_t(kChars[rng() % 62]);
+  key_ = std::uint32_t(rng());
+  tracker_client_ = std::make_unique<TrackerClient>(io_, settings_.tracker);
+  up_.set_rate(settings_.max_upload_rate);
+  down_.set_rate(settings_.max_download_rate);
+  tick();
+}
+
+Session::~Session() {
+  // Peers hold their torrent: close them so nothing is left in a reference cycle.
+  for (auto& [ih, t] : torrents_) t->abort();
+  stopped_ = true;
+  timer_.cancel();
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  if (spare_fd_ >= 0) ::close(spare_fd_);
+}
+
+void Session::open_spare_fd() {
+  if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void Session::on_out_of_descriptors(tcp::acceptor& acc) {
+  ++turned_away_;
+  if (spare_fd_ >= 0) {
+    ::close(spare_fd_);
+    spare_fd_ = -1;
+    boost::system::error_code ec;
+    acc.native_non_blocking(true, ec);
+    int fd = ::accept4(acc.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+    }
+    open_spare_fd();
+  }
+  // Back off, 100 ms doubling to a second, so a full table costs no CPU while it lasts.
+  using std::chrono::milliseconds;
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, milliseconds(100), milliseconds(1000));
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, accept_backoff_);
+  std::weak_ptr<int> alive = alive_;
+  timer->async_wait([this, &acc, alive, timer](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || stopped_ || !acc.is_open()) return;
+    retry_accept(acc);
+  });
+}
+
+void Session::listen() {
+  auto open = [&](const tcp::endpoint& ep, bool v6only) {
+    auto acc = std::make_unique<tcp::acceptor>(io_);
+    acc->open(ep.protocol());
+    acc->set_option(tcp::acceptor::reuse_address(true));
+    if (v6only) acc->set_option(boost::asio::ip::v6_only(true));
+    acc->bind(ep);
+    // As deep a queue as the system allows: a burst of incoming peers (a seedbox after a
+    // restart, a tracker's fresh swarm) beyond the queue has its SYNs dropped and waits a
+    // second or more to retry.
+    acc->listen(boost::asio::socket_base::max_listen_connections);
+    return acc;
+  };
+  auto v4 = open(tcp::endpoint(tcp::v4(), settings_.listen_port), false);
+  port_ = v4->local_endpoint().port();
+  acceptors_.push_back(std::move(v4));
+  if (settings_.listen_ipv6) {
+    try {
+      acceptors_.push_back(open(tcp::endpoint(tcp::v6(), port_), true));
+    } catch (const std::exception&) {
+      // No IPv6 on this host: IPv4 alone is fine.
+    }
+  }
+  open_spare_fd();
+  for (auto& a : acceptors_) accept_loop(*a);
+}
+
+void Session::accept_loop(tcp::acceptor& acc) {
+  // The handler can still run after the session is gone (its acceptors' pending accepts
+  // complete during io_context teardown or later runs): check liveness before touching it.
+  std::weak_ptr<int> alive = alive_;
+  acc.async_accept([this, &acc, alive](const boost::system::error_code& ec, tcp::socket s) {
+    if (alive.expired()) return;
+    on_accepted(acc, ec, std::move(s));
+  });
+}
+
+void Session::retry_accept(tcp::acceptor& acc) {
+  // A connection that came while we waited may have left no readiness edge behind: take it
+  // with a non-blocking accept before going back to waiting.
+  boost::system::error_code ec;
+  acc.non_blocking(true, ec);
+  tcp::socket s(io_);
+  acc.accept(s, ec);
+  if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+    return accept_loop(acc);
+  }
+  on_accepted(acc, ec, std::move(s));
+}
+
+void Session::on_accepted(tcp::acceptor& acc, const boost::system::error_code& ec, tcp::socket s) {
+  if (ec == boost::asio::error::operation_aborted) return;
+  if (stopped_ || !acc.is_open()) return;
+  if (ec == boost::asio::error::no_descriptors || ec.value() == ENFILE ||
+      ec == boost::asio::error::no_buffer_space || ec == boost::asio::error::no_memory) {
+    return on_out_of_descriptors(acc);
+  }
+  accept_backoff_ = std::chrono::milliseconds(0);
+  if (!ec) {
+    if (!may_connect()) {
+      ++turned_away_;
+      boost::system::error_code ignored;
+      s.shutdown(tcp::socket::shutdown_both, ignored);
+      s.close(ignored);
+    } else {
+      ++accepted_;
+      auto conn = std::make_shared<PeerConnection>(*this, std::move(s));
+      conn->start();
+    }
+  }
+  accept_loop(acc);
+}
+
+std::shared_ptr<Torrent> Session::add_torrent(AddTorrentParams params) {
+  InfoHash ih = params.metainfo ? params.metainfo->info_hash : params.info_hash;
+  if (torrents_.count(ih)) throw std::runtime_error("torrent already added");
+  auto t = std::make_shared<Torrent>(*this, std::move(params));
+  torrents_[ih] = t;
+  t->start();
+  return t;
+}
+
+std::shared_ptr<Torrent> Session::find_torrent(const InfoHash& ih) const {
+  auto it = torrents_.find(ih);
+  return it == torrents_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Torrent>> Session::torrents() const {
+  std::vector<std::shared_ptr<Torrent>> out;
+  for (auto& [ih, t] : torrents_) out.push_back(t);
+  return out;
+}
+
+void Session::remove_torrent(const InfoHash& ih) {
+  auto it = torrents_.find(ih);
+  if (it == torrents_.end()) return;
+  auto t = it->second;
+  torrents_.erase(it);
+  t->stop([t] {});
+}
+
+void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout) {
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  auto remaining = std::make_shared<std::size_t>(torrents_.size());
+  auto all = std::make_shared<std::function<void()>>(std::move(done));
+  if (torrents_.empty()) {
+    boost::asio::post(io_, [all] {
+      if (*all) (*all)();
+    });
+  }
+  auto list = torrents();
+  for (auto& t : list) {
+    t->stop(
+        [remaining, all, t] {
+          if (--*remaining == 0 && *all) (*all)();
+        },
+        timeout);
+  }
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void Session::wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload,
+                                 std::int64_t upload_priority) {
+  if (upload) {
+    waiting_up_.push_back({std::move(p), upload_priority});
+    ++waiting_up_priorities_[upload_priority];
+  } else {
+    waiting_down_.push_back({std::move(p), 0});
+  }
+}
+
+bool Session::may_upload(std::int64_t upload_priority) const {
+  if (!up_.available()) return false;
+  if (up_.unlimited() || waiting_up_priorities_.empty()) return true;
+  if (upload_priority >= waiting_up_priorities_.rbegin()->first) return true;
+  // Someone of a higher priority waits: a lower one goes only while its share is short.
+  double total = recent_high_bytes_ + recent_low_bytes_;
+  return upload_priority <= 0 && recent_low_bytes_ < settings_.low_priority_upload_share * total;
+}
+
+void Session::note_upload(std::int64_t upload_priority, std::int64_t bytes) {
+  if (up_.unlimited()) return;
+  (upload_priority > 0 ? recent_high_bytes_ : recent_low_bytes_) += double(bytes);
+}
+
+void Session::tick() {
+  auto now = std::chrono::steady_clock::now();
+  up_.refill(now);
+  down_.refill(now);
+  if (now - last_decay_ >= std::chrono::seconds(1)) {
+    last_decay_ = now;
+    recent_high_bytes_ /= 2;
+    recent_low_bytes_ /= 2;
+  }
+  if (!waiting_up_.empty() && up_.available()) {
+    // Highest priority first; a peer woken while the bucket is empty again waits anew.
+    auto waiting = std::move(waiting_up_);
+    waiting_up_.clear();
+    waiting_up_priorities_.clear();
+    std::stable_sort(waiting.begin(), waiting.end(),
+                     [](const Waiter& a, const Waiter& b) { return a.priority > b.priority; });
+    for (const auto& w : waiting) ++waiting_up_priorities_[w.priority];
+    for (auto& w : waiting) {
+      if (--waiting_up_priorities_[w.priority] == 0) waiting_up_priorities_.erase(w.priority);
+      if (auto p = w.peer.lock()) p->on_bandwidth(true);
+    }
+  }
+  if (!waiting_down_.empty() && down_.available()) {
+    auto waiting = std::move(waiting_down_);
+    waiting_down_.clear();
+    for (auto& w : waiting) {
+      if (auto p = w.peer.lock()) p->on_bandwidth(false);
+    }
+  }
+  if (stopped_) return;
+  timer_.expires_after(std::chrono::milliseconds(20));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) tick();
+  });
+}
+
+}  // namespace p2p

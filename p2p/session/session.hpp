@@ -1,0 +1,175 @@
+#pragma once
+// One process, many torrents: the listen sockets (IPv4 and IPv6 on one port), the tracker
+// client, the global rate limits and the settings every torrent shares. Single-threaded:
+// everything runs on the io_context the caller runs.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/torrent/bandwidth.hpp"
+#include "p2p/torrent/choker.hpp"
+#include "p2p/wire/core_types.hpp"
+#include "p2p/peer/extension.hpp"
+#include "p2p/metainfo/metainfo.hpp"
+#include "p2p/tracker/tracker.hpp"
+
+namespace p2p {
+
+class Torrent;
+class PeerConnection;
+
+struct SessionSettings {
+  std::uint16_t listen_port = 0;  // 0: any free port
+  bool listen_ipv6 = true;
+  std::int64_t max_upload_rate = 0;    // bytes/s, 0 unlimited
+  std::int64_t max_download_rate = 0;  // bytes/s, 0 unlimited
+  // While uploads are rate limited, this share of the bytes stays with peers of a lower
+  // upload priority when higher ones want everything (paying peers must not starve others).
+  double low_priority_upload_share = 0.1;
+  int max_connections = 500;  // across every torrent, incoming and outgoing
+  int max_connections_per_torrent = 200;
+  int max_outgoing_per_torrent = 50;
+  ChokerSettings choker;
+  // Download pipelining: keep about rate x this many seconds of requests outstanding.
+  double request_queue_seconds = 3.0;
+  int min_request_queue = 16;
+  int max_request_queue = 500;
+  int max_incoming_requests = 500;              // per peer; more are rejected
+  std::size_t send_buffer_watermark = 1 << 20;  // bytes queued per peer before reading more
+  // Over this many bytes queued for a peer (replies, rejects, metadata) we stop reading what
+  // it sends until the queue drains: a peer that asks without reading cannot grow it.
+  std::size_t max_send_queue = 4 << 20;
+  // Requests refused since the last unchoke (while choked, for pieces we lack, over the
+  // queue limit, metadata asked too often) before the peer is disconnected.
+  int max_refused_requests = 1000;
+  int socket_buffer_size = 0;          // SO_SNDBUF/SO_RCVBUF; 0 = kernel autotuning
+  std::chrono::seconds snub_time{30};  // no data for this long with requests out
+  std::chrono::seconds inactivity_timeout{180};
+  std::chrono::seconds keepalive_interval{60};
+  std::chrono::seconds handshake_timeout{20};
+  // A download stopped by a full disk tries again this often (resume data is kept).
+  std::chrono::seconds disk_full_retry{10};
+  int ban_strikes = 2;  // hash failures a peer may cause before a ban
+  bool enable_pex = true;
+  std::string client_version = "bttnode 0.1";
+  TrackerSettings tracker;
+};
+
+struct AddTorrentParams {
+  // Either a parsed .torrent ...
+  std::optional<Metainfo> metainfo;
+  // ... or an info-hash (magnet): the metadata is fetched from peers (BEP 9).
+  InfoHash info_hash{};
+  std::string name;                                // display name (magnet dn)
+  std::vector<std::vector<std::string>> trackers;  // extra tiers (magnet tr)
+  std::filesystem::path save_path;
+  std::filesystem::path resume_file;  // empty: default_resume_path(info_hash)
+  bool seed_only = false;             // never create or write files (seeding command)
+  std::vector<boost::asio::ip::tcp::endpoint> peers;  // to connect to at start
+};
+
+class Session {
+ public:
+  Session(boost::asio::io_context& io, SessionSettings settings = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Opens the listen sockets; throws std::system_error when the port is taken.
+  void listen();
+  std::uint16_t listen_port() const { return port_; }
+
+  std::shared_ptr<Torrent> add_torrent(AddTorrentParams params);
+  std::shared_ptr<Torrent> find_torrent(const InfoHash& ih) const;
+  std::vector<std::shared_ptr<Torrent>> torrents() const;
+  // Stops the torrent (announces stopped) and forgets it.
+  void remove_torrent(const InfoHash& ih);
+
+  // Every torrent added from now on gets an extension made by this factory.
+  using ExtensionFactory = std::function<std::shared_ptr<TorrentExtension>(Torrent&)>;
+  void add_extension(ExtensionFactory f) { extension_factories_.push_back(std::move(f)); }
+
+  // Stops every torrent, announcing stopped to the trackers, and calls done when all the
+  // announces finished or `timeout` passed. Closes the listen sockets.
+  void shutdown(std::function<void()> done, std::chrono::seconds timeout = std::chrono::seconds(5));
+
+  void set_upload_rate(std::int64_t r) { up_.set_rate(r); }
+  void set_download_rate(std::int64_t r) { down_.set_rate(r); }
+
+  boost::asio::io_context& io() { return io_; }
+  const SessionSettings& settings() const { return settings_; }
+  const PeerId& peer_id() const { return peer_id_; }
+  TrackerClient& tracker_client() { return *tracker_client_; }
+  std::uint32_t announce_key() const { return key_; }
+
+  // For connections: bandwidth and waiting for it.
+  TokenBucket& up_bucket() { return up_; }
+  TokenBucket& down_bucket() { return down_; }
+  void wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload,
+                          std::int64_t upload_priority = 0);
+  // Whether a peer of this upload priority may send a block now.
+  bool may_upload(std::int64_t upload_priority) const;
+  void note_upload(std::int64_t upload_priority, std::int64_t bytes);
+
+  const std::vector<ExtensionFactory>& extension_factories() const { return extension_factories_; }
+
+  // Open peer connections across every torrent (kept by the connections themselves).
+  int num_connections() const { return *connections_; }
+  bool may_connect() const { return *connections_ < settings_.max_connections; }
+  // The count a new connection adds itself to; shared so that a connection closed after
+  // the session is gone has somewhere to take itself off.
+  std::shared_ptr<int> connection_counter() { return connections_; }
+  // Incoming connections taken, and those closed at once for want of descriptors or slots.
+  std::uint64_t accepted() const { return accepted_; }
+  std::uint64_t turned_away() const { return turned_away_; }
+
+ private:
+  void accept_loop(boost::asio::ip::tcp::acceptor& acc);
+  void retry_accept(boost::asio::ip::tcp::acceptor& acc);
+  void on_accepted(boost::asio::ip::tcp::acceptor& acc, const boost::system::error_code& ec,
+                   boost::asio::ip::tcp::socket s);
+  // Out of descriptors: close the spare, take the waiting connection and close it, so the
+  // peer hears no at once instead of the listen queue filling; then try again later.
+  void on_out_of_descriptors(boost::asio::ip::tcp::acceptor& acc);
+  void open_spare_fd();
+  void tick();
+
+  boost::asio::io_context& io_;
+  SessionSettings settings_;
+  PeerId peer_id_{};
+  std::uint32_t key_ = 0;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<TrackerClient> tracker_client_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the session
+  std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;
+  std::vector<ExtensionFactory> extension_factories_;
+  TokenBucket up_, down_;
+  struct Waiter {
+    std::weak_ptr<PeerConnection> peer;
+    std::int64_t priority = 0;
+  };
+  std::vector<Waiter> waiting_up_, waiting_down_;
+  std::map<std::int64_t, int> waiting_up_priorities_;  // priority -> peers waiting
+  // Recent upload bytes to peers of priority > 0 and <= 0, halved every second.
+  double recent_high_bytes_ = 0, recent_low_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_decay_{};
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+  std::shared_ptr<int> connections_ = std::make_shared<int>(0);
+  std::uint64_t accepted_ = 0, turned_away_ = 0;
+  int spare_fd_ = -1;  // a descriptor held back for the moment the process runs out
+  std::chrono::milliseconds accept_backoff_{0};
+};
+
+}  // namespace p2p

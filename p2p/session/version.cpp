@@ -1,0 +1,1 @@
+#include "p2p/session/version.hpp"

@@ -1,0 +1,872 @@
+#include "p2p/torrent/torrent.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <boost/asio/post.hpp>
+
+#include "base/hex.hpp"
+#include "p2p/peer/peer_connection.hpp"
+#include "p2p/wire/pex.hpp"
+#include "p2p/storage/resume_data.hpp"
+#include "p2p/session/session.hpp"
+#include "p2p/metainfo/sha1.hpp"
+
+namespace p2p {
+
+using boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// The least time between two dials of one endpoint: a peer the user named, another peer.
+constexpr auto kStickyRedial = std::chrono::seconds(5);
+constexpr auto kRedial = std::chrono::seconds(60);
+// How long a piece that failed with several senders waits for the one it was given to.
+constexpr auto kPinTime = std::chrono::seconds(60);
+
+tcp::endpoint normalized(const tcp::endpoint& ep) {
+  if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
+    return tcp::endpoint(
+        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ep.address().to_v6()),
+        ep.port());
+  }
+  return ep;
+}
+}  // namespace
+
+Torrent::Torrent(Session& session, AddTorrentParams params)
+    : session_(session),
+      save_path_(params.save_path),
+      resume_file_(params.resume_file),
+      seed_only_(params.seed_only),
+      choker_(session.settings().choker),
+      tick_timer_(session.io()),
+      announce_timer_(session.io()) {
+  if (params.metainfo) {
+    meta_ = std::make_unique<Metainfo>(std::move(*params.metainfo));
+    info_hash_ = meta_->info_hash;
+    display_name_ = meta_->name;
+    tracker_tiers_ = meta_->trackers;
+  } else {
+    info_hash_ = params.info_hash;
+    display_name_ = params.name;
+    assembler_ = std::make_unique<metadata::Assembler>(info_hash_);
+  }
+  for (auto& tier : params.trackers) tracker_tiers_.push_back(tier);
+  if (resume_file_.empty()) resume_file_ = default_resume_path(info_hash_);
+  for (const auto& ep : params.peers) {
+    sticky_.push_back(normalized(ep));
+    if (candidate_set_.insert(sticky_.back()).second) candidates_.push_back(sticky_.back());
+    redial_at_[sticky_.back()] = Clock::now() + kStickyRedial;
+  }
+}
+
+Torrent::~Torrent() {
+  wait_for_disk();  // a job on the disk thread uses the storage
+  *alive_ = false;
+}
+
+void Torrent::wait_for_disk() {
+  std::unique_lock lock(disk_->mu);
+  disk_->cv.wait(lock, [this] { return disk_->pending == 0; });
+}
+
+std::string Torrent::name() const {
+  if (!display_name_.empty()) return display_name_;
+  return base::to_hex(std::span<const std::uint8_t>(info_hash_.data(), info_hash_.size()));
+}
+
+ByteCount Torrent::bytes_done() const {
+  if (!picker_) return 0;
+  return meta_->total_size - picker_->bytes_left();
+}
+
+void Torrent::start() {
+  if (started_) return;
+  started_ = true;
+  started_at_ = last_rechoke_ = last_optimistic_ = last_pex_ = last_tick_ = Clock::now();
+  for (auto& f : session_.extension_factories()) {
+    if (auto e = f(*this)) extensions_.push_back(std::move(e));
+  }
+  if (meta_) {
+    geo_.num_pieces = std::uint32_t(meta_->num_pieces());
+    geo_.piece_length = std::uint32_t(meta_->piece_length);
+    geo_.total_size = std::uint64_t(meta_->total_size);
+    StorageOptions opts;
+    opts.read_only = seed_only_;
+    storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
+    check_files();
+  }
+  bool empty_tiers = true;
+  for (auto& t : tracker_tiers_) empty_tiers = empty_tiers && t.empty();
+  if (!empty_tiers) {
+    trackers_ = std::make_unique<TrackerTiers>(tracker_tiers_, session_.tracker_client());
+    announce(TrackerEvent::started);
+  }
+  connect_more();
+  tick();
+}
+
+void Torrent::check_files() {
+  auto have = storage_->load_or_recheck(resume_file_);
+  if (!seed_only_) storage_->create_files();
+  picker_ = std::make_unique<PiecePicker>(meta_->num_pieces(), std::int32_t(meta_->piece_length),
+                                          meta_->total_size);
+  for (std::size_t i = 0; i < have.size(); ++i) {
+    if (have[i]) picker_->set_have(PieceIndex(std::int32_t(i)));
+  }
+  if (picker_->is_seed()) {
+    completed_announced_ = true;  // already complete: no "completed" event
+    boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.lock()) complete();
+    });
+  }
+}
+
+void Torrent::init_metadata(std::unique_ptr<Metainfo> meta) {
+  meta_ = std::move(meta);
+  if (display_name_.empty()) display_name_ = meta_->name;
+  geo_.num_pieces = std::uint32_t(meta_->num_pieces());
+  geo_.piece_length = std::uint32_t(meta_->piece_length);
+  geo_.total_size = std::uint64_t(meta_->total_size);
+  assembler_.reset();
+  try {
+    StorageOptions opts;
+    opts.read_only = seed_only_;
+    storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
+    check_files();
+  } catch (const std::exception& e) {
+    fail(std::string("storage: ") + e.what());
+    return;
+  }
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (p->handshake_done() && !p->closed()) p->on_metadata_ready();
+  }
+  if (on_metadata) on_metadata();
+}
+
+void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
+  stopping_ = true;
+  tick_timer_.cancel();
+  announce_timer_.cancel();
+  auto peers = peers_;
+  for (auto& p : peers) p->close("torrent stopped");
+  peers_.clear();
+  if (storage_ && picker_ && !seed_only_) {
+    wait_for_disk();  // so the files are stamped after the last write
+    try {
+      storage_->flush();
+      save_resume_data(resume_file_, storage_->make_resume_data(picker_->have_bits()));
+    } catch (const std::exception&) {
+      // Resume data is an optimisation: a recheck follows next time.
+    }
+  }
+  auto fired = std::make_shared<bool>(false);
+  auto finish = [fired, done] {
+    if (*fired) return;
+    *fired = true;
+    if (done) done();
+  };
+  if (!trackers_ || !started_) {
+    boost::asio::post(session_.io(), finish);
+    return;
+  }
+  auto timer = std::make_shared<boost::asio::steady_timer>(session_.io(), timeout);
+  timer->async_wait([finish, timer](const boost::system::error_code&) { finish(); });
+  AnnounceRequest req;
+  req.info_hash = info_hash_;
+  req.peer_id = session_.peer_id();
+  req.port = session_.listen_port();
+  req.uploaded = totals_.payload_up;
+  req.downloaded = totals_.payload_down;
+  req.left = picker_ ? picker_->bytes_left() : 0;
+  req.event = TrackerEvent::stopped;
+  req.numwant = 0;
+  req.key = session_.announce_key();
+  trackers_->announce(req, [finish, timer](const AnnounceResult&) {
+    timer->cancel();
+    finish();
+  });
+}
+
+void Torrent::abort() {
+  stopping_ = true;
+  tick_timer_.cancel();
+  announce_timer_.cancel();
+  auto peers = peers_;
+  for (auto& p : peers) p->close("session closed");
+  peers_.clear();
+  // No job may be left to post its result into an io_context that is going away.
+  wait_for_disk();
+}
+
+void Torrent::announce(TrackerEvent ev) {
+  if (!trackers_ || stopping_) return;
+  if (announce_in_flight_ && ev == TrackerEvent::none) return;
+  announce_in_flight_ = true;
+  AnnounceRequest req;
+  req.info_hash = info_hash_;
+  req.peer_id = session_.peer_id();
+  req.port = session_.listen_port();
+  req.uploaded = totals_.payload_up;
+  req.downloaded = totals_.payload_down;
+  req.left = picker_ ? picker_->bytes_left() : 1;
+  req.event = ev;
+  req.numwant = 50;
+  req.key = session_.announce_key();
+  trackers_->announce(req, [this, alive = std::weak_ptr<bool>(alive_)](const AnnounceResult& r) {
+    if (!alive.lock() || stopping_) return;
+    announce_in_flight_ = false;
+    if (!r.response) {
+      schedule_announce(std::chrono::seconds(30));
+      return;
+    }
+    for (const auto& peer : r.response->peers) connect_to(peer.endpoint);
+    auto next = r.response->interval;
+    if (r.response->min_interval) next = std::max(next, *r.response->min_interval);
+    // While downloading with few peers, ask again sooner (never before min_interval).
+    if (!is_seed() && num_peers() < 5) {
+      auto soon = std::chrono::seconds(30);
+      if (r.response->min_interval) soon = std::max(soon, *r.response->min_interval);
+      next = std::min(next, soon);
+    }
+    schedule_announce(std::max(next, std::chrono::seconds(5)));
+  });
+}
+
+void Torrent::schedule_announce(std::chrono::seconds in) {
+  announce_timer_.expires_after(in);
+  announce_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || !alive.lock() || stopping_) return;
+        announce(TrackerEvent::none);
+      });
+}
+
+bool Torrent::attach(const std::shared_ptr<PeerConnection>& p) {
+  if (stopping_ || !error_.empty()) return false;
+  if (is_banned(p->remote().address(), p->remote().port())) return false;
+  if (banned_.count("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)))) {
+    return false;
+  }
+  bool listed = std::find(peers_.begin(), peers_.end(), p) != peers_.end();
+  for (auto& other : peers_) {
+    if (other != p && other->handshake_done() && other->peer_id() == p->peer_id()) return false;
+  }
+  if (!listed) {
+    if (int(peers_.size()) >= session_.settings().max_connections_per_torrent) return false;
+    peers_.push_back(p);
+  }
+  return true;
+}
+
+void Torrent::detach(PeerConnection* p) {
+  auto it = std::find_if(peers_.begin(), peers_.end(),
+                         [p](const std::shared_ptr<PeerConnection>& x) { return x.get() == p; });
+  if (it == peers_.end()) return;
+  auto keep = *it;  // the connection may be in the middle of a handler
+  peers_.erase(it);
+  for (auto pin = pinned_.begin(); pin != pinned_.end();) {
+    if (pin->second != p->account_key()) {
+      ++pin;
+      continue;
+    }
+    pinned_at_.erase(pin->first);
+    pin = pinned_.erase(pin);
+  }
+  if (!stopping_) {
+    boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_), keep] {
+      if (alive.lock()) connect_more();
+    });
+  }
+}
+
+std::size_t Torrent::num_peers() const {
+  std::size_t n = 0;
+  for (auto& p : peers_) n += p->handshake_done() ? 1 : 0;
+  return n;
+}
+
+std::vector<PeerStats> Torrent::peers() const {
+  std::vector<PeerStats> out;
+  for (auto& p : peers_) {
+    if (p->handshake_done() && !p->closed()) out.push_back(p->stats());
+  }
+  return out;
+}
+
+std::vector<std::string> Torrent::banned() const {
+  return {banned_.begin(), banned_.end()};
+}
+
+void Torrent::connect_to(const tcp::endpoint& ep) {
+  if (stopping_ || ep.port() == 0) return;
+  tcp::endpoint norm = normalized(ep);
+  if (norm.address().is_loopback() && norm.port() == session_.listen_port()) return;  // us
+  bool sticky = std::find(sticky_.begin(), sticky_.end(), norm) != sticky_.end();
+  // A full queue takes no strangers: a tracker's list of 60,000 peers costs what 1,000 do.
+  if (candidates_.size() >= kMaxCandidates && !sticky) return;
+  if (candidate_set_.count(norm)) return;
+  auto now = Clock::now();
+  auto [it, fresh] = redial_at_.try_emplace(norm, now);
+  if (!fresh && now < it->second) return;
+  it->second = now + (sticky ? kStickyRedial : kRedial);
+  candidates_.push_back(norm);
+  candidate_set_.insert(norm);
+  connect_more();
+}
+
+bool Torrent::connect_to_pex(const tcp::endpoint& ep, bool peer_is_seed) {
+  if (is_seed() && peer_is_seed) return true;  // two seeds have nothing to trade
+  auto now = Clock::now();
+  if (now - pex_window_ >= std::chrono::minutes(1)) {
+    pex_window_ = now;
+    pex_in_window_ = 0;
+  }
+  if (pex_in_window_ >= kMaxPexPeersPerMinute) return false;
+  tcp::endpoint norm = normalized(ep);
+  if (candidate_set_.count(norm) || connected_to(norm)) return true;
+  ++pex_in_window_;
+  connect_to(norm);
+  return true;
+}
+
+void Torrent::prune_redial(Clock::time_point now) {
+  // An entry whose time has passed says nothing a missing one would not.
+  for (auto it = redial_at_.begin(); it != redial_at_.end();) {
+    it = it->second <= now && !candidate_set_.count(it->first) ? redial_at_.erase(it)
+                                                               : std::next(it);
+  }
+  last_redial_prune_ = now;
+}
+
+std::size_t Torrent::EndpointHash::operator()(const tcp::endpoint& ep) const noexcept {
+  std::size_t h = std::hash<std::uint16_t>{}(ep.port());
+  if (ep.address().is_v4()) return h ^ (std::size_t(ep.address().to_v4().to_uint()) << 16);
+  auto b = ep.address().to_v6().to_bytes();
+  for (auto c : b) h = h * 131 + c;
+  return h;
+}
+
+bool Torrent::connected_to(const tcp::endpoint& ep) const {
+  for (auto& p : peers_) {
+    if (p->closed()) continue;
+    if (p->remote() == ep || p->listen_endpoint() == ep) return true;
+  }
+  return false;
+}
+
+void Torrent::connect_more() {
+  if (stopping_ || !error_.empty() || !started_) return;
+  const auto& s = session_.settings();
+  while (!candidates_.empty() && int(peers_.size()) < s.max_connections_per_torrent) {
+    int outgoing = 0;
+    for (auto& p : peers_) outgoing += p->listen_endpoint() == p->remote() ? 1 : 0;
+    if (outgoing >= s.max_outgoing_per_torrent || !session_.may_connect()) break;
+    tcp::endpoint ep = candidates_.front();
+    candidates_.pop_front();
+    candidate_set_.erase(ep);
+    if (is_banned(ep.address(), ep.port())) continue;
+    if (connected_to(ep)) continue;
+    if (is_seed()) {
+      // A seed only dials peers when it has nothing else to do; still fine to dial.
+    }
+    auto conn = std::make_shared<PeerConnection>(session_, shared_from_this(), ep);
+    ++dials_;
+    peers_.push_back(conn);
+    conn->start();
+  }
+}
+
+bool Torrent::is_banned(const boost::asio::ip::address& a, std::uint16_t port) const {
+  std::string ip = a.to_string();
+  if (banned_.count(ip)) return true;
+  std::string key =
+      a.is_v6() ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port);
+  return banned_.count(key) > 0;
+}
+
+void Torrent::ban(PeerConnection* p, const std::string& reason) {
+  if (p->closed()) return;
+  // On loopback every peer shares the address: ban the endpoint and the peer id instead.
+  if (p->remote().address().is_loopback()) {
+    banned_.insert(p->account_key());
+    if (auto le = p->listen_endpoint()) {
+      std::string ip = le->address().to_string();
+      banned_.insert(le->address().is_v6() ? "[" + ip + "]:" + std::to_string(le->port())
+                                           : ip + ":" + std::to_string(le->port()));
+    }
+  } else {
+    banned_.insert(p->remote().address().to_string());
+  }
+  banned_.insert("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)));
+  std::string who = p->account_key();
+  p->close("banned: " + reason);
+  if (on_ban) on_ban(who, reason);
+}
+
+void Torrent::note_payload(ByteCount up, ByteCount down) {
+  totals_.payload_up += up;
+  totals_.payload_down += down;
+  up_rate_.add(up);
+  down_rate_.add(down);
+}
+
+void Torrent::on_block(PeerConnection* p, const BlockRef& b, std::span<const std::uint8_t> data) {
+  if (!picker_ || picker_->have(b.piece)) return;
+  if (b.offset % kBlockSize != 0) return;  // we only ask for aligned blocks
+  std::int32_t expect = std::min(kBlockSize, picker_->piece_size(b.piece) - b.offset);
+  if (b.length != expect) return;
+  if (!picker_->mark_received(b)) return;
+  auto& pd = partial_data_[b.piece.get()];
+  if (!pd.data) {
+    // Buffers hold a whole piece_length so any of them fits any piece (the last is shorter).
+    if (!spare_buffers_.empty()) {
+      pd.data = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    } else {
+      pd.data = make_piece_buffer(std::size_t(meta_->piece_length));
+    }
+    pd.size = std::size_t(picker_->piece_size(b.piece));
+  }
+  std::memcpy(pd.data.get() + b.offset, data.data(), data.size());
+  pd.contributors[p->account_key()] += b.length;
+  pd.block_from.resize(std::size_t(picker_->blocks_in_piece(b.piece)));
+  pd.block_from[std::size_t(b.offset / kBlockSize)] = p->account_key();
+  if (picker_->in_endgame()) {
+    auto peers = peers_;
+    for (auto& other : peers) {
+      if (other.get() != p && other->has_requested(b)) other->cancel_block(b);
+    }
+  }
+  if (!picker_->piece_complete(b.piece)) return;
+  check_piece(b.piece);
+}
+
+void Torrent::check_piece(PieceIndex piece) {
+  auto node = partial_data_.extract(piece.get());
+  if (node.empty()) return;
+  // Until the result is back the picker holds every block of the piece as received, so it is
+  // neither requested again nor accepted twice.
+  struct Job {
+    PieceIndex piece;
+    PartialData pd;
+    Sha1Digest expect;
+    bool ok = false;
+    bool no_space = false;
+    std::string error;
+  };
+  auto job = std::make_shared<Job>();
+  job->piece = piece;
+  job->pd = std::move(node.mapped());
+  job->expect = meta_->piece_hash(piece);
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
+  }
+  // The destructor waits for `pending` to drop, so storage and io outlive the job.
+  // The disk thread hashes and goes on to the next piece while the write completes.
+  auto run_job = [this, job, storage = storage_.get(), io = &session_.io(), disk = disk_,
+                  alive = std::weak_ptr<bool>(alive_)] {
+    std::span<const std::uint8_t> bytes(job->pd.data.get(), job->pd.size);
+    storage->write_and_hash_async(
+        job->piece, bytes,
+        [this, job, io, disk, alive](const Sha1Digest& digest, std::exception_ptr error) {
+          job->ok = !error && digest == job->expect;
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::system_error& e) {
+              job->error = *e.what() ? e.what() : "I/O error";
+              job->no_space = e.code() == std::errc::no_space_on_device ||
+                              e.code() == std::error_code(EDQUOT, std::generic_category());
+            } catch (const std::exception& e) {
+              job->error = *e.what() ? e.what() : "I/O error";
+            } catch (...) {
+              job->error = "I/O error";
+            }
+          }
+          boost::asio::post(*io, [this, job, alive] {
+            if (!alive.lock()) return;
+            piece_checked(job->piece, job->ok, std::move(job->pd), job->error, job->no_space);
+          });
+          std::lock_guard lock(disk->mu);
+          --disk->pending;
+          disk->cv.notify_all();
+        });
+  };
+  DiskThread::instance().post(std::move(run_job));
+}
+
+void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
+                            const std::string& write_error, bool no_space) {
+  if (stopping_ || !picker_) return;
+  // The buffer goes back to the spares once the blocks have been judged (end of scope).
+  struct Recycle {
+    Torrent* t;
+    PartialData& pd;
+    ~Recycle() {
+      // Keep up to 16 MiB (at least 4 buffers): fresh buffers cost a page fault per page.
+      std::size_t keep =
+          std::max<std::size_t>(4, (std::size_t(16) << 20) / std::size_t(t->meta_->piece_length));
+      if (t->spare_buffers_.size() < keep && !t->picker_->is_seed()) {
+        t->spare_buffers_.push_back(std::move(pd.data));
+      }
+    }
+  } recycle{this, pd};
+  auto peers = peers_;
+  if (!write_error.empty()) {
+    picker_->piece_failed(piece);
+    if (no_space && error_.empty()) {
+      // Disk full: the verified pieces are kept (resume data), and the download goes on by
+      // itself once a retry finds room.
+      disk_full_retry_at_ = Clock::now() + session_.settings().disk_full_retry;
+      disk_full_ = true;
+      save_resume_async();
+    }
+    fail("write failed: " + write_error);
+    return;
+  }
+  pinned_.erase(piece.get());
+  pinned_at_.erase(piece.get());
+  if (ok) {
+    judge_suspect_blocks(piece, pd);
+    picker_->piece_passed(piece);
+    for (auto& [key, bytes] : pd.contributors) {
+      accounts_[key].verified_down += bytes;
+      totals_.verified_down += bytes;
+      for (auto& p : peers) {
+        if (p->account_key() == key) {
+          for (auto& e : p->plugins_) e->on_piece_passed(piece, bytes);
+        }
+      }
+    }
+    for (auto& p : peers) p->send_have(piece);
+    if (picker_->is_seed()) complete();
+    return;
+  }
+  ++hash_failures_;
+  picker_->piece_failed(piece);
+  for (auto& [key, bytes] : pd.contributors) {
+    accounts_[key].failed_down += bytes;
+    totals_.failed_down += bytes;
+    for (auto& p : peers) {
+      if (p->account_key() != key || p->closed()) continue;
+      for (auto& e : p->plugins_) e->on_piece_failed(piece, bytes);
+    }
+  }
+  if (pd.contributors.size() == 1) {
+    // The only sender of a bad piece is surely at fault.
+    strike(pd.contributors.begin()->first, 2, "sent data that failed the hash check");
+    return;
+  }
+  // Several senders: nobody is blamed yet. Their blocks are remembered, the piece is fetched
+  // again from one of them, and whoever sent a block unlike the good one is struck then.
+  record_suspect_blocks(piece, pd);
+  pin_piece(piece, pd);
+}
+
+void Torrent::strike(const std::string& key, int points, const std::string& reason) {
+  int& n = strikes_[key];
+  n += points;
+  if (n < 2 * session_.settings().ban_strikes) return;
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (p->account_key() == key && !p->closed()) return ban(p.get(), reason);
+  }
+  // Gone already: its endpoint stays banned.
+  if (banned_.insert(key).second && on_ban) on_ban(key, reason);
+}
+
+void Torrent::record_suspect_blocks(PieceIndex piece, const PartialData& pd) {
+  constexpr std::size_t kMaxPieces = 256;  // bounds the memory a swarm of liars can cost
+  constexpr std::size_t kMaxPerBlock = 8;
+  auto it = suspect_blocks_.find(piece.get());
+  if (it == suspect_blocks_.end()) {
+    if (suspect_blocks_.size() >= kMaxPieces) suspect_blocks_.erase(suspect_blocks_.begin());
+    it = suspect_blocks_.emplace(piece.get(), std::vector<std::vector<SentBlock>>()).first;
+  }
+  auto& blocks = it->second;
+  blocks.resize(pd.block_from.size());
+  for (std::size_t i = 0; i < pd.block_from.size(); ++i) {
+    std::size_t off = i * std::size_t(kBlockSize);
+    if (off >= pd.size || pd.block_from[i].empty()) continue;
+    std::size_t len = std::min(std::size_t(kBlockSize), pd.size - off);
+    SentBlock sb{sha1(std::span<const std::uint8_t>(pd.data.get() + off, len)), pd.block_from[i]};
+    auto& seen = blocks[i];
+    bool dup = std::any_of(seen.begin(), seen.end(), [&](const SentBlock& x) {
+      return x.from == sb.from && x.hash == sb.hash;
+    });
+    if (!dup && seen.size() < kMaxPerBlock) seen.push_back(std::move(sb));
+  }
+}
+
+void Torrent::judge_suspect_blocks(PieceIndex piece, const PartialData& pd) {
+  auto node = suspect_blocks_.extract(piece.get());
+  if (node.empty()) return;
+  std::set<std::string> liars;
+  const auto& blocks = node.mapped();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    std::size_t off = i * std::size_t(kBlockSize);
+    if (off >= pd.size || blocks[i].empty()) continue;
+    std::size_t len = std::min(std::size_t(kBlockSize), pd.size - off);
+    Sha1Digest good = sha1(std::span<const std::uint8_t>(pd.data.get() + off, len));
+    for (const auto& sb : blocks[i]) {
+      if (sb.hash != good) liars.insert(sb.from);
+    }
+  }
+  for (const auto& key : liars) strike(key, 2, "sent blocks that failed the hash check");
+}
+
+void Torrent::unpin(const PeerConnection* p, PieceIndex piece) {
+  auto it = pinned_.find(piece.get());
+  if (it == pinned_.end() || it->second != p->account_key()) return;
+  pinned_.erase(it);
+  pinned_at_.erase(piece.get());
+}
+
+void Torrent::pin_piece(PieceIndex piece, const PartialData& pd) {
+  // The sender with the fewest strikes that is still connected gets the piece alone.
+  std::string best;
+  int best_strikes = 0;
+  for (const auto& [key, bytes] : pd.contributors) {
+    bool live = std::any_of(peers_.begin(), peers_.end(),
+                            [&](const auto& p) { return !p->closed() && p->account_key() == key; });
+    if (!live) continue;
+    int s = strikes_.count(key) ? strikes_.at(key) : 0;
+    if (best.empty() || s < best_strikes) {
+      best = key;
+      best_strikes = s;
+    }
+  }
+  if (best.empty()) return;
+  pinned_[piece.get()] = best;
+  pinned_at_[piece.get()] = Clock::now();
+}
+
+void Torrent::save_resume_async() {
+  if (!storage_ || !picker_ || seed_only_) return;
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
+  }
+  DiskThread::instance().post([storage = storage_.get(), have = picker_->have_bits(),
+                               resume_file = resume_file_, disk = disk_] {
+    try {
+      storage->flush();
+      save_resume_data(resume_file, storage->make_resume_data(have));
+    } catch (const std::exception&) {
+      // Without resume data the next start rechecks: nothing verified is lost.
+    }
+    std::lock_guard lock(disk->mu);
+    --disk->pending;
+    disk->cv.notify_all();
+  });
+}
+
+void Torrent::complete() {
+  if (complete_fired_) return;
+  complete_fired_ = true;
+  spare_buffers_.clear();
+  spare_buffers_.shrink_to_fit();
+  if (!storage_ || seed_only_) return announce_complete();
+  // The data is synced, then the resume data saved, on the disk thread: a sync can take a
+  // second per GiB, and this thread serves the other peers and torrents meanwhile. The
+  // torrent is complete once its data is on disk.
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
+  }
+  DiskThread::instance().post([this, storage = storage_.get(), have = picker_->have_bits(),
+                               resume_file = resume_file_, io = &session_.io(), disk = disk_,
+                               alive = std::weak_ptr<bool>(alive_)] {
+    std::string sync_error;
+    try {
+      storage->flush();
+    } catch (const std::exception& e) {
+      sync_error = e.what();
+    }
+    if (sync_error.empty()) {
+      try {
+        save_resume_data(resume_file, storage->make_resume_data(have));
+      } catch (const std::exception&) {
+        // Resume data only saves a recheck on the next start.
+      }
+    }
+    boost::asio::post(*io, [this, alive, sync_error] {
+      if (!alive.lock()) return;
+      if (!sync_error.empty()) return fail("write failed: " + sync_error);
+      announce_complete();
+    });
+    std::lock_guard lock(disk->mu);
+    --disk->pending;
+    disk->cv.notify_all();
+  });
+}
+
+void Torrent::announce_complete() {
+  if (!completed_announced_) {
+    completed_announced_ = true;
+    announce(TrackerEvent::completed);
+  }
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (!p->closed() && p->handshake_done()) p->update_interest();
+  }
+  if (on_complete) on_complete();
+}
+
+void Torrent::fail(const std::string& why) {
+  if (!error_.empty()) return;
+  error_ = why;
+  boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.lock()) return;
+    auto peers = peers_;
+    for (auto& p : peers) p->close("torrent error");
+    if (on_error) on_error(error_);
+  });
+}
+
+void Torrent::request_metadata(PeerConnection* p) {
+  if (!assembler_ || !assembler_->has_size()) return;
+  auto now = Clock::now();
+  for (int i = 0; i < 4; ++i) {
+    auto piece = assembler_->next_request(now);
+    if (!piece) break;
+    p->send_metadata_request(*piece);
+  }
+}
+
+void Torrent::on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
+                                std::string_view data) {
+  if (!assembler_) return;
+  if (!assembler_->on_data(piece, total, data)) {
+    request_metadata(p);
+    return;
+  }
+  auto info = assembler_->finish();
+  if (!info) return;  // hash mismatch: fetched again on the next tick
+  std::unique_ptr<Metainfo> meta;
+  try {
+    meta = std::make_unique<Metainfo>(parse_info_dict(*info));
+  } catch (const std::exception& e) {
+    fail(std::string("metadata from peers is invalid: ") + e.what());
+    return;
+  }
+  meta->trackers = tracker_tiers_;
+  init_metadata(std::move(meta));
+}
+
+void Torrent::maybe_unchoke(PeerConnection* p) {
+  if (!p->am_choking() || p->choked_by_extension()) return;
+  int unchoked = 0;
+  for (auto& x : peers_) unchoked += (!x->am_choking() && !x->optimistic()) ? 1 : 0;
+  if (unchoked < choker_.settings().unchoke_slots) p->choke(false);
+}
+
+void Torrent::rechoke(bool rotate_optimistic) {
+  auto now = Clock::now();
+  std::vector<ChokerPeer> in;
+  for (auto& p : peers_) {
+    if (!p->handshake_done() || p->closed()) continue;
+    ChokerPeer c;
+    c.id = p->serial();
+    c.interested = p->peer_interested() && !p->choked_by_extension();
+    c.snubbed = p->snubbed();
+    c.connected_at = p->connected_at();
+    c.download_rate = p->download_rate();
+    c.upload_rate = p->upload_rate();
+    c.optimistic = p->optimistic();
+    for (auto& e : extensions_) {
+      if (auto r = e->rank(*p)) c.rank = std::max(c.rank, *r);
+    }
+    in.push_back(c);
+  }
+  auto d = choker_.rechoke(in, is_seed(), now, rotate_optimistic);
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (!p->handshake_done() || p->closed()) continue;
+    bool unchoke = std::find(d.unchoke.begin(), d.unchoke.end(), p->serial()) != d.unchoke.end();
+    p->set_optimistic(d.optimistic && *d.optimistic == p->serial());
+    p->choke(!unchoke);
+  }
+}
+
+void Torrent::send_pex() {
+  if (is_private() || !session_.settings().enable_pex) return;
+  pex::Message m;
+  for (auto& p : peers_) {
+    if (!p->handshake_done() || p->closed()) continue;
+    if (auto le = p->listen_endpoint()) m.added.push_back(*le);
+  }
+  if (m.added.empty()) return;
+  std::string body = pex::encode(m);
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (p->supports_pex()) p->send_pex(body);
+  }
+}
+
+void Torrent::tick() {
+  if (stopping_) return;
+  auto now = Clock::now();
+  std::chrono::duration<double> dt = now - last_tick_;
+  last_tick_ = now;
+  if (dt.count() > 0) {
+    down_rate_.tick(dt);
+    up_rate_.tick(dt);
+  }
+  auto peers = peers_;
+  for (auto& p : peers) p->tick(now);
+  bool rotate = now - last_optimistic_ >= choker_.settings().optimistic_interval;
+  if (rotate || now - last_rechoke_ >= choker_.settings().rechoke_interval) {
+    rechoke(rotate);
+    last_rechoke_ = now;
+    if (rotate) last_optimistic_ = now;
+  }
+  if (assembler_ && assembler_->has_size()) {
+    for (auto& p : peers) {
+      if (!p->closed() && p->handshake_done() && p->peer_supports("ut_metadata")) {
+        request_metadata(p.get());
+      }
+    }
+  }
+  if (now - last_pex_ >= std::chrono::seconds(60)) {
+    last_pex_ = now;
+    send_pex();
+  }
+  for (auto& e : extensions_) e->on_tick();
+  if (disk_full_ && now >= disk_full_retry_at_) {
+    // Try again: the next write that finds no room stops us for another while.
+    disk_full_ = false;
+    error_.clear();
+  }
+  if (now - last_redial_prune_ >= std::chrono::seconds(60) ||
+      redial_at_.size() > 4 * kMaxCandidates) {
+    prune_redial(now);
+  }
+  for (auto it = pinned_at_.begin(); it != pinned_at_.end();) {
+    if (now - it->second < kPinTime) {
+      ++it;
+      continue;
+    }
+    pinned_.erase(it->first);
+    it = pinned_at_.erase(it);
+  }
+  // A peer the user named is dialed again when lost (it may have restarted), while we need it.
+  if (!is_seed() && error_.empty()) {
+    for (const auto& ep : sticky_) {
+      if (!connected_to(ep)) connect_to(ep);
+    }
+  }
+  connect_more();
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || !alive.lock()) return;
+        tick();
+      });
+}
+
+}  // namespace p2p

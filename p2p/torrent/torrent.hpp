@@ -1,0 +1,232 @@
+#pragma once
+// One torrent in a session: its storage, piece picker, peers, choker rounds, tracker
+// announces, accounting and extensions. Runs on the session's io_context thread.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/torrent/accounting.hpp"
+#include "p2p/torrent/choker.hpp"
+#include "p2p/wire/core_types.hpp"
+#include "p2p/peer/extension.hpp"
+#include "p2p/wire/metadata_exchange.hpp"
+#include "p2p/metainfo/metainfo.hpp"
+#include "p2p/torrent/piece_buffer.hpp"
+#include "p2p/torrent/piece_picker.hpp"
+#include "p2p/storage/storage.hpp"
+#include "p2p/tracker/tracker.hpp"
+#include "p2p/wire/wire_messages.hpp"
+
+namespace p2p {
+
+class Session;
+class PeerConnection;
+struct AddTorrentParams;
+
+class Torrent : public std::enable_shared_from_this<Torrent> {
+ public:
+  Torrent(Session& session, AddTorrentParams params);
+  ~Torrent();
+  Torrent(const Torrent&) = delete;
+  Torrent& operator=(const Torrent&) = delete;
+
+  // Checks the data (resume data or a full recheck), then announces and connects. Storage
+  // errors are thrown from here (nothing is running yet).
+  void start();
+  // Announces stopped, closes every peer, then calls done (at most `timeout` later).
+  void stop(std::function<void()> done, std::chrono::seconds timeout = std::chrono::seconds(5));
+
+  // Closes every peer and stops the timers at once, with no announce (session teardown).
+  void abort();
+
+  const InfoHash& info_hash() const { return info_hash_; }
+  std::string name() const;
+  bool has_metadata() const { return meta_ != nullptr; }
+  const Metainfo* metainfo() const { return meta_.get(); }
+  bool is_seed() const { return picker_ && picker_->is_seed(); }
+  std::int32_t num_pieces() const { return meta_ ? meta_->num_pieces() : 0; }
+  std::int32_t num_have() const { return picker_ ? picker_->num_have() : 0; }
+  ByteCount total_size() const { return meta_ ? meta_->total_size : 0; }
+  ByteCount bytes_done() const;
+  bool is_private() const { return meta_ && meta_->is_private; }
+  // A fatal error (disk full, permission denied...): the torrent stopped. A full disk is
+  // retried every SessionSettings::disk_full_retry, and the error clears when it works.
+  const std::string& error() const { return error_; }
+  bool disk_full() const { return disk_full_; }
+
+  // Accounting: totals for the torrent, and per remote peer (live and past connections),
+  // keyed by "ip:port".
+  TransferCounters counters() const { return totals_; }
+  std::map<std::string, TransferCounters> peer_accounts() const { return accounts_; }
+  std::vector<PeerStats> peers() const;
+  std::size_t num_peers() const;
+  double download_rate() const { return down_rate_.rate(); }
+  double upload_rate() const { return up_rate_.rate(); }
+  int hash_failures() const { return hash_failures_; }
+  std::vector<std::string> banned() const;
+
+  // Queues a dial to `ep` unless it is queued already, was dialed too recently, or the
+  // queue holds kMaxCandidates already.
+  void connect_to(const boost::asio::ip::tcp::endpoint& ep);
+  // A peer learnt over PEX: queued like connect_to, at most kMaxPexPeersPerMinute a minute.
+  // False when it was turned away by that limit.
+  bool connect_to_pex(const boost::asio::ip::tcp::endpoint& ep, bool is_seed);
+  std::size_t num_candidates() const { return candidates_.size(); }
+  std::size_t num_redial_entries() const { return redial_at_.size(); }
+  std::uint64_t dials() const { return dials_; }  // outgoing connections started
+  static constexpr std::size_t kMaxCandidates = 1000;
+  static constexpr int kMaxPexPeersPerMinute = 50;
+
+  // Called when every piece has been verified (also at start when already complete).
+  std::function<void()> on_complete;
+  // Called once on a fatal error.
+  std::function<void(const std::string&)> on_error;
+  // Called when a peer is banned (endpoint, reason).
+  std::function<void(const std::string&, const std::string&)> on_ban;
+  // Called when the metadata of a magnet link has arrived and been verified.
+  std::function<void()> on_metadata;
+
+  std::vector<std::shared_ptr<TorrentExtension>>& extensions() { return extensions_; }
+  Session& session() { return session_; }
+
+ private:
+  friend class PeerConnection;
+
+  // From connections.
+  bool attach(const std::shared_ptr<PeerConnection>& p);  // false: refused (full, banned)
+  void detach(PeerConnection* p);
+  void on_block(PeerConnection* p, const BlockRef& b, std::span<const std::uint8_t> data);
+  void on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
+                         std::string_view data);
+  void request_metadata(PeerConnection* p);
+  TransferCounters& account(const std::string& key) { return accounts_[key]; }
+  void note_payload(ByteCount up, ByteCount down);
+  wire::Geometry geometry() const { return geo_; }
+  PiecePicker* picker() { return picker_.get(); }
+  Storage* storage() { return storage_.get(); }
+  bool is_banned(const boost::asio::ip::address& a, std::uint16_t port) const;
+  bool has_pinned_pieces() const { return !pinned_.empty(); }
+  void unpin(const PeerConnection* p, PieceIndex piece);
+  bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
+  void ban(PeerConnection* p, const std::string& reason);
+  void maybe_unchoke(PeerConnection* p);
+  void fail(const std::string& why);
+
+  void init_metadata(std::unique_ptr<Metainfo> meta);
+  void check_files();
+  // A piece has every block: the disk thread hashes it (and writes it when it passed), then
+  // piece_checked runs back on the session's thread.
+  void check_piece(PieceIndex p);
+  // Waits until no piece of this torrent is on the disk thread.
+  void wait_for_disk();
+  void announce(TrackerEvent ev);
+  void schedule_announce(std::chrono::seconds in);
+  void tick();
+  void rechoke(bool rotate_optimistic);
+  void send_pex();
+  void connect_more();
+  void complete();
+  void announce_complete();  // tracker event, interest, on_complete: once the data is synced
+
+  Session& session_;
+  InfoHash info_hash_{};
+  std::string display_name_;
+  std::unique_ptr<Metainfo> meta_;
+  std::filesystem::path save_path_;
+  std::filesystem::path resume_file_;
+  bool seed_only_ = false;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<PiecePicker> picker_;
+  wire::Geometry geo_;
+  std::unique_ptr<metadata::Assembler> assembler_;
+  std::vector<std::vector<std::string>> tracker_tiers_;
+  std::unique_ptr<TrackerTiers> trackers_;
+
+  struct PartialData {
+    PieceBuffer data;
+    std::size_t size = 0;
+    std::map<std::string, ByteCount> contributors;  // account key -> bytes
+    std::vector<std::string> block_from;            // block index -> account key
+  };
+  std::map<int, PartialData> partial_data_;
+  // Smart ban: for a piece that failed with several senders, the hash of each block and who
+  // sent it; once the piece passes, a sender whose block differs from the good one is struck.
+  struct SentBlock {
+    Sha1Digest hash;
+    std::string from;
+  };
+  std::map<int, std::vector<std::vector<SentBlock>>> suspect_blocks_;
+  // Pieces that failed with several senders are fetched again from one of them alone.
+  // piece -> account key; a pin lapses after a while so a slow peer cannot stall the piece.
+  std::map<int, std::string> pinned_;
+  std::map<int, std::chrono::steady_clock::time_point> pinned_at_;
+  void record_suspect_blocks(PieceIndex p, const PartialData& pd);
+  void judge_suspect_blocks(PieceIndex p, const PartialData& pd);
+  void strike(const std::string& key, int points, const std::string& reason);
+  void pin_piece(PieceIndex p, const PartialData& pd);
+  void piece_checked(PieceIndex p, bool ok, PartialData pd, const std::string& write_error,
+                     bool no_space);
+  void save_resume_async();
+  bool disk_full_ = false;  // error_ is a full disk, retried at disk_full_retry_at_
+  std::chrono::steady_clock::time_point disk_full_retry_at_;
+  struct DiskJobs {
+    std::mutex mu;
+    std::condition_variable cv;
+    int pending = 0;
+  };
+  std::shared_ptr<DiskJobs> disk_ = std::make_shared<DiskJobs>();
+  // Piece buffers back from the disk thread, reused so a download does not map, fault in
+  // and zero a fresh piece-sized buffer for every piece.
+  std::vector<PieceBuffer> spare_buffers_;
+
+  std::vector<std::shared_ptr<PeerConnection>> peers_;
+  struct EndpointHash {
+    std::size_t operator()(const boost::asio::ip::tcp::endpoint& ep) const noexcept;
+  };
+  std::deque<boost::asio::ip::tcp::endpoint> candidates_;
+  std::unordered_set<boost::asio::ip::tcp::endpoint, EndpointHash> candidate_set_;
+  std::uint64_t dials_ = 0;
+  std::chrono::steady_clock::time_point pex_window_, last_redial_prune_;
+  int pex_in_window_ = 0;
+  void prune_redial(std::chrono::steady_clock::time_point now);
+  // Every endpoint ever queued, with the earliest time it may be dialed again.
+  std::map<boost::asio::ip::tcp::endpoint, std::chrono::steady_clock::time_point> redial_at_;
+  // Endpoints the user gave (AddTorrentParams::peers): dialed again whenever lost.
+  std::vector<boost::asio::ip::tcp::endpoint> sticky_;
+  std::map<std::string, int> strikes_;  // account key -> hash failures caused
+  std::set<std::string> banned_;        // "ip:port" (or "ip" off loopback)
+  std::map<std::string, TransferCounters> accounts_;
+  TransferCounters totals_;
+  RateMeter down_rate_, up_rate_;
+  int hash_failures_ = 0;
+
+  Choker choker_;
+  std::chrono::steady_clock::time_point started_at_, last_rechoke_, last_optimistic_, last_pex_,
+      last_tick_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer announce_timer_;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool completed_announced_ = false;
+  bool complete_fired_ = false;
+  bool announce_in_flight_ = false;
+  std::string error_;
+  std::vector<std::shared_ptr<TorrentExtension>> extensions_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2p

@@ -1,0 +1,60 @@
+#pragma once
+// Internals of TrackerClient shared by the HTTP and UDP announce operations.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include "p2p/tracker/tracker.hpp"
+
+namespace p2p {
+
+// A parsed tracker URL.
+struct TrackerUrl {
+  std::string scheme;  // "http", "https" or "udp"
+  std::string host;    // without brackets for IPv6
+  std::string port;    // as text, defaulted for http
+  std::string target;  // path and query, "/" at least (HTTP)
+};
+// Throws std::invalid_argument with a readable message.
+TrackerUrl parse_tracker_url(const std::string& url);
+
+// An announce in flight; completes its handler exactly once.
+class TrackerOp {
+ public:
+  virtual ~TrackerOp() = default;
+  virtual void start() = 0;
+  virtual void cancel() = 0;
+};
+
+struct TrackerClient::Impl {
+  Impl(boost::asio::io_context& io, const TrackerSettings& s)
+      : io(io), settings(s), rng(std::random_device{}()) {}
+
+  boost::asio::io_context& io;
+  TrackerSettings settings;
+  std::mt19937 rng;
+  std::vector<std::weak_ptr<TrackerOp>> ops;
+
+  struct ConnectionId {
+    std::uint64_t id = 0;
+    std::chrono::steady_clock::time_point obtained;
+  };
+  std::map<boost::asio::ip::udp::endpoint, ConnectionId> udp_connections;
+
+  void track(const std::shared_ptr<TrackerOp>& op);
+};
+
+std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                              TrackerUrl url, std::string full_url,
+                                              AnnounceRequest req, std::string tracker_id,
+                                              AnnounceHandler handler);
+std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                             TrackerUrl url, std::string full_url,
+                                             AnnounceRequest req, AnnounceHandler handler);
+
+}  // namespace p2p

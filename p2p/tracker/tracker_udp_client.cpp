@@ -1,0 +1,209 @@
+// UDP tracker announce, BEP 15: connect (or reuse a connection id younger than a minute),
+// then announce; each request is retransmitted after base * 2^n.
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/tracker/tracker_client_impl.hpp"
+#include "p2p/tracker/tracker_udp.hpp"
+
+namespace p2p {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnnounce> {
+ public:
+  UdpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url, std::string full_url,
+              AnnounceRequest req, AnnounceHandler handler)
+      : impl_(std::move(impl)),
+        url_(std::move(url)),
+        full_url_(std::move(full_url)),
+        req_(req),
+        handler_(std::move(handler)),
+        resolver_(impl_->io),
+        socket_(impl_->io),
+        timer_(impl_->io) {}
+
+  void start() override {
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](error_code ec, udp::resolver::results_type res) {
+          self->on_resolve(ec, std::move(res));
+        });
+  }
+
+  void cancel() override {
+    AnnounceResult r;
+    r.url = full_url_;
+    r.error = "cancelled";
+    r.cancelled = true;
+    finish(r);
+  }
+
+ private:
+  void on_resolve(error_code ec, udp::resolver::results_type res) {
+    if (done_) return;
+    if (ec || res.empty()) return fail("cannot resolve " + url_.host + ": " + ec.message());
+    endpoint_ = res.begin()->endpoint();
+    socket_.open(endpoint_.protocol(), ec);
+    if (!ec) socket_.connect(endpoint_, ec);  // only replies from the tracker are received
+    if (ec) return fail("cannot open a UDP socket: " + ec.message());
+    receive();
+    next_step();
+  }
+
+  // Connect unless a fresh connection id is cached, then announce.
+  void next_step() {
+    auto it = impl_->udp_connections.find(endpoint_);
+    auto now = std::chrono::steady_clock::now();
+    if (it != impl_->udp_connections.end() &&
+        now - it->second.obtained < impl_->settings.udp_connection_id_lifetime) {
+      connection_id_ = it->second.id;
+      connected_at_ = it->second.obtained;
+      used_cached_id_ = true;
+      connecting_ = false;
+      packet_ = udp_tracker::build_announce(connection_id_, new_transaction(), req_);
+    } else {
+      connecting_ = true;
+      packet_ = udp_tracker::build_connect(new_transaction());
+    }
+    attempt_ = 0;
+    send();
+  }
+
+  std::uint32_t new_transaction() {
+    transaction_ = static_cast<std::uint32_t>(impl_->rng());
+    return transaction_;
+  }
+
+  void send() {
+    if (done_) return;
+    if (attempt_ >= impl_->settings.udp_max_attempts) {
+      return fail(std::string("no reply to the UDP ") + (connecting_ ? "connect" : "announce") +
+                  " request");
+    }
+    socket_.async_send(asio::buffer(packet_),
+                       [self = shared_from_this()](error_code ec, std::size_t) {
+                         if (ec && !self->done_)
+                           self->fail("cannot send to the UDP tracker: " + ec.message());
+                       });
+    timer_.expires_after(impl_->settings.udp_base_timeout * (1 << std::min(attempt_, 16)));
+    ++attempt_;
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || self->done_) return;
+      // An announce retried after the connection id expired needs a new one.
+      if (!self->connecting_ && std::chrono::steady_clock::now() - self->connected_at_ >=
+                                    self->impl_->settings.udp_connection_id_lifetime) {
+        self->impl_->udp_connections.erase(self->endpoint_);
+        return self->next_step();
+      }
+      self->send();
+    });
+  }
+
+  void receive() {
+    socket_.async_receive(
+        asio::buffer(buf_),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_receive(ec, n); });
+  }
+
+  void on_receive(error_code ec, std::size_t n) {
+    if (done_) return;
+    if (ec) {
+      // ICMP port unreachable arrives as connection_refused on a connected socket: keep
+      // waiting for the retransmission schedule rather than failing at once.
+      if (ec == asio::error::connection_refused) {
+        refused_ = true;
+        return receive();
+      }
+      return fail("UDP receive failed: " + ec.message());
+    }
+    auto reply =
+        udp_tracker::parse_reply(std::string_view(buf_.data(), n), endpoint_.address().is_v6());
+    if (reply.transaction_id != transaction_ || n < 8) return receive();  // stray or late packet
+    if (reply.action == udp_tracker::kError) {
+      impl_->udp_connections.erase(endpoint_);
+      if (used_cached_id_ && !connecting_) {
+        // The tracker may have forgotten a cached connection id: connect afresh once.
+        used_cached_id_ = false;
+        receive();
+        return next_step();
+      }
+      AnnounceResult r;
+      r.url = full_url_;
+      r.error = *reply.error;
+      r.tracker_failure = true;
+      return finish(r);
+    }
+    if (reply.malformed) return fail(*reply.error);
+    if (connecting_) {
+      if (reply.action != udp_tracker::kConnect) return receive();
+      connection_id_ = reply.connection_id;
+      connected_at_ = std::chrono::steady_clock::now();
+      impl_->udp_connections[endpoint_] = {connection_id_, connected_at_};
+      connecting_ = false;
+      packet_ = udp_tracker::build_announce(connection_id_, new_transaction(), req_);
+      attempt_ = 0;
+      timer_.cancel();
+      receive();
+      return send();
+    }
+    if (reply.action != udp_tracker::kAnnounce || !reply.announce) return receive();
+    AnnounceResult r;
+    r.url = full_url_;
+    r.response = std::move(reply.announce);
+    finish(r);
+  }
+
+  void fail(const std::string& why) {
+    AnnounceResult r;
+    r.url = full_url_;
+    r.error = refused_ ? why + " (port unreachable)" : why;
+    finish(r);
+  }
+
+  void finish(const AnnounceResult& r) {
+    if (done_) return;
+    done_ = true;
+    error_code ignored;
+    timer_.cancel();
+    resolver_.cancel();
+    socket_.close(ignored);
+    auto h = std::move(handler_);
+    h(r);
+  }
+
+  std::shared_ptr<TrackerClient::Impl> impl_;
+  TrackerUrl url_;
+  std::string full_url_;
+  AnnounceRequest req_;
+  AnnounceHandler handler_;
+  udp::resolver resolver_;
+  udp::socket socket_;
+  asio::steady_timer timer_;
+  udp::endpoint endpoint_;
+  std::string packet_;
+  std::array<char, 4096> buf_{};
+  std::uint32_t transaction_ = 0;
+  std::uint64_t connection_id_ = 0;
+  std::chrono::steady_clock::time_point connected_at_{};
+  int attempt_ = 0;
+  bool connecting_ = true;
+  bool refused_ = false;
+  bool used_cached_id_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
+                                             TrackerUrl url, std::string full_url,
+                                             AnnounceRequest req, AnnounceHandler handler) {
+  return std::make_shared<UdpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
+                                       std::move(handler));
+}
+
+}  // namespace p2p

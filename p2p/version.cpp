@@ -1,1 +1,0 @@
-#include "p2p/version.hpp"
