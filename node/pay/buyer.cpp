@@ -174,12 +174,23 @@ BuyerActions Buyer::on_message(const Message& m, std::int64_t verified_from_peer
   }
   if (const auto* r = std::get_if<Receipt>(&m)) {
     awaiting_.erase(r->txid);
+    resend_.erase(r->txid);
+    if (!r->provisional) forget_settle(r->txid);
     if (r->window > 0) window_ = std::max(window_, r->window);
     if (!r->provisional) receipted_ = r->paid;
     return maybe_pay(verified_from_peer, false);
   }
   if (const auto* rej = std::get_if<Reject>(&m)) {
-    if (rej->txid && rej->reason != reason::kUnconfirmed) awaiting_.erase(*rej->txid);
+    if (rej->txid && rej->reason == reason::kBusy && find_settle(*rej->txid)) {
+      // Not checked at all: it waits (and counts as awaiting) until we send it again.
+      resend_.insert(*rej->txid);
+      a.note = "the seeder is busy checking settlements; sending it again";
+      return a;
+    }
+    if (rej->txid && rej->reason != reason::kUnconfirmed) {
+      awaiting_.erase(*rej->txid);
+      forget_settle(*rej->txid);
+    }
     if (rej->reason == reason::kUnconfirmed) {
       a.note = "the seeder waits for our payment's block" +
                (rej->msg.empty() ? std::string() : " (" + rej->msg + ")");
@@ -195,7 +206,32 @@ BuyerActions Buyer::on_message(const Message& m, std::int64_t verified_from_peer
 }
 
 BuyerActions Buyer::on_tick(std::int64_t verified_from_peer) {
-  return maybe_pay(verified_from_peer, false);
+  BuyerActions again;
+  for (const auto& txid : resend_) {
+    if (const auto* s = find_settle(txid)) again.send.push_back(*s);
+  }
+  resend_.clear();
+  BuyerActions a = maybe_pay(verified_from_peer, false);
+  again.send.insert(again.send.end(), a.send.begin(), a.send.end());
+  again.pay = a.pay;
+  again.note = a.note;
+  return again;
+}
+
+const Settle* Buyer::find_settle(const tron::Hash32& txid) const {
+  for (const auto& s : unanswered_) {
+    if (s.txid == txid) return &s;
+  }
+  return nullptr;
+}
+
+void Buyer::forget_settle(const tron::Hash32& txid) {
+  for (auto it = unanswered_.begin(); it != unanswered_.end(); ++it) {
+    if (it->txid == txid) {
+      unanswered_.erase(it);
+      return;
+    }
+  }
 }
 
 BuyerActions Buyer::finish(std::int64_t verified_from_peer) {
@@ -236,6 +272,8 @@ BuyerActions Buyer::on_payment(const PayOrder& order, const tron::Hash32& txid,
   settle.amount = order.amount;
   if (version_ >= 2 && signed_tx.size() <= kMaxSettleTx) settle.tx = signed_tx;
   a.send.push_back(settle);
+  unanswered_.push_back(settle);
+  if (unanswered_.size() > kMaxUnanswered) unanswered_.pop_front();
   return a;
 }
 

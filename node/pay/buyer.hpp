@@ -6,6 +6,7 @@
 // never beyond its budget. It never pays for bytes it did not verify, so a seeder that stops
 // serving is paid nothing more.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -119,6 +120,8 @@ class Buyer {
 
  private:
   BuyerActions maybe_pay(std::int64_t verified_from_peer, bool final);
+  const Settle* find_settle(const tron::Hash32& txid) const;
+  void forget_settle(const tron::Hash32& txid);
   // Whether paying this seeder keeps fees under the cap; the note says why not.
   std::optional<std::string> fee_cap_problem(const Terms& t) const;
 
@@ -142,6 +145,11 @@ class Buyer {
   // no new one while kMaxAwaiting wait, so a seeder never has more to check than it takes.
   std::set<tron::Hash32> awaiting_;
   static constexpr std::size_t kMaxAwaiting = 4;
+  // Settlements sent and not yet finally receipted or refused, to send again when the seeder
+  // answers `busy` (it had no room to check them: they are still ours to settle).
+  std::deque<Settle> unanswered_;
+  static constexpr std::size_t kMaxUnanswered = 32;
+  std::set<tron::Hash32> resend_;  // told `busy`: sent again at the next tick
   std::int64_t orders_ = 0;
   bool budget_spent_ = false;
   bool finishing_ = false;

@@ -386,6 +386,24 @@ SellerActions Seller::on_verified(const tron::Hash32& txid, const VerifyOutcome&
   return a;
 }
 
+SellerActions Seller::on_busy(const tron::Hash32& txid, Clock::time_point now) {
+  auto it = std::find_if(verifying_.begin(), verifying_.end(),
+                         [&](const Settle& s) { return s.txid == txid; });
+  if (it == verifying_.end() || banned_) return {};
+  Settle settle = *it;
+  verifying_.erase(it);
+  if (over_since_) over_since_ = now;
+  if (provisional_.count(txid) || told_unconfirmed_.count(txid)) {
+    // Seen to be real before (credited provisionally, or the node holds it): looked at again
+    // later like any settlement waiting for its block, without a word to the payer.
+    retry_.emplace_back(settle, now + kRetryDelay);
+    return {};
+  }
+  SellerActions a;
+  a.send.push_back(Reject{reason::kBusy, txid, "the seeder is checking many settlements"});
+  return a;
+}
+
 SellerActions Seller::check_credit(Clock::time_point now) {
   SellerActions a;
   if (banned_) return a;

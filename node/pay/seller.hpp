@@ -97,6 +97,11 @@ class Seller {
                                const std::string& detail, Clock::time_point now);
   SellerActions on_verified(const tron::Hash32& txid, const VerifyOutcome& outcome,
                             Clock::time_point now);
+  // The process had no room to check a settlement this peer sent (all peers' settlements
+  // under verification are at their cap): no fault of the payer's, and its grace before a ban
+  // starts again. One seen to be real before waits for another look; any other is dropped and
+  // the payer told `busy`, to send it again.
+  SellerActions on_busy(const tron::Hash32& txid, Clock::time_point now);
   SellerActions on_tick(Clock::time_point now);
   // Unpaid bytes that earlier sessions of the bound payer left on this torrent: they count
   // against this session's credit until paid (prior settlements) or forgotten by the caller.

@@ -60,7 +60,10 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
     }
     if (a.choke) handle->set_choked_by_extension(*a.choke);
     for (const auto& s : a.verify) {
-      service.verify(weak_from_this(), s, *seller->payer(), info_hash_hex, peer_hex);
+      if (!service.verify(weak_from_this(), s, *seller->payer(), info_hash_hex, peer_hex)) {
+        apply(seller->on_busy(s.txid, Clock::now()));
+        if (!handle || !seller) return;
+      }
     }
     if (a.check_backing && seller->payer())
       service.check_backing(weak_from_this(), *seller->payer());
@@ -224,12 +227,13 @@ class SellerTorrentExt : public p2p::TorrentExtension {
 
 SellerService::SellerService(boost::asio::io_context& io, SellerSettings settings,
                              tron::FullNodeOptions node, const std::string& ledger_path, Output out,
-                             VerifierOptions verifier_options)
+                             VerifierOptions verifier_options, VerifyPoolOptions pool_options)
     : io_(io), settings_(std::move(settings)), out_(std::move(out)), worker_(io) {
-  node_ = std::make_unique<tron::FullNodeClient>(std::move(node));
+  node_ = std::make_unique<tron::FullNodeClient>(node);
   settings_.chain = tron::node_chain_id(*node_);
   ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
   verifier_ = std::make_unique<SettlementVerifier>(*node_, *ledger_, verifier_options);
+  pool_ = std::make_unique<VerifyPool>(node, pool_options);
   if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);
   // The payers' records: what their confirmed payments to this address paid for.
   if (settings_.price > 0) {
@@ -298,6 +302,8 @@ void SellerService::check_backing(std::weak_ptr<SellerPeerState> peer, const tro
 }
 
 SellerService::~SellerService() {
+  stopping_ = true;
+  pool_->stop();
   worker_.join();
 }
 
@@ -342,21 +348,37 @@ ExpectedPayment SellerService::expected(const Settle& settle, const tron::Addres
   return e;
 }
 
-void SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+bool SellerService::verify(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
                            const tron::Address& payer, const std::string& info_hash_hex,
                            const std::string& peer_hex) {
+  // Served first and never crowded out by settlements of new addresses: a payer with a record,
+  // or one whose settlement carries its transaction (the Seller keeps it only when the payer's
+  // balance was seen to back it; a bad one is refused and banned after a local check).
+  const bool known = record_of(payer) > 0 || !settle.tx.empty();
+  if (stopping_ || !pool_->admit(known)) return false;
   ExpectedPayment e = expected(settle, payer, info_hash_hex, peer_hex);
   auto until = std::chrono::steady_clock::now() + kQuickRecheckFor;
   if (!settle.tx.empty()) {
-    worker_.run([this, peer, settle, e, until] { provisional_on_worker(peer, settle, e, until); });
-    return;
+    pool_->post(
+        [this, peer, settle, e, until, known](tron::FullNodeClient& node) {
+          provisional_on_worker(node, peer, settle, e, until, known);
+        },
+        known);
+  } else {
+    pool_->post(
+        [this, peer, settle, e, until, known](tron::FullNodeClient& node) {
+          verify_on_worker(node, peer, settle, e, until, known);
+        },
+        known);
   }
-  worker_.run([this, peer, settle, e, until] { verify_on_worker(peer, settle, e, until); });
+  return true;
 }
 
-void SellerService::provisional_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+void SellerService::provisional_on_worker(tron::FullNodeClient& node,
+                                          std::weak_ptr<SellerPeerState> peer, const Settle& settle,
                                           const ExpectedPayment& e,
-                                          std::chrono::steady_clock::time_point quick_until) {
+                                          std::chrono::steady_clock::time_point quick_until,
+                                          bool known) {
   if (stopping_) return;
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
@@ -373,7 +395,7 @@ void SellerService::provisional_on_worker(std::weak_ptr<SellerPeerState> peer, c
   std::string reason, detail = v.detail;
   if (v.verdict == Verdict::Credited) {
     try {
-      auto r = node_->broadcast_hex(tron::Bytes(settle.tx.begin(), settle.tx.end()));
+      auto r = node.broadcast_hex(tron::Bytes(settle.tx.begin(), settle.tx.end()));
       ok = r.ok || r.code == "DUP_TRANSACTION_ERROR";
       if (!ok) {
         reason = "failed_tx";
@@ -393,30 +415,41 @@ void SellerService::provisional_on_worker(std::weak_ptr<SellerPeerState> peer, c
       if (!state || !state->handle || !state->seller) return;
       state->apply(state->seller->on_provisional(txid, ok, reason, detail, Clock::now()));
     });
-    if (!ok) return;
+    if (!ok) {
+      pool_->finish(known);
+      return;
+    }
   }
-  verify_on_worker(peer, settle, e, quick_until);
+  verify_on_worker(node, peer, settle, e, quick_until, known);
 }
 
-void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
+void SellerService::verify_on_worker(tron::FullNodeClient& node,
+                                     std::weak_ptr<SellerPeerState> peer, const Settle& settle,
                                      const ExpectedPayment& e,
-                                     std::chrono::steady_clock::time_point quick_until) {
+                                     std::chrono::steady_clock::time_point quick_until,
+                                     bool known) {
   if (stopping_) return;
   Verification v;
   try {
-    v = verifier_->verify(e);
+    v = verifier_->verify(e, node);
   } catch (const std::exception& ex) {
     v.verdict = Verdict::NodeDown;
     v.detail = ex.what();
   }
-  if (v.verdict == Verdict::Unconfirmed && std::chrono::steady_clock::now() < quick_until) {
-    // Most likely its block is moments away: look again soon, without tying up the worker,
-    // rather than at the peer's next tick.
-    worker_.run_after(kQuickRecheck, [this, peer, settle, e, quick_until] {
-      verify_on_worker(peer, settle, e, quick_until);
-    });
+  // Held by the node, most likely its block is moments away: look again soon, without tying up
+  // a worker, rather than at the peer's next tick. A txid the node does not know is looked at
+  // soon again only for a payer with a record: anyone can send random ones.
+  if (v.verdict == Verdict::Unconfirmed && (v.seen_by_node || known) &&
+      std::chrono::steady_clock::now() < quick_until) {
+    pool_->post_after(
+        kQuickRecheck,
+        [this, peer, settle, e, quick_until, known](tron::FullNodeClient& n) {
+          verify_on_worker(n, peer, settle, e, quick_until, known);
+        },
+        known);
     return;
   }
+  pool_->finish(known);
   VerifyOutcome o;
   bool fresh = false;
   if (v.verdict == Verdict::Credited) {
@@ -430,7 +463,7 @@ void SellerService::verify_on_worker(std::weak_ptr<SellerPeerState> peer, const 
     // A settlement resent after a restart: fine if this payer's credit is already there.
     std::optional<wallet::Credit> c;
     try {
-      c = ledger_->credit(tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end())));
+      c = verifier_->credit(tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end())));
     } catch (const std::exception&) {
     }
     if (c && c->from == e.from) {

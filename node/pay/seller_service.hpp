@@ -1,7 +1,7 @@
 #pragma once
 // The seeder's btt_pay layer joined to the peer engine: a TorrentExtension that gives every
 // peer advertising btt_pay a Seller (terms, bind, bid, invoices, settlements), checks
-// settlements on the chain worker through the seeder's own full node, credits them in the
+// settlements on a pool of workers through the seeder's own full node, credits them in the
 // ledger, and ranks paying peers first for the choker and the upload limit. Peers without
 // btt_pay never see a message of it.
 #include <atomic>
@@ -17,6 +17,7 @@
 #include "node/pay/chain_worker.hpp"
 #include "node/pay/seller.hpp"
 #include "node/pay/verifier.hpp"
+#include "node/pay/verify_pool.hpp"
 #include "p2p/peer/extension.hpp"
 #include "tron/fullnode_client.hpp"
 #include "wallet/ledger.hpp"
@@ -32,7 +33,8 @@ class SellerService {
   using Output = std::function<void(const std::string&)>;
   // Opens the ledger and asks the node for its chain id (throws if it cannot).
   SellerService(boost::asio::io_context& io, SellerSettings settings, tron::FullNodeOptions node,
-                const std::string& ledger_path, Output out, VerifierOptions verifier_options = {});
+                const std::string& ledger_path, Output out, VerifierOptions verifier_options = {},
+                VerifyPoolOptions pool_options = {});
   ~SellerService();
 
   const SellerSettings& settings() const { return settings_; }
@@ -52,11 +54,12 @@ class SellerService {
   // bounded however many settlements peers sent.
   void stop() {
     stopping_ = true;
+    pool_->stop();
     worker_.join();
   }
 
-  // For the peers (engine thread).
-  void verify(std::weak_ptr<class SellerPeerState> peer, const Settle& settle,
+  // For the peers (engine thread). False: no room for it in the process now (answer `busy`).
+  bool verify(std::weak_ptr<class SellerPeerState> peer, const Settle& settle,
               const tron::Address& payer, const std::string& info_hash_hex,
               const std::string& peer_hex);
   // Reads the payer's balance in the token; answers the peer's Seller with on_backing.
@@ -77,24 +80,26 @@ class SellerService {
                    std::int64_t bytes);
 
  private:
-  void verify_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
-                        const ExpectedPayment& e,
-                        std::chrono::steady_clock::time_point quick_until);
+  // On a pool worker, through its node client. `known`: the payer had a record when admitted.
+  void verify_on_worker(tron::FullNodeClient& node, std::weak_ptr<SellerPeerState> peer,
+                        const Settle& settle, const ExpectedPayment& e,
+                        std::chrono::steady_clock::time_point quick_until, bool known);
   // A settle that carries its transaction: checked here, broadcast by us, provisionally
   // credited, then followed to its final credit like any other.
-  void provisional_on_worker(std::weak_ptr<SellerPeerState> peer, const Settle& settle,
-                             const ExpectedPayment& e,
-                             std::chrono::steady_clock::time_point quick_until);
+  void provisional_on_worker(tron::FullNodeClient& node, std::weak_ptr<SellerPeerState> peer,
+                             const Settle& settle, const ExpectedPayment& e,
+                             std::chrono::steady_clock::time_point quick_until, bool known);
   ExpectedPayment expected(const Settle& settle, const tron::Address& payer,
                            const std::string& info_hash_hex, const std::string& peer_hex) const;
 
   boost::asio::io_context& io_;
   SellerSettings settings_;
   Output out_;
-  std::unique_ptr<tron::FullNodeClient> node_;  // worker thread only, after the constructor
-  std::unique_ptr<wallet::Ledger> ledger_;      // worker thread only
+  std::unique_ptr<tron::FullNodeClient> node_;  // worker_ only, after the constructor
+  std::unique_ptr<wallet::Ledger> ledger_;      // through verifier_ (under its lock)
   std::unique_ptr<SettlementVerifier> verifier_;
-  ChainWorker worker_;
+  ChainWorker worker_;                // balance reads
+  std::unique_ptr<VerifyPool> pool_;  // settlements
   U256 earned_ = 0;
   int payments_ = 0;
   struct Carried {

@@ -372,10 +372,15 @@ SettlementVerifier::SettlementVerifier(tron::FullNodeClient& node, wallet::Ledge
                                        VerifierOptions options)
     : node_(node), ledger_(ledger), options_(options) {}
 
-Verification SettlementVerifier::verify(const ExpectedPayment& e) {
+std::optional<wallet::Credit> SettlementVerifier::credit(const std::string& txid) {
+  std::lock_guard lock(ledger_mutex_);
+  return ledger_.credit(txid);
+}
+
+Verification SettlementVerifier::verify(const ExpectedPayment& e, tron::FullNodeClient& node) {
   const std::string txid = tron::to_hex(e.txid);
   // Rule 5 first: a credited txid needs no node to be refused.
-  if (auto credited = ledger_.credit(txid)) {
+  if (auto credited = credit(txid)) {
     return result(Verdict::Replayed, "transaction " + txid + " was credited before",
                   credited->block_number);
   }
@@ -383,9 +388,9 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
   std::optional<json> tx;
   std::optional<tron::TxInfo> info;
   try {
-    tx = node_.transaction_by_id(e.txid);
-    if (!tx) return not_found(e);
-    info = node_.transaction_info_by_id(e.txid);
+    tx = node.transaction_by_id(e.txid);
+    if (!tx) return not_found(e, node);
+    info = node.transaction_info_by_id(e.txid);
   } catch (const tron::NodeError& error) {
     return result(Verdict::NodeDown, error.what());
   }
@@ -422,7 +427,7 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
   const std::int64_t required = std::max(e.confirmations, 1);
   std::int64_t head = 0;
   try {
-    head = node_.now_block().number;
+    head = node.now_block().number;
   } catch (const tron::NodeError& error) {
     return result(Verdict::NodeDown, error.what(), block);
   }
@@ -444,7 +449,12 @@ Verification SettlementVerifier::verify(const ExpectedPayment& e) {
   credit.block_number = block;
   if (!e.info_hash.empty()) credit.info_hash = e.info_hash;
   if (!e.peer.empty()) credit.peer = e.peer;
-  if (!ledger_.credit_once(credit)) {
+  bool fresh = false;
+  {
+    std::lock_guard lock(ledger_mutex_);
+    fresh = ledger_.credit_once(credit);
+  }
+  if (!fresh) {
     return result(Verdict::Replayed, "transaction " + txid + " was credited before", block);
   }
   return result(Verdict::Credited,
@@ -482,7 +492,7 @@ Verification SettlementVerifier::check_signed(const std::string& bytes, const Ex
                                          std::to_string(now_ms));
   }
   const std::string txid = tron::to_hex(e.txid);
-  if (auto credited = ledger_.credit(txid)) {
+  if (auto credited = credit(txid)) {
     return result(Verdict::Replayed, "transaction " + txid + " was credited before",
                   credited->block_number);
   }
@@ -492,10 +502,10 @@ Verification SettlementVerifier::check_signed(const std::string& bytes, const Ex
 // The node has no such transaction in a block. If it holds it in its pending pool (java-tron's
 // gettransactionfrompending; nodes without that call answer 404), it is on its way; otherwise
 // it is taken as on its way for unknown_grace after the first question, then as unknown.
-Verification SettlementVerifier::not_found(const ExpectedPayment& e) {
+Verification SettlementVerifier::not_found(const ExpectedPayment& e, tron::FullNodeClient& node) {
   const std::string txid = tron::to_hex(e.txid);
   try {
-    json pending = node_.post("/wallet/gettransactionfrompending", json{{"value", txid}});
+    json pending = node.post("/wallet/gettransactionfrompending", json{{"value", txid}});
     std::string why;
     if (!pending.empty() && signed_raw(pending, e.txid, why)) {
       return seen(

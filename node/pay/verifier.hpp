@@ -68,8 +68,9 @@ struct VerifierOptions {
   std::chrono::milliseconds unknown_grace{60'000};
 };
 
-// Safe to call from several threads if the ledger is (each Ledger call is one SQL transaction,
-// and credit_once keeps a txid unique even when two verifications race).
+// Safe to call from several threads, each with its own node client: the ledger is used under a
+// lock (each Ledger call is one SQL transaction, and credit_once keeps a txid unique even when
+// two verifications race).
 class SettlementVerifier {
  public:
   SettlementVerifier(tron::FullNodeClient& node, wallet::Ledger& ledger,
@@ -81,7 +82,9 @@ class SettlementVerifier {
   // credited returns Replayed. Never throws for a bad or hostile transaction or node answer;
   // a ledger failure (wallet::LedgerError, e.g. a full disk) is thrown, since nothing is known
   // about the payment then.
-  Verification verify(const ExpectedPayment& expected);
+  Verification verify(const ExpectedPayment& expected) { return verify(expected, node_); }
+  // The same through another client of the same node (one per verifying thread).
+  Verification verify(const ExpectedPayment& expected, tron::FullNodeClient& node);
 
   // The local checks of a version-2 settle that carries its signed transaction, before any
   // node is asked: the bytes are a Transaction whose raw_data hashes to the txid, signed once
@@ -90,14 +93,18 @@ class SettlementVerifier {
   Verification check_signed(const std::string& transaction_bytes, const ExpectedPayment& expected,
                             std::int64_t now_ms);
 
+  // The ledger's credit of a txid, if any (under the ledger lock).
+  std::optional<wallet::Credit> credit(const std::string& txid);
+
  private:
-  Verification not_found(const ExpectedPayment& expected);
+  Verification not_found(const ExpectedPayment& expected, tron::FullNodeClient& node);
   void forget(const tron::Hash32& txid);
 
   tron::FullNodeClient& node_;
   wallet::Ledger& ledger_;
   VerifierOptions options_;
-  std::mutex mutex_;  // guards first_asked_
+  std::mutex ledger_mutex_;  // one SQLite connection: one call at a time
+  std::mutex mutex_;         // guards first_asked_
   // When each txid the node did not know was first asked about (for unknown_grace).
   std::map<tron::Hash32, std::chrono::steady_clock::time_point> first_asked_;
 };

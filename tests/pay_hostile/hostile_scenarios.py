@@ -12,10 +12,13 @@ are read from its ledger (read-only) and, when available, `bttnode earnings --js
 """
 import os
 import re
+import socket
 import sqlite3
+import statistics
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,8 +27,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import pay_peer  # noqa: E402
 from pay_peer import MIB, BLOCK, BlockQueue, Closed, PayPeer, Torrent  # noqa: E402
-from scenario_lib import (Env as BaseEnv, Fail, check, free_port, genesis_json,  # noqa: E402
-                          log_text, runner_main, wait_log, write_random)
+from scenario_lib import (Env as BaseEnv, Fail, assert_same, check, free_port,  # noqa: E402
+                          genesis_json, log_text, runner_main, wait_log, write_random)
 
 PASSWORD = "pay-hostile-test-only"
 TOKEN = "trc10:1002000"
@@ -572,6 +575,216 @@ def scenario_double_spend(env):
     bound = int(1.5 * min(1024 * MIB, credit + 2 * v)) + v
     check(peer.bytes <= bound, "served %d bytes unpaid, above the bound %d" % (peer.bytes, bound))
     env.assert_not_credited(s["seeder_ks"], txid)
+
+
+# ---- settlement flood
+
+
+class DelayProxy:
+    """A TCP relay to (host, port) that holds each request chunk `delay` seconds: the seeder's
+    full node seen across a network (the answers come back at once)."""
+
+    def __init__(self, host, port, delay):
+        self.target, self.delay = (host, port), delay
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(256)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pipe, args=(client, server, self.delay),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, 0), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst, delay):
+        try:
+            while True:
+                data = src.recv(1 << 16)
+                if not data:
+                    break
+                if delay:
+                    time.sleep(delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def node_of(url):
+    m = re.match(r"https?://([^:/]+):(\d+)", url)
+    return m.group(1), int(m.group(2))
+
+
+class Flood:
+    """`peers` hostile peers, each bound to an address without a record, sending settlements
+    of random txids as fast as the seeder takes them (it answers `busy` beyond its caps), and
+    coming back under a new peer id when banned, until `total` are sent or stop()."""
+
+    def __init__(self, env, torrent, port, wallets, peers, total):
+        self.env, self.torrent, self.port = env, torrent, port
+        self.wallets, self.total = wallets, total
+        self.sent = 0
+        self.busy = 0
+        self.bans = 0
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
+                        for i in range(peers)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def stop(self):
+        self.stopping = True
+        for t in self.threads:
+            t.join(30)
+
+    def _take(self, n):
+        with self.lock:
+            n = min(n, self.total - self.sent)
+            self.sent += max(n, 0)
+            return n
+
+    def _run(self, i):
+        ks, addr = self.wallets[i % len(self.wallets)]
+        while not self.stopping and self.sent < self.total:
+            try:
+                peer = PayPeer(self.torrent, "127.0.0.1", self.port, timeout=10,
+                               listen_port=free_port())
+                peer.wait_terms()
+                peer.bind(self.env.bttnode, ks, addr)
+                answered = 0
+                while not self.stopping:
+                    n = self._take(8)
+                    if n <= 0:
+                        break
+                    for _ in range(n):
+                        peer.settle(os.urandom(32), PRICE)
+                    peer.poll(0.05)
+                    busy = sum(1 for r in peer.rejects[answered:] if r["reason"] == b"busy")
+                    answered = len(peer.rejects)
+                    with self.lock:
+                        self.busy += busy
+                while not self.stopping:
+                    peer.poll(0.2)  # stays, its settlements under verification
+            except Closed:
+                with self.lock:
+                    self.bans += 1
+            except (OSError, RuntimeError, TimeoutError):
+                time.sleep(0.2)
+
+
+def receipt_delays(env, payer, seeder, timeout):
+    """Waits for the download `payer` to finish; returns its settlements' delays in seconds
+    from its "paid ... txid" line to the seeder's "credited ... txid" line, each seen by
+    polling both logs."""
+    paid_at, credited_at = {}, {}
+    deadline = time.time() + timeout
+    paid_rx = re.compile(r"^paid \d+ \S+ to \S+ txid ([0-9a-f]{64})", re.M)
+    cred_rx = re.compile(r"^credited \d+ \S+ from \S+ txid ([0-9a-f]{64})", re.M)
+    while True:
+        now = time.time()
+        for m in paid_rx.finditer(log_text(payer)):
+            paid_at.setdefault(m.group(1), now)
+        for m in cred_rx.finditer(log_text(seeder)):
+            credited_at.setdefault(m.group(1), now)
+        if payer.poll() is not None and all(t in credited_at for t in paid_at):
+            break
+        check(now < deadline, "the payer's download and receipts not done in %ds: %d paid, "
+              "%d credited" % (timeout, len(paid_at),
+                               sum(1 for t in paid_at if t in credited_at)))
+        time.sleep(0.05)
+    check(payer.returncode == 0, "the payer's download exited with %s" % payer.returncode)
+    check(paid_at, "the payer paid nothing")
+    return [credited_at[t] - paid_at[t] for t in paid_at]
+
+
+def paying_download(env, s, name, ks):
+    out = env.path(name)
+    argv = [env.bttnode, "download", s["torrent"].path, "--out", out, "--port",
+            str(free_port()), "--peer", "127.0.0.1:%d" % s["port"], "--keystore", ks,
+            "--node", s["node"], "--token", TOKEN, "--max-price", str(PRICE)]
+    p = env.spawn(name, argv)
+    p.out = out
+    return p
+
+
+def scenario_settlement_flood(env):
+    """Hostile peers flood the seeder with settlements of random txids through a full node
+    43 ms away while an honest bttnode payer downloads: the payer's receipts come about as
+    soon as without the flood, it is not banned, and the seeder stops within 10 s."""
+    node = env.start_devnet()
+    proxy = DelayProxy(*node_of(node), delay=float(os.environ.get("FLOOD_NODE_DELAY", "0.043")))
+    seeder_node = "http://127.0.0.1:%d" % proxy.port
+    alice_ks, alice = env.import_genesis("alice")
+    bob_ks, bob = env.import_genesis("bob")
+    seeder_ks, seeder_addr = env.new_wallet("seeder")
+    wallets = [env.new_wallet("mallory%d" % i) for i in range(4)]
+    torrent_path = env.make_torrent()
+    seeder, port = env.start_seeder(torrent_path, seeder_ks, seeder_node, 2 * MIB,
+                                    ["--min-settle", str(PRICE)])
+    s = dict(node=node, torrent=Torrent(torrent_path), port=port)
+
+    quiet = receipt_delays(env, paying_download(env, s, "alice", alice_ks), seeder, 180)
+    env.log("without the flood: %d settlements, receipt delay median %.2f s, max %.2f s"
+            % (len(quiet), statistics.median(quiet), max(quiet)))
+
+    total = int(os.environ.get("FLOOD_SETTLEMENTS", "2000"))
+    flood = Flood(env, s["torrent"], port, wallets, peers=16, total=total)
+    flood.start()
+    # The flood under way before the honest payer (a new one, without a record) starts.
+    deadline = time.time() + 60
+    while flood.sent < min(total, 300):
+        check(time.time() < deadline, "the flood sent only %d settlements in 60 s" % flood.sent)
+        time.sleep(0.1)
+    bob_p = paying_download(env, s, "bob", bob_ks)
+    flooded = receipt_delays(env, bob_p, seeder, 240)
+    env.log("with the flood (%d fake settlements sent, %d answered busy, %d hostile "
+            "sessions ended): %d settlements, receipt delay median %.2f s, max %.2f s"
+            % (flood.sent, flood.busy, flood.bans, len(flooded), statistics.median(flooded),
+               max(flooded)))
+    assert_same(env.path("seed"), bob_p.out)
+    bound = max(quiet) + 2.0
+    check(max(flooded) <= bound, "a receipt under the flood came %.2f s after its payment, "
+          "beyond %.2f s (the slowest without it + 2 s)" % (max(flooded), bound))
+    # No ban of the honest payer: none of the connections its credits came on.
+    text = log_text(seeder)
+    honest = set(re.findall(r"^credited \d+ \S+ from %s txid \S+ peer (\S+)$" % bob, text,
+                            re.M))
+    check(honest, "no credit of %s in the seeder's log" % bob)
+    banned = set(re.findall(r"^banned (\S+):", text, re.M))
+    check(not honest & banned, "the seeder banned the honest payer: %s" % (honest & banned))
+    check(not re.search(r"refused: (?!busy)", log_text(bob_p)),
+          "the honest payer was refused: %s" % re.findall(r"refused: .*$", log_text(bob_p),
+                                                          re.M))
+
+    # Stopped in the middle of a flood, the seeder finishes within 10 s.
+    flood.total = flood.sent + 2000
+    time.sleep(2)
+    t0 = time.time()
+    env.stop(seeder, timeout=30)
+    took = time.time() - t0
+    flood.stop()
+    env.log("SIGTERM to exit under the flood: %.2f s" % took)
+    check(took <= 10, "the seeder took %.1f s to exit after SIGTERM" % took)
 
 
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items()
