@@ -23,8 +23,9 @@ int message_sign(const Args& args) {
   args.allow_only({"keystore", "message", "password-file"});
   const std::string keystore = args.require("keystore");
   const std::string message = args.require("message");
-  const std::string password = read_password(args, false);
-  const tron::PrivateKey key = wallet::open_keystore(keystore, password);
+  const tron::SecretString password = read_secret_password(args, false);
+  const tron::PrivateKey key =
+      wallet::open_keystore(keystore, std::string_view(password.data(), password.size()));
   std::cout << tron::sign_message_hex(key, message) << std::endl;
   return 0;
 }

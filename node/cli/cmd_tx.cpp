@@ -99,8 +99,9 @@ int tx_build(const Args& args) {
 int tx_sign(const Args& args) {
   args.allow_only({"keystore", "password-file"});
   const std::string keystore = args.require("keystore");
-  const std::string password = read_password(args, false);
-  const tron::PrivateKey key = wallet::open_keystore(keystore, password);
+  const tron::SecretString password = read_secret_password(args, false);
+  const tron::PrivateKey key =
+      wallet::open_keystore(keystore, std::string_view(password.data(), password.size()));
 
   std::string line;
   std::size_t line_number = 0;

@@ -133,8 +133,8 @@ void store_new_key(const Args& args, const tron::PrivateKey& key) {
                                     ": file exists; refusing to "
                                     "overwrite it");
   }
-  Wiped password{read_password(args, true)};
-  wallet::create_keystore(path, key, password.value);
+  const tron::SecretString password = read_secret_password(args, true);
+  wallet::create_keystore(path, key, std::string_view(password.data(), password.size()));
   std::cout << key.address().to_base58() << "\n";
 }
 
@@ -319,8 +319,8 @@ int wallet_send(const Args& args) {
 
   std::optional<tron::PrivateKey> key;
   {
-    Wiped password{read_password(args, false)};
-    key = wallet::open_keystore(keystore, password.value);
+    const tron::SecretString password = read_secret_password(args, false);
+    key = wallet::open_keystore(keystore, std::string_view(password.data(), password.size()));
   }
   request.from = key->address();
 

@@ -119,11 +119,4 @@ std::optional<SecretString> given_password(const Args& args) {
   return read_secret_password(args, false);
 }
 
-std::string read_password(const Args& args, bool confirm_new) {
-  SecretString secret = read_secret_password(args, confirm_new);
-  std::string out(secret.begin(), secret.end());
-  wipe(secret);
-  return out;
-}
-
 }  // namespace bttnode

@@ -19,7 +19,5 @@ tron::SecretString read_secret_password(const Args& args, bool confirm_new);
 // A password from --password-file or BTTNODE_PASSWORD, never a prompt; nullopt if neither is
 // given. For commands that can work without one but check more with one.
 std::optional<tron::SecretString> given_password(const Args& args);
-// The same as a plain string, for callers that keep one; they must wipe it.
-std::string read_password(const Args& args, bool confirm_new);
 
 }  // namespace bttnode

@@ -137,10 +137,8 @@ BuyOptions parse_buy_options(const Args& args, const PayWallet* wallet) {
 }
 
 tron::PrivateKey open_pay_key(const Args& args, const PayWallet& wallet) {
-  std::string password = read_password(args, false);
-  auto key = wallet::open_keystore(wallet.keystore, password);
-  std::fill(password.begin(), password.end(), '\0');
-  return key;
+  const tron::SecretString password = read_secret_password(args, false);
+  return wallet::open_keystore(wallet.keystore, std::string_view(password.data(), password.size()));
 }
 
 }  // namespace bttnode
