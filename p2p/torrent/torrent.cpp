@@ -1,5 +1,8 @@
 #include "p2p/torrent/torrent.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -147,6 +150,13 @@ void Torrent::begin_check() {
                              resume_file = resume_file_, seed_only = seed_only_, cancel,
                              progress = checked_pieces_, io = &session_.io(), disk = disk_,
                              generation, alive = std::weak_ptr<bool>(alive_)] {
+    // The hash threads give way to the network thread when cores are few: a check may take
+    // longer, a transfer must not slow down. (On Linux a nice value belongs to the thread.)
+    thread_local bool niced = false;
+    if (!niced) {
+      niced = true;
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+    }
     CheckResult r;
     try {
       std::optional<std::vector<bool>> have;
