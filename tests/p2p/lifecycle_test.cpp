@@ -196,9 +196,11 @@ TEST(Lifecycle, CheckRunsOffTheNetworkThread) {
   EXPECT_EQ(t->checked_pieces(), kPieces);
   EXPECT_TRUE(saw_progress);
   EXPECT_GT(fired, 5) << "the check took " << std::chrono::duration<double>(took).count() << " s";
-  // A timer of 5 ms is never held up by the check (generous for a loaded machine).
-  EXPECT_LT(std::chrono::duration<double>(worst).count(), 0.1)
-      << "the check took " << std::chrono::duration<double>(took).count() << " s";
+  // A timer of 5 ms is never held up by the check (a synchronous check holds it for the
+  // whole check; a loaded machine may still delay it a little).
+  double took_s = std::chrono::duration<double>(took).count();
+  EXPECT_LT(std::chrono::duration<double>(worst).count(), std::min(0.5, took_s / 3))
+      << "the check took " << took_s << " s";
 }
 
 }  // namespace
