@@ -14,7 +14,7 @@
 namespace p2p {
 class Session;
 class Torrent;
-}
+}  // namespace p2p
 
 namespace bttnode {
 

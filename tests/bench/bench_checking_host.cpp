@@ -52,7 +52,9 @@ void make_file(const fs::path& p, std::uint64_t size, std::uint64_t seed) {
   }
 }
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 }  // namespace
 
@@ -139,7 +141,8 @@ int main(int argc, char** argv) {
       for (const auto& t : added) {
         auto st = t->state();
         seeding += st == p2p::TorrentState::Seeding;
-        checking_or_seeding += st == p2p::TorrentState::Seeding || st == p2p::TorrentState::Checking;
+        checking_or_seeding +=
+            st == p2p::TorrentState::Seeding || st == p2p::TorrentState::Checking;
         checked += t->checked_pieces();
       }
       auto now = Clock::now();
@@ -154,8 +157,7 @@ int main(int argc, char** argv) {
                     all_checking_s, took);
         std::printf("rate_before_MiBps %.2f\nrate_while_MiBps %.2f\nrate_ratio %.3f\n",
                     before / (1 << 20), during / (1 << 20), before > 0 ? during / before : 0.0);
-        std::printf("pieces_checked %llu\n",
-                    (unsigned long long)session.counters().pieces_checked);
+        std::printf("pieces_checked %llu\n", (unsigned long long)session.counters().pieces_checked);
         std::fflush(stdout);
         return;
       }
@@ -168,37 +170,38 @@ int main(int argc, char** argv) {
     boost::asio::posix::stream_descriptor in(io, ::dup(0));
     boost::asio::streambuf buf;
     std::function<void()> read_line = [&] {
-      boost::asio::async_read_until(in, buf, '\n', [&](const boost::system::error_code& ec,
-                                                       std::size_t) {
-        std::string line;
-        if (!ec) {
-          std::istream is(&buf);
-          std::getline(is, line);
-        }
-        if (ec || line == "quit") {
-          session.shutdown([&io] { io.stop(); }, std::chrono::seconds(1));
-          return;
-        }
-        if (line == "check") {
-          check_start = Clock::now();
-          for (int i = 0; i < n; ++i) {
-            p2p::AddTorrentParams p;
-            p.metainfo = many[std::size_t(i)];
-            p.save_path = work / "many";
-            p.seed_only = true;
-            p.resume_file = work / "state" / (std::to_string(i) + ".resume");
-            fs::remove(p.resume_file);
-            added.push_back(session.add_torrent(std::move(p)));
-          }
-          add_s = seconds(Clock::now() - check_start);
-          watch_checks();
-        } else if (line == "rate") {
-          auto now = Clock::now();
-          std::printf("rate_MiBps %.2f\n", rate_between(now - std::chrono::seconds(3), now) / (1 << 20));
-          std::fflush(stdout);
-        }
-        read_line();
-      });
+      boost::asio::async_read_until(
+          in, buf, '\n', [&](const boost::system::error_code& ec, std::size_t) {
+            std::string line;
+            if (!ec) {
+              std::istream is(&buf);
+              std::getline(is, line);
+            }
+            if (ec || line == "quit") {
+              session.shutdown([&io] { io.stop(); }, std::chrono::seconds(1));
+              return;
+            }
+            if (line == "check") {
+              check_start = Clock::now();
+              for (int i = 0; i < n; ++i) {
+                p2p::AddTorrentParams p;
+                p.metainfo = many[std::size_t(i)];
+                p.save_path = work / "many";
+                p.seed_only = true;
+                p.resume_file = work / "state" / (std::to_string(i) + ".resume");
+                fs::remove(p.resume_file);
+                added.push_back(session.add_torrent(std::move(p)));
+              }
+              add_s = seconds(Clock::now() - check_start);
+              watch_checks();
+            } else if (line == "rate") {
+              auto now = Clock::now();
+              std::printf("rate_MiBps %.2f\n",
+                          rate_between(now - std::chrono::seconds(3), now) / (1 << 20));
+              std::fflush(stdout);
+            }
+            read_line();
+          });
     };
     read_line();
     io.run();

@@ -93,7 +93,8 @@ TEST(RedialTable, PrunesPassedEntriesAndHoldsItsCap) {
   ASSERT_EQ(table.size(), 5u);  // over the cap: the soonest to expire went
   EXPECT_FALSE(table.try_take(eps[19], t0 + std::chrono::seconds(2), std::chrono::seconds(1)));
   EXPECT_TRUE(table.try_take(eps[0], t0 + std::chrono::seconds(2), std::chrono::seconds(1)));
-  table.prune(t0 + std::chrono::seconds(100), [&](const tcp::endpoint& ep) { return ep == eps[19]; });
+  table.prune(t0 + std::chrono::seconds(100),
+              [&](const tcp::endpoint& ep) { return ep == eps[19]; });
   EXPECT_EQ(table.size(), 1u);  // only the kept one
 }
 

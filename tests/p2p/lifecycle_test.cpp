@@ -158,9 +158,7 @@ TEST(Lifecycle, CheckRunsOffTheNetworkThread) {
   top["info"] = p2p::bencode::Value(std::move(info));
   auto meta = p2p::parse_metainfo(p2p::bencode::encode(p2p::bencode::Value(std::move(top))));
   fs::create_directories(f.dir.path / "big");
-  {
-    std::ofstream(f.dir.path / "big" / "big.bin");
-  }
+  { std::ofstream(f.dir.path / "big" / "big.bin"); }
   ASSERT_EQ(::truncate((f.dir.path / "big" / "big.bin").c_str(), kPiece * kPieces), 0);
   p2p::AddTorrentParams p;
   p.metainfo = meta;

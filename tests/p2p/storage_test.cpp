@@ -167,14 +167,20 @@ TEST(Storage, ResumeDataSkipsRecheckUntilFilesChange) {
   fs::path resume = state.path() / "sub" / "x.resume";
   p2p::Storage st(f.meta, f.src.path());
   int hashed = 0;
-  auto have = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) { ++hashed; return true; });
+  auto have = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) {
+    ++hashed;
+    return true;
+  });
   EXPECT_EQ(hashed, f.meta.num_pieces());
   EXPECT_EQ(std::count(have.begin(), have.end(), true), f.meta.num_pieces());
   ASSERT_TRUE(fs::exists(resume));
 
   // Unchanged files: no hashing at all.
   hashed = 0;
-  auto again = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) { ++hashed; return true; });
+  auto again = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) {
+    ++hashed;
+    return true;
+  });
   EXPECT_EQ(hashed, 0);
   EXPECT_EQ(again, have);
 
@@ -189,7 +195,10 @@ TEST(Storage, ResumeDataSkipsRecheckUntilFilesChange) {
   fs::last_write_time(f.src.path() / "top" / "a.bin", when + std::chrono::seconds(5));
   EXPECT_FALSE(st.check_resume_data(*rd));
   hashed = 0;
-  st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) { ++hashed; return true; });
+  st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) {
+    ++hashed;
+    return true;
+  });
   EXPECT_EQ(hashed, f.meta.num_pieces());
 
   // Garbage resume data is ignored, never trusted.
