@@ -123,7 +123,8 @@ int cmd_download(int argc, char** argv, int first) {
   };
   stop_now = shutdown;
   bool tty = isatty(2);
-  torrent->on_complete = [&] {
+  TorrentWatch watch;
+  watch.on_complete = [&] {
     done = true;
     exit_code = 0;
     if (tty) std::cerr << "\r" << status_line(*torrent, true) << "\n";
@@ -143,18 +144,19 @@ int cmd_download(int argc, char** argv, int first) {
       std::cerr << "seeding until interrupted\n";
     }
   };
-  torrent->on_error = [&](const std::string& why) {
+  watch.on_error = [&](const std::string& why) {
     std::cerr << (tty ? "\n" : "") << "bttnode download: error: " << why << "\n";
     exit_code = 1;
     shutdown();
   };
-  torrent->on_ban = [&](const std::string& who, const std::string& why) {
+  watch.on_ban = [&](const std::string& who, const std::string& why) {
     std::cerr << (tty ? "\r" : "") << "banned " << who << ": " << why << "\n";
   };
-  torrent->on_metadata = [&] {
+  watch.on_metadata = [&] {
     std::cerr << (tty ? "\r" : "") << "metadata received: " << torrent->name() << " ("
               << torrent->num_pieces() << " pieces)\n";
   };
+  auto watching = watch_torrent(session, torrent->info_hash(), std::move(watch));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;

@@ -112,16 +112,6 @@ int cmd_seed(int argc, char** argv, int first) {
   session.listen();
   std::cerr << "verifying " << params.metainfo->name << " in " << data << "\n";
   auto torrent = session.add_torrent(std::move(params));
-  if (torrent->num_have() == 0) {
-    std::cerr << "bttnode seed: error: no verified data of the torrent in " << data << "\n";
-    return 1;
-  }
-  if (!torrent->is_seed()) {
-    std::cerr << "warning: only " << torrent->num_have() << " of " << torrent->num_pieces()
-              << " pieces are present; seeding those\n";
-  }
-  std::cout << "seeding " << torrent->name() << " (" << torrent->num_have() << "/"
-            << torrent->num_pieces() << " pieces) on port " << session.listen_port() << std::endl;
 
   int exit_code = 0;
   bool shutting_down = false;
@@ -130,11 +120,27 @@ int cmd_seed(int argc, char** argv, int first) {
     shutting_down = true;
     session.shutdown([&io] { io.stop(); });
   };
-  torrent->on_error = [&](const std::string& why) {
+  TorrentWatch watch;
+  watch.on_checked = [&] {
+    if (torrent->num_have() == 0) {
+      std::cerr << "bttnode seed: error: no verified data of the torrent in " << data << "\n";
+      exit_code = 1;
+      return shutdown();
+    }
+    if (!torrent->is_seed()) {
+      std::cerr << "warning: only " << torrent->num_have() << " of " << torrent->num_pieces()
+                << " pieces are present; seeding those\n";
+    }
+    std::cout << "seeding " << torrent->name() << " (" << torrent->num_have() << "/"
+              << torrent->num_pieces() << " pieces) on port " << session.listen_port()
+              << std::endl;
+  };
+  watch.on_error = [&](const std::string& why) {
     std::cerr << "bttnode seed: error: " << why << "\n";
     exit_code = 1;
     shutdown();
   };
+  auto watching = watch_torrent(session, torrent->info_hash(), std::move(watch));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;

@@ -1,8 +1,11 @@
 #include "node/cli/torrent_cli_common.hpp"
 
 #include <cstdio>
+#include <type_traits>
+#include <variant>
 
 #include "node/cli/args.hpp"
+#include "p2p/session/session.hpp"
 #include "p2p/torrent/torrent.hpp"
 
 namespace bttnode {
@@ -74,8 +77,37 @@ std::string human_bytes(double b) {
   return buf;
 }
 
+p2p::EventBus::Subscription watch_torrent(p2p::Session& session, const p2p::InfoHash& ih,
+                                          TorrentWatch w) {
+  return session.events().subscribe([ih, w = std::move(w)](const p2p::Event& e) {
+    std::visit(
+        [&](const auto& ev) {
+          using E = std::decay_t<decltype(ev)>;
+          if (ev.info_hash != ih) return;
+          if constexpr (std::is_same_v<E, p2p::event::TorrentFinished>) {
+            if (w.on_complete) w.on_complete();
+          } else if constexpr (std::is_same_v<E, p2p::event::TorrentError>) {
+            if (w.on_error) w.on_error(ev.message);
+          } else if constexpr (std::is_same_v<E, p2p::event::PeerBanned>) {
+            if (w.on_ban) w.on_ban(ev.peer, ev.reason);
+          } else if constexpr (std::is_same_v<E, p2p::event::MetadataReceived>) {
+            if (w.on_metadata) w.on_metadata();
+          } else if constexpr (std::is_same_v<E, p2p::event::TorrentStateChanged>) {
+            bool running =
+                ev.to == p2p::TorrentState::Downloading || ev.to == p2p::TorrentState::Seeding;
+            if (ev.from == p2p::TorrentState::Checking && running && w.on_checked) w.on_checked();
+          }
+        },
+        e);
+  });
+}
+
 std::string status_line(const p2p::Torrent& t, bool bar) {
   char buf[256];
+  if (t.state() == p2p::TorrentState::Checking) {
+    std::snprintf(buf, sizeof buf, "checking %d/%d pieces", t.checked_pieces(), t.num_pieces());
+    return buf;
+  }
   if (!t.has_metadata()) {
     std::snprintf(buf, sizeof buf, "fetching metadata, %zu peers", t.num_peers());
     return buf;

@@ -2,15 +2,19 @@
 // Pieces shared by the seed and download commands: option parsing helpers and the progress
 // display.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "p2p/session/events.hpp"
+
 namespace p2p {
+class Session;
 class Torrent;
-}
+}  // namespace p2p
 
 namespace bttnode {
 
@@ -23,5 +27,16 @@ std::vector<boost::asio::ip::tcp::endpoint> resolve_peer(boost::asio::io_context
 // One status line: progress, rates, peers.
 std::string status_line(const p2p::Torrent& t, bool bar);
 std::string human_bytes(double bytes);
+
+// What the commands want to hear about their torrent, from the session's events.
+struct TorrentWatch {
+  std::function<void()> on_checked;  // its data checked: downloading or seeding now
+  std::function<void()> on_complete;
+  std::function<void(const std::string&)> on_error;
+  std::function<void(const std::string& who, const std::string& why)> on_ban;
+  std::function<void()> on_metadata;
+};
+[[nodiscard]] p2p::EventBus::Subscription watch_torrent(p2p::Session& session,
+                                                        const p2p::InfoHash& ih, TorrentWatch w);
 
 }  // namespace bttnode

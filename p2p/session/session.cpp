@@ -12,6 +12,7 @@
 
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <variant>
 
 #include "p2p/peer/peer_connection.hpp"
 #include "p2p/torrent/torrent.hpp"
@@ -22,7 +23,23 @@ namespace p2p {
 using boost::asio::ip::tcp;
 
 Session::Session(boost::asio::io_context& io, SessionSettings settings)
-    : io_(io), settings_(std::move(settings)), timer_(io) {
+    : io_(io),
+      settings_(std::move(settings)),
+      writers_(settings_.disk_write_threads),
+      disk_(settings_.disk_threads),
+      hashers_(settings_.hash_threads),
+      timer_(io) {
+  counting_ = events_.subscribe([this](const Event& e) {
+    if (const auto* c = std::get_if<event::PeerConnected>(&e)) {
+      ++counters_.connections_opened;
+      if (auto t = find_torrent(c->info_hash)) ++t->counters_mut().connections_opened;
+    } else if (const auto* c = std::get_if<event::PeerClosed>(&e)) {
+      ++counters_.connections_closed[std::size_t(c->reason)];
+      if (auto t = find_torrent(c->info_hash)) {
+        ++t->counters_mut().connections_closed[std::size_t(c->reason)];
+      }
+    }
+  });
   std::random_device rd;
   std::mt19937_64 rng((std::uint64_t(rd()) << 32) ^ rd());
   std::size_t n = std::strlen(kPeerIdPrefix);
@@ -155,7 +172,16 @@ std::shared_ptr<Torrent> Session::add_torrent(AddTorrentParams params) {
   if (torrents_.count(ih)) throw std::runtime_error("torrent already added");
   auto t = std::make_shared<Torrent>(*this, std::move(params));
   torrents_[ih] = t;
-  t->start();
+  order_.push_back(ih);
+  try {
+    t->start();
+  } catch (...) {
+    torrents_.erase(ih);
+    order_.pop_back();
+    throw;
+  }
+  events_.publish(event::TorrentAdded{ih});
+  update_queue();
   return t;
 }
 
@@ -175,7 +201,71 @@ void Session::remove_torrent(const InfoHash& ih) {
   if (it == torrents_.end()) return;
   auto t = it->second;
   torrents_.erase(it);
+  std::erase(order_, ih);
   t->stop([t] {});
+  events_.publish(event::TorrentRemoved{ih});
+  update_queue();
+}
+
+bool Session::slot_free(const Torrent& t) const {
+  int limit = t.wants_check()                ? settings_.max_active_checking
+              : t.has_metadata() && t.is_seed() ? settings_.max_active_seeds
+                                                : settings_.max_active_downloads;
+  if (limit < 0) return true;
+  int used = 0;
+  for (const auto& [ih, o] : torrents_) {
+    if (o.get() == &t) continue;
+    auto st = o->state();
+    if (t.wants_check()) {
+      used += st == TorrentState::Checking;
+    } else if (t.has_metadata() && t.is_seed()) {
+      used += st == TorrentState::Seeding;
+    } else {
+      used += st == TorrentState::Downloading || st == TorrentState::FetchingMetadata;
+    }
+  }
+  return used < limit;
+}
+
+void Session::update_queue() {
+  if (queue_posted_ || stopped_) return;
+  queue_posted_ = true;
+  std::weak_ptr<int> alive = alive_;
+  boost::asio::post(io_, [this, alive] {
+    if (alive.expired()) return;
+    queue_posted_ = false;
+    run_queue();
+  });
+}
+
+void Session::run_queue() {
+  if (stopped_) return;
+  int checking = 0, downloading = 0, seeding = 0;
+  for (const auto& [ih, t] : torrents_) {
+    auto st = t->state();
+    checking += st == TorrentState::Checking;
+    downloading += st == TorrentState::Downloading || st == TorrentState::FetchingMetadata;
+    seeding += st == TorrentState::Seeding;
+  }
+  auto fits = [](int used, int limit) { return limit < 0 || used < limit; };
+  auto order = order_;  // a listener may remove torrents while they start
+  for (const auto& ih : order) {
+    auto t = find_torrent(ih);
+    if (!t || t->state() != TorrentState::Queued) continue;
+    if (t->wants_check()) {
+      if (!fits(checking, settings_.max_active_checking)) continue;
+      ++checking;
+      t->begin_check();
+    } else if (t->has_metadata() && t->is_seed()) {
+      if (!fits(seeding, settings_.max_active_seeds)) continue;
+      ++seeding;
+      t->activate();
+    } else {
+      if (!fits(downloading, settings_.max_active_downloads)) continue;
+      ++downloading;
+      t->activate();
+    }
+  }
 }
 
 void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout) {
@@ -191,6 +281,7 @@ void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout)
     });
   }
   auto list = torrents();
+  order_.clear();
   for (auto& t : list) {
     t->stop(
         [remaining, all, t] {

@@ -22,6 +22,9 @@
 #include "p2p/peer/extension.hpp"
 #include "p2p/metainfo/metainfo.hpp"
 #include "p2p/tracker/tracker.hpp"
+#include "p2p/session/counters.hpp"
+#include "p2p/session/events.hpp"
+#include "p2p/storage/disk_pool.hpp"
 
 namespace p2p {
 
@@ -60,6 +63,19 @@ struct SessionSettings {
   // A download stopped by a full disk tries again this often (resume data is kept).
   std::chrono::seconds disk_full_retry{10};
   int ban_strikes = 2;  // hash failures a peer may cause before a ban
+  std::chrono::seconds ban_duration{3600};    // a ban is lifted after this
+  std::chrono::seconds strike_memory{3600};   // strikes are forgotten this long after the last
+  std::size_t max_past_peers = 1000;          // accounts of closed connections kept per torrent
+  std::size_t max_redial_entries = 4000;      // per torrent
+  // Disk threads of the session: piece hash-and-write jobs, resume data and block reads;
+  // writers that write a piece while its hash is computed; checks of whole torrents.
+  int disk_threads = 1;
+  int disk_write_threads = 2;
+  int hash_threads = 1;
+  // Torrents over these limits are Queued and start when a slot frees (-1: no limit).
+  int max_active_downloads = -1;  // downloading or fetching metadata
+  int max_active_seeds = -1;
+  int max_active_checking = 1;
   bool enable_pex = true;
   std::string client_version = "bttnode 0.1";
   TrackerSettings tracker;
@@ -94,6 +110,22 @@ class Session {
   std::vector<std::shared_ptr<Torrent>> torrents() const;
   // Stops the torrent (announces stopped) and forgets it.
   void remove_torrent(const InfoHash& ih);
+
+  // What happens in the session (listeners run on this thread).
+  EventBus& events() { return events_; }
+  const Counters& counters() const { return counters_; }
+  Counters& counters() { return counters_; }
+
+  // Disk work, off the network thread. disk_pool() runs jobs in order with one thread.
+  DiskPool& disk_pool() { return disk_; }
+  DiskPool& write_pool() { return writers_; }
+  DiskPool& hash_pool() { return hashers_; }
+  void post(std::function<void()> job) { disk_.post(std::move(job)); }
+
+  // For torrents: whether a slot of the kind `t` wants is free now, and a request to start
+  // the queued torrents that fit (run soon, on this thread).
+  bool slot_free(const Torrent& t) const;
+  void update_queue();
 
   // Every torrent added from now on gets an extension made by this factory.
   using ExtensionFactory = std::function<std::shared_ptr<TorrentExtension>(Torrent&)>;
@@ -144,8 +176,19 @@ class Session {
   void open_spare_fd();
   void tick();
 
+  void run_queue();
+
   boost::asio::io_context& io_;
   SessionSettings settings_;
+  // Declared before the torrents: a torrent destroyed with the session waits for its jobs.
+  DiskPool writers_;
+  DiskPool disk_;
+  DiskPool hashers_;
+  EventBus events_;
+  EventBus::Subscription counting_;
+  Counters counters_;
+  std::vector<InfoHash> order_;  // torrents in the order added: the queue
+  bool queue_posted_ = false;
   PeerId peer_id_{};
   std::uint32_t key_ = 0;
   std::uint16_t port_ = 0;

@@ -105,45 +105,6 @@ std::uint8_t* aligned_scratch(std::size_t n) {
   return s.p;
 }
 
-// The threads that run the writes of write_and_hash while the caller hashes. Two, so that
-// the next piece's write is queued at the disk while one completes.
-class WriteHelper {
- public:
-  // Never destroyed: a writer may still write while statics are torn down at exit.
-  static WriteHelper& instance() {
-    static WriteHelper* h = new WriteHelper;
-    return *h;
-  }
-  void post(std::function<void()> fn) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  static constexpr int kWriters = 2;
-  WriteHelper() {
-    for (int i = 0; i < kWriters; ++i) std::thread([this] { run(); }).detach();
-  }
-  void run() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return !jobs_.empty(); });
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();  // jobs catch their own errors
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-};
-
 }  // namespace
 
 struct Storage::OpenFile {
@@ -399,7 +360,7 @@ void Storage::write_and_hash_async(PieceIndex p, std::span<const std::uint8_t> d
       return std::current_exception();
     }
   };
-  if (data.size() < kOverlapMin) {
+  if (data.size() < kOverlapMin || !opts_.writers) {
     std::exception_ptr error = write_error();
     done(error ? Sha1Digest{} : sha1(data), error);
     return;
@@ -415,7 +376,7 @@ void Storage::write_and_hash_async(PieceIndex p, std::span<const std::uint8_t> d
   auto finish = [](Shared& s) {
     if (s.left.fetch_sub(1, std::memory_order_acq_rel) == 1) s.done(s.digest, s.error);
   };
-  WriteHelper::instance().post([shared, write_error, finish] {
+  opts_.writers->post([shared, write_error, finish] {
     shared->error = write_error();
     finish(*shared);
   });
@@ -446,12 +407,12 @@ bool Storage::verify_piece(PieceIndex p) {
   }
 }
 
-std::vector<bool> Storage::recheck(const std::function<void(PieceIndex, bool)>& progress) {
+std::vector<bool> Storage::recheck(const Progress& progress) {
   std::vector<bool> have(static_cast<std::size_t>(meta_.num_pieces()));
   for (PieceIndex p(0); p.get() < meta_.num_pieces(); ++p) {
     bool ok = verify_piece(p);
     have[static_cast<std::size_t>(p.get())] = ok;
-    if (progress) progress(p, ok);
+    if (progress && !progress(p, ok)) break;
   }
   return have;
 }
@@ -490,7 +451,7 @@ std::optional<std::vector<bool>> Storage::check_resume_data(const ResumeData& rd
 }
 
 std::vector<bool> Storage::load_or_recheck(const fs::path& resume_file,
-                                           const std::function<void(PieceIndex, bool)>& progress) {
+                                           const Progress& progress) {
   if (auto rd = load_resume_data(resume_file)) {
     if (auto have = check_resume_data(*rd)) return *have;
   }
@@ -521,44 +482,6 @@ void Storage::flush() {
 void Storage::close_files() {
   std::lock_guard lock(mu_);
   lru_.clear();
-}
-
-DiskThread& DiskThread::instance() {
-  static DiskThread t;
-  return t;
-}
-
-DiskThread::DiskThread() : thread_([this] { run(); }) {}
-
-DiskThread::~DiskThread() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void DiskThread::post(std::function<void()> job) {
-  {
-    std::lock_guard lock(mu_);
-    jobs_.push_back(std::move(job));
-  }
-  cv_.notify_one();
-}
-
-void DiskThread::run() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping and drained
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
 }
 
 }  // namespace p2p

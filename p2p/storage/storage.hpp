@@ -24,6 +24,7 @@
 
 #include "p2p/wire/core_types.hpp"
 #include "p2p/metainfo/metainfo.hpp"
+#include "p2p/storage/disk_pool.hpp"
 
 namespace p2p {
 
@@ -53,6 +54,9 @@ struct StorageOptions {
   // go through the page cache as usual. A download then costs no copy into freshly
   // allocated cache pages, and does not push other files out of the cache.
   bool direct_writes = true;
+  // Where write_and_hash writes while the caller hashes (the session's writer threads);
+  // none: the write is done first, on the calling thread.
+  DiskPool* writers = nullptr;
 };
 
 // Size and modification time of a file on disk, as recorded in resume data.
@@ -94,7 +98,7 @@ class Storage {
   // check is not ours yet and is simply written again when fetched again.
   Sha1Digest write_and_hash(PieceIndex p, std::span<const std::uint8_t> data);
 
-  // The same without waiting for the write: it is queued to one of two writer threads and
+  // The same without waiting for the write: it is queued to StorageOptions::writers and
   // this thread hashes, so the caller can go on to hash the next piece while the disk still
   // writes this one, and two writes can be in flight (a disk with a queue stays busy). `done`
   // gets the digest and the write's error (null when none) from whichever thread finishes
@@ -107,8 +111,10 @@ class Storage {
   // short (the piece is simply not there yet). Other I/O errors throw.
   bool verify_piece(PieceIndex p);
 
-  // Hashes every piece. progress(piece, ok) is called after each one.
-  std::vector<bool> recheck(const std::function<void(PieceIndex, bool)>& progress = {});
+  // Hashes every piece. progress(piece, ok) is called after each one; when it returns false
+  // the check stops there (the pieces not reached count as missing).
+  using Progress = std::function<bool(PieceIndex, bool)>;
+  std::vector<bool> recheck(const Progress& progress = {});
 
   // Sizes and mtimes of the files now.
   std::vector<FileStamp> stat_files() const;
@@ -120,7 +126,7 @@ class Storage {
   // Loads resume data from resume_file when valid, else rechecks everything; then writes
   // fresh resume data to resume_file. The usual start-up path of a seeder.
   std::vector<bool> load_or_recheck(const std::filesystem::path& resume_file,
-                                    const std::function<void(PieceIndex, bool)>& progress = {});
+                                    const Progress& progress = {});
 
   // Flushes written data to disk (fdatasync on every open file) and closes descriptors.
   void flush();
@@ -144,25 +150,6 @@ class Storage {
   std::vector<ByteCount> file_ends_;  // offset + length of each file, for lookup
   std::mutex mu_;
   std::list<std::shared_ptr<OpenFile>> lru_;  // front = most recently used
-};
-
-// One background thread, shared by every torrent of the process, that hashes downloaded
-// pieces and writes them, so the network thread keeps reading sockets meanwhile. Jobs run in
-// the order posted; whoever posts a job must keep what it touches alive until it has run.
-class DiskThread {
- public:
-  static DiskThread& instance();
-  ~DiskThread();  // runs what is queued, then joins
-  void post(std::function<void()> job);
-
- private:
-  DiskThread();
-  void run();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stop_ = false;
-  std::thread thread_;
 };
 
 }  // namespace p2p

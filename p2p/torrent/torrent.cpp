@@ -1,5 +1,8 @@
 #include "p2p/torrent/torrent.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -11,6 +14,7 @@
 #include "p2p/storage/resume_data.hpp"
 #include "p2p/session/session.hpp"
 #include "p2p/metainfo/sha1.hpp"
+#include "base/log.hpp"
 
 namespace p2p {
 
@@ -39,6 +43,10 @@ Torrent::Torrent(Session& session, AddTorrentParams params)
       save_path_(params.save_path),
       resume_file_(params.resume_file),
       seed_only_(params.seed_only),
+      redial_(session.settings().max_redial_entries),
+      strikes_(session.settings().strike_memory),
+      banned_(session.settings().ban_duration),
+      history_(session.settings().max_past_peers),
       choker_(session.settings().choker),
       tick_timer_(session.io()),
       announce_timer_(session.io()) {
@@ -57,11 +65,12 @@ Torrent::Torrent(Session& session, AddTorrentParams params)
   for (const auto& ep : params.peers) {
     sticky_.push_back(normalized(ep));
     if (candidate_set_.insert(sticky_.back()).second) candidates_.push_back(sticky_.back());
-    redial_at_[sticky_.back()] = Clock::now() + kStickyRedial;
+    redial_.set(sticky_.back(), Clock::now() + kStickyRedial);
   }
 }
 
 Torrent::~Torrent() {
+  cancel_check();
   wait_for_disk();  // a job on the disk thread uses the storage
   *alive_ = false;
 }
@@ -81,6 +90,21 @@ ByteCount Torrent::bytes_done() const {
   return meta_->total_size - picker_->bytes_left();
 }
 
+template <class E>
+void Torrent::publish(E e) {
+  e.info_hash = info_hash_;
+  session_.events().publish(Event(std::move(e)));
+}
+
+void Torrent::set_state(TorrentState to) {
+  if (to == state_) return;
+  auto from = state_;
+  state_ = to;
+  base::log::get("torrent")->debug("{}: {} -> {}", name(), to_string(from), to_string(to));
+  publish(event::TorrentStateChanged{{}, from, to});
+  session_.update_queue();  // a slot may have freed
+}
+
 void Torrent::start() {
   if (started_) return;
   started_ = true;
@@ -94,60 +118,208 @@ void Torrent::start() {
     geo_.total_size = std::uint64_t(meta_->total_size);
     StorageOptions opts;
     opts.read_only = seed_only_;
+    opts.writers = &session_.write_pool();
     storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
-    check_files();
+    needs_check_ = true;
   }
   bool empty_tiers = true;
   for (auto& t : tracker_tiers_) empty_tiers = empty_tiers && t.empty();
   if (!empty_tiers) {
     trackers_ = std::make_unique<TrackerTiers>(tracker_tiers_, session_.tracker_client());
-    announce(TrackerEvent::started);
   }
-  connect_more();
   tick();
 }
 
-void Torrent::check_files() {
-  auto have = storage_->load_or_recheck(resume_file_);
-  if (!seed_only_) storage_->create_files();
+void Torrent::begin_check() {
+  if (!storage_ || stopping_) return;
+  set_state(TorrentState::Checking);
+  ++stats_.checks_started;
+  ++session_.counters().checks_started;
+  cancel_check();
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  check_cancel_ = cancel;
+  checked_pieces_->store(0);
+  std::uint64_t generation = ++check_generation_;
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->pending;
+  }
+  const Metainfo* meta = pending_meta_ ? pending_meta_.get() : meta_.get();
+  // The destructor waits for `pending` to drop, so the storage and metainfo outlive the job.
+  session_.hash_pool().post([this, storage = storage_.get(), num_pieces = meta->num_pieces(),
+                             resume_file = resume_file_, seed_only = seed_only_, cancel,
+                             progress = checked_pieces_, io = &session_.io(), disk = disk_,
+                             generation, alive = std::weak_ptr<bool>(alive_)] {
+    // The hash threads give way to the network thread when cores are few: a check may take
+    // longer, a transfer must not slow down. (On Linux a nice value belongs to the thread.)
+    thread_local bool niced = false;
+    if (!niced) {
+      niced = true;
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+    }
+    CheckResult r;
+    try {
+      std::optional<std::vector<bool>> have;
+      if (!cancel->load()) {
+        if (auto rd = load_resume_data(resume_file)) have = storage->check_resume_data(*rd);
+      }
+      if (have) {
+        progress->store(num_pieces);
+      } else if (!cancel->load()) {
+        have = storage->recheck([&](PieceIndex, bool) {
+          progress->fetch_add(1);
+          return !cancel->load();
+        });
+        storage->close_files();  // an idle torrent holds no descriptors
+        if (!cancel->load()) {
+          try {
+            save_resume_data(resume_file, storage->make_resume_data(*have));
+          } catch (const StorageError&) {
+            // Resume data only saves time on the next start.
+          }
+        }
+      }
+      if (have) r.have = std::move(*have);
+      if (!seed_only && !cancel->load()) storage->create_files();
+    } catch (const std::exception& e) {
+      r.error = std::string("storage: ") + e.what();
+    }
+    if (!cancel->load()) {
+      boost::asio::post(*io, [this, alive, generation, r = std::move(r)]() mutable {
+        if (!alive.lock()) return;
+        check_done(generation, std::move(r));
+      });
+    }
+    std::lock_guard lock(disk->mu);
+    --disk->pending;
+    disk->cv.notify_all();
+  });
+}
+
+void Torrent::cancel_check() {
+  if (check_cancel_) check_cancel_->store(true);
+  check_cancel_.reset();
+}
+
+void Torrent::check_done(std::uint64_t generation, CheckResult r) {
+  if (generation != check_generation_ || state_ != TorrentState::Checking || stopping_) return;
+  check_cancel_.reset();
+  ++stats_.checks_done;
+  ++session_.counters().checks_done;
+  session_.counters().pieces_checked += std::uint64_t(checked_pieces_->load());
+  stats_.pieces_checked += std::uint64_t(checked_pieces_->load());
+  needs_check_ = false;
+  if (!r.error.empty()) {
+    needs_check_ = true;  // a resume checks again
+    fail(r.error);
+    return;
+  }
+  bool magnet = pending_meta_ != nullptr;
+  if (magnet) {
+    meta_ = std::move(pending_meta_);
+    if (display_name_.empty()) display_name_ = meta_->name;
+    geo_.num_pieces = std::uint32_t(meta_->num_pieces());
+    geo_.piece_length = std::uint32_t(meta_->piece_length);
+    geo_.total_size = std::uint64_t(meta_->total_size);
+  }
   picker_ = std::make_unique<PiecePicker>(meta_->num_pieces(), std::int32_t(meta_->piece_length),
                                           meta_->total_size);
-  for (std::size_t i = 0; i < have.size(); ++i) {
-    if (have[i]) picker_->set_have(PieceIndex(std::int32_t(i)));
+  for (std::size_t i = 0; i < r.have.size(); ++i) {
+    if (r.have[i]) picker_->set_have(PieceIndex(std::int32_t(i)));
   }
-  if (picker_->is_seed()) {
-    completed_announced_ = true;  // already complete: no "completed" event
+  if (picker_->is_seed()) completed_announced_ = true;  // already complete: no "completed"
+  base::log::get("torrent")->info("{}: checked, {} of {} pieces", name(), picker_->num_have(),
+                                  meta_->num_pieces());
+  if (magnet) {
+    auto peers = peers_;
+    for (auto& p : peers) {
+      if (p->handshake_done() && !p->closed()) p->on_metadata_ready();
+    }
+    publish(event::MetadataReceived{});
+  }
+  if (session_.slot_free(*this)) {
+    activate();
+  } else {
+    set_state(TorrentState::Queued);
+  }
+}
+
+void Torrent::activate() {
+  if (stopping_ || needs_check_) return;
+  if (!error_.empty()) return;
+  TorrentState to = !picker_ ? TorrentState::FetchingMetadata
+                    : picker_->is_seed() ? TorrentState::Seeding
+                                         : TorrentState::Downloading;
+  set_state(to);
+  if (!announced_started_ && trackers_) {
+    announced_started_ = true;
+    announce(TrackerEvent::started);
+  }
+  connect_more();
+  if (picker_ && picker_->is_seed() && !complete_fired_) {
     boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
       if (alive.lock()) complete();
     });
   }
 }
 
+void Torrent::announce_stopped() {
+  if (!trackers_ || !announced_started_) return;
+  announced_started_ = false;
+  announce_timer_.cancel();
+  AnnounceRequest req;
+  req.info_hash = info_hash_;
+  req.peer_id = session_.peer_id();
+  req.port = session_.listen_port();
+  req.uploaded = totals_.payload_up;
+  req.downloaded = totals_.payload_down;
+  req.left = picker_ ? picker_->bytes_left() : 0;
+  req.event = TrackerEvent::stopped;
+  req.numwant = 0;
+  req.key = session_.announce_key();
+  trackers_->announce(req, [](const AnnounceResult&) {});
+}
+
+void Torrent::pause() {
+  if (state_ == TorrentState::Paused || stopping_) return;
+  cancel_check();
+  auto peers = peers_;
+  for (auto& p : peers) p->close("torrent paused");
+  announce_stopped();
+  save_resume_async();
+  set_state(TorrentState::Paused);
+}
+
+void Torrent::resume() {
+  if (state_ != TorrentState::Paused || stopping_) return;
+  error_.clear();
+  disk_full_ = false;
+  set_state(TorrentState::Queued);
+}
+
 void Torrent::init_metadata(std::unique_ptr<Metainfo> meta) {
-  meta_ = std::move(meta);
-  if (display_name_.empty()) display_name_ = meta_->name;
-  geo_.num_pieces = std::uint32_t(meta_->num_pieces());
-  geo_.piece_length = std::uint32_t(meta_->piece_length);
-  geo_.total_size = std::uint64_t(meta_->total_size);
   assembler_.reset();
+  pending_meta_ = std::move(meta);
   try {
     StorageOptions opts;
     opts.read_only = seed_only_;
-    storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
-    check_files();
+    opts.writers = &session_.write_pool();
+    storage_ = std::make_unique<Storage>(*pending_meta_, save_path_, opts);
   } catch (const std::exception& e) {
     fail(std::string("storage: ") + e.what());
     return;
   }
-  auto peers = peers_;
-  for (auto& p : peers) {
-    if (p->handshake_done() && !p->closed()) p->on_metadata_ready();
+  needs_check_ = true;
+  if (session_.slot_free(*this)) {
+    begin_check();
+  } else {
+    set_state(TorrentState::Queued);
   }
-  if (on_metadata) on_metadata();
 }
 
 void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   stopping_ = true;
+  cancel_check();
   tick_timer_.cancel();
   announce_timer_.cancel();
   auto peers = peers_;
@@ -168,7 +340,7 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
     *fired = true;
     if (done) done();
   };
-  if (!trackers_ || !started_) {
+  if (!trackers_ || !started_ || !announced_started_) {
     boost::asio::post(session_.io(), finish);
     return;
   }
@@ -192,6 +364,7 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
 
 void Torrent::abort() {
   stopping_ = true;
+  cancel_check();
   tick_timer_.cancel();
   announce_timer_.cancel();
   auto peers = peers_;
@@ -202,7 +375,7 @@ void Torrent::abort() {
 }
 
 void Torrent::announce(TrackerEvent ev) {
-  if (!trackers_ || stopping_) return;
+  if (!trackers_ || stopping_ || !active()) return;
   if (announce_in_flight_ && ev == TrackerEvent::none) return;
   announce_in_flight_ = true;
   AnnounceRequest req;
@@ -218,6 +391,7 @@ void Torrent::announce(TrackerEvent ev) {
   trackers_->announce(req, [this, alive = std::weak_ptr<bool>(alive_)](const AnnounceResult& r) {
     if (!alive.lock() || stopping_) return;
     announce_in_flight_ = false;
+    if (!active()) return;
     if (!r.response) {
       schedule_announce(std::chrono::seconds(30));
       return;
@@ -246,11 +420,14 @@ void Torrent::schedule_announce(std::chrono::seconds in) {
 
 bool Torrent::attach(const std::shared_ptr<PeerConnection>& p) {
   if (stopping_ || !error_.empty()) return false;
+  bool listed = std::find(peers_.begin(), peers_.end(), p) != peers_.end();
+  // Checking, queued or paused: no new peers (a magnet's peers stay while it checks).
+  if (!active() && !listed) return false;
   if (is_banned(p->remote().address(), p->remote().port())) return false;
-  if (banned_.count("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)))) {
+  if (banned_.banned("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)),
+                     Clock::now())) {
     return false;
   }
-  bool listed = std::find(peers_.begin(), peers_.end(), p) != peers_.end();
   for (auto& other : peers_) {
     if (other != p && other->handshake_done() && other->peer_id() == p->peer_id()) return false;
   }
@@ -267,6 +444,7 @@ void Torrent::detach(PeerConnection* p) {
   if (it == peers_.end()) return;
   auto keep = *it;  // the connection may be in the middle of a handler
   peers_.erase(it);
+  history_.close(p->account_key());
   for (auto pin = pinned_.begin(); pin != pinned_.end();) {
     if (pin->second != p->account_key()) {
       ++pin;
@@ -297,7 +475,7 @@ std::vector<PeerStats> Torrent::peers() const {
 }
 
 std::vector<std::string> Torrent::banned() const {
-  return {banned_.begin(), banned_.end()};
+  return banned_.keys();
 }
 
 void Torrent::connect_to(const tcp::endpoint& ep) {
@@ -308,10 +486,7 @@ void Torrent::connect_to(const tcp::endpoint& ep) {
   // A full queue takes no strangers: a tracker's list of 60,000 peers costs what 1,000 do.
   if (candidates_.size() >= kMaxCandidates && !sticky) return;
   if (candidate_set_.count(norm)) return;
-  auto now = Clock::now();
-  auto [it, fresh] = redial_at_.try_emplace(norm, now);
-  if (!fresh && now < it->second) return;
-  it->second = now + (sticky ? kStickyRedial : kRedial);
+  if (!redial_.try_take(norm, Clock::now(), sticky ? kStickyRedial : kRedial)) return;
   candidates_.push_back(norm);
   candidate_set_.insert(norm);
   connect_more();
@@ -332,12 +507,10 @@ bool Torrent::connect_to_pex(const tcp::endpoint& ep, bool peer_is_seed) {
   return true;
 }
 
-void Torrent::prune_redial(Clock::time_point now) {
-  // An entry whose time has passed says nothing a missing one would not.
-  for (auto it = redial_at_.begin(); it != redial_at_.end();) {
-    it = it->second <= now && !candidate_set_.count(it->first) ? redial_at_.erase(it)
-                                                               : std::next(it);
-  }
+void Torrent::prune_state(Clock::time_point now) {
+  redial_.prune(now, [this](const tcp::endpoint& ep) { return candidate_set_.count(ep) > 0; });
+  banned_.expire(now);
+  strikes_.expire(now);
   last_redial_prune_ = now;
 }
 
@@ -358,7 +531,7 @@ bool Torrent::connected_to(const tcp::endpoint& ep) const {
 }
 
 void Torrent::connect_more() {
-  if (stopping_ || !error_.empty() || !started_) return;
+  if (stopping_ || !error_.empty() || !started_ || !active()) return;
   const auto& s = session_.settings();
   while (!candidates_.empty() && int(peers_.size()) < s.max_connections_per_torrent) {
     int outgoing = 0;
@@ -380,33 +553,47 @@ void Torrent::connect_more() {
 }
 
 bool Torrent::is_banned(const boost::asio::ip::address& a, std::uint16_t port) const {
+  auto now = Clock::now();
   std::string ip = a.to_string();
-  if (banned_.count(ip)) return true;
+  if (banned_.banned(ip, now)) return true;
   std::string key =
       a.is_v6() ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port);
-  return banned_.count(key) > 0;
+  return banned_.banned(key, now);
 }
 
 void Torrent::ban(PeerConnection* p, const std::string& reason) {
   if (p->closed()) return;
+  auto now = Clock::now();
   // On loopback every peer shares the address: ban the endpoint and the peer id instead.
   if (p->remote().address().is_loopback()) {
-    banned_.insert(p->account_key());
+    banned_.ban(p->account_key(), now);
     if (auto le = p->listen_endpoint()) {
       std::string ip = le->address().to_string();
-      banned_.insert(le->address().is_v6() ? "[" + ip + "]:" + std::to_string(le->port())
-                                           : ip + ":" + std::to_string(le->port()));
+      banned_.ban(le->address().is_v6() ? "[" + ip + "]:" + std::to_string(le->port())
+                                        : ip + ":" + std::to_string(le->port()),
+                  now);
     }
   } else {
-    banned_.insert(p->remote().address().to_string());
+    banned_.ban(p->remote().address().to_string(), now);
   }
-  banned_.insert("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)));
+  banned_.ban("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)), now);
   std::string who = p->account_key();
   p->close("banned: " + reason);
-  if (on_ban) on_ban(who, reason);
+  note_ban(who, reason);
+}
+
+void Torrent::note_ban(const std::string& who, const std::string& reason) {
+  ++stats_.bans;
+  ++session_.counters().bans;
+  base::log::get("torrent")->info("{}: banned {}: {}", name(), who, reason);
+  publish(event::PeerBanned{{}, who, reason});
 }
 
 void Torrent::note_payload(ByteCount up, ByteCount down) {
+  stats_.bytes_up += std::uint64_t(up);
+  stats_.bytes_down += std::uint64_t(down);
+  session_.counters().bytes_up += std::uint64_t(up);
+  session_.counters().bytes_down += std::uint64_t(down);
   totals_.payload_up += up;
   totals_.payload_down += down;
   up_rate_.add(up);
@@ -496,7 +683,7 @@ void Torrent::check_piece(PieceIndex piece) {
           disk->cv.notify_all();
         });
   };
-  DiskThread::instance().post(std::move(run_job));
+  session_.disk_pool().post(std::move(run_job));
 }
 
 void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
@@ -534,7 +721,7 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
     judge_suspect_blocks(piece, pd);
     picker_->piece_passed(piece);
     for (auto& [key, bytes] : pd.contributors) {
-      accounts_[key].verified_down += bytes;
+      if (auto* a = history_.find(key)) a->verified_down += bytes;
       totals_.verified_down += bytes;
       for (auto& p : peers) {
         if (p->account_key() == key) {
@@ -543,13 +730,19 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
       }
     }
     for (auto& p : peers) p->send_have(piece);
+    ++stats_.pieces_passed;
+    ++session_.counters().pieces_passed;
+    publish(event::PiecePassed{{}, piece});
     if (picker_->is_seed()) complete();
     return;
   }
   ++hash_failures_;
+  ++stats_.hash_failures;
+  ++session_.counters().hash_failures;
+  publish(event::PieceFailed{{}, piece});
   picker_->piece_failed(piece);
   for (auto& [key, bytes] : pd.contributors) {
-    accounts_[key].failed_down += bytes;
+    if (auto* a = history_.find(key)) a->failed_down += bytes;
     totals_.failed_down += bytes;
     for (auto& p : peers) {
       if (p->account_key() != key || p->closed()) continue;
@@ -568,15 +761,14 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
 }
 
 void Torrent::strike(const std::string& key, int points, const std::string& reason) {
-  int& n = strikes_[key];
-  n += points;
+  int n = strikes_.add(key, points, Clock::now());
   if (n < 2 * session_.settings().ban_strikes) return;
   auto peers = peers_;
   for (auto& p : peers) {
     if (p->account_key() == key && !p->closed()) return ban(p.get(), reason);
   }
   // Gone already: its endpoint stays banned.
-  if (banned_.insert(key).second && on_ban) on_ban(key, reason);
+  if (banned_.ban(key, Clock::now())) note_ban(key, reason);
 }
 
 void Torrent::record_suspect_blocks(PieceIndex piece, const PartialData& pd) {
@@ -634,7 +826,7 @@ void Torrent::pin_piece(PieceIndex piece, const PartialData& pd) {
     bool live = std::any_of(peers_.begin(), peers_.end(),
                             [&](const auto& p) { return !p->closed() && p->account_key() == key; });
     if (!live) continue;
-    int s = strikes_.count(key) ? strikes_.at(key) : 0;
+    int s = strikes_.get(key);
     if (best.empty() || s < best_strikes) {
       best = key;
       best_strikes = s;
@@ -651,7 +843,7 @@ void Torrent::save_resume_async() {
     std::lock_guard lock(disk_->mu);
     ++disk_->pending;
   }
-  DiskThread::instance().post([storage = storage_.get(), have = picker_->have_bits(),
+  session_.disk_pool().post([storage = storage_.get(), have = picker_->have_bits(),
                                resume_file = resume_file_, disk = disk_] {
     try {
       storage->flush();
@@ -678,7 +870,7 @@ void Torrent::complete() {
     std::lock_guard lock(disk_->mu);
     ++disk_->pending;
   }
-  DiskThread::instance().post([this, storage = storage_.get(), have = picker_->have_bits(),
+  session_.disk_pool().post([this, storage = storage_.get(), have = picker_->have_bits(),
                                resume_file = resume_file_, io = &session_.io(), disk = disk_,
                                alive = std::weak_ptr<bool>(alive_)] {
     std::string sync_error;
@@ -714,17 +906,22 @@ void Torrent::announce_complete() {
   for (auto& p : peers) {
     if (!p->closed() && p->handshake_done()) p->update_interest();
   }
-  if (on_complete) on_complete();
+  if (state_ == TorrentState::Downloading) set_state(TorrentState::Seeding);
+  base::log::get("torrent")->info("{}: complete", name());
+  publish(event::TorrentFinished{});
 }
 
 void Torrent::fail(const std::string& why) {
   if (!error_.empty()) return;
   error_ = why;
+  if (state_ != TorrentState::Error) before_error_ = state_;
+  base::log::get("torrent")->error("{}: {}", name(), why);
   boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.lock()) return;
+    if (!alive.lock() || error_.empty()) return;
     auto peers = peers_;
     for (auto& p : peers) p->close("torrent error");
-    if (on_error) on_error(error_);
+    set_state(TorrentState::Error);
+    publish(event::TorrentError{{}, error_});
   });
 }
 
@@ -819,6 +1016,17 @@ void Torrent::tick() {
   }
   auto peers = peers_;
   for (auto& p : peers) p->tick(now);
+  if (now - last_redial_prune_ >= std::chrono::seconds(60) ||
+      redial_.size() > session_.settings().max_redial_entries) {
+    prune_state(now);
+  }
+  if (disk_full_ && now >= disk_full_retry_at_) {
+    // Try again: the next write that finds no room stops us for another while.
+    disk_full_ = false;
+    error_.clear();
+    if (state_ == TorrentState::Error) set_state(before_error_);
+  }
+  if (!active()) return schedule_tick();
   bool rotate = now - last_optimistic_ >= choker_.settings().optimistic_interval;
   if (rotate || now - last_rechoke_ >= choker_.settings().rechoke_interval) {
     rechoke(rotate);
@@ -837,15 +1045,6 @@ void Torrent::tick() {
     send_pex();
   }
   for (auto& e : extensions_) e->on_tick();
-  if (disk_full_ && now >= disk_full_retry_at_) {
-    // Try again: the next write that finds no room stops us for another while.
-    disk_full_ = false;
-    error_.clear();
-  }
-  if (now - last_redial_prune_ >= std::chrono::seconds(60) ||
-      redial_at_.size() > 4 * kMaxCandidates) {
-    prune_redial(now);
-  }
   for (auto it = pinned_at_.begin(); it != pinned_at_.end();) {
     if (now - it->second < kPinTime) {
       ++it;
@@ -861,6 +1060,10 @@ void Torrent::tick() {
     }
   }
   connect_more();
+  schedule_tick();
+}
+
+void Torrent::schedule_tick() {
   tick_timer_.expires_after(std::chrono::seconds(1));
   tick_timer_.async_wait(
       [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {

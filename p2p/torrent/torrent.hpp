@@ -16,10 +16,17 @@
 #include <unordered_set>
 #include <vector>
 
+#include <atomic>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "p2p/torrent/accounting.hpp"
+#include "p2p/torrent/ban_list.hpp"
+#include "p2p/torrent/peer_history.hpp"
+#include "p2p/torrent/redial_table.hpp"
+#include "p2p/session/counters.hpp"
+#include "p2p/session/events.hpp"
 #include "p2p/torrent/choker.hpp"
 #include "p2p/wire/core_types.hpp"
 #include "p2p/peer/extension.hpp"
@@ -44,9 +51,27 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   Torrent(const Torrent&) = delete;
   Torrent& operator=(const Torrent&) = delete;
 
-  // Checks the data (resume data or a full recheck), then announces and connects. Storage
-  // errors are thrown from here (nothing is running yet).
+  // Opens the storage and queues the torrent: the session starts its check (resume data or
+  // a full recheck, on the hash threads) when a checking slot is free, then lets it download
+  // or seed. Storage errors of the opening are thrown from here (nothing is running yet).
   void start();
+
+  TorrentState state() const { return state_; }
+  // Closes every peer and stops announcing; a check in progress is dropped (done again on
+  // resume). resume() queues the torrent again (an error is cleared: the torrent retries).
+  void pause();
+  void resume();
+  // Pieces hashed so far by the check in progress (or the last one).
+  std::int32_t checked_pieces() const { return checked_pieces_->load(); }
+  // For the session's queue.
+  bool wants_check() const { return needs_check_; }
+  void begin_check();
+  void activate();
+  // Drops what has expired or is over its cap (bans, strikes, redial times, past peers) as
+  // of `now`; the tick does it with the current time.
+  void prune_state(std::chrono::steady_clock::time_point now);
+  const Counters& stats() const { return stats_; }
+  Counters& counters_mut() { return stats_; }
   // Announces stopped, closes every peer, then calls done (at most `timeout` later).
   void stop(std::function<void()> done, std::chrono::seconds timeout = std::chrono::seconds(5));
 
@@ -71,7 +96,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   // Accounting: totals for the torrent, and per remote peer (live and past connections),
   // keyed by "ip:port".
   TransferCounters counters() const { return totals_; }
-  std::map<std::string, TransferCounters> peer_accounts() const { return accounts_; }
+  std::map<std::string, TransferCounters> peer_accounts() const { return history_.accounts(); }
   std::vector<PeerStats> peers() const;
   std::size_t num_peers() const;
   double download_rate() const { return down_rate_.rate(); }
@@ -86,19 +111,11 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   // False when it was turned away by that limit.
   bool connect_to_pex(const boost::asio::ip::tcp::endpoint& ep, bool is_seed);
   std::size_t num_candidates() const { return candidates_.size(); }
-  std::size_t num_redial_entries() const { return redial_at_.size(); }
+  std::size_t num_redial_entries() const { return redial_.size(); }
+  std::size_t num_strikes() const { return strikes_.size(); }
   std::uint64_t dials() const { return dials_; }  // outgoing connections started
   static constexpr std::size_t kMaxCandidates = 1000;
   static constexpr int kMaxPexPeersPerMinute = 50;
-
-  // Called when every piece has been verified (also at start when already complete).
-  std::function<void()> on_complete;
-  // Called once on a fatal error.
-  std::function<void(const std::string&)> on_error;
-  // Called when a peer is banned (endpoint, reason).
-  std::function<void(const std::string&, const std::string&)> on_ban;
-  // Called when the metadata of a magnet link has arrived and been verified.
-  std::function<void()> on_metadata;
 
   std::vector<std::shared_ptr<TorrentExtension>>& extensions() { return extensions_; }
   Session& session() { return session_; }
@@ -113,7 +130,7 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   void on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
                          std::string_view data);
   void request_metadata(PeerConnection* p);
-  TransferCounters& account(const std::string& key) { return accounts_[key]; }
+  TransferCounters& account(const std::string& key) { return history_.open(key); }
   void note_payload(ByteCount up, ByteCount down);
   wire::Geometry geometry() const { return geo_; }
   PiecePicker* picker() { return picker_.get(); }
@@ -123,11 +140,26 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   void unpin(const PeerConnection* p, PieceIndex piece);
   bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
   void ban(PeerConnection* p, const std::string& reason);
+  void note_ban(const std::string& who, const std::string& reason);
+  void schedule_tick();
   void maybe_unchoke(PeerConnection* p);
   void fail(const std::string& why);
 
   void init_metadata(std::unique_ptr<Metainfo> meta);
-  void check_files();
+  struct CheckResult {
+    std::vector<bool> have;
+    std::string error;
+  };
+  void check_done(std::uint64_t generation, CheckResult result);
+  void set_state(TorrentState s);
+  bool active() const {
+    return state_ == TorrentState::Downloading || state_ == TorrentState::Seeding ||
+           state_ == TorrentState::FetchingMetadata;
+  }
+  void cancel_check();
+  void announce_stopped();
+  template <class E>
+  void publish(E e);
   // A piece has every block: the disk thread hashes it (and writes it when it passed), then
   // piece_checked runs back on the session's thread.
   void check_piece(PieceIndex p);
@@ -202,14 +234,14 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   std::uint64_t dials_ = 0;
   std::chrono::steady_clock::time_point pex_window_, last_redial_prune_;
   int pex_in_window_ = 0;
-  void prune_redial(std::chrono::steady_clock::time_point now);
-  // Every endpoint ever queued, with the earliest time it may be dialed again.
-  std::map<boost::asio::ip::tcp::endpoint, std::chrono::steady_clock::time_point> redial_at_;
+  // Endpoints queued lately, with the earliest time each may be dialed again.
+  RedialTable redial_;
   // Endpoints the user gave (AddTorrentParams::peers): dialed again whenever lost.
   std::vector<boost::asio::ip::tcp::endpoint> sticky_;
-  std::map<std::string, int> strikes_;  // account key -> hash failures caused
-  std::set<std::string> banned_;        // "ip:port" (or "ip" off loopback)
-  std::map<std::string, TransferCounters> accounts_;
+  Strikes strikes_;  // account key -> hash failures caused
+  BanList banned_;   // "ip:port" (or "ip" off loopback), "id:<peer id hex>"
+  PeerHistory history_;
+  Counters stats_;
   TransferCounters totals_;
   RateMeter down_rate_, up_rate_;
   int hash_failures_ = 0;
@@ -221,6 +253,16 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   boost::asio::steady_timer announce_timer_;
   bool started_ = false;
   bool stopping_ = false;
+  TorrentState state_ = TorrentState::Queued;
+  TorrentState before_error_ = TorrentState::Queued;
+  bool needs_check_ = false;
+  bool announced_started_ = false;
+  std::uint64_t check_generation_ = 0;
+  std::shared_ptr<std::atomic<bool>> check_cancel_;
+  std::shared_ptr<std::atomic<std::int32_t>> checked_pieces_ =
+      std::make_shared<std::atomic<std::int32_t>>(0);
+  // A magnet's metadata while its files are checked: has_metadata() stays false until then.
+  std::unique_ptr<Metainfo> pending_meta_;
   bool completed_announced_ = false;
   bool complete_fired_ = false;
   bool announce_in_flight_ = false;

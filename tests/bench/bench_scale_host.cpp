@@ -79,9 +79,18 @@ int main(int argc, char** argv) {
     }
     metas.clear();
     metas.shrink_to_fit();
-    io.poll();
+    // The checks run on the session's hash threads: wait until each is done.
     std::size_t seeds = 0;
-    for (const auto& t : session.torrents()) seeds += t->is_seed() ? 1 : 0;
+    for (bool checking = true; checking;) {
+      io.run_for(std::chrono::milliseconds(10));
+      checking = false;
+      seeds = 0;
+      for (const auto& t : session.torrents()) {
+        auto st = t->state();
+        checking = checking || st == p2p::TorrentState::Queued || st == p2p::TorrentState::Checking;
+        seeds += st == p2p::TorrentState::Seeding ? 1 : 0;
+      }
+    }
     std::cout << "torrents " << n << " seeding " << seeds << "\n";
     std::cout << "rss_torrents " << rss_kib() << std::endl;
     std::cout << "ready " << session.listen_port() << std::endl;

@@ -51,6 +51,7 @@ sources_for() {
     pex) echo p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
     resume_data)
       echo p2p/storage/resume_data.cpp p2p/wire/bencode.cpp base/hex.cpp p2p/storage/storage.cpp p2p/metainfo/metainfo.cpp \
+        p2p/storage/disk_pool.cpp \
         p2p/metainfo/sha1.cpp
       ;;
     fullnode_answers | tx_json) echo TRON ;;

@@ -48,9 +48,10 @@ TEST(DiskFull, StopsKeepsVerifiedPiecesAndResumes) {
   pr.add_seed();
   pr.add_leech();
   std::string first_error;
-  pr.leech_t->on_error = [&](const std::string& why) {
-    if (first_error.empty()) first_error = why;
-  };
+  auto errors = testing_events::on_event<p2p::event::TorrentError>(
+      *pr.leecher, pr.leech_t->info_hash(), [&](const p2p::event::TorrentError& e) {
+        if (first_error.empty()) first_error = e.message;
+      });
   ASSERT_TRUE(pr.run_until([&] { return !first_error.empty(); }, std::chrono::seconds(60)))
       << "no error on a full disk";
   EXPECT_FALSE(pr.done);

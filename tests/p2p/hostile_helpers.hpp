@@ -22,6 +22,7 @@
 #include "p2p/wire/bencode.hpp"
 #include "p2p/metainfo/metainfo.hpp"
 #include "p2p/session/session.hpp"
+#include "torrent_events.hpp"
 #include "p2p/metainfo/sha1.hpp"
 #include "p2p/torrent/torrent.hpp"
 #include "p2p/wire/wire_messages.hpp"
@@ -197,6 +198,7 @@ struct Pair {
   std::unique_ptr<p2p::Session> seeder, leecher;
   std::shared_ptr<p2p::Torrent> seed_t, leech_t;
   bool done = false;
+  p2p::EventBus::Subscription finished_;
 
   Pair(std::size_t size, std::int64_t piece_len, p2p::SessionSettings ls = {},
        p2p::SessionSettings ss = {}) {
@@ -220,6 +222,9 @@ struct Pair {
     sp.seed_only = true;
     sp.resume_file = dir.path / "seed.resume";
     seed_t = seeder->add_torrent(sp);
+    testing_events::run_until_state(io, *seed_t,
+                                    {p2p::TorrentState::Seeding, p2p::TorrentState::Downloading,
+                                     p2p::TorrentState::Error});
   }
 
   std::string seed_key() const { return "127.0.0.1:" + std::to_string(seeder->listen_port()); }
@@ -234,7 +239,12 @@ struct Pair {
                                                  seeder->listen_port())};
     }
     leech_t = leecher->add_torrent(lp);
-    leech_t->on_complete = [this] { done = true; };
+    finished_ = testing_events::on_event<p2p::event::TorrentFinished>(
+        *leecher, leech_t->info_hash(), [this](const auto&) { done = true; });
+    // Checked and taking peers (raw peers that dial it now are not turned away).
+    testing_events::run_until_state(io, *leech_t,
+                                    {p2p::TorrentState::Downloading, p2p::TorrentState::Seeding,
+                                     p2p::TorrentState::Error});
   }
 
   template <class Pred>

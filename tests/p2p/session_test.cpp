@@ -14,6 +14,7 @@
 #include "p2p/session/session.hpp"
 #include "p2p/metainfo/sha1.hpp"
 #include "p2p/torrent/torrent.hpp"
+#include "torrent_events.hpp"
 
 namespace fs = std::filesystem;
 using namespace p2p;
@@ -114,6 +115,12 @@ struct Swarm {
   std::unique_ptr<Session> seeder, leecher;
   std::shared_ptr<Torrent> seed_t, leech_t;
   bool done = false;
+  EventBus::Subscription finished_;
+
+  void watch_finished() {
+    finished_ = testing_events::on_event<event::TorrentFinished>(
+        *leecher, leech_t->info_hash(), [this](const auto&) { done = true; });
+  }
 
   Swarm(std::size_t size, std::int64_t piece_len, SessionSettings leech_settings = {}) {
     meta = make_torrent(dir.path, size, piece_len, &content);
@@ -134,6 +141,7 @@ struct Swarm {
     sp.seed_only = true;
     sp.resume_file = dir.path / "seed.resume";
     seed_t = seeder->add_torrent(sp);
+    testing_events::run_until_state(io, *seed_t, {TorrentState::Seeding, TorrentState::Error});
   }
 
   void start(const tcp::endpoint& seed_ep) {
@@ -145,7 +153,7 @@ struct Swarm {
     lp.resume_file = dir.path / "leech.resume";
     lp.peers = {seed_ep};
     leech_t = leecher->add_torrent(lp);
-    leech_t->on_complete = [this] { done = true; };
+    watch_finished();
   }
 
   bool run_until_done(std::chrono::seconds limit) {
@@ -243,6 +251,7 @@ TEST(Session, MagnetFetchesMetadataOverIpv6OrV4) {
   sp.seed_only = true;
   sp.resume_file = sw.dir.path / "seed.resume";
   sw.seed_t = sw.seeder->add_torrent(sp);
+  testing_events::run_until_state(sw.io, *sw.seed_t, {TorrentState::Seeding});
   AddTorrentParams lp;
   lp.info_hash = sw.meta.info_hash;
   lp.save_path = sw.dir.path / "out";
@@ -250,7 +259,7 @@ TEST(Session, MagnetFetchesMetadataOverIpv6OrV4) {
   lp.peers = {tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port())};
   sw.leech_t = sw.leecher->add_torrent(lp);
   EXPECT_FALSE(sw.leech_t->has_metadata());
-  sw.leech_t->on_complete = [&] { sw.done = true; };
+  sw.watch_finished();
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
   EXPECT_TRUE(sw.leech_t->has_metadata());
   EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
@@ -166,14 +167,20 @@ TEST(Storage, ResumeDataSkipsRecheckUntilFilesChange) {
   fs::path resume = state.path() / "sub" / "x.resume";
   p2p::Storage st(f.meta, f.src.path());
   int hashed = 0;
-  auto have = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) { ++hashed; });
+  auto have = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) {
+    ++hashed;
+    return true;
+  });
   EXPECT_EQ(hashed, f.meta.num_pieces());
   EXPECT_EQ(std::count(have.begin(), have.end(), true), f.meta.num_pieces());
   ASSERT_TRUE(fs::exists(resume));
 
   // Unchanged files: no hashing at all.
   hashed = 0;
-  auto again = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) { ++hashed; });
+  auto again = st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) {
+    ++hashed;
+    return true;
+  });
   EXPECT_EQ(hashed, 0);
   EXPECT_EQ(again, have);
 
@@ -188,7 +195,10 @@ TEST(Storage, ResumeDataSkipsRecheckUntilFilesChange) {
   fs::last_write_time(f.src.path() / "top" / "a.bin", when + std::chrono::seconds(5));
   EXPECT_FALSE(st.check_resume_data(*rd));
   hashed = 0;
-  st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) { ++hashed; });
+  st.load_or_recheck(resume, [&](p2p::PieceIndex, bool) {
+    ++hashed;
+    return true;
+  });
   EXPECT_EQ(hashed, f.meta.num_pieces());
 
   // Garbage resume data is ignored, never trusted.
@@ -271,14 +281,15 @@ TEST(Storage, PermissionDeniedIsAnError) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another error, 3: could not drop root";
 }
 
-TEST(DiskThread, RunsJobsInOrderOffTheCallingThread) {
+TEST(DiskPool, OneThreadRunsJobsInOrderOffTheCallingThread) {
+  p2p::DiskPool pool(1);
   std::mutex mu;
   std::condition_variable cv;
   std::vector<int> order;
   std::set<std::thread::id> threads;
   constexpr int kJobs = 200;
   for (int i = 0; i < kJobs; ++i) {
-    p2p::DiskThread::instance().post([&, i] {
+    pool.post([&, i] {
       std::lock_guard lock(mu);
       order.push_back(i);
       threads.insert(std::this_thread::get_id());
@@ -290,4 +301,24 @@ TEST(DiskThread, RunsJobsInOrderOffTheCallingThread) {
   for (int i = 0; i < kJobs; ++i) EXPECT_EQ(order[std::size_t(i)], i);
   ASSERT_EQ(threads.size(), 1u);
   EXPECT_NE(*threads.begin(), std::this_thread::get_id());
+}
+
+TEST(DiskPool, SeveralThreadsRunEveryJobAndTheDestructorDrainsTheQueue) {
+  std::atomic<int> ran{0};
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  {
+    p2p::DiskPool pool(3);
+    EXPECT_EQ(pool.num_threads(), 3);
+    for (int i = 0; i < 300; ++i) {
+      pool.post([&] {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        std::lock_guard lock(mu);
+        threads.insert(std::this_thread::get_id());
+        ++ran;
+      });
+    }
+  }
+  EXPECT_EQ(ran.load(), 300);
+  EXPECT_GE(threads.size(), 2u);
 }
