@@ -444,10 +444,14 @@ TEST(PeerProtocol, ChokeUnchokeRequestFlowServesBlocks) {
 
   f.proto.choke(false);
   EXPECT_EQ(f.drain().count(MsgId::unchoke), 1);
-  for (std::uint32_t off : {0u, 16u * 1024}) f.request(MsgId::request, 1, off, 16 * 1024);
-  f.request(MsgId::request, 3, 0, 16 * 1024);
-  f.request(MsgId::request, 3, 16 * 1024, 16 * 1024 - 1000);  // the short last block
-  ASSERT_EQ(f.host->reads.size(), 1u);                        // one disk job for the batch
+  // Requests that arrive together are read from disk in one job.
+  wire::Bytes reqs;
+  wire::put_request(reqs, MsgId::request, 1, 0, 16 * 1024);
+  wire::put_request(reqs, MsgId::request, 1, 16 * 1024, 16 * 1024);
+  wire::put_request(reqs, MsgId::request, 3, 0, 16 * 1024);
+  wire::put_request(reqs, MsgId::request, 3, 16 * 1024, 16 * 1024 - 1000);  // the short last one
+  f.send(reqs);
+  ASSERT_EQ(f.host->reads.size(), 1u);  // one disk job for the batch
   EXPECT_EQ(f.host->reads[0].first.size(), 4u);
   f.host->complete_reads();
   o = f.drain();

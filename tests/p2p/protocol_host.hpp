@@ -57,6 +57,7 @@ class TestHost : public p2p::PeerProtocol::Host {
   void on_block(const p2p::BlockRef& b, std::span<const std::uint8_t> data) override {
     blocks.push_back(b);
     block_bytes += data.size();
+    if (pieces) pieces->mark_received(b);
   }
   void on_block_rejected(const p2p::BlockRef& b) override { rejected.push_back(b); }
   void on_wants_unchoke() override { ++wants_unchoke; }
