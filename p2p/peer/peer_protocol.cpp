@@ -52,6 +52,7 @@ void PeerProtocol::on_closed() {
   abort_all_requests();
   incoming_requests_.clear();
   serving_.clear();
+  serving_bytes_ = 0;
   for (auto& e : plugins_) e->on_disconnect();
   if (handshake_done_) {
     if (auto* picker = host_.picker()) picker->dec_availability_all(peer_has_);
@@ -737,8 +738,10 @@ void PeerProtocol::request_blocks() {
 }
 
 void PeerProtocol::serve_requests() {
-  if (closed_ || !handshake_done_ || am_choking_ || read_in_flight_) return;
-  std::size_t queued = sendq_.size();
+  if (closed_ || !handshake_done_ || am_choking_) return;
+  if (reads_in_flight_ >= kMaxReadsInFlight) return;
+  // Blocks being read count as queued: the watermark bounds both.
+  std::size_t queued = sendq_.size() + serving_bytes_;
   std::vector<BlockRef> batch;
   while (!incoming_requests_.empty() && queued < s_.send_buffer_watermark &&
          int(batch.size()) < std::max(1, s_.blocks_per_read)) {
@@ -751,8 +754,11 @@ void PeerProtocol::serve_requests() {
   }
   if (batch.empty()) return;
   std::uint64_t job = next_job_++;
-  for (const auto& b : batch) serving_.push_back({b, job, false});
-  read_in_flight_ = true;
+  for (const auto& b : batch) {
+    serving_.push_back({b, job, false});
+    serving_bytes_ += wire::kPieceHeaderSize + std::size_t(b.length);
+  }
+  ++reads_in_flight_;
   host_.async_read_blocks(std::move(batch),
                           [this, alive = std::weak_ptr<bool>(alive_), job](
                               std::span<const std::uint8_t> data, const std::string& error) {
@@ -763,12 +769,21 @@ void PeerProtocol::serve_requests() {
 
 void PeerProtocol::on_blocks_read(std::uint64_t job, std::span<const std::uint8_t> data,
                                   const std::string& error) {
-  read_in_flight_ = false;
+  if (reads_in_flight_ > 0) --reads_in_flight_;
+  // Jobs may finish in any order (the peer takes blocks in any order too).
+  std::vector<Serving> done;
+  for (auto it = serving_.begin(); it != serving_.end();) {
+    if (it->job != job) {
+      ++it;
+      continue;
+    }
+    done.push_back(*it);
+    it = serving_.erase(it);
+  }
   std::size_t off = 0;
-  while (!serving_.empty() && serving_.front().job == job) {
-    Serving s = serving_.front();
-    serving_.pop_front();
+  for (const Serving& s : done) {
     std::size_t len = std::size_t(s.block.length);
+    serving_bytes_ -= std::min(serving_bytes_, wire::kPieceHeaderSize + len);
     if (!error.empty() || off + len > data.size()) continue;  // the host failed the torrent
     auto block = data.subspan(off, len);
     off += len;

@@ -98,8 +98,8 @@ class PeerProtocol {
     // Serving the peer's requests: the upload bandwidth, and the disk reads.
     virtual bool may_upload() { return true; }  // false: call serve_requests() again later
     virtual void consume_upload(ByteCount) {}
-    // Reads the blocks (in order) and calls done, later, on the protocol's thread. Not called
-    // again until done has run.
+    // Reads the blocks (in order, into one buffer) and calls done once, later, on the
+    // protocol's thread. Several reads may be in flight and finish in any order.
     virtual void async_read_blocks(std::vector<BlockRef> blocks, ReadDone done) = 0;
   };
 
@@ -184,6 +184,7 @@ class PeerProtocol {
   static constexpr int kMaxUnrequestedBlocks = 8;
   static constexpr std::size_t kMetadataServesPerPiece = 4;
   static constexpr std::size_t kMaxPexPeersPerMessage = 20;
+  static constexpr int kMaxReadsInFlight = 8;
   static constexpr std::uint8_t kUtMetadataId = 1;
   static constexpr std::uint8_t kUtPexId = 2;
   static constexpr std::uint8_t kFirstExtensionId = 3;
@@ -264,7 +265,8 @@ class PeerProtocol {
   };
   std::deque<Serving> serving_;
   std::uint64_t next_job_ = 1;
-  bool read_in_flight_ = false;
+  std::size_t serving_bytes_ = 0;  // of the blocks in serving_, with their headers
+  int reads_in_flight_ = 0;
   std::set<BlockRef> rejected_;
   std::deque<BlockRef> stale_;
   int unrequested_blocks_ = 0;

@@ -507,7 +507,7 @@ TEST(PeerProtocol, CancelWhileReadingDropsTheBlock) {
   f.proto.choke(false);
   f.request(MsgId::request, 2, 0, 16 * 1024);
   f.request(MsgId::request, 2, 16 * 1024, 16 * 1024);
-  ASSERT_EQ(f.host->reads.size(), 1u);
+  ASSERT_EQ(f.host->reads.size(), 2u);  // a second read starts while the first is out
   f.request(MsgId::cancel, 2, 0, 16 * 1024);
   f.host->complete_reads();
   auto o = f.drain();
