@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "p2p/peer/peer_connection.hpp"
+#include "p2p/transport/tcp_stream.hpp"
 #include "p2p/torrent/torrent.hpp"
 #include "p2p/session/version.hpp"
 
@@ -160,7 +161,8 @@ void Session::on_accepted(tcp::acceptor& acc, const boost::system::error_code& e
       s.close(ignored);
     } else {
       ++accepted_;
-      auto conn = std::make_shared<PeerConnection>(*this, std::move(s));
+      auto conn = std::make_shared<PeerConnection>(
+          *this, std::make_unique<TcpStream>(std::move(s), settings_.socket_buffer_size));
       conn->start();
     }
   }

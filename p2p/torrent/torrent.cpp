@@ -10,6 +10,7 @@
 
 #include "base/hex.hpp"
 #include "p2p/peer/peer_connection.hpp"
+#include "p2p/transport/tcp_stream.hpp"
 #include "p2p/wire/pex.hpp"
 #include "p2p/storage/resume_data.hpp"
 #include "p2p/session/session.hpp"
@@ -77,7 +78,7 @@ Torrent::~Torrent() {
 
 void Torrent::wait_for_disk() {
   std::unique_lock lock(disk_->mu);
-  disk_->cv.wait(lock, [this] { return disk_->pending == 0; });
+  disk_->cv.wait(lock, [this] { return disk_->pending == 0 && disk_->reads == 0; });
 }
 
 std::string Torrent::name() const {
@@ -284,7 +285,7 @@ void Torrent::pause() {
   if (state_ == TorrentState::Paused || stopping_) return;
   cancel_check();
   auto peers = peers_;
-  for (auto& p : peers) p->close("torrent paused");
+  for (auto& p : peers) p->close(CloseReason::LocalStop, "torrent paused");
   announce_stopped();
   save_resume_async();
   set_state(TorrentState::Paused);
@@ -323,7 +324,7 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   tick_timer_.cancel();
   announce_timer_.cancel();
   auto peers = peers_;
-  for (auto& p : peers) p->close("torrent stopped");
+  for (auto& p : peers) p->close(CloseReason::LocalStop, "torrent stopped");
   peers_.clear();
   if (storage_ && picker_ && !seed_only_) {
     wait_for_disk();  // so the files are stamped after the last write
@@ -368,7 +369,7 @@ void Torrent::abort() {
   tick_timer_.cancel();
   announce_timer_.cancel();
   auto peers = peers_;
-  for (auto& p : peers) p->close("session closed");
+  for (auto& p : peers) p->close(CloseReason::LocalStop, "session closed");
   peers_.clear();
   // No job may be left to post its result into an io_context that is going away.
   wait_for_disk();
@@ -418,24 +419,28 @@ void Torrent::schedule_announce(std::chrono::seconds in) {
       });
 }
 
-bool Torrent::attach(const std::shared_ptr<PeerConnection>& p) {
-  if (stopping_ || !error_.empty()) return false;
+std::optional<CloseReason> Torrent::attach(const std::shared_ptr<PeerConnection>& p) {
+  if (stopping_ || !error_.empty()) return CloseReason::LocalStop;
   bool listed = std::find(peers_.begin(), peers_.end(), p) != peers_.end();
   // Checking, queued or paused: no new peers (a magnet's peers stay while it checks).
-  if (!active() && !listed) return false;
-  if (is_banned(p->remote().address(), p->remote().port())) return false;
+  if (!active() && !listed) return CloseReason::LocalStop;
+  if (is_banned(p->remote().ip(), p->remote().port())) return CloseReason::Banned;
   if (banned_.banned("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)),
                      Clock::now())) {
-    return false;
+    return CloseReason::Banned;
   }
   for (auto& other : peers_) {
-    if (other != p && other->handshake_done() && other->peer_id() == p->peer_id()) return false;
+    if (other != p && other->handshake_done() && other->peer_id() == p->peer_id()) {
+      return CloseReason::Duplicate;
+    }
   }
   if (!listed) {
-    if (int(peers_.size()) >= session_.settings().max_connections_per_torrent) return false;
+    if (int(peers_.size()) >= session_.settings().max_connections_per_torrent) {
+      return CloseReason::TooManyPeers;
+    }
     peers_.push_back(p);
   }
-  return true;
+  return std::nullopt;
 }
 
 void Torrent::detach(PeerConnection* p) {
@@ -525,7 +530,8 @@ std::size_t Torrent::EndpointHash::operator()(const tcp::endpoint& ep) const noe
 bool Torrent::connected_to(const tcp::endpoint& ep) const {
   for (auto& p : peers_) {
     if (p->closed()) continue;
-    if (p->remote() == ep || p->listen_endpoint() == ep) return true;
+    PeerAddress a(ep);
+    if (p->remote() == a || p->listen_address() == a) return true;
   }
   return false;
 }
@@ -535,7 +541,7 @@ void Torrent::connect_more() {
   const auto& s = session_.settings();
   while (!candidates_.empty() && int(peers_.size()) < s.max_connections_per_torrent) {
     int outgoing = 0;
-    for (auto& p : peers_) outgoing += p->listen_endpoint() == p->remote() ? 1 : 0;
+    for (auto& p : peers_) outgoing += p->incoming() ? 0 : 1;
     if (outgoing >= s.max_outgoing_per_torrent || !session_.may_connect()) break;
     tcp::endpoint ep = candidates_.front();
     candidates_.pop_front();
@@ -545,7 +551,9 @@ void Torrent::connect_more() {
     if (is_seed()) {
       // A seed only dials peers when it has nothing else to do; still fine to dial.
     }
-    auto conn = std::make_shared<PeerConnection>(session_, shared_from_this(), ep);
+    auto conn = std::make_shared<PeerConnection>(
+        session_, shared_from_this(),
+        std::make_unique<TcpStream>(session_.io(), PeerAddress(ep), s.socket_buffer_size));
     ++dials_;
     peers_.push_back(conn);
     conn->start();
@@ -565,20 +573,15 @@ void Torrent::ban(PeerConnection* p, const std::string& reason) {
   if (p->closed()) return;
   auto now = Clock::now();
   // On loopback every peer shares the address: ban the endpoint and the peer id instead.
-  if (p->remote().address().is_loopback()) {
+  if (p->remote().is_loopback()) {
     banned_.ban(p->account_key(), now);
-    if (auto le = p->listen_endpoint()) {
-      std::string ip = le->address().to_string();
-      banned_.ban(le->address().is_v6() ? "[" + ip + "]:" + std::to_string(le->port())
-                                        : ip + ":" + std::to_string(le->port()),
-                  now);
-    }
+    if (auto le = p->listen_address()) banned_.ban(le->to_string(), now);
   } else {
-    banned_.ban(p->remote().address().to_string(), now);
+    banned_.ban(p->remote().ip().to_string(), now);
   }
   banned_.ban("id:" + base::to_hex(std::span<const std::uint8_t>(p->peer_id().data(), 20)), now);
   std::string who = p->account_key();
-  p->close("banned: " + reason);
+  p->close(CloseReason::Banned, reason);
   note_ban(who, reason);
 }
 
@@ -724,9 +727,7 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
       if (auto* a = history_.find(key)) a->verified_down += bytes;
       totals_.verified_down += bytes;
       for (auto& p : peers) {
-        if (p->account_key() == key) {
-          for (auto& e : p->plugins_) e->on_piece_passed(piece, bytes);
-        }
+        if (p->account_key() == key) p->on_piece_checked(piece, bytes, true);
       }
     }
     for (auto& p : peers) p->send_have(piece);
@@ -746,7 +747,7 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
     totals_.failed_down += bytes;
     for (auto& p : peers) {
       if (p->account_key() != key || p->closed()) continue;
-      for (auto& e : p->plugins_) e->on_piece_failed(piece, bytes);
+      p->on_piece_checked(piece, bytes, false);
     }
   }
   if (pd.contributors.size() == 1) {
@@ -919,7 +920,7 @@ void Torrent::fail(const std::string& why) {
   boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
     if (!alive.lock() || error_.empty()) return;
     auto peers = peers_;
-    for (auto& p : peers) p->close("torrent error");
+    for (auto& p : peers) p->close(CloseReason::LocalStop, "torrent error");
     set_state(TorrentState::Error);
     publish(event::TorrentError{{}, error_});
   });
@@ -995,7 +996,7 @@ void Torrent::send_pex() {
   pex::Message m;
   for (auto& p : peers_) {
     if (!p->handshake_done() || p->closed()) continue;
-    if (auto le = p->listen_endpoint()) m.added.push_back(*le);
+    if (auto le = p->listen_address()) m.added.push_back(le->tcp());
   }
   if (m.added.empty()) return;
   std::string body = pex::encode(m);
@@ -1070,6 +1071,83 @@ void Torrent::schedule_tick() {
         if (ec || !alive.lock()) return;
         tick();
       });
+}
+
+void Torrent::on_metadata_size(PeerConnection* p, std::int64_t size) {
+  if (assembler_ && assembler_->set_size(size)) request_metadata(p);
+}
+
+void Torrent::on_metadata_reject(std::int64_t piece) {
+  if (assembler_) assembler_->on_reject(piece);
+}
+
+void Torrent::mask_pinned(const PeerConnection* p, std::vector<bool>& has) const {
+  for (const auto& [piece, key] : pinned_) {
+    if (std::size_t(piece) < has.size() && key != p->account_key()) has[std::size_t(piece)] = false;
+  }
+}
+
+bool Torrent::disk_backlog_full() const {
+  // Pieces waiting for the disk thread hold their whole buffer: when the disk is slower than
+  // the network, stop asking for more rather than let memory grow with the backlog.
+  constexpr std::int64_t kMaxBacklog = 16 << 20;
+  constexpr int kMinPieces = 8;
+  if (!meta_) return false;
+  int pending;
+  {
+    std::lock_guard lock(disk_->mu);
+    pending = disk_->pending;
+  }
+  return pending >= kMinPieces && std::int64_t(pending) * meta_->piece_length > kMaxBacklog;
+}
+
+void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) {
+  if (!storage_ || !error_.empty()) {
+    boost::asio::post(session_.io(), [done = std::move(done)] { done({}, "not readable"); });
+    return;
+  }
+  {
+    std::lock_guard lock(disk_->mu);
+    ++disk_->reads;
+  }
+  // The blocks are read on the disk thread, one after the other into one buffer, and handed
+  // back on the network thread; the destructor waits for reads still queued.
+  struct Job {
+    std::vector<BlockRef> blocks;
+    std::unique_ptr<std::uint8_t[]> data;
+    std::size_t size = 0;
+    std::string error;
+    PeerProtocol::ReadDone done;
+  };
+  auto job = std::make_shared<Job>();
+  for (const auto& b : blocks) job->size += std::size_t(b.length);
+  job->blocks = std::move(blocks);
+  job->done = std::move(done);
+  session_.post([this, job, storage = storage_.get(), io = &session_.io(),
+                  disk = disk_, alive = std::weak_ptr<bool>(alive_)] {
+    try {
+      job->data.reset(new std::uint8_t[job->size]);
+      std::size_t off = 0;
+      for (const auto& b : job->blocks) {
+        storage->read(b.piece, b.offset, {job->data.get() + off, std::size_t(b.length)});
+        off += std::size_t(b.length);
+      }
+    } catch (const std::exception& e) {
+      job->error = e.what();
+    }
+    boost::asio::post(*io, [this, job, alive] {
+      if (!alive.lock()) return;
+      if (!job->error.empty()) {
+        job->done({}, job->error);
+        fail("read failed: " + job->error);
+        return;
+      }
+      job->done({job->data.get(), job->size}, {});
+    });
+    std::lock_guard lock(disk->mu);
+    --disk->reads;
+    disk->cv.notify_all();
+  });
 }
 
 }  // namespace p2p

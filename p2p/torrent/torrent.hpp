@@ -30,6 +30,7 @@
 #include "p2p/torrent/choker.hpp"
 #include "p2p/wire/core_types.hpp"
 #include "p2p/peer/extension.hpp"
+#include "p2p/peer/peer_host.hpp"
 #include "p2p/wire/metadata_exchange.hpp"
 #include "p2p/metainfo/metainfo.hpp"
 #include "p2p/torrent/piece_buffer.hpp"
@@ -44,7 +45,7 @@ class Session;
 class PeerConnection;
 struct AddTorrentParams;
 
-class Torrent : public std::enable_shared_from_this<Torrent> {
+class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
  public:
   Torrent(Session& session, AddTorrentParams params);
   ~Torrent();
@@ -78,16 +79,16 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   // Closes every peer and stops the timers at once, with no announce (session teardown).
   void abort();
 
-  const InfoHash& info_hash() const { return info_hash_; }
+  const InfoHash& info_hash() const override { return info_hash_; }
   std::string name() const;
-  bool has_metadata() const { return meta_ != nullptr; }
-  const Metainfo* metainfo() const { return meta_.get(); }
+  bool has_metadata() const override { return meta_ != nullptr; }
+  const Metainfo* metainfo() const override { return meta_.get(); }
   bool is_seed() const { return picker_ && picker_->is_seed(); }
-  std::int32_t num_pieces() const { return meta_ ? meta_->num_pieces() : 0; }
+  std::int32_t num_pieces() const override { return meta_ ? meta_->num_pieces() : 0; }
   std::int32_t num_have() const { return picker_ ? picker_->num_have() : 0; }
   ByteCount total_size() const { return meta_ ? meta_->total_size : 0; }
   ByteCount bytes_done() const;
-  bool is_private() const { return meta_ && meta_->is_private; }
+  bool is_private() const override { return meta_ && meta_->is_private; }
   // A fatal error (disk full, permission denied...): the torrent stopped. A full disk is
   // retried every SessionSettings::disk_full_retry, and the error clears when it works.
   const std::string& error() const { return error_; }
@@ -117,32 +118,39 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   static constexpr std::size_t kMaxCandidates = 1000;
   static constexpr int kMaxPexPeersPerMinute = 50;
 
-  std::vector<std::shared_ptr<TorrentExtension>>& extensions() { return extensions_; }
+  std::vector<std::shared_ptr<TorrentExtension>>& extensions() override { return extensions_; }
   Session& session() { return session_; }
 
  private:
-  friend class PeerConnection;
-
-  // From connections.
-  bool attach(const std::shared_ptr<PeerConnection>& p);  // false: refused (full, banned)
-  void detach(PeerConnection* p);
-  void on_block(PeerConnection* p, const BlockRef& b, std::span<const std::uint8_t> data);
+  // PeerHost: what connections ask of the torrent.
+  std::optional<CloseReason> attach(const std::shared_ptr<PeerConnection>& p) override;
+  void detach(PeerConnection* p) override;
+  void on_block(PeerConnection* p, const BlockRef& b, std::span<const std::uint8_t> data) override;
+  void on_block_rejected(PeerConnection* p, const BlockRef& b) override { unpin(p, b.piece); }
+  void on_metadata_size(PeerConnection* p, std::int64_t size) override;
   void on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
-                         std::string_view data);
+                         std::string_view data) override;
+  void on_metadata_reject(std::int64_t piece) override;
+  bool on_pex_peer(const PeerAddress& a, bool is_seed) override {
+    return connect_to_pex(a.tcp(), is_seed);
+  }
+  TransferCounters& account(const std::string& key) override { return history_.open(key); }
+  void note_payload(ByteCount up, ByteCount down) override;
+  wire::Geometry geometry() const override { return geo_; }
+  PiecePicker* picker() override { return picker_.get(); }
+  bool has_pinned_pieces() const override { return !pinned_.empty(); }
+  void mask_pinned(const PeerConnection* p, std::vector<bool>& has) const override;
+  bool disk_backlog_full() const override;
+  void ban(PeerConnection* p, const std::string& reason) override;
+  void maybe_unchoke(PeerConnection* p) override;
+  void async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) override;
+
   void request_metadata(PeerConnection* p);
-  TransferCounters& account(const std::string& key) { return history_.open(key); }
-  void note_payload(ByteCount up, ByteCount down);
-  wire::Geometry geometry() const { return geo_; }
-  PiecePicker* picker() { return picker_.get(); }
-  Storage* storage() { return storage_.get(); }
   bool is_banned(const boost::asio::ip::address& a, std::uint16_t port) const;
-  bool has_pinned_pieces() const { return !pinned_.empty(); }
   void unpin(const PeerConnection* p, PieceIndex piece);
   bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
-  void ban(PeerConnection* p, const std::string& reason);
   void note_ban(const std::string& who, const std::string& reason);
   void schedule_tick();
-  void maybe_unchoke(PeerConnection* p);
   void fail(const std::string& why);
 
   void init_metadata(std::unique_ptr<Metainfo> meta);
@@ -218,7 +226,8 @@ class Torrent : public std::enable_shared_from_this<Torrent> {
   struct DiskJobs {
     std::mutex mu;
     std::condition_variable cv;
-    int pending = 0;
+    int pending = 0;  // pieces being hashed and written
+    int reads = 0;    // upload reads
   };
   std::shared_ptr<DiskJobs> disk_ = std::make_shared<DiskJobs>();
   // Piece buffers back from the disk thread, reused so a download does not map, fault in

@@ -47,6 +47,11 @@ sources_for() {
         p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp
       ;;
     extension_handshake) echo p2p/wire/extension_handshake.cpp p2p/wire/bencode.cpp ;;
+    peer_protocol)
+      echo p2p/peer/peer_protocol.cpp p2p/wire/peer_address.cpp p2p/wire/wire_messages.cpp p2p/wire/extension_handshake.cpp \
+        p2p/wire/metadata_exchange.cpp p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp \
+        p2p/metainfo/sha1.cpp p2p/torrent/piece_picker.cpp p2p/session/events.cpp
+      ;;
     ut_metadata) echo p2p/wire/metadata_exchange.cpp p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp ;;
     pex) echo p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
     resume_data)
