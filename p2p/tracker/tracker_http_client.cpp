@@ -19,7 +19,7 @@ namespace {
 
 class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpAnnounce> {
  public:
-  HttpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url, std::string full_url,
+  HttpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string full_url,
                AnnounceRequest req, std::string tracker_id, AnnounceHandler handler)
       : impl_(std::move(impl)),
         url_(std::move(url)),
@@ -49,9 +49,9 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
 
  private:
   void begin() {
-    target_ = build_http_announce_url(url_.target, req_, tracker_id_);
+    target_ = build_http_announce_url(url_.target(), req_, tracker_id_);
     resolver_.async_resolve(
-        url_.host, url_.port,
+        url_.host, std::to_string(url_.port),
         [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type res) {
           self->on_resolve(ec, std::move(res));
         });
@@ -73,9 +73,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     request_.version(11);
     request_.method(http::verb::get);
     request_.target(target_);
-    std::string host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
-    if (url_.port != "80") host += ":" + url_.port;
-    request_.set(http::field::host, host);
+    request_.set(http::field::host, url_.authority());
     request_.set(http::field::user_agent, impl_->settings.user_agent);
     request_.set(http::field::accept_encoding, "identity");
     request_.set(http::field::connection, "close");
@@ -106,14 +104,9 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
         return fail("too many redirects or a redirect without a location");
       std::string location(loc->value());
       try {
-        if (location.rfind("/", 0) == 0) {
-          url_.target = location;
-        } else {
-          TrackerUrl next = parse_tracker_url(location);
-          if (next.scheme != "http")
-            return fail("redirected to an unsupported scheme: " + location);
-          url_ = next;
-        }
+        base::Url next = url_.resolve(location);
+        if (next.scheme != "http") return fail("redirected to an unsupported scheme: " + location);
+        url_ = next;
       } catch (const std::exception& e) {
         return fail(std::string("bad redirect: ") + e.what());
       }
@@ -123,11 +116,11 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
       stream_.close();
       buffer_.consume(buffer_.size());
       resolver_.async_resolve(
-          url_.host, url_.port,
+          url_.host, std::to_string(url_.port),
           [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
             self->on_resolve(ec, std::move(r));
           });
-      target_ = url_.target;
+      target_ = url_.target();
       return;
     }
     if (status != 200) {
@@ -164,7 +157,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
   }
 
   std::shared_ptr<TrackerClient::Impl> impl_;
-  TrackerUrl url_;
+  base::Url url_;
   std::string full_url_;
   AnnounceRequest req_;
   std::string tracker_id_;
@@ -183,7 +176,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
 }  // namespace
 
 std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl,
-                                              TrackerUrl url, std::string full_url,
+                                              base::Url url, std::string full_url,
                                               AnnounceRequest req, std::string tracker_id,
                                               AnnounceHandler handler) {
   return std::make_shared<HttpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,

@@ -16,7 +16,7 @@ namespace {
 
 class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnnounce> {
  public:
-  UdpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url, std::string full_url,
+  UdpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string full_url,
               AnnounceRequest req, AnnounceHandler handler)
       : impl_(std::move(impl)),
         url_(std::move(url)),
@@ -29,7 +29,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
 
   void start() override {
     resolver_.async_resolve(
-        url_.host, url_.port,
+        url_.host, std::to_string(url_.port),
         [self = shared_from_this()](error_code ec, udp::resolver::results_type res) {
           self->on_resolve(ec, std::move(res));
         });
@@ -177,7 +177,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   std::shared_ptr<TrackerClient::Impl> impl_;
-  TrackerUrl url_;
+  base::Url url_;
   std::string full_url_;
   AnnounceRequest req_;
   AnnounceHandler handler_;
@@ -200,7 +200,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
 }  // namespace
 
 std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
-                                             TrackerUrl url, std::string full_url,
+                                             base::Url url, std::string full_url,
                                              AnnounceRequest req, AnnounceHandler handler) {
   return std::make_shared<UdpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
                                        std::move(handler));
