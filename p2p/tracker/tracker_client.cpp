@@ -37,7 +37,7 @@ void TrackerClient::announce(const std::string& url, const AnnounceRequest& req,
     return;
   }
   std::shared_ptr<TrackerOp> op;
-  if (u.scheme == "http") {
+  if (u.scheme == "http" || u.scheme == "https") {
     op = make_http_announce(impl_, u, url, req, tracker_id, std::move(handler));
   } else if (u.scheme == "udp") {
     op = make_udp_announce(impl_, u, url, req, std::move(handler));
