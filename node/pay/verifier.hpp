@@ -72,7 +72,7 @@ struct VerifierOptions {
 // and credit_once keeps a txid unique even when two verifications race).
 class SettlementVerifier {
  public:
-  SettlementVerifier(tron::FullNodeClient& node, wallet::Ledger& ledger,
+  SettlementVerifier(tron::FullNodeClient& node, wallet::LedgerStore& ledger,
                      VerifierOptions options = {});
 
   // Asks the node for the transaction (gettransactionbyid) and its info
@@ -95,7 +95,7 @@ class SettlementVerifier {
   void forget(const tron::Hash32& txid);
 
   tron::FullNodeClient& node_;
-  wallet::Ledger& ledger_;
+  wallet::LedgerStore& ledger_;
   VerifierOptions options_;
   std::mutex mutex_;  // guards first_asked_
   // When each txid the node did not know was first asked about (for unknown_grace).
