@@ -26,6 +26,16 @@ class TrackerOp {
   virtual void cancel() = 0;
 };
 
+// The result of an announce to `url` that ended without an answer.
+inline AnnounceResult announce_error(const std::string& url, std::string why,
+                                     bool cancelled = false) {
+  AnnounceResult r;
+  r.url = url;
+  r.error = std::move(why);
+  r.cancelled = cancelled;
+  return r;
+}
+
 struct TrackerClient::Impl {
   Impl(boost::asio::io_context& io, const TrackerSettings& s)
       : io(io), settings(s), rng(std::random_device{}()) {}

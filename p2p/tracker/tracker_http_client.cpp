@@ -30,13 +30,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     send(build_http_announce_url(url_.target(), req_, tracker_id_));
   }
 
-  void cancel() override {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = "cancelled";
-    r.cancelled = true;
-    finish(r);
-  }
+  void cancel() override { finish(announce_error(full_url_, "cancelled", true)); }
 
  private:
   void send(const std::string& target) {
@@ -104,12 +98,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     finish(r);
   }
 
-  void fail(const std::string& why) {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = why;
-    finish(r);
-  }
+  void fail(const std::string& why) { finish(announce_error(full_url_, why)); }
 
   void finish(const AnnounceResult& r) {
     if (done_) return;

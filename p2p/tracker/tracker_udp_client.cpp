@@ -35,13 +35,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
         });
   }
 
-  void cancel() override {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = "cancelled";
-    r.cancelled = true;
-    finish(r);
-  }
+  void cancel() override { finish(announce_error(full_url_, "cancelled", true)); }
 
  private:
   void on_resolve(error_code ec, udp::resolver::results_type res) {
@@ -159,10 +153,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   void fail(const std::string& why) {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = refused_ ? why + " (port unreachable)" : why;
-    finish(r);
+    finish(announce_error(full_url_, refused_ ? why + " (port unreachable)" : why));
   }
 
   void finish(const AnnounceResult& r) {
