@@ -83,7 +83,7 @@ build_tron() {
   echo "== fuzz: building the tron sources (${#srcs[@]} files)"
   for f in "${srcs[@]}"; do
     "$cxx" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I"$gen" -I"$gen/tron" \
-      -c "$f" -o "$objs/$(basename "$f").o"
+      -c "$f" -o "$objs/$(basename "$(dirname "$f")")-$(basename "$f").o"
   done
   ar rcs "$work/libtron_fuzz.a" "$objs"/*.o
   tron_lib="$work/libtron_fuzz.a"
