@@ -127,8 +127,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     error_code ec;
     auto address = asio::ip::make_address(url.host, ec);
     if (!ec) {
-      return on_resolved(tcp::resolver::results_type::create(
-          tcp::endpoint(address, url.port), url.host, std::to_string(url.port)));
+      return on_resolved(tcp::resolver::results_type::create(tcp::endpoint(address, url.port),
+                                                             url.host, std::to_string(url.port)));
     }
     resolve_timer.expires_at(deadline);
     resolve_timer.async_wait(current([this](error_code ec) {
@@ -156,17 +156,18 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     ++opened;
     lowest().expires_at(deadline);
     lowest().async_connect(endpoints, current([this](error_code ec, const tcp::endpoint&) {
-      if (ec) {
-        if (ec == beast::error::timeout) {
-          return fail(Kind::Timeout, "timed out connecting to " + where());
-        }
-        return fail(Kind::Connect, "cannot connect to " + where() + ": " + ec.message());
-      }
-      error_code ignored;
-      lowest().socket().set_option(tcp::no_delay(true), ignored);
-      if (tls) return handshake();
-      write();
-    }));
+                             if (ec) {
+                               if (ec == beast::error::timeout) {
+                                 return fail(Kind::Timeout, "timed out connecting to " + where());
+                               }
+                               return fail(Kind::Connect,
+                                           "cannot connect to " + where() + ": " + ec.message());
+                             }
+                             error_code ignored;
+                             lowest().socket().set_option(tcp::no_delay(true), ignored);
+                             if (tls) return handshake();
+                             write();
+                           }));
   }
 
   void handshake() {
@@ -180,19 +181,20 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
                  : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
     if (set != 1) return fail(Kind::Tls, "cannot set the expected TLS host name");
     secure->set_verify_mode(ssl::verify_peer);
-    secure->async_handshake(ssl::stream_base::client, current([this](error_code ec) {
-      if (!ec) return write();
-      long verify = SSL_get_verify_result(secure->native_handle());
-      if (ec == beast::error::timeout) {
-        return fail(Kind::Timeout, "timed out in the TLS handshake with " + where());
-      }
-      if (is_closed_error(ec)) {
-        return fail(Kind::Closed, "connection closed in the TLS handshake with " + where());
-      }
-      std::string why = ec.message();
-      if (verify != X509_V_OK) why = X509_verify_cert_error_string(verify);
-      fail(Kind::Tls, "TLS handshake with " + where() + " failed: " + why);
-    }));
+    secure->async_handshake(
+        ssl::stream_base::client, current([this](error_code ec) {
+          if (!ec) return write();
+          long verify = SSL_get_verify_result(secure->native_handle());
+          if (ec == beast::error::timeout) {
+            return fail(Kind::Timeout, "timed out in the TLS handshake with " + where());
+          }
+          if (is_closed_error(ec)) {
+            return fail(Kind::Closed, "connection closed in the TLS handshake with " + where());
+          }
+          std::string why = ec.message();
+          if (verify != X509_V_OK) why = X509_verify_cert_error_string(verify);
+          fail(Kind::Tls, "TLS handshake with " + where() + " failed: " + why);
+        }));
   }
 
   void write() {
@@ -212,14 +214,14 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     parser->body_limit(body_limit);
     parser->header_limit(options.header_limit);
     with_stream([this](auto& stream) {
-      bhttp::async_read_header(stream, buffer, *parser, current([this](error_code ec, std::size_t) {
-                                 if (!ec && parser->content_length() &&
-                                     *parser->content_length() > body_limit) {
-                                   ec = bhttp::error::body_limit;
-                                 }
-                                 if (ec || parser->is_done()) return on_read(ec);
-                                 read_body();
-                               }));
+      bhttp::async_read_header(
+          stream, buffer, *parser, current([this](error_code ec, std::size_t) {
+            if (!ec && parser->content_length() && *parser->content_length() > body_limit) {
+              ec = bhttp::error::body_limit;
+            }
+            if (ec || parser->is_done()) return on_read(ec);
+            read_body();
+          }));
     });
   }
 
@@ -245,7 +247,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   }
 
   void fail_exchange(const error_code& ec, bool got_some) {
-    if (ec == beast::error::timeout) return fail(Kind::Timeout, "no answer from " + where() + " in time");
+    if (ec == beast::error::timeout)
+      return fail(Kind::Timeout, "no answer from " + where() + " in time");
     if (ec == bhttp::error::partial_message || (got_some && is_closed_error(ec))) {
       return fail(Kind::Truncated, "answer from " + where() + " cut short");
     }

@@ -41,8 +41,7 @@ struct TransportError : std::runtime_error {
     TooLarge,   // the body is over the caller's limit (refused while reading)
   };
   Kind kind;
-  TransportError(Kind kind, const std::string& message)
-      : std::runtime_error(message), kind(kind) {}
+  TransportError(Kind kind, const std::string& message) : std::runtime_error(message), kind(kind) {}
   // A transient failure worth another attempt. A certificate that fails verification, or an
   // answer that is not HTTP, will not get better by asking again.
   bool retryable() const {

@@ -79,7 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (expect != req.end() && beast::iequals(expect->value(), "100-continue") &&
         !parser_->is_done()) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
-                                                                        req.version());
+                                                                       req.version());
       return bhttp::async_write(stream_, *cont,
                                 [self = shared_from_this(), cont](error_code ec, std::size_t) {
                                   if (ec) return self->shutdown();

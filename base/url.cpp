@@ -149,8 +149,8 @@ Url Url::resolve(std::string_view location) const {
     throw UrlError(location, "expected an absolute URL or an absolute path");
   }
   // Checked as the path and query of this URL.
-  Url next = parse(scheme + "://" + host_text() + ":" + std::to_string(port) +
-                   std::string(location));
+  Url next =
+      parse(scheme + "://" + host_text() + ":" + std::to_string(port) + std::string(location));
   next.port_given = port_given;
   next.userinfo = userinfo;
   next.has_userinfo = has_userinfo;

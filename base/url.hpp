@@ -27,13 +27,13 @@ struct Url {
   std::string scheme;  // lower case
   std::string userinfo;
   bool has_userinfo = false;
-  std::string host;          // lower case for names; IPv6 without brackets
-  std::uint16_t port = 0;    // the given port, else the scheme's default (0 if it has none)
+  std::string host;        // lower case for names; IPv6 without brackets
+  std::uint16_t port = 0;  // the given port, else the scheme's default (0 if it has none)
   bool port_given = false;
-  std::string path;          // "" or starting with '/'
-  std::string query;         // without the '?'
+  std::string path;   // "" or starting with '/'
+  std::string query;  // without the '?'
   bool has_query = false;
-  std::string fragment;      // without the '#'
+  std::string fragment;  // without the '#'
   bool has_fragment = false;
 
   // Throws UrlError: no scheme, bad scheme, missing host, bad character in the host, unclosed

@@ -4,9 +4,9 @@
 #include <mutex>
 #include <thread>
 
+#include "base/http_client.hpp"
 #include "tron/abi.hpp"
 #include "tron/fullnode_answers.hpp"
-#include "base/http_client.hpp"
 #include "tron/http_url.hpp"
 
 namespace tron {

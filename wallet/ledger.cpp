@@ -357,7 +357,8 @@ struct Where {
   void add_value(const std::string& condition, std::string value) {
     std::string numbered = condition;
     numbered.replace(numbered.find('?'), 1, "?" + std::to_string(binds.size() + 1));
-    add(numbered, [value = std::move(value)](Statement& s, int i) { s.bind(i, std::string_view(value)); });
+    add(numbered,
+        [value = std::move(value)](Statement& s, int i) { s.bind(i, std::string_view(value)); });
   }
   void add_value(const std::string& condition, std::int64_t value) {
     std::string numbered = condition;
@@ -392,7 +393,8 @@ std::vector<Payment> Ledger::payments(const PaymentFilter& f) {
   Where w = common_where(f, "created_at");
   if (!f.states.empty()) {
     std::string in;
-    for (PaymentState st : f.states) in += std::string(in.empty() ? "'" : ",'") + to_string(st) + "'";
+    for (PaymentState st : f.states)
+      in += std::string(in.empty() ? "'" : ",'") + to_string(st) + "'";
     w.add("state IN (" + in + ")", nullptr);
   }
   return query_payments(

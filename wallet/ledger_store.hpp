@@ -91,11 +91,11 @@ struct PaymentFilter {
   std::optional<std::string> info_hash;
   std::optional<std::string> peer;
   std::optional<tron::Address> to;
-  std::vector<PaymentState> states;         // empty: any
-  std::optional<std::int64_t> since_ms;     // created_at >= since_ms
-  std::optional<std::int64_t> until_ms;     // created_at < until_ms
-  bool newest_first = false;                // else oldest first (by id)
-  std::size_t limit = 0;                    // 0: no limit
+  std::vector<PaymentState> states;      // empty: any
+  std::optional<std::int64_t> since_ms;  // created_at >= since_ms
+  std::optional<std::int64_t> until_ms;  // created_at < until_ms
+  bool newest_first = false;             // else oldest first (by id)
+  std::size_t limit = 0;                 // 0: no limit
 };
 
 struct CreditFilter {

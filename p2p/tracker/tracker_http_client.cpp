@@ -46,14 +46,14 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     base::http::Request request{http::verb::get, target, 11};
     request.set(http::field::accept_encoding, "identity");
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
-    client_->async_request(std::move(request), std::max(left, std::chrono::milliseconds(1)),
-                           impl_->settings.max_response_size,
-                           [self = shared_from_this()](
-                               std::optional<base::http::TransportError> error,
-                               base::http::Response response) {
-                             if (error) return self->on_error(*error);
-                             self->on_response(std::move(response));
-                           });
+    client_->async_request(
+        std::move(request), std::max(left, std::chrono::milliseconds(1)),
+        impl_->settings.max_response_size,
+        [self = shared_from_this()](std::optional<base::http::TransportError> error,
+                                    base::http::Response response) {
+          if (error) return self->on_error(*error);
+          self->on_response(std::move(response));
+        });
   }
 
   void on_error(const base::http::TransportError& e) {

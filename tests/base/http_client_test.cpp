@@ -75,8 +75,8 @@ TEST(BlockingClient, KeepsOneConnectionAlive) {
     post.body() = "n" + std::to_string(i);
     auto res = client.request(post, 2000ms);
     EXPECT_EQ(res.result_int(), 200);
-    EXPECT_EQ(res.body(),
-              "POST /echo n" + std::to_string(i) + " 127.0.0.1:" + std::to_string(server.server.port()));
+    EXPECT_EQ(res.body(), "POST /echo n" + std::to_string(i) +
+                              " 127.0.0.1:" + std::to_string(server.server.port()));
   }
   EXPECT_EQ(client.connections_opened(), 1u);
   EXPECT_TRUE(client.is_open());
@@ -162,12 +162,12 @@ TEST(AsyncClient, RunsManyClientsOnOneIoContext) {
     base::http::ClientOptions o;
     o.keep_alive = false;
     clients.push_back(std::make_unique<base::http::Client>(io, server.url(), o));
-    clients.back()->async_request(get("/size/" + std::to_string(i + 1)), 2000ms, 1 << 20,
-                                  [&, i](std::optional<base::http::TransportError> e,
-                                         base::http::Response r) {
-                                    ++done;
-                                    if (!e) bodies[i] = r.body();
-                                  });
+    clients.back()->async_request(
+        get("/size/" + std::to_string(i + 1)), 2000ms, 1 << 20,
+        [&, i](std::optional<base::http::TransportError> e, base::http::Response r) {
+          ++done;
+          if (!e) bodies[i] = r.body();
+        });
   }
   io.run();
   EXPECT_EQ(done, 8);
@@ -180,10 +180,9 @@ TEST(AsyncClient, ClosingAbandonsTheRequestInFlight) {
   asio::io_context io;
   base::http::Client client(io, server.url());
   bool called = false;
-  client.async_request(get("/sleep/300"), 2000ms, 1 << 20,
-                       [&](std::optional<base::http::TransportError>, base::http::Response) {
-                         called = true;
-                       });
+  client.async_request(
+      get("/sleep/300"), 2000ms, 1 << 20,
+      [&](std::optional<base::http::TransportError>, base::http::Response) { called = true; });
   asio::steady_timer t(io, 50ms);
   t.async_wait([&](boost::system::error_code) { client.close(); });
   io.run();

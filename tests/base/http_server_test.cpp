@@ -28,8 +28,8 @@ struct Running {
           ++handled;
           if (req.target() == "/throw") throw std::runtime_error("handler failed");
           base::http::Response res{bhttp::status::ok, 11};
-          res.body() = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
-                       req.body();
+          res.body() =
+              std::string(req.method_string()) + " " + std::string(req.target()) + " " + req.body();
           if (req.target() == "/close") res.set(bhttp::field::connection, "close");
           return res;
         }) {
@@ -266,7 +266,8 @@ TEST(HttpServer, RefusesAPortInUse) {
   asio::io_context io;
   auto o = small_limits();
   o.port = r.server.port();
-  base::http::Server second(io, o, [](const base::http::Request&) { return base::http::Response{}; });
+  base::http::Server second(io, o,
+                            [](const base::http::Request&) { return base::http::Response{}; });
   EXPECT_THROW(second.start(), std::runtime_error);
 }
 

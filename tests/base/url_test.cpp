@@ -54,11 +54,16 @@ TEST(Url, RefusesWithTheReason) {
     const char* text;
     const char* why;
   };
-  for (const Case& c : {Case{"", "expected scheme://host"}, Case{"host:80", "expected scheme://host"},
-                        Case{"://host", "invalid scheme"}, Case{"1http://host", "invalid scheme"},
-                        Case{"ht_tp://host", "invalid scheme"}, Case{"http://", "missing host"},
-                        Case{"http://:80", "missing host"}, Case{"http://u@", "missing host"},
-                        Case{"http://host:", "empty port"}, Case{"http://host:0", "port out of range"},
+  for (const Case& c : {Case{"", "expected scheme://host"},
+                        Case{"host:80", "expected scheme://host"},
+                        Case{"://host", "invalid scheme"},
+                        Case{"1http://host", "invalid scheme"},
+                        Case{"ht_tp://host", "invalid scheme"},
+                        Case{"http://", "missing host"},
+                        Case{"http://:80", "missing host"},
+                        Case{"http://u@", "missing host"},
+                        Case{"http://host:", "empty port"},
+                        Case{"http://host:0", "port out of range"},
                         Case{"http://host:65536", "port out of range"},
                         Case{"http://host:123456", "port out of range"},
                         Case{"http://host:8x", "port is not a number"},

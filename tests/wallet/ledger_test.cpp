@@ -384,9 +384,9 @@ TEST_F(LedgerTest, LedgerOfSchemaTwoGetsItsIndexesInPlace) {
   ASSERT_TRUE(v.step());
   EXPECT_EQ(v.int64(0), 3);
   auto names = index_names(db);
-  for (const char* want : {"payments_by_torrent", "payments_by_payee", "payments_by_token",
-                           "payments_by_time", "credits_by_payee", "credits_by_token",
-                           "credits_by_torrent", "credits_by_time"}) {
+  for (const char* want :
+       {"payments_by_torrent", "payments_by_payee", "payments_by_token", "payments_by_time",
+        "credits_by_payee", "credits_by_token", "credits_by_torrent", "credits_by_time"}) {
     EXPECT_EQ(std::count(names.begin(), names.end(), want), 1) << want;
   }
 }

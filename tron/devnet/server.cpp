@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include <boost/asio/post.hpp>
-#include <nlohmann/json.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tron/devnet/state_file.hpp"
 

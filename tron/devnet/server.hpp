@@ -1,7 +1,7 @@
 #pragma once
 // The devnet's HTTP server: base::http::Server (keep-alive connections served concurrently
-// by a small thread pool) in front of the Service, a timer that seals a block every interval, and periodic atomic
-// saves of the chain when a state file is given.
+// by a small thread pool) in front of the Service, a timer that seals a block every interval, and
+// periodic atomic saves of the chain when a state file is given.
 #include <chrono>
 #include <cstdint>
 #include <memory>
