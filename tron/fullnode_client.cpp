@@ -4,9 +4,9 @@
 #include <mutex>
 #include <thread>
 
+#include "base/http_client.hpp"
 #include "tron/abi.hpp"
 #include "tron/fullnode_answers.hpp"
-#include "tron/http_connection.hpp"
 #include "tron/http_url.hpp"
 
 namespace tron {
@@ -25,33 +25,50 @@ constexpr std::chrono::milliseconds kMaxBackoff{30'000};
 
 struct FullNodeClient::Impl {
   FullNodeOptions options;
-  HttpConnection connection;
-  HttpHeaders headers;
+  HttpUrl url;
+  base::http::BlockingClient connection;
   std::mutex mutex;  // one request at a time on the one connection
 
   explicit Impl(FullNodeOptions o)
-      : options(std::move(o)), connection(HttpUrl::parse(options.url), options.ca_file) {
+      : options(std::move(o)),
+        url(HttpUrl::parse(options.url)),
+        connection(url.url(), client_options(options)) {
     if (options.retries < 0) throw std::invalid_argument("retries must not be negative");
     if (options.timeout.count() <= 0) throw std::invalid_argument("timeout must be positive");
-    if (!options.api_key.empty()) headers.emplace_back("TRON-PRO-API-KEY", options.api_key);
+  }
+
+  static base::http::ClientOptions client_options(const FullNodeOptions& o) {
+    base::http::ClientOptions c;
+    c.extra_ca_file = o.ca_file;
+    return c;
+  }
+
+  base::http::Request request(const std::string& target, const std::string& body) const {
+    namespace bhttp = boost::beast::http;
+    base::http::Request r{bhttp::verb::post, target, 11};
+    r.set(bhttp::field::content_type, "application/json");
+    r.set(bhttp::field::accept, "application/json");
+    if (!options.api_key.empty()) r.set("TRON-PRO-API-KEY", options.api_key);
+    r.body() = body;
+    return r;
   }
 
   // Sends with retries on transport errors. `retried` tells whether an earlier attempt failed
   // in transit (so the node may have seen the request already).
   json post(std::string_view path, const json& body, bool* retried = nullptr) {
     const std::size_t limit = answers::size_limit(path);
-    std::string target = connection.url().prefix + std::string(path);
+    std::string target = url.prefix + std::string(path);
     std::string text = body.dump();
     std::lock_guard lock(mutex);
-    HttpResponse response;
+    base::http::Response response;
     auto delay = options.backoff;
     for (int attempt = 0;; ++attempt) {
       try {
-        response = connection.post(target, text, headers, options.timeout, limit);
+        response = connection.request(request(target, text), options.timeout, limit);
         break;
-      } catch (const HttpTransportError& e) {
-        if (e.kind == HttpTransportError::Kind::Malformed ||
-            e.kind == HttpTransportError::Kind::TooLarge) {
+      } catch (const base::http::TransportError& e) {
+        using Kind = base::http::TransportError::Kind;
+        if (e.kind == Kind::Malformed || e.kind == Kind::TooLarge) {
           invalid(path, e.what());
         }
         if (!e.retryable()) throw NodeError("TRANSPORT", e.what(), true);
@@ -67,7 +84,8 @@ struct FullNodeClient::Impl {
       }
     }
 
-    return answers::parse_answer(path, response.status, response.reason, response.body, limit);
+    return answers::parse_answer(path, response.result_int(), std::string(response.reason()),
+                                 response.body(), limit);
   }
 };
 

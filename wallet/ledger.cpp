@@ -58,6 +58,18 @@ CREATE TABLE IF NOT EXISTS credits(
 );
 )sql";
 
+// 2 -> 3: the lookups of the store's filters and sums, each served by an index.
+constexpr const char* kIndexesV3 = R"sql(
+CREATE INDEX IF NOT EXISTS payments_by_torrent ON payments(info_hash, peer);
+CREATE INDEX IF NOT EXISTS payments_by_payee ON payments(to_addr, info_hash);
+CREATE INDEX IF NOT EXISTS payments_by_token ON payments(token, state, created_at);
+CREATE INDEX IF NOT EXISTS payments_by_time ON payments(created_at);
+CREATE INDEX IF NOT EXISTS credits_by_payee ON credits(to_addr, token);
+CREATE INDEX IF NOT EXISTS credits_by_token ON credits(token, credited_at);
+CREATE INDEX IF NOT EXISTS credits_by_torrent ON credits(info_hash, peer);
+CREATE INDEX IF NOT EXISTS credits_by_time ON credits(credited_at);
+)sql";
+
 constexpr const char* kPaymentColumns =
     "id, debt_key, attempt, state, token, from_addr, to_addr, amount, fee_limit, info_hash, "
     "peer, txid, signed_tx, expiration, created_at, updated_at, broadcast_at, final_at, "
@@ -213,6 +225,7 @@ void migrate(Db& db, const std::string& path) {
   db.exec(kSchemaV1);  // IF NOT EXISTS: a no-op on an existing ledger
   // 1 -> 2: the TRX each landed payment burned.
   if (!has_column(db, "payments", "fee")) db.exec("ALTER TABLE payments ADD COLUMN fee INTEGER");
+  db.exec(kIndexesV3);
   db.exec("PRAGMA user_version = " + std::to_string(kLedgerSchemaVersion));
 }
 
@@ -328,10 +341,65 @@ std::vector<Payment> Ledger::attempts(const std::string& debt_key) {
                         [&](Statement& s) { s.bind(1, std::string_view(debt_key)); });
 }
 
-std::vector<Payment> Ledger::list(std::optional<PaymentState> state) {
-  if (!state) return query_payments(*db_, "ORDER BY id", nullptr);
-  return query_payments(*db_, "WHERE state = ?1 ORDER BY id",
-                        [&](Statement& s) { s.bind(1, std::string_view(to_string(*state))); });
+namespace {
+
+// WHERE clauses built from a filter's set fields, bound in order.
+struct Where {
+  std::string sql;
+  std::vector<std::function<void(Statement&, int)>> binds;
+
+  void add(const std::string& condition, std::function<void(Statement&, int)> bind) {
+    sql += sql.empty() ? "WHERE " : " AND ";
+    sql += condition;
+    if (bind) binds.push_back(std::move(bind));
+  }
+  // `condition` holds one "?" that is numbered here.
+  void add_value(const std::string& condition, std::string value) {
+    std::string numbered = condition;
+    numbered.replace(numbered.find('?'), 1, "?" + std::to_string(binds.size() + 1));
+    add(numbered,
+        [value = std::move(value)](Statement& s, int i) { s.bind(i, std::string_view(value)); });
+  }
+  void add_value(const std::string& condition, std::int64_t value) {
+    std::string numbered = condition;
+    numbered.replace(numbered.find('?'), 1, "?" + std::to_string(binds.size() + 1));
+    add(numbered, [value](Statement& s, int i) { s.bind(i, value); });
+  }
+  void bind(Statement& s) const {
+    for (std::size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i + 1));
+  }
+};
+
+// The fields payment and credit filters share; `time` is the column since/until apply to.
+template <class Filter>
+Where common_where(const Filter& f, const std::string& time) {
+  Where w;
+  if (f.token) w.add_value("token = ?", f.token->to_string());
+  if (f.info_hash) w.add_value("info_hash = ?", *f.info_hash);
+  if (f.peer) w.add_value("peer = ?", *f.peer);
+  if (f.to) w.add_value("to_addr = ?", f.to->to_base58());
+  if (f.since_ms) w.add_value(time + " >= ?", *f.since_ms);
+  if (f.until_ms) w.add_value(time + " < ?", *f.until_ms);
+  return w;
+}
+
+std::string limit_sql(std::size_t limit) {
+  return limit ? " LIMIT " + std::to_string(limit) : std::string();
+}
+
+}  // namespace
+
+std::vector<Payment> Ledger::payments(const PaymentFilter& f) {
+  Where w = common_where(f, "created_at");
+  if (!f.states.empty()) {
+    std::string in;
+    for (PaymentState st : f.states)
+      in += std::string(in.empty() ? "'" : ",'") + to_string(st) + "'";
+    w.add("state IN (" + in + ")", nullptr);
+  }
+  return query_payments(
+      *db_, w.sql + (f.newest_first ? " ORDER BY id DESC" : " ORDER BY id") + limit_sql(f.limit),
+      [&](Statement& s) { w.bind(s); });
 }
 
 std::vector<Payment> Ledger::pending() {
@@ -376,10 +444,13 @@ std::optional<Credit> Ledger::credit(const std::string& txid) {
   return read_credit(s);
 }
 
-std::vector<Credit> Ledger::credits() {
+std::vector<Credit> Ledger::credits(const CreditFilter& f) {
+  Where w = common_where(f, "credited_at");
   Statement s(*db_,
               "SELECT txid, token, from_addr, to_addr, amount, block_number, info_hash, peer, "
-              "credited_at FROM credits ORDER BY credited_at, txid");
+              "credited_at FROM credits " +
+                  w.sql + " ORDER BY credited_at, txid" + limit_sql(f.limit));
+  w.bind(s);
   std::vector<Credit> out;
   while (s.step()) out.push_back(read_credit(s));
   return out;

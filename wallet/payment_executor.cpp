@@ -38,7 +38,7 @@ const char* to_string(Step step) {
   return "?";
 }
 
-PaymentExecutor::PaymentExecutor(Ledger& ledger, Chain& chain, const tron::PrivateKey& key,
+PaymentExecutor::PaymentExecutor(LedgerStore& ledger, Chain& chain, const tron::PrivateKey& key,
                                  SpendingPolicy policy, ExecutorOptions options)
     : ledger_(ledger),
       chain_(chain),
@@ -69,7 +69,7 @@ Payment PaymentExecutor::submit(const PaymentRequest& request) {
     throw PaymentRefused("the payment is from " + request.from.to_base58() +
                          " but the key is for " + key_.address().to_base58());
   }
-  Ledger::Planned planned = ledger_.plan(request);
+  LedgerStore::Planned planned = ledger_.plan(request);
   if (planned.created) {
     hook(Step::Planned, planned.payment);
   } else {
@@ -203,7 +203,7 @@ Payment PaymentExecutor::next_attempt(const Payment& failed) {
   r.fee_limit = failed.fee_limit;
   r.info_hash = failed.info_hash;
   r.peer = failed.peer;
-  Ledger::Planned planned = ledger_.plan(r);
+  LedgerStore::Planned planned = ledger_.plan(r);
   if (planned.created) {
     log("debt " + failed.debt_key + ": attempt " + std::to_string(planned.payment.attempt));
     hook(Step::Planned, planned.payment);

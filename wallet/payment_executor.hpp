@@ -58,7 +58,7 @@ struct PaymentRefused : std::runtime_error {
 
 class PaymentExecutor {
  public:
-  PaymentExecutor(Ledger& ledger, Chain& chain, const tron::PrivateKey& key,
+  PaymentExecutor(LedgerStore& ledger, Chain& chain, const tron::PrivateKey& key,
                   SpendingPolicy policy = {}, ExecutorOptions options = {});
 
   // Plans the payment of a debt (or finds the debt's current attempt) and drives it as far
@@ -90,7 +90,7 @@ class PaymentExecutor {
   void log(const std::string& line);
   Payment reload(std::int64_t id);
 
-  Ledger& ledger_;
+  LedgerStore& ledger_;
   Chain& chain_;
   tron::PrivateKey key_;
   SpendingPolicy policy_;

@@ -80,7 +80,11 @@ int cmd_earnings(int argc, char** argv, int first) {
   wallet::Earnings earnings;
   try {
     wallet::Ledger ledger(ledger_path);
-    earnings = wallet::summarize_earnings(ledger.list(), ledger.credits(), token);
+    wallet::PaymentFilter payments;
+    wallet::CreditFilter credits;
+    payments.token = credits.token = token;
+    earnings =
+        wallet::summarize_earnings(ledger.payments(payments), ledger.credits(credits), token);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot read the ledger " + ledger_path + ": " + e.what());
   }

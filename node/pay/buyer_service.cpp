@@ -345,14 +345,14 @@ void BuyerService::resend_prior(std::weak_ptr<BuyerPeerState> peer, const tron::
   worker_.run([this, peer, seeder, info_hash_hex, nonce_hex] {
     std::vector<Settle> prior;
     try {
-      auto all = ledger_->list();
-      for (auto it = all.rbegin(); it != all.rend() && prior.size() < kMaxPriorSettles; ++it) {
-        const auto& p = *it;
-        if (!(p.to == seeder) || p.info_hash != info_hash_hex || !p.txid) continue;
-        if (p.state != wallet::PaymentState::Broadcast &&
-            p.state != wallet::PaymentState::Confirmed) {
-          continue;
-        }
+      wallet::PaymentFilter to_seeder;
+      to_seeder.to = seeder;
+      to_seeder.info_hash = info_hash_hex;
+      to_seeder.states = {wallet::PaymentState::Broadcast, wallet::PaymentState::Confirmed};
+      to_seeder.newest_first = true;
+      for (const auto& p : ledger_->payments(to_seeder)) {
+        if (prior.size() >= kMaxPriorSettles) break;
+        if (!p.txid) continue;
         if (p.debt_key.find(nonce_hex) != std::string::npos) continue;  // this session's own
         Settle s;
         auto raw = tron::from_hex(*p.txid);

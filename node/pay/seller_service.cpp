@@ -237,8 +237,10 @@ SellerService::SellerService(boost::asio::io_context& io, SellerSettings setting
   if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);
   // The payers' records: what their confirmed payments to this address paid for.
   if (settings_.price > 0) {
-    for (const auto& c : ledger_->credits()) {
-      if (!(c.token == settings_.token) || !(c.to == settings_.addr)) continue;
+    wallet::CreditFilter mine;
+    mine.token = settings_.token;
+    mine.to = settings_.addr;
+    for (const auto& c : ledger_->credits(mine)) {
       auto& r = record_[c.from.to_base58()];
       r = std::min<std::int64_t>(r + bytes_paid_for(c.amount, settings_.price),
                                  std::numeric_limits<std::int64_t>::max() / 4);

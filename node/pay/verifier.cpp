@@ -368,7 +368,7 @@ bool retry_later(Verdict verdict) {
   return verdict == Verdict::Unconfirmed || verdict == Verdict::NodeDown;
 }
 
-SettlementVerifier::SettlementVerifier(tron::FullNodeClient& node, wallet::Ledger& ledger,
+SettlementVerifier::SettlementVerifier(tron::FullNodeClient& node, wallet::LedgerStore& ledger,
                                        VerifierOptions options)
     : node_(node), ledger_(ledger), options_(options) {}
 

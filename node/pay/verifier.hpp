@@ -73,7 +73,7 @@ struct VerifierOptions {
 // two verifications race).
 class SettlementVerifier {
  public:
-  SettlementVerifier(tron::FullNodeClient& node, wallet::Ledger& ledger,
+  SettlementVerifier(tron::FullNodeClient& node, wallet::LedgerStore& ledger,
                      VerifierOptions options = {});
 
   // Asks the node for the transaction (gettransactionbyid) and its info
@@ -101,7 +101,7 @@ class SettlementVerifier {
   void forget(const tron::Hash32& txid);
 
   tron::FullNodeClient& node_;
-  wallet::Ledger& ledger_;
+  wallet::LedgerStore& ledger_;
   VerifierOptions options_;
   std::mutex ledger_mutex_;  // one SQLite connection: one call at a time
   std::mutex mutex_;         // guards first_asked_

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 
@@ -7,46 +6,9 @@
 
 namespace p2p {
 
-TrackerUrl parse_tracker_url(const std::string& url) {
-  TrackerUrl u;
-  auto sep = url.find("://");
-  if (sep == std::string::npos) throw std::invalid_argument("tracker URL without a scheme: " + url);
-  u.scheme = url.substr(0, sep);
-  std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string rest = url.substr(sep + 3);
-  auto slash = rest.find_first_of("/?");
-  std::string authority = rest.substr(0, slash);
-  u.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (u.target[0] == '?') u.target = "/" + u.target;
-  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  if (!authority.empty() && authority[0] == '[') {
-    auto close = authority.find(']');
-    if (close == std::string::npos) throw std::invalid_argument("bad IPv6 host in " + url);
-    u.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') throw std::invalid_argument("bad host in " + url);
-      u.port = authority.substr(close + 2);
-    }
-  } else {
-    auto colon = authority.rfind(':');
-    u.host = authority.substr(0, colon);
-    if (colon != std::string::npos) u.port = authority.substr(colon + 1);
-  }
-  if (u.host.empty()) throw std::invalid_argument("tracker URL without a host: " + url);
-  if (u.port.empty()) {
-    if (u.scheme == "http") {
-      u.port = "80";
-    } else if (u.scheme == "https") {
-      u.port = "443";
-    } else {
-      throw std::invalid_argument("tracker URL without a port: " + url);
-    }
-  }
-  if (u.port.find_first_not_of("0123456789") != std::string::npos || u.port.size() > 5 ||
-      std::stoi(u.port) == 0 || std::stoi(u.port) > 65535) {
-    throw std::invalid_argument("bad port in tracker URL " + url);
-  }
+base::Url parse_tracker_url(const std::string& url) {
+  base::Url u = base::Url::parse(url);
+  if (u.port == 0) throw base::UrlError(url, "a port is required for " + u.scheme);
   return u;
 }
 
@@ -64,7 +26,7 @@ TrackerClient::~TrackerClient() {
 
 void TrackerClient::announce(const std::string& url, const AnnounceRequest& req,
                              const std::string& tracker_id, AnnounceHandler handler) {
-  TrackerUrl u;
+  base::Url u;
   try {
     u = parse_tracker_url(url);
   } catch (const std::exception& e) {
@@ -75,7 +37,7 @@ void TrackerClient::announce(const std::string& url, const AnnounceRequest& req,
     return;
   }
   std::shared_ptr<TrackerOp> op;
-  if (u.scheme == "http") {
+  if (u.scheme == "http" || u.scheme == "https") {
     op = make_http_announce(impl_, u, url, req, tracker_id, std::move(handler));
   } else if (u.scheme == "udp") {
     op = make_udp_announce(impl_, u, url, req, std::move(handler));

@@ -9,19 +9,14 @@
 
 #include <boost/asio/ip/udp.hpp>
 
+#include "base/url.hpp"
 #include "p2p/tracker/tracker.hpp"
 
 namespace p2p {
 
-// A parsed tracker URL.
-struct TrackerUrl {
-  std::string scheme;  // "http", "https" or "udp"
-  std::string host;    // without brackets for IPv6
-  std::string port;    // as text, defaulted for http
-  std::string target;  // path and query, "/" at least (HTTP)
-};
+// An announce URL: base::Url::parse, and a port required (UDP has no default).
 // Throws std::invalid_argument with a readable message.
-TrackerUrl parse_tracker_url(const std::string& url);
+base::Url parse_tracker_url(const std::string& url);
 
 // An announce in flight; completes its handler exactly once.
 class TrackerOp {
@@ -30,6 +25,16 @@ class TrackerOp {
   virtual void start() = 0;
   virtual void cancel() = 0;
 };
+
+// The result of an announce to `url` that ended without an answer.
+inline AnnounceResult announce_error(const std::string& url, std::string why,
+                                     bool cancelled = false) {
+  AnnounceResult r;
+  r.url = url;
+  r.error = std::move(why);
+  r.cancelled = cancelled;
+  return r;
+}
 
 struct TrackerClient::Impl {
   Impl(boost::asio::io_context& io, const TrackerSettings& s)
@@ -50,11 +55,11 @@ struct TrackerClient::Impl {
 };
 
 std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl,
-                                              TrackerUrl url, std::string full_url,
+                                              base::Url url, std::string full_url,
                                               AnnounceRequest req, std::string tracker_id,
                                               AnnounceHandler handler);
 std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
-                                             TrackerUrl url, std::string full_url,
+                                             base::Url url, std::string full_url,
                                              AnnounceRequest req, AnnounceHandler handler);
 
 }  // namespace p2p

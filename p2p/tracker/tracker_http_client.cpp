@@ -1,134 +1,88 @@
-// HTTP tracker announce over Boost.Beast: resolve, connect, GET, read, parse; with one
-// deadline for the whole exchange and up to three redirects.
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
+// HTTP(S) tracker announce on base::http::Client: one GET, one deadline for the whole
+// exchange, up to three redirects.
+#include "base/http_client.hpp"
 #include "p2p/tracker/tracker_client_impl.hpp"
 #include "p2p/tracker/tracker_http.hpp"
 
 namespace p2p {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
+namespace http = boost::beast::http;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr std::uint32_t kHeaderLimit = 16u << 10;
+constexpr int kMaxRedirects = 3;
+
 class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpAnnounce> {
  public:
-  HttpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url, std::string full_url,
+  HttpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string full_url,
                AnnounceRequest req, std::string tracker_id, AnnounceHandler handler)
       : impl_(std::move(impl)),
         url_(std::move(url)),
         full_url_(std::move(full_url)),
         req_(req),
         tracker_id_(std::move(tracker_id)),
-        handler_(std::move(handler)),
-        resolver_(impl_->io),
-        stream_(impl_->io),
-        deadline_(impl_->io) {}
+        handler_(std::move(handler)) {}
 
   void start() override {
-    deadline_.expires_after(impl_->settings.http_timeout);
-    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->fail("timed out");
-    });
-    begin();
+    deadline_ = Clock::now() + impl_->settings.http_timeout;
+    send(build_http_announce_url(url_.target(), req_, tracker_id_));
   }
 
-  void cancel() override {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = "cancelled";
-    r.cancelled = true;
-    finish(r);
-  }
+  void cancel() override { finish(announce_error(full_url_, "cancelled", true)); }
 
  private:
-  void begin() {
-    target_ = build_http_announce_url(url_.target, req_, tracker_id_);
-    resolver_.async_resolve(
-        url_.host, url_.port,
-        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type res) {
-          self->on_resolve(ec, std::move(res));
+  void send(const std::string& target) {
+    base::http::ClientOptions options;
+    options.header_limit = kHeaderLimit;
+    options.user_agent = impl_->settings.user_agent;
+    options.keep_alive = false;
+    try {
+      client_ = std::make_unique<base::http::Client>(impl_->io, url_, options);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+    base::http::Request request{http::verb::get, target, 11};
+    request.set(http::field::accept_encoding, "identity");
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+    client_->async_request(
+        std::move(request), std::max(left, std::chrono::milliseconds(1)),
+        impl_->settings.max_response_size,
+        [self = shared_from_this()](std::optional<base::http::TransportError> error,
+                                    base::http::Response response) {
+          if (error) return self->on_error(*error);
+          self->on_response(std::move(response));
         });
   }
 
-  void on_resolve(beast::error_code ec, tcp::resolver::results_type res) {
-    if (done_) return;
-    if (ec) return fail("cannot resolve " + url_.host + ": " + ec.message());
-    stream_.async_connect(res,
-                          [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-                            self->on_connect(ec);
-                          });
+  void on_error(const base::http::TransportError& e) {
+    if (e.kind == base::http::TransportError::Kind::Timeout) {
+      return fail(std::string("timed out: ") + e.what());
+    }
+    fail(e.what());
   }
 
-  void on_connect(beast::error_code ec) {
+  void on_response(base::http::Response res) {
     if (done_) return;
-    if (ec) return fail("cannot connect: " + ec.message());
-    request_ = {};
-    request_.version(11);
-    request_.method(http::verb::get);
-    request_.target(target_);
-    std::string host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
-    if (url_.port != "80") host += ":" + url_.port;
-    request_.set(http::field::host, host);
-    request_.set(http::field::user_agent, impl_->settings.user_agent);
-    request_.set(http::field::accept_encoding, "identity");
-    request_.set(http::field::connection, "close");
-    http::async_write(
-        stream_, request_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
-  }
-
-  void on_write(beast::error_code ec) {
-    if (done_) return;
-    if (ec) return fail("cannot send the request: " + ec.message());
-    parser_.emplace();
-    parser_->body_limit(impl_->settings.max_response_size);
-    parser_->header_limit(16 * 1024);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-  }
-
-  void on_read(beast::error_code ec) {
-    if (done_) return;
-    if (ec) return fail("cannot read the reply: " + ec.message());
-    const auto& res = parser_->get();
     unsigned status = res.result_int();
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
       auto loc = res.find(http::field::location);
-      if (loc == res.end() || ++redirects_ > 3)
+      if (loc == res.end() || ++redirects_ > kMaxRedirects) {
         return fail("too many redirects or a redirect without a location");
+      }
       std::string location(loc->value());
       try {
-        if (location.rfind("/", 0) == 0) {
-          url_.target = location;
-        } else {
-          TrackerUrl next = parse_tracker_url(location);
-          if (next.scheme != "http")
-            return fail("redirected to an unsupported scheme: " + location);
-          url_ = next;
+        base::Url next = url_.resolve(location);
+        if (next.scheme != "http" && next.scheme != "https") {
+          return fail("redirected to an unsupported scheme: " + location);
         }
+        url_ = next;
       } catch (const std::exception& e) {
         return fail(std::string("bad redirect: ") + e.what());
       }
-      // The redirect target already carries the announce parameters when absolute.
-      beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream_.close();
-      buffer_.consume(buffer_.size());
-      resolver_.async_resolve(
-          url_.host, url_.port,
-          [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-            self->on_resolve(ec, std::move(r));
-          });
-      target_ = url_.target;
-      return;
+      // The redirect target already carries the announce parameters.
+      return send(url_.target());
     }
     if (status != 200) {
       return fail("HTTP status " + std::to_string(status) + " " + std::string(res.reason()));
@@ -144,38 +98,24 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     finish(r);
   }
 
-  void fail(const std::string& why) {
-    if (done_) return;
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = why;
-    finish(r);
-  }
+  void fail(const std::string& why) { finish(announce_error(full_url_, why)); }
 
   void finish(const AnnounceResult& r) {
     if (done_) return;
     done_ = true;
-    deadline_.cancel();
-    resolver_.cancel();
-    beast::error_code ignored;
-    stream_.socket().close(ignored);
+    if (client_) client_->close();
     auto h = std::move(handler_);
     h(r);
   }
 
   std::shared_ptr<TrackerClient::Impl> impl_;
-  TrackerUrl url_;
+  base::Url url_;
   std::string full_url_;
   AnnounceRequest req_;
   std::string tracker_id_;
   AnnounceHandler handler_;
-  tcp::resolver resolver_;
-  beast::tcp_stream stream_;
-  asio::steady_timer deadline_;
-  std::string target_;
-  http::request<http::empty_body> request_;
-  beast::flat_buffer buffer_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  Clock::time_point deadline_;
+  std::unique_ptr<base::http::Client> client_;
   int redirects_ = 0;
   bool done_ = false;
 };
@@ -183,7 +123,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
 }  // namespace
 
 std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Impl> impl,
-                                              TrackerUrl url, std::string full_url,
+                                              base::Url url, std::string full_url,
                                               AnnounceRequest req, std::string tracker_id,
                                               AnnounceHandler handler) {
   return std::make_shared<HttpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,

@@ -16,7 +16,7 @@ namespace {
 
 class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnnounce> {
  public:
-  UdpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, TrackerUrl url, std::string full_url,
+  UdpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string full_url,
               AnnounceRequest req, AnnounceHandler handler)
       : impl_(std::move(impl)),
         url_(std::move(url)),
@@ -29,19 +29,13 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
 
   void start() override {
     resolver_.async_resolve(
-        url_.host, url_.port,
+        url_.host, std::to_string(url_.port),
         [self = shared_from_this()](error_code ec, udp::resolver::results_type res) {
           self->on_resolve(ec, std::move(res));
         });
   }
 
-  void cancel() override {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = "cancelled";
-    r.cancelled = true;
-    finish(r);
-  }
+  void cancel() override { finish(announce_error(full_url_, "cancelled", true)); }
 
  private:
   void on_resolve(error_code ec, udp::resolver::results_type res) {
@@ -159,10 +153,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   void fail(const std::string& why) {
-    AnnounceResult r;
-    r.url = full_url_;
-    r.error = refused_ ? why + " (port unreachable)" : why;
-    finish(r);
+    finish(announce_error(full_url_, refused_ ? why + " (port unreachable)" : why));
   }
 
   void finish(const AnnounceResult& r) {
@@ -177,7 +168,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   std::shared_ptr<TrackerClient::Impl> impl_;
-  TrackerUrl url_;
+  base::Url url_;
   std::string full_url_;
   AnnounceRequest req_;
   AnnounceHandler handler_;
@@ -200,7 +191,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
 }  // namespace
 
 std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
-                                             TrackerUrl url, std::string full_url,
+                                             base::Url url, std::string full_url,
                                              AnnounceRequest req, AnnounceHandler handler) {
   return std::make_shared<UdpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
                                        std::move(handler));

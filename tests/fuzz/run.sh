@@ -77,15 +77,19 @@ build_tron() {
   rm -rf "$gen" "$objs"
   mkdir -p "$gen/tron" "$objs"
   protoc --cpp_out="$gen/tron" -I"$root/tron" "$root"/tron/proto/*.proto
-  local srcs=("$gen"/tron/proto/*.pb.cc "$root"/base/*.cpp)
+  local srcs=("$gen"/tron/proto/*.pb.cc)
+  for f in "$root"/base/*.cpp; do
+    case "$(basename "$f")" in http_client.cpp | http_server.cpp) continue ;; esac
+    srcs+=("$f")
+  done
   for f in "$root"/tron/*.cpp; do
-    case "$(basename "$f")" in fullnode_client.cpp | http_connection.cpp) continue ;; esac
+    case "$(basename "$f")" in fullnode_client.cpp) continue ;; esac
     srcs+=("$f")
   done
   echo "== fuzz: building the tron sources (${#srcs[@]} files)"
   for f in "${srcs[@]}"; do
     "$cxx" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I"$gen" -I"$gen/tron" \
-      -c "$f" -o "$objs/$(basename "$f").o"
+      -c "$f" -o "$objs/$(basename "$(dirname "$f")")-$(basename "$f").o"
   done
   ar rcs "$work/libtron_fuzz.a" "$objs"/*.o
   tron_lib="$work/libtron_fuzz.a"

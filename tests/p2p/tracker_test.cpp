@@ -281,11 +281,11 @@ TEST(TrackerUdp, ParsesReplies) {
 TEST(TrackerUrl, Parses) {
   auto u = p2p::parse_tracker_url("http://tracker.example/announce?x=1");
   EXPECT_EQ(u.host, "tracker.example");
-  EXPECT_EQ(u.port, "80");
-  EXPECT_EQ(u.target, "/announce?x=1");
+  EXPECT_EQ(u.port, 80);
+  EXPECT_EQ(u.target(), "/announce?x=1");
   auto v = p2p::parse_tracker_url("udp://[::1]:6969/announce");
   EXPECT_EQ(v.host, "::1");
-  EXPECT_EQ(v.port, "6969");
+  EXPECT_EQ(v.port, 6969);
   EXPECT_THROW(p2p::parse_tracker_url("udp://host"), std::invalid_argument);
   EXPECT_THROW(p2p::parse_tracker_url("nonsense"), std::invalid_argument);
   EXPECT_THROW(p2p::parse_tracker_url("http://h:99999/"), std::invalid_argument);

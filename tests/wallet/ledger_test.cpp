@@ -1,5 +1,7 @@
 #include "wallet/ledger.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "tests/test_files.hpp"
@@ -329,3 +331,162 @@ TEST_F(LedgerTest, FeesOfLandedPayments) {
 }
 
 }  // namespace
+
+namespace {
+
+// The query plan SQLite picks for `sql`: every line of EXPLAIN QUERY PLAN.
+std::string plan_of(wallet::Db& db, const std::string& sql) {
+  wallet::Statement s(db, "EXPLAIN QUERY PLAN " + sql);
+  std::string out;
+  while (s.step()) out += s.text(3) + "\n";
+  return out;
+}
+
+std::vector<std::string> index_names(wallet::Db& db) {
+  wallet::Statement s(db, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+}  // namespace
+
+TEST_F(LedgerTest, LedgerOfSchemaTwoGetsItsIndexesInPlace) {
+  {
+    // A ledger as schema 2 left it: version 1 plus the fee column, no lookup indexes.
+    wallet::Db db(path());
+    db.exec(kSchemaV1);
+    db.exec("ALTER TABLE payments ADD COLUMN fee INTEGER; PRAGMA user_version = 2;");
+    db.exec(
+        "INSERT INTO payments(debt_key, attempt, state, token, from_addr, to_addr, amount, "
+        "fee_limit, info_hash, peer, txid, signed_tx, expiration, created_at, updated_at, "
+        "block_number, broadcasts, fee) VALUES('btt_pay:x', 1, 'confirmed', 'trc10:1002000', "
+        "'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb', '42', "
+        "50000000, 'ab', 'cd', '" +
+        txid('5') + "', x'0102', 99, 10, 11, 17, 1, 300);");
+    auto before = index_names(db);
+    EXPECT_EQ(std::count(before.begin(), before.end(), "payments_by_torrent"), 0);
+  }
+  {
+    Ledger l(path());
+    auto all = l.list();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].fee, 300);
+    wallet::PaymentFilter f;
+    f.info_hash = "ab";
+    f.peer = "cd";
+    EXPECT_EQ(l.payments(f).size(), 1u);
+    f.peer = "other";
+    EXPECT_TRUE(l.payments(f).empty());
+  }
+  wallet::Db db(path());
+  wallet::Statement v(db, "PRAGMA user_version");
+  ASSERT_TRUE(v.step());
+  EXPECT_EQ(v.int64(0), 3);
+  auto names = index_names(db);
+  for (const char* want :
+       {"payments_by_torrent", "payments_by_payee", "payments_by_token", "payments_by_time",
+        "credits_by_payee", "credits_by_token", "credits_by_torrent", "credits_by_time"}) {
+    EXPECT_EQ(std::count(names.begin(), names.end(), want), 1) << want;
+  }
+}
+
+// The lookups callers make use an index: none scans a whole table.
+TEST_F(LedgerTest, LookupsUseIndexes) {
+  { Ledger l(path()); }
+  wallet::Db db(path());
+  for (const char* sql : {
+           "SELECT * FROM payments WHERE to_addr = 'T' AND info_hash = 'h' AND state IN "
+           "('broadcast','confirmed') ORDER BY id DESC",
+           "SELECT * FROM payments WHERE info_hash = 'h' AND peer = 'p' ORDER BY id",
+           "SELECT * FROM payments WHERE token = 'trx' ORDER BY id",
+           "SELECT * FROM payments WHERE created_at >= 1 AND created_at < 2 ORDER BY id",
+           "SELECT amount FROM payments WHERE state = 'confirmed' AND token = 'trx'",
+           "SELECT amount FROM payments WHERE state <> 'failed' AND token = 'trx' AND "
+           "created_at >= 5",
+           "SELECT fee FROM payments WHERE fee > 0 AND token = 'trx'",
+           "SELECT * FROM payments WHERE debt_key = 'd' ORDER BY attempt",
+           "SELECT * FROM payments WHERE txid = 'x'",
+           "SELECT * FROM credits WHERE token = 'trx' AND to_addr = 'T' ORDER BY credited_at, txid",
+           "SELECT * FROM credits WHERE info_hash = 'h' AND peer = 'p'",
+           "SELECT * FROM credits WHERE credited_at >= 1 AND credited_at < 2",
+           "SELECT amount FROM credits WHERE token = 'trx'",
+       }) {
+    std::string plan = plan_of(db, sql);
+    EXPECT_EQ(plan.find("SCAN payments\n"), std::string::npos) << sql << "\n" << plan;
+    EXPECT_EQ(plan.find("SCAN credits\n"), std::string::npos) << sql << "\n" << plan;
+    EXPECT_NE(plan.find("USING"), std::string::npos) << sql << "\n" << plan;
+  }
+}
+
+TEST_F(LedgerTest, FiltersNarrowPaymentsAndCredits) {
+  Ledger l(path());
+  auto a = l.plan(request("a", 10)).payment;
+  auto b_req = request("b", 20);
+  b_req.info_hash = std::string(40, 'b');
+  auto b = l.plan(b_req).payment;
+  auto c_req = request("c", 30);
+  c_req.to = addr(9);
+  auto c = l.plan(c_req).payment;
+  l.mark_signed(b.id, txid('b'), {1}, 99);
+  l.mark_broadcast(b.id);
+
+  wallet::PaymentFilter torrent;
+  torrent.info_hash = std::string(40, 'a');
+  auto in_a = l.payments(torrent);
+  ASSERT_EQ(in_a.size(), 2u);
+  EXPECT_EQ(in_a[0].id, a.id);
+  EXPECT_EQ(in_a[1].id, c.id);
+  torrent.to = addr(2);
+  ASSERT_EQ(l.payments(torrent).size(), 1u);
+
+  wallet::PaymentFilter live;
+  live.states = {PaymentState::Broadcast};
+  ASSERT_EQ(l.payments(live).size(), 1u);
+  EXPECT_EQ(l.payments(live)[0].id, b.id);
+
+  wallet::PaymentFilter newest;
+  newest.newest_first = true;
+  newest.limit = 2;
+  auto two = l.payments(newest);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].id, c.id);
+  EXPECT_EQ(two[1].id, b.id);
+
+  wallet::PaymentFilter other_token;
+  other_token.token = tron::Token::parse("trx");
+  EXPECT_TRUE(l.payments(other_token).empty());
+  wallet::PaymentFilter later;
+  later.since_ms = c.created_at + 1;
+  EXPECT_TRUE(l.payments(later).empty());
+
+  for (int i = 0; i < 3; ++i) {
+    wallet::Credit cr;
+    cr.txid = txid(static_cast<char>('1' + i));
+    cr.token = tron::Token::parse(i == 2 ? "trx" : "trc10:1002000");
+    cr.from = addr(5);
+    cr.to = addr(static_cast<std::uint8_t>(i == 1 ? 7 : 6));
+    cr.amount = 100 + i;
+    cr.info_hash = std::string(40, 'a');
+    cr.peer = i == 0 ? "p0" : "p1";
+    cr.credited_at = 1000 + i * 86'400'000;  // one a day
+    ASSERT_TRUE(l.credit_once(cr));
+  }
+  wallet::CreditFilter mine;
+  mine.token = tron::Token::parse("trc10:1002000");
+  mine.to = addr(6);
+  auto got = l.credits(mine);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].amount, 100);
+  wallet::CreditFilter peer;
+  peer.info_hash = std::string(40, 'a');
+  peer.peer = "p1";
+  EXPECT_EQ(l.credits(peer).size(), 2u);
+  wallet::CreditFilter day;
+  day.since_ms = 1000 + 86'400'000;
+  day.until_ms = 1000 + 2 * 86'400'000;
+  auto one_day = l.credits(day);
+  ASSERT_EQ(one_day.size(), 1u);
+  EXPECT_EQ(one_day[0].amount, 101);
+  EXPECT_EQ(l.credits().size(), 3u);
+}

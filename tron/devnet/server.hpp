@@ -1,7 +1,7 @@
 #pragma once
-// The devnet's HTTP server: Boost.Beast on Asio, keep-alive connections served concurrently
-// by a small thread pool, a timer that seals a block every interval, and periodic atomic
-// saves of the chain when a state file is given.
+// The devnet's HTTP server: base::http::Server (keep-alive connections served concurrently
+// by a small thread pool) in front of the Service, a timer that seals a block every interval, and
+// periodic atomic saves of the chain when a state file is given.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -10,8 +10,9 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "base/http_server.hpp"
 
 #include "tron/devnet/service.hpp"
 
@@ -44,13 +45,12 @@ class Server {
   void save();
 
  private:
-  void do_accept();
   void schedule_block();
 
   std::shared_ptr<Service> service_;
   ServerOptions options_;
   boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<base::http::Server> http_;
   boost::asio::steady_timer block_timer_;
   std::vector<std::thread> threads_;
   unsigned short port_ = 0;
