@@ -1,28 +1,44 @@
 #include "node/cli/torrent_cli_common.hpp"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "node/cli/args.hpp"
 #include "p2p/torrent/torrent.hpp"
 
 namespace bttnode {
 
-std::int64_t parse_rate(const std::string& option, const std::string& text) {
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    throw UsageError("--" + option + " needs a number of bytes per second, got '" + text + "'");
+NodeSettings node_settings_from(const Args& args) {
+  const auto& table = node_settings_table();
+  NodeSettings settings;
+  if (auto path = args.get("config")) {
+    std::ifstream in(*path);
+    if (!in) throw UsageError("--config: cannot read " + *path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+    if (doc.is_discarded()) throw UsageError("--config " + *path + ": not valid JSON");
+    try {
+      table.load(settings, doc);
+    } catch (const base::SettingsError& e) {
+      throw UsageError("--config " + *path + ": " + e.what());
+    }
+    // A first credit set in the config is the user's, as --credit is.
+    if (doc.contains("credit")) settings.sell.credit_explicit = true;
   }
-  std::string suffix = text.substr(used);
-  long long mult = 1;
-  if (suffix == "k" || suffix == "K") mult = 1024;
-  else if (suffix == "m" || suffix == "M") mult = 1024 * 1024;
-  else if (suffix == "g" || suffix == "G") mult = 1024ll * 1024 * 1024;
-  else if (!suffix.empty()) throw UsageError("--" + option + ": unknown suffix '" + suffix + "'");
-  if (v < 0) throw UsageError("--" + option + " must not be negative");
-  return v * mult;
+  for (const auto& e : table.entries()) {
+    if (auto v = args.get(e.info.name)) {
+      try {
+        table.set(settings, e.info.name, *v);
+      } catch (const base::SettingsError& err) {
+        throw UsageError(std::string("--") + err.what());
+      }
+    }
+  }
+  return settings;
 }
 
 std::uint16_t parse_port(const std::string& text) {
