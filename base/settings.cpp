@@ -9,14 +9,22 @@ namespace base {
 
 const char* to_string(SettingType t) {
   switch (t) {
-    case SettingType::Bool: return "bool";
-    case SettingType::Int: return "int";
-    case SettingType::Int64: return "int64";
-    case SettingType::Double: return "double";
-    case SettingType::String: return "string";
-    case SettingType::Duration: return "duration";
-    case SettingType::Bytes: return "bytes";
-    case SettingType::Rate: return "bytes/s";
+    case SettingType::Bool:
+      return "bool";
+    case SettingType::Int:
+      return "int";
+    case SettingType::Int64:
+      return "int64";
+    case SettingType::Double:
+      return "double";
+    case SettingType::String:
+      return "string";
+    case SettingType::Duration:
+      return "duration";
+    case SettingType::Bytes:
+      return "bytes";
+    case SettingType::Rate:
+      return "bytes/s";
   }
   return "?";
 }
@@ -55,10 +63,14 @@ std::int64_t parse_byte_size(const std::string& text) {
   }
   const std::string suffix = text.substr(used);
   long long mult = 1;
-  if (suffix == "k" || suffix == "K") mult = 1024;
-  else if (suffix == "m" || suffix == "M") mult = 1024 * 1024;
-  else if (suffix == "g" || suffix == "G") mult = 1024ll * 1024 * 1024;
-  else if (!suffix.empty()) throw SettingsError("unknown suffix '" + suffix + "' in '" + text + "'");
+  if (suffix == "k" || suffix == "K")
+    mult = 1024;
+  else if (suffix == "m" || suffix == "M")
+    mult = 1024 * 1024;
+  else if (suffix == "g" || suffix == "G")
+    mult = 1024ll * 1024 * 1024;
+  else if (!suffix.empty())
+    throw SettingsError("unknown suffix '" + suffix + "' in '" + text + "'");
   return scaled(v, mult, text);
 }
 
@@ -70,11 +82,16 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
   }
   const std::string suffix = text.substr(used);
   long long mult = 0;
-  if (suffix == "ms") mult = 1;
-  else if (suffix == "s" || suffix.empty()) mult = 1000;
-  else if (suffix == "m") mult = 60'000;
-  else if (suffix == "h") mult = 3'600'000;
-  else throw SettingsError("unknown unit '" + suffix + "' in '" + text + "' (ms, s, m or h)");
+  if (suffix == "ms")
+    mult = 1;
+  else if (suffix == "s" || suffix.empty())
+    mult = 1000;
+  else if (suffix == "m")
+    mult = 60'000;
+  else if (suffix == "h")
+    mult = 3'600'000;
+  else
+    throw SettingsError("unknown unit '" + suffix + "' in '" + text + "' (ms, s, m or h)");
   return std::chrono::milliseconds(scaled(v, mult, text));
 }
 
@@ -109,8 +126,7 @@ std::string bounds_text(const SettingInfo& info) {
 
 void check_bounds(const SettingInfo& info, double v, const std::string& shown) {
   if (v < info.min || v > info.max) {
-    throw SettingsError(info.name + ": " + shown + " is out of bounds (" + bounds_text(info) +
-                        ")");
+    throw SettingsError(info.name + ": " + shown + " is out of bounds (" + bounds_text(info) + ")");
   }
 }
 
@@ -155,8 +171,8 @@ nlohmann::json check_setting_value(const SettingInfo& info, const nlohmann::json
         } catch (const SettingsError& e) {
           throw SettingsError(info.name + ": " + e.what());
         }
-      } else if (v.is_number_integer() && !(v.is_number_unsigned() &&
-                                             v.get<std::uint64_t>() > std::uint64_t(INT64_MAX))) {
+      } else if (v.is_number_integer() &&
+                 !(v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX))) {
         n = v.get<std::int64_t>();
       } else {
         throw wrong_type(info, v, "a number of bytes (1000, \"4M\")");

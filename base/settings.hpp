@@ -169,14 +169,24 @@ class SettingsTable {
     using V = typename Unwrap<M>::type;
     bool ok = false;
     switch (info.type) {
-      case SettingType::Bool: ok = std::is_same_v<V, bool>; break;
+      case SettingType::Bool:
+        ok = std::is_same_v<V, bool>;
+        break;
       case SettingType::Int:
       case SettingType::Int64:
       case SettingType::Bytes:
-      case SettingType::Rate: ok = std::is_integral_v<V> && !std::is_same_v<V, bool>; break;
-      case SettingType::Double: ok = std::is_floating_point_v<V>; break;
-      case SettingType::String: ok = std::is_same_v<V, std::string>; break;
-      case SettingType::Duration: ok = IsDuration<V>::value; break;
+      case SettingType::Rate:
+        ok = std::is_integral_v<V> && !std::is_same_v<V, bool>;
+        break;
+      case SettingType::Double:
+        ok = std::is_floating_point_v<V>;
+        break;
+      case SettingType::String:
+        ok = std::is_same_v<V, std::string>;
+        break;
+      case SettingType::Duration:
+        ok = IsDuration<V>::value;
+        break;
     }
     if (!ok) throw std::logic_error("setting " + info.name + ": field does not hold its type");
   }

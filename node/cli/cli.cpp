@@ -89,11 +89,17 @@ std::vector<Command> commands() {
        false,
        "",
        {
-           {"create", "make a new key, store it encrypted, print its address", cmd_wallet,
+           {"create",
+            "make a new key, store it encrypted, print its address",
+            cmd_wallet,
             {kKeystore, kPasswordFile}},
-           {"import", "read a hex private key on stdin, store it encrypted, print its address",
-            cmd_wallet, {kKeystore, kPasswordFile}},
-           {"address", "print the base58 address (no password needed)", cmd_wallet,
+           {"import",
+            "read a hex private key on stdin, store it encrypted, print its address",
+            cmd_wallet,
+            {kKeystore, kPasswordFile}},
+           {"address",
+            "print the base58 address (no password needed)",
+            cmd_wallet,
             {kKeystore, kPasswordFile}},
            {"balance", "print TRX, BTT, BTTOLD, bandwidth and energy", cmd_wallet,
             with({kKeystore, {"trc20", Kind::Value, "also this TRC-20 contract", "ADDR"}},
@@ -116,8 +122,7 @@ std::vector<Command> commands() {
                   {"timeout", Kind::Value, "how long --wait waits", "SEC"},
                   {"fee-limit", Kind::Value, "energy fee limit of a TRC-20 transfer", "SUN"},
                   kLedger,
-                  {"payment-id", Kind::Value, "re-running with the same id never pays twice",
-                   "ID"},
+                  {"payment-id", Kind::Value, "re-running with the same id never pays twice", "ID"},
                   {"max-amount", Kind::Value, "refuse to send more than this", "A"},
                   kPasswordFile},
                  network),
@@ -133,7 +138,8 @@ std::vector<Command> commands() {
        false,
        "",
        {
-           {"build", "print an unsigned transaction as java-tron's JSON, one line (offline)",
+           {"build",
+            "print an unsigned transaction as java-tron's JSON, one line (offline)",
             cmd_tx,
             {kToken,
              {"from", Kind::Value, "the sender", "ADDR"},
@@ -144,11 +150,15 @@ std::vector<Command> commands() {
              {"expiration", Kind::Value, "milliseconds since 1970", "MS"},
              {"fee-limit", Kind::Value, "energy fee limit of a TRC-20 transfer", "SUN"},
              {"visible", Kind::Flag, "addresses in base58"}}},
-           {"sign", "sign each transaction JSON line on stdin, print each signed", cmd_tx,
+           {"sign",
+            "sign each transaction JSON line on stdin, print each signed",
+            cmd_tx,
             {kKeystore, kPasswordFile}},
-           {"broadcast", "send one signed transaction (JSON on stdin), print its txid",
+           {"broadcast",
+            "send one signed transaction (JSON on stdin), print its txid",
             cmd_tx_broadcast,
-            {kNode, kApiKey,
+            {kNode,
+             kApiKey,
              {"ca-file", Kind::Value, "trust a private node's CA besides the system store",
               "PEM"}}},
        }},
@@ -160,9 +170,13 @@ std::vector<Command> commands() {
        false,
        "",
        {
-           {"sign", "print the signature as 0x-prefixed hex (65 bytes, v = 27/28)", cmd_message,
+           {"sign",
+            "print the signature as 0x-prefixed hex (65 bytes, v = 27/28)",
+            cmd_message,
             {kKeystore, {"message", Kind::Value, "the text", "TEXT"}, kPasswordFile}},
-           {"verify", "exit 0 if the signature is ADDR's over TEXT, 1 if not", cmd_message,
+           {"verify",
+            "exit 0 if the signature is ADDR's over TEXT, 1 if not",
+            cmd_message,
             {{"address", Kind::Value, "the signer", "ADDR"},
              {"signature", Kind::Value, "0x-prefixed hex", "HEX"},
              {"message", Kind::Value, "the text", "TEXT"}}},
@@ -207,8 +221,7 @@ std::vector<Command> commands() {
         {"price", Kind::Value, "price per MiB", "N"},
         {"credit", Kind::Setting},
         {"max-credit", Kind::Setting},
-        {"min-settle", Kind::Value, "the smallest settlement (default: the price of one MiB)",
-         "N"},
+        {"min-settle", Kind::Value, "the smallest settlement (default: the price of one MiB)", "N"},
         {"confirmations", Kind::Setting},
         kLedger},
        "TORRENT",
@@ -245,8 +258,8 @@ std::vector<Command> commands() {
        "show what the wallet earned, spent and has pending",
        cmd_earnings,
        {kKeystore,
-        {"ledger", Kind::Value, "the payment ledger (default KEYSTORE.ledger.db; alone it works too)",
-         "DB"},
+        {"ledger", Kind::Value,
+         "the payment ledger (default KEYSTORE.ledger.db; alone it works too)", "DB"},
         {"json", Kind::Flag, "one JSON object; amounts as decimal strings, fees as fees_sun"},
         {"token", Kind::Value, "only this token", "T"},
         {"network", Kind::Value, "whose btt --token btt means (default mainnet)", "NAME"},
@@ -390,7 +403,9 @@ std::optional<std::string> unknown_command(CLI::App& parent, const std::string& 
   return out;
 }
 
-std::string version_text() { return "bttnode 0.1.0"; }
+std::string version_text() {
+  return "bttnode 0.1.0";
+}
 
 }  // namespace
 
@@ -460,7 +475,8 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> path;
-  for (CLI::App* a = leaf; a && a != &app; a = a->get_parent()) path.insert(path.begin(), a->get_name());
+  for (CLI::App* a = leaf; a && a != &app; a = a->get_parent())
+    path.insert(path.begin(), a->get_name());
   const Parsed* p = nullptr;
   for (const auto& candidate : parsed) {
     std::vector<std::string> full;

@@ -115,8 +115,8 @@ int cmd_seed(const Args& args) {
   std::cerr << "uploaded " << human_bytes(double(c.payload_up)) << "\n";
   if (entry->seller) {
     std::cout << "earned " << entry->seller->earned().str() << " "
-              << entry->seller->settings().token.to_string() << " in "
-              << entry->seller->payments() << " payments" << std::endl;
+              << entry->seller->settings().token.to_string() << " in " << entry->seller->payments()
+              << " payments" << std::endl;
   }
   return exit_code;
 }

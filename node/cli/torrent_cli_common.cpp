@@ -64,7 +64,8 @@ std::vector<boost::asio::ip::tcp::endpoint> resolve_peer(boost::asio::io_context
     port = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
-    if (colon == std::string::npos) throw UsageError("bad peer address '" + text + "' (want HOST:PORT)");
+    if (colon == std::string::npos)
+      throw UsageError("bad peer address '" + text + "' (want HOST:PORT)");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
@@ -101,13 +102,13 @@ std::string status_line(const p2p::Torrent& t, bool bar) {
   if (bar) {
     int width = 30;
     int fill = int(frac * width);
-    out = "[" + std::string(std::size_t(fill), '#') + std::string(std::size_t(width - fill), ' ') + "] ";
+    out = "[" + std::string(std::size_t(fill), '#') + std::string(std::size_t(width - fill), ' ') +
+          "] ";
   }
   std::snprintf(buf, sizeof buf, "%5.1f%% %s/%s down %s/s up %s/s peers %zu", frac * 100,
                 human_bytes(double(t.bytes_done())).c_str(),
-                human_bytes(double(t.total_size())).c_str(),
-                human_bytes(t.download_rate()).c_str(), human_bytes(t.upload_rate()).c_str(),
-                t.num_peers());
+                human_bytes(double(t.total_size())).c_str(), human_bytes(t.download_rate()).c_str(),
+                human_bytes(t.upload_rate()).c_str(), t.num_peers());
   return out + buf;
 }
 

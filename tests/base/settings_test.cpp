@@ -34,34 +34,47 @@ struct Demo {
 
 SettingsTable<Inner> inner_table() {
   SettingsTable<Inner> t;
-  t.add({"slots", "slots", SettingType::Int, "slots", true, 0, 100},
-        [](Inner& s) -> auto& { return s.slots; });
-  t.add({"interval", "interval", SettingType::Duration, "interval", false, 1000, 60'000},
-        [](Inner& s) -> auto& { return s.interval; });
+  t.add(
+      {"slots", "slots", SettingType::Int, "slots", true, 0, 100},
+      [](Inner & s) -> auto& { return s.slots; });
+  t.add(
+      {"interval", "interval", SettingType::Duration, "interval", false, 1000, 60'000},
+      [](Inner & s) -> auto& { return s.interval; });
   return t;
 }
 
 const SettingsTable<Demo>& table() {
   static const SettingsTable<Demo> t = [] {
     SettingsTable<Demo> t;
-    t.add({"pex", "enable_pex", SettingType::Bool, "pex"}, [](Demo& d) -> auto& { return d.pex; });
-    t.add({"peers", "max_peers", SettingType::Int, "peers", true, 1, 1000},
-          [](Demo& d) -> auto& { return d.peers; });
-    t.add({"big", "big", SettingType::Int64, "big"}, [](Demo& d) -> auto& { return d.big; });
-    t.add({"share", "share", SettingType::Double, "share", true, 0, 1},
-          [](Demo& d) -> auto& { return d.share; });
-    t.add({"name", "name", SettingType::String, "name"}, [](Demo& d) -> auto& { return d.name; });
-    t.add({"rate", "rate", SettingType::Rate, "rate", true, 0},
-          [](Demo& d) -> auto& { return d.rate; });
-    t.add({"buffer", "buffer", SettingType::Bytes, "buffer", false, 1024, 1 << 30},
-          [](Demo& d) -> auto& { return d.buffer; });
-    t.add({"wait", "wait", SettingType::Duration, "wait", false, 0, 3'600'000},
-          [](Demo& d) -> auto& { return d.wait; });
-    t.add({"cap", "cap", SettingType::Int64, "cap", false, 0},
-          [](Demo& d) -> auto& { return d.cap; });
-    t.add({"port", "port", SettingType::Int, "port", false, 0, 65535},
-          [](Demo& d) -> auto& { return d.port; });
-    t.include(inner_table(), [](Demo& d) -> auto& { return d.inner; });
+    t.add(
+        {"pex", "enable_pex", SettingType::Bool, "pex"}, [](Demo & d) -> auto& { return d.pex; });
+    t.add(
+        {"peers", "max_peers", SettingType::Int, "peers", true, 1, 1000},
+        [](Demo & d) -> auto& { return d.peers; });
+    t.add(
+        {"big", "big", SettingType::Int64, "big"}, [](Demo & d) -> auto& { return d.big; });
+    t.add(
+        {"share", "share", SettingType::Double, "share", true, 0, 1},
+        [](Demo & d) -> auto& { return d.share; });
+    t.add(
+        {"name", "name", SettingType::String, "name"}, [](Demo & d) -> auto& { return d.name; });
+    t.add(
+        {"rate", "rate", SettingType::Rate, "rate", true, 0},
+        [](Demo & d) -> auto& { return d.rate; });
+    t.add(
+        {"buffer", "buffer", SettingType::Bytes, "buffer", false, 1024, 1 << 30},
+        [](Demo & d) -> auto& { return d.buffer; });
+    t.add(
+        {"wait", "wait", SettingType::Duration, "wait", false, 0, 3'600'000},
+        [](Demo & d) -> auto& { return d.wait; });
+    t.add(
+        {"cap", "cap", SettingType::Int64, "cap", false, 0},
+        [](Demo & d) -> auto& { return d.cap; });
+    t.add(
+        {"port", "port", SettingType::Int, "port", false, 0, 65535},
+        [](Demo & d) -> auto& { return d.port; });
+    t.include(
+        inner_table(), [](Demo & d) -> auto& { return d.inner; });
     return t;
   }();
   return t;
@@ -117,9 +130,8 @@ TEST(Settings, LoadAppliesEveryKindAndDumpReadsBack) {
 
 TEST(Settings, UnknownKeysAreNamedAndNothingChanges) {
   Demo d;
-  auto why = error_of([&] {
-    table().load_text(d, R"({"max_peers": 9, "max_perrs": 3, "colour": "red"})");
-  });
+  auto why = error_of(
+      [&] { table().load_text(d, R"({"max_peers": 9, "max_perrs": 3, "colour": "red"})"); });
   EXPECT_NE(why.find("max_perrs"), std::string::npos) << why;
   EXPECT_NE(why.find("colour"), std::string::npos) << why;
   EXPECT_EQ(d.peers, 50);
@@ -127,8 +139,9 @@ TEST(Settings, UnknownKeysAreNamedAndNothingChanges) {
 
 TEST(Settings, WrongTypesAndBoundsAreClearErrors) {
   Demo d;
-  EXPECT_NE(error_of([&] { table().load_text(d, R"({"max_peers": "many"})"); })
-                .find("peers: want a whole number"),
+  EXPECT_NE(error_of([&] {
+              table().load_text(d, R"({"max_peers": "many"})");
+            }).find("peers: want a whole number"),
             std::string::npos);
   EXPECT_NE(error_of([&] { table().load_text(d, R"({"enable_pex": 1})"); }).find("true or false"),
             std::string::npos);
@@ -140,17 +153,17 @@ TEST(Settings, WrongTypesAndBoundsAreClearErrors) {
             std::string::npos);
   EXPECT_NE(error_of([&] { table().load_text(d, R"({"wait": "5 days"})"); }).find("wait"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { table().load_text(d, R"({"interval": "500ms"})"); })
-                .find("out of bounds"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { table().load_text(d, R"({"interval": "500ms"})"); }).find("out of bounds"),
+      std::string::npos);
   EXPECT_NE(error_of([&] { table().load_text(d, R"([1, 2])"); }).find("object"), std::string::npos);
   EXPECT_NE(error_of([&] { table().load_text(d, "{"); }).find("JSON"), std::string::npos);
-  EXPECT_NE(error_of([&] { table().load_text(d, R"({"big": 18446744073709551615})"); })
-                .find("too large"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { table().load_text(d, R"({"rate": "99999999999G"})"); })
-                .find("too large"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { table().load_text(d, R"({"big": 18446744073709551615})"); }).find("too large"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of([&] { table().load_text(d, R"({"rate": "99999999999G"})"); }).find("too large"),
+      std::string::npos);
   EXPECT_EQ(table().dump(d), table().dump(Demo{}));
 }
 
@@ -164,8 +177,9 @@ TEST(Settings, SetByNameFromTextAndTheRunTimeRule) {
   EXPECT_FALSE(d.pex);
   table().set(d, "wait", "2m");
   EXPECT_EQ(d.wait, 120s);
-  EXPECT_NE(error_of([&] { table().set(d, "wait", "3s", true); }).find("cannot change while running"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { table().set(d, "wait", "3s", true); }).find("cannot change while running"),
+      std::string::npos);
   EXPECT_EQ(d.wait, 120s);
   EXPECT_NE(error_of([&] { table().set(d, "nope", "1"); }).find("unknown setting: nope"),
             std::string::npos);

@@ -36,11 +36,10 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* cmd :
-       {"create-torrent", "seed", "download", "wallet", "wallet create", "wallet import",
-        "wallet address", "wallet balance", "wallet fee", "wallet send", "tx", "tx build",
-        "tx sign", "tx broadcast", "message", "message sign", "message verify", "devnet",
-        "earnings"}) {
+  for (const char* cmd : {"create-torrent", "seed", "download", "wallet", "wallet create",
+                          "wallet import", "wallet address", "wallet balance", "wallet fee",
+                          "wallet send", "tx", "tx build", "tx sign", "tx broadcast", "message",
+                          "message sign", "message verify", "devnet", "earnings"}) {
     Result r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd << ": " << r.err;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd << ": " << r.out;

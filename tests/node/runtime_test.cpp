@@ -56,8 +56,7 @@ TEST(NodeRuntime, TransfersBetweenTwoNodesAndStops) {
   get.params.metainfo = d.meta;
   get.params.save_path = d.dir / "out";
   get.params.resume_file = d.dir / "out.resume";
-  get.params.peers.push_back(
-      {boost::asio::ip::make_address("127.0.0.1"), seeder.listen_port()});
+  get.params.peers.push_back({boost::asio::ip::make_address("127.0.0.1"), seeder.listen_port()});
   auto& l = leecher.add_torrent(std::move(get));
   bool complete = false;
   l.torrent->on_complete = [&] {
