@@ -2,29 +2,25 @@
 
 namespace bttnode {
 
-Args::Args(int argc, char** argv, int first, const std::set<std::string>& flags) {
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.size() > 2 && arg.starts_with("--")) {
-      std::string name = arg.substr(2);
+Args Args::from_words(const std::vector<std::string>& words, const std::set<std::string>& flags) {
+  Args a;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() > 2 && w.starts_with("--")) {
+      std::string name = w.substr(2);
       auto eq = name.find('=');
       if (eq != std::string::npos) {
-        options_.emplace(name.substr(0, eq), name.substr(eq + 1));
-      } else if (flags.count(name)) {
-        options_.emplace(name, "");
+        a.options_.emplace(name.substr(0, eq), name.substr(eq + 1));
+      } else if (flags.count(name) || i + 1 >= words.size()) {
+        a.options_.emplace(name, "");
       } else {
-        if (i + 1 >= argc) throw UsageError("option --" + name + " needs a value");
-        options_.emplace(name, argv[++i]);
+        a.options_.emplace(name, words[++i]);
       }
-    } else if (arg.size() == 2 && arg[0] == '-' && arg[1] != '-') {
-      // Short options used by create-torrent: -o OUT, -t URL.
-      std::string name(1, arg[1]);
-      if (i + 1 >= argc) throw UsageError("option " + arg + " needs a value");
-      options_.emplace(name, argv[++i]);
     } else {
-      positionals_.push_back(arg);
+      a.positionals_.push_back(w);
     }
   }
+  return a;
 }
 
 std::optional<std::string> Args::get(const std::string& name) const {

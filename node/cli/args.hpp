@@ -1,6 +1,6 @@
 #pragma once
-// A small command-line reader: positionals plus "--name value" and "--flag" options.
-// Repeated options keep every value in order.
+// The options a command was given, as the command line parser (node/cli/cli.cpp, CLI11) read
+// them: positionals plus named options, repeated ones keeping every value in order.
 #include <map>
 #include <optional>
 #include <set>
@@ -17,8 +17,12 @@ struct UsageError : std::runtime_error {
 
 class Args {
  public:
-  // flags: options that take no value (e.g. "wait", "private").
-  Args(int argc, char** argv, int first, const std::set<std::string>& flags);
+  Args() = default;
+  Args(std::vector<std::string> positionals, std::multimap<std::string, std::string> options)
+      : positionals_(std::move(positionals)), options_(std::move(options)) {}
+  // For tests: "--name value", "--name=value" and the flags named in `flags`.
+  static Args from_words(const std::vector<std::string>& words,
+                         const std::set<std::string>& flags = {});
 
   const std::vector<std::string>& positionals() const { return positionals_; }
   bool has(const std::string& name) const { return options_.count(name) > 0; }

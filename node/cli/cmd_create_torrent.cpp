@@ -16,10 +16,6 @@ namespace bttnode {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: bttnode create-torrent PATH -o OUT.torrent [-t TRACKER_URL]... "
-    "[--piece-length N[K|M]] [--private] [--comment TEXT]";
-
 std::int64_t parse_size(const std::string& s) {
   std::size_t used = 0;
   long long v = 0;
@@ -42,16 +38,10 @@ std::int64_t parse_size(const std::string& s) {
 
 }  // namespace
 
-int cmd_create_torrent(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"private", "help"});
-  if (args.has("help")) {
-    std::cout << kUsage << "\n";
-    return 0;
-  }
-  args.allow_only({"o", "t", "piece-length", "private", "comment", "help"});
-  if (args.positionals().size() != 1) throw UsageError(std::string("expected one PATH\n") + kUsage);
+int cmd_create_torrent(const Args& args) {
+  if (args.positionals().size() != 1) throw UsageError("expected one PATH");
   auto out = args.get("o");
-  if (!out) throw UsageError(std::string("missing -o OUT.torrent\n") + kUsage);
+  if (!out) throw UsageError("missing -o OUT.torrent");
 
   p2p::CreateTorrentOptions opts;
   opts.trackers = args.all("t");

@@ -18,17 +18,6 @@ namespace bttnode {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: bttnode devnet --listen HOST:PORT --genesis FILE [--profile devnet|mainnet]\n"
-    "                      [--block-ms N] [--solid-lag N] [--state FILE]\n"
-    "  PORT 0 picks a free port; the line 'devnet listening on http://HOST:PORT' says which.\n"
-    "  --profile devnet (default): the genesis file's chain parameters, a block every 3000 ms,\n"
-    "      each block solid at once. mainnet: TRON mainnet's chain parameters and timing, a\n"
-    "      block every 3000 ms and the solidified block (what /walletsolidity/ answers as of)\n"
-    "      19 blocks behind the head.\n"
-    "  --block-ms N, --solid-lag N override the profile's block interval and solid lag.\n"
-    "  --state FILE keeps the chain across restarts (saved every few seconds and on exit).\n";
-
 long number_option(const Args& args, const char* name, long fallback, long min, long max) {
   auto v = args.get(name);
   if (!v) return fallback;
@@ -71,13 +60,7 @@ std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
 
 }  // namespace
 
-int cmd_devnet(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"help"});
-  if (args.has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  args.allow_only({"listen", "genesis", "profile", "block-ms", "solid-lag", "state"});
+int cmd_devnet(const Args& args) {
   if (!args.positionals().empty()) throw UsageError("unexpected argument " + args.positionals()[0]);
   auto [host, port] = split_listen(args.require("listen"));
   const std::string genesis_path = args.require("genesis");

@@ -18,36 +18,9 @@
 
 namespace bttnode {
 
-namespace {
-
-constexpr const char* kUsage =
-    "usage: bttnode earnings --keystore FILE [--ledger DB] [--json] [--token T] [--network N]\n"
-    "  shows what the wallet earned (credits), spent (confirmed payments), paid in fees and\n"
-    "  has pending (planned, signed or broadcast payments), per token, then per torrent and\n"
-    "  per peer, with the txids. Amounts are in token base units; fees are the TRX the\n"
-    "  payments burned (\"+?\" where older payments have no fee on record). Entries without a\n"
-    "  torrent (e.g. wallet send) are listed under \"other\".\n"
-    "  --ledger DB   the payment ledger (default FILE.ledger.db, as wallet send uses)\n"
-    "  --json        one JSON object; amounts as decimal strings, fees as fees_sun\n"
-    "  --token T     only this token: btt, bttold, trx, trc10:ID or trc20:CONTRACT\n"
-    "  --network N   whose btt --token btt means: mainnet (default), nile or devnet\n"
-    "--ledger DB alone also works. No password is asked: the ledger holds no secret.\n";
-
-}  // namespace
-
-int cmd_earnings(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"json", "help"});
-  if (args.has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  args.allow_only({"keystore", "ledger", "json", "token", "network", "genesis"});
-  if (!args.positionals().empty()) {
-    throw UsageError("unexpected argument '" + args.positionals()[0] + "'\n" + kUsage);
-  }
+int cmd_earnings(const Args& args) {
   const auto keystore = args.get("keystore");
-  if (!keystore && !args.has("ledger"))
-    throw UsageError(std::string("--keystore is required\n") + kUsage);
+  if (!keystore && !args.has("ledger")) throw UsageError("--keystore is required");
   std::optional<tron::Token> token;
   if (auto t = args.get("token")) token = parse_token_text("token", *t, offline_network(args));
   // Not value_or: its argument is evaluated even when --ledger is given and --keystore is not.

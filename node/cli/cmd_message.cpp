@@ -12,13 +12,6 @@ namespace bttnode {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  bttnode message sign --keystore FILE --message TEXT [--password-file FILE]\n"
-    "      prints the signature as 0x-prefixed hex (65 bytes, v = 27/28)\n"
-    "  bttnode message verify --address ADDR --signature HEX --message TEXT\n"
-    "      exits 0 if the signature is ADDR's over TEXT, 1 if not\n";
-
 int message_sign(const Args& args) {
   args.allow_only({"keystore", "message", "password-file"});
   const std::string keystore = args.require("keystore");
@@ -67,25 +60,11 @@ int message_verify(const Args& args) {
 
 }  // namespace
 
-int cmd_message(int argc, char** argv, int first) {
-  if (first >= argc) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  const std::string sub = argv[first];
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  try {
-    if (sub == "sign") return message_sign(Args(argc, argv, first + 1, {}));
-    if (sub == "verify") return message_verify(Args(argc, argv, first + 1, {}));
-  } catch (const UsageError& e) {
-    std::cerr << "bttnode message " << sub << ": " << e.what() << "\n" << kUsage;
-    return 2;
-  }
-  std::cerr << "bttnode message: unknown subcommand '" << sub << "'\n" << kUsage;
-  return 2;
+int cmd_message(const Args& args) {
+  const std::string sub = args.positionals().empty() ? "" : args.positionals()[0];
+  if (sub == "sign") return message_sign(args);
+  if (sub == "verify") return message_verify(args);
+  throw UsageError("unknown message command '" + sub + "'");
 }
 
 }  // namespace bttnode

@@ -17,17 +17,6 @@ namespace bttnode {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  bttnode tx build --token trx|trc10:ID|trc20:CONTRACT --from ADDR --to ADDR --amount N\n"
-    "                   --ref-block BLOCKID --timestamp MS --expiration MS [--fee-limit SUN]\n"
-    "                   [--visible]\n"
-    "      prints the unsigned transaction as java-tron's JSON, one line (offline)\n"
-    "  bttnode tx sign --keystore FILE [--password-file FILE]\n"
-    "      signs each transaction JSON line on stdin, prints each signed, one per line\n"
-    "  bttnode tx broadcast --node URL\n"
-    "      sends the signed transaction JSON on stdin\n";
-
 std::int64_t parse_int64(const std::string& text, const std::string& option) {
   std::int64_t value = 0;
   const char* end = text.data() + text.size();
@@ -134,26 +123,11 @@ int tx_sign(const Args& args) {
 
 }  // namespace
 
-int cmd_tx(int argc, char** argv, int first) {
-  if (first >= argc) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  const std::string sub = argv[first];
-  if (sub == "broadcast") return cmd_tx_broadcast(argc, argv, first + 1);
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  try {
-    if (sub == "build") return tx_build(Args(argc, argv, first + 1, {"visible"}));
-    if (sub == "sign") return tx_sign(Args(argc, argv, first + 1, {}));
-  } catch (const UsageError& e) {
-    std::cerr << "bttnode tx " << sub << ": " << e.what() << "\n" << kUsage;
-    return 2;
-  }
-  std::cerr << "bttnode tx: unknown subcommand '" << sub << "'\n" << kUsage;
-  return 2;
+int cmd_tx(const Args& args) {
+  const std::string sub = args.positionals().empty() ? "" : args.positionals()[0];
+  if (sub == "build") return tx_build(args);
+  if (sub == "sign") return tx_sign(args);
+  throw UsageError("unknown tx command '" + sub + "'");
 }
 
 }  // namespace bttnode

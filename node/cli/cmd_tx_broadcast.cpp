@@ -15,26 +15,7 @@
 
 namespace bttnode {
 
-namespace {
-
-constexpr const char* kUsage =
-    "usage: bttnode tx broadcast --node URL [--api-key KEY] [--ca-file PEM] < signed.json\n"
-    "  Sends one signed transaction (java-tron JSON on stdin) and prints its txid.\n"
-    "  API key: --api-key KEY or BTTNODE_API_KEY (sent as TRON-PRO-API-KEY).\n"
-    "  --ca-file trusts a private node's CA besides the system store.";
-
-}  // namespace
-
-int cmd_tx_broadcast(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"help"});
-  if (args.has("help")) {
-    std::cout << kUsage << "\n";
-    return 0;
-  }
-  args.allow_only({"node", "api-key", "ca-file"});
-  if (!args.positionals().empty()) {
-    throw UsageError("unexpected argument '" + args.positionals().front() + "'\n" + kUsage);
-  }
+int cmd_tx_broadcast(const Args& args) {
   tron::FullNodeOptions options;
   options.url = args.require("node");
   options.ca_file = args.get("ca-file").value_or("");

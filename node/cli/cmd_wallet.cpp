@@ -34,39 +34,6 @@ namespace bttnode {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  bttnode wallet create --keystore FILE\n"
-    "      makes a new key, stores it encrypted, prints its address\n"
-    "  bttnode wallet import --keystore FILE\n"
-    "      reads a hex private key on stdin, stores it encrypted, prints its address\n"
-    "  bttnode wallet address --keystore FILE\n"
-    "      prints the base58 address (no password needed)\n"
-    "  bttnode wallet balance --keystore FILE [--network N] [--node URL] [--trc20 CONTRACT]\n"
-    "      prints TRX, BTT (TRC-20), BTTOLD (TRC-10 1002000), bandwidth and energy\n"
-    "  bttnode wallet fee --keystore FILE [--network N] [--node URL] --to ADDR --amount A\n"
-    "                     --token T [--fee-limit SUN]\n"
-    "      what the transfer would burn in TRX (bandwidth, energy, account creation)\n"
-    "  bttnode wallet send --keystore FILE [--network N] [--node URL] --to ADDR --amount A\n"
-    "                      --token T [--wait] [--timeout SEC]\n"
-    "                      [--fee-limit SUN] [--ledger FILE] [--payment-id ID]\n"
-    "                      [--max-amount A] [--api-key KEY]\n"
-    "      prints the txid; --wait waits until it is in a block and prints the fee burned.\n"
-    "      Every payment goes through the ledger (default FILE.ledger.db): after a crash the\n"
-    "      next send re-broadcasts unfinished payments, never paying a debt twice. Re-running\n"
-    "      with the same --payment-id never pays that payment twice.\n"
-    "\n"
-    "--network mainnet|nile|devnet picks the node (api.trongrid.io, nile.trongrid.io; the\n"
-    "devnet needs --node) and checks that the node serves that chain; --node URL overrides the\n"
-    "node. Without --network, the node's chain id says which network it is.\n"
-    "--token btt (TRC-20 BTT, 18 decimals; mainnet TAFjULxiVgT4qWk6UZwjqwZXTSaGaqnVp4),\n"
-    "bttold (TRC-10 1002000, 6 decimals), trx, trc10:ID or trc20:CONTRACT.\n"
-    "Amounts: base units (1000), or whole tokens with a unit: 2.5btt, 0.001trx, 3bttold,\n"
-    "1.5token (any token; decimals from the node), 1000sun.\n"
-    "Password: --password-file FILE, else BTTNODE_PASSWORD, else asked on the terminal.\n"
-    "API key: --api-key KEY or BTTNODE_API_KEY (sent as TRON-PRO-API-KEY).\n"
-    "The devnet's BTT: trc20.contract_address of configs/devnet-genesis.json (or --genesis\n"
-    "FILE).\n";
 
 struct Wiped {
   std::string value;
@@ -390,12 +357,8 @@ int wallet_send(const Args& args) {
 
 }  // namespace
 
-int cmd_wallet(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"wait", "help"});
-  if (args.has("help") || args.positionals().empty()) {
-    (args.has("help") ? std::cout : std::cerr) << kUsage;
-    return args.has("help") ? 0 : 2;
-  }
+int cmd_wallet(const Args& args) {
+  if (args.positionals().empty()) throw UsageError("which wallet command?");
   const std::string& sub = args.positionals()[0];
   if (sub == "create") return wallet_create(args);
   if (sub == "import") return wallet_import(args);
@@ -403,7 +366,7 @@ int cmd_wallet(int argc, char** argv, int first) {
   if (sub == "balance") return wallet_balance(args);
   if (sub == "fee") return wallet_fee(args);
   if (sub == "send") return wallet_send(args);
-  throw UsageError("unknown wallet command '" + sub + "'\n" + kUsage);
+  throw UsageError("unknown wallet command '" + sub + "'");
 }
 
 }  // namespace bttnode

@@ -3,6 +3,10 @@
 #include <cstdio>
 #include <type_traits>
 #include <variant>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "node/cli/args.hpp"
 #include "p2p/session/session.hpp"
@@ -10,22 +14,34 @@
 
 namespace bttnode {
 
-std::int64_t parse_rate(const std::string& option, const std::string& text) {
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    throw UsageError("--" + option + " needs a number of bytes per second, got '" + text + "'");
+NodeSettings node_settings_from(const Args& args) {
+  const auto& table = node_settings_table();
+  NodeSettings settings;
+  if (auto path = args.get("config")) {
+    std::ifstream in(*path);
+    if (!in) throw UsageError("--config: cannot read " + *path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+    if (doc.is_discarded()) throw UsageError("--config " + *path + ": not valid JSON");
+    try {
+      table.load(settings, doc);
+    } catch (const base::SettingsError& e) {
+      throw UsageError("--config " + *path + ": " + e.what());
+    }
+    // A first credit set in the config is the user's, as --credit is.
+    if (doc.contains("credit")) settings.sell.credit_explicit = true;
   }
-  std::string suffix = text.substr(used);
-  long long mult = 1;
-  if (suffix == "k" || suffix == "K") mult = 1024;
-  else if (suffix == "m" || suffix == "M") mult = 1024 * 1024;
-  else if (suffix == "g" || suffix == "G") mult = 1024ll * 1024 * 1024;
-  else if (!suffix.empty()) throw UsageError("--" + option + ": unknown suffix '" + suffix + "'");
-  if (v < 0) throw UsageError("--" + option + " must not be negative");
-  return v * mult;
+  for (const auto& e : table.entries()) {
+    if (auto v = args.get(e.info.name)) {
+      try {
+        table.set(settings, e.info.name, *v);
+      } catch (const base::SettingsError& err) {
+        throw UsageError(std::string("--") + err.what());
+      }
+    }
+  }
+  return settings;
 }
 
 std::uint16_t parse_port(const std::string& text) {
@@ -51,7 +67,8 @@ std::vector<boost::asio::ip::tcp::endpoint> resolve_peer(boost::asio::io_context
     port = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
-    if (colon == std::string::npos) throw UsageError("bad peer address '" + text + "' (want HOST:PORT)");
+    if (colon == std::string::npos)
+      throw UsageError("bad peer address '" + text + "' (want HOST:PORT)");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
@@ -117,13 +134,13 @@ std::string status_line(const p2p::Torrent& t, bool bar) {
   if (bar) {
     int width = 30;
     int fill = int(frac * width);
-    out = "[" + std::string(std::size_t(fill), '#') + std::string(std::size_t(width - fill), ' ') + "] ";
+    out = "[" + std::string(std::size_t(fill), '#') + std::string(std::size_t(width - fill), ' ') +
+          "] ";
   }
   std::snprintf(buf, sizeof buf, "%5.1f%% %s/%s down %s/s up %s/s peers %zu", frac * 100,
                 human_bytes(double(t.bytes_done())).c_str(),
-                human_bytes(double(t.total_size())).c_str(),
-                human_bytes(t.download_rate()).c_str(), human_bytes(t.upload_rate()).c_str(),
-                t.num_peers());
+                human_bytes(double(t.total_size())).c_str(), human_bytes(t.download_rate()).c_str(),
+                human_bytes(t.upload_rate()).c_str(), t.num_peers());
   return out + buf;
 }
 

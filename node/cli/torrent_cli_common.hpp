@@ -1,6 +1,6 @@
 #pragma once
-// Pieces shared by the seed and download commands: option parsing helpers and the progress
-// display.
+// Pieces shared by the seed and download commands: their settings, option parsing helpers and
+// the progress display.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "p2p/session/events.hpp"
+#include "node/runtime/settings.hpp"
 
 namespace p2p {
 class Session;
@@ -18,8 +19,11 @@ class Torrent;
 
 namespace bttnode {
 
-// "1000000", "500k", "2M" (powers of 1024) -> bytes; throws UsageError.
-std::int64_t parse_rate(const std::string& option, const std::string& text);
+class Args;
+
+// The defaults, then --config FILE (JSON, the settings table's keys), then the flags of the
+// table given on the command line. Throws UsageError naming what is wrong.
+NodeSettings node_settings_from(const Args& args);
 std::uint16_t parse_port(const std::string& text);
 // "HOST:PORT" or "[V6]:PORT" -> endpoints (the host is resolved).
 std::vector<boost::asio::ip::tcp::endpoint> resolve_peer(boost::asio::io_context& io,

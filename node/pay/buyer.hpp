@@ -5,6 +5,7 @@
 // paid, once that reaches the seeder's minimum settlement (and whatever is left at the end),
 // never beyond its budget. It never pays for bytes it did not verify, so a seeder that stops
 // serving is paid nothing more.
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -42,6 +43,12 @@ struct BuyerSettings {
   std::optional<U256> fee_cap_per_gib;
   bool stop_over_fee_cap = false;
   std::int64_t torrent_size = 0;  // bytes, for the settlement plan (0: unknown)
+  std::chrono::milliseconds pay_retry{3000};  // a payment not sent is tried again after this
+  // A payment's block is awaited for three times this, polling the node this often.
+  std::chrono::milliseconds confirm_wait{30'000};
+  std::chrono::milliseconds confirm_poll{250};
+  // At the end, an invoice that bills less than we verified is awaited this long.
+  std::chrono::milliseconds last_invoice_wait{5000};
 };
 
 // How a download of `size` bytes settles with a seeder of these terms, the payer settling at

@@ -19,12 +19,6 @@ std::string hex_of(std::span<const std::uint8_t> bytes) {
   return tron::to_hex(tron::Bytes(bytes.begin(), bytes.end()));
 }
 
-constexpr auto kPayRetry = std::chrono::seconds(3);
-constexpr auto kConfirmWait = std::chrono::seconds(30);
-constexpr auto kConfirmPoll = std::chrono::milliseconds(250);
-constexpr auto kLastInvoiceWait = std::chrono::seconds(5);
-constexpr std::size_t kMaxPriorSettles = 16;
-
 }  // namespace
 
 // One seeder's payment state, shared with the payments in flight for it.
@@ -89,7 +83,7 @@ class BuyerPeerState : public std::enable_shared_from_this<BuyerPeerState> {
     std::int64_t v = verified();
     if (!buyer->settled(v)) return false;
     return !buyer->invoice_behind(v) ||
-           std::chrono::steady_clock::now() - last_invoice_at >= kLastInvoiceWait;
+           std::chrono::steady_clock::now() - last_invoice_at >= service.settings().last_invoice_wait;
   }
 
   BuyerService& service;
@@ -283,7 +277,7 @@ void BuyerService::pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order
         }
         print("btt_pay: payment of " + order.amount.str() + " to " + request.to.to_base58() +
               " not sent yet (" + why + "); retrying");
-        auto timer = std::make_shared<boost::asio::steady_timer>(io_, kPayRetry);
+        auto timer = std::make_shared<boost::asio::steady_timer>(io_, settings_.pay_retry);
         timer->async_wait([this, timer, peer, order, request](const boost::system::error_code& ec) {
           if (!ec) pay(peer, order, request);
         });
@@ -300,8 +294,8 @@ void BuyerService::pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order
       }
     });
     // Its block is awaited by polls that leave the worker free for the next payment.
-    confirm(p.id, *p.txid, request, std::chrono::steady_clock::now() + 3 * kConfirmWait,
-            kConfirmPoll);
+    confirm(p.id, *p.txid, request, std::chrono::steady_clock::now() + 3 * settings_.confirm_wait,
+            settings_.confirm_poll);
   });
 }
 
@@ -351,7 +345,7 @@ void BuyerService::resend_prior(std::weak_ptr<BuyerPeerState> peer, const tron::
       to_seeder.states = {wallet::PaymentState::Broadcast, wallet::PaymentState::Confirmed};
       to_seeder.newest_first = true;
       for (const auto& p : ledger_->payments(to_seeder)) {
-        if (prior.size() >= kMaxPriorSettles) break;
+        if (prior.size() >= std::size_t(kMaxPriorSettles)) break;
         if (!p.txid) continue;
         if (p.debt_key.find(nonce_hex) != std::string::npos) continue;  // this session's own
         Settle s;

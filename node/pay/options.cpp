@@ -6,6 +6,7 @@
 #include "node/cli/network_options.hpp"
 #include "node/cli/password.hpp"
 #include "node/cli/torrent_cli_common.hpp"
+#include "node/pay/settings_table.hpp"
 #include "tron/abi.hpp"
 #include "wallet/keystore.hpp"
 
@@ -25,7 +26,7 @@ const std::set<std::string>& buy_option_names() {
   return names;
 }
 
-std::optional<PayWallet> parse_pay_wallet(const Args& args) {
+std::optional<PayWallet> parse_pay_wallet(const Args& args, const NodeSettings& settings) {
   if (!args.has("keystore")) {
     for (const char* name :
          {"node", "network", "genesis", "token", "price", "max-price", "budget", "credit",
@@ -39,9 +40,8 @@ std::optional<PayWallet> parse_pay_wallet(const Args& args) {
   w.ledger = args.get("ledger").value_or(w.keystore + ".ledger.db");
   const auto preset = network_option(args);
   w.node = node_option(args, preset);
-  // Payments are retried by the payment layer itself; keep each request short.
-  w.node.timeout = std::chrono::seconds(5);
-  w.node.retries = 1;
+  w.node.timeout = settings.chain_timeout;
+  w.node.retries = settings.chain_retries;
   tron::FullNodeClient client(w.node);
   try {
     w.chain_id = tron::node_chain_id(client);
@@ -71,32 +71,24 @@ TokenContext token_context(const Args& args, const PayWallet* wallet) {
 
 }  // namespace
 
-pay::SellerSettings parse_sell_options(const Args& args, const PayWallet* wallet) {
+pay::SellerSettings parse_sell_options(const Args& args, const PayWallet* wallet,
+                                       pay::SellerSettings base) {
   const TokenContext ctx = token_context(args, wallet);
-  pay::SellerSettings s;
+  pay::SellerSettings s = std::move(base);
   s.token = token_option(args, ctx.network);
   s.price = amount_option(args, "price", s.token, ctx.network, ctx.lookup);
-  if (args.has("credit")) {
-    s.credit = parse_rate("credit", *args.get("credit"));
-    s.credit_explicit = true;
+  const auto& table = pay::seller_settings_table();
+  for (const char* name : {"credit", "max-credit", "confirmations"}) {
+    if (auto v = args.get(name)) table.set(s, name, *v);
   }
-  if (s.credit <= 0) throw UsageError("--credit must be above zero");
+  if (args.has("credit")) s.credit_explicit = true;
   if (args.has("max-credit")) {
-    s.max_credit = parse_rate("max-credit", *args.get("max-credit"));
     if (s.max_credit < s.credit) throw UsageError("--max-credit must be at least --credit");
   } else {
     s.max_credit = std::max(s.max_credit, s.credit);  // a first credit above the default cap
   }
   if (args.has("min-settle")) {
     s.min_settle = amount_option(args, "min-settle", s.token, ctx.network, ctx.lookup);
-  }
-  if (auto c = args.get("confirmations")) {
-    char* end = nullptr;
-    long n = std::strtol(c->c_str(), &end, 10);
-    if (c->empty() || *end || n < 1 || n > 100) {
-      throw UsageError("--confirmations must be a number from 1 to 100");
-    }
-    s.confirmations = n;
   }
   return s;
 }
@@ -115,9 +107,10 @@ pay::U256 parse_trx_option(const std::string& option, const std::string& text) {
   }
 }
 
-BuyOptions parse_buy_options(const Args& args, const PayWallet* wallet) {
+BuyOptions parse_buy_options(const Args& args, const PayWallet* wallet, pay::BuyerSettings base) {
   const TokenContext ctx = token_context(args, wallet);
   BuyOptions o;
+  o.settings = std::move(base);
   o.settings.token = token_option(args, ctx.network);
   o.settings.max_price =
       amount_option(args, "max-price", o.settings.token, ctx.network, ctx.lookup);

@@ -7,6 +7,7 @@
 #include "node/cli/args.hpp"
 #include "node/pay/buyer.hpp"
 #include "node/pay/seller.hpp"
+#include "node/runtime/settings.hpp"
 #include "tron/fullnode_client.hpp"
 #include "tron/keys.hpp"
 #include "tron/network.hpp"
@@ -28,11 +29,14 @@ struct PayWallet {
 // Null when no --keystore was given (no btt_pay). Throws UsageError for a missing or bad value.
 // Reads the node's chain id once: with --network it must be that network's (else
 // tron::NetworkMismatch naming both chains); without, it names the network.
-std::optional<PayWallet> parse_pay_wallet(const Args& args);
+std::optional<PayWallet> parse_pay_wallet(const Args& args, const NodeSettings& settings = {});
 // The wallet gives the network that names tokens (--token btt) and the node that tells the
 // decimals of other tokens for whole-token amounts. Without it, the network is --network's
 // (else mainnet) and whole-token amounts of unnamed tokens are refused.
-pay::SellerSettings parse_sell_options(const Args& args, const PayWallet* wallet = nullptr);
+// `base` gives the settings the terms start from (e.g. a config file's); --credit,
+// --max-credit and --confirmations are read through the settings table.
+pay::SellerSettings parse_sell_options(const Args& args, const PayWallet* wallet = nullptr,
+                                       pay::SellerSettings base = {});
 struct BuyOptions {
   pay::BuyerSettings settings;
   std::optional<pay::U256> budget;
@@ -42,7 +46,8 @@ struct BuyOptions {
   // from it as a free peer (false, the default) or stop (true).
   bool stop_over_fee_cap = false;
 };
-BuyOptions parse_buy_options(const Args& args, const PayWallet* wallet = nullptr);
+BuyOptions parse_buy_options(const Args& args, const PayWallet* wallet = nullptr,
+                             pay::BuyerSettings base = {});
 
 // "2.5" or "2.5trx" TRX -> sun; for --fee-cap. Throws UsageError naming the option.
 pay::U256 parse_trx_option(const std::string& option, const std::string& text);

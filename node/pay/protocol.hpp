@@ -24,6 +24,9 @@ inline constexpr std::int64_t kMinVersion = 1;
 inline constexpr std::size_t kMaxSettleTx = 4096;
 inline constexpr std::int64_t kMiB = 1 << 20;
 inline constexpr std::size_t kNonceSize = 16;
+// Settlements of earlier sessions a seller accepts in one session, and so the most a payer
+// resends to a seller it meets again.
+inline constexpr int kMaxPriorSettles = 32;
 
 using tron::U256;
 

@@ -34,7 +34,7 @@ struct SellerSettings {
   std::chrono::seconds settle_grace{30};  // over its window this long with nothing to verify: ban
   std::chrono::seconds ban_time{3600};
   std::chrono::milliseconds invoice_interval{1000};
-  int max_prior_settles = 32;  // settlements of earlier sessions accepted per session
+  int max_prior_settles = kMaxPriorSettles;  // settlements of earlier sessions accepted per session
   int max_verifying = 8;       // settlements of one peer under verification at once
 };
 

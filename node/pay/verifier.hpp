@@ -63,9 +63,9 @@ struct Verification {
 struct VerifierOptions {
   // A txid the node knows neither in a block nor in its pending pool is reported Unconfirmed
   // for this long after this verifier was first asked about it (the payer's transaction may
-  // still be on its way to our node), then UnknownTx. Zero: UnknownTx at once. The default
-  // matches the validity window payers give their transactions.
-  std::chrono::milliseconds unknown_grace{60'000};
+  // still be on its way to our node), then UnknownTx. Zero: UnknownTx at once. The default is
+  // five block intervals: a payer's transaction reaches our node well within that.
+  std::chrono::milliseconds unknown_grace{15'000};
 };
 
 // Safe to call from several threads, each with its own node client: the ledger is used under a

@@ -21,6 +21,7 @@
 #include "p2p/wire/core_types.hpp"
 #include "p2p/peer/extension.hpp"
 #include "p2p/metainfo/metainfo.hpp"
+#include "p2p/storage/storage.hpp"
 #include "p2p/tracker/tracker.hpp"
 #include "p2p/session/counters.hpp"
 #include "p2p/session/events.hpp"
@@ -79,6 +80,7 @@ struct SessionSettings {
   bool enable_pex = true;
   std::string client_version = "bttnode 0.1";
   TrackerSettings tracker;
+  StorageOptions storage;  // read_only is set per torrent (seed_only)
 };
 
 struct AddTorrentParams {

@@ -117,7 +117,7 @@ void Torrent::start() {
     geo_.num_pieces = std::uint32_t(meta_->num_pieces());
     geo_.piece_length = std::uint32_t(meta_->piece_length);
     geo_.total_size = std::uint64_t(meta_->total_size);
-    StorageOptions opts;
+    StorageOptions opts = session_.settings().storage;
     opts.read_only = seed_only_;
     opts.writers = &session_.write_pool();
     storage_ = std::make_unique<Storage>(*meta_, save_path_, opts);
@@ -302,7 +302,7 @@ void Torrent::init_metadata(std::unique_ptr<Metainfo> meta) {
   assembler_.reset();
   pending_meta_ = std::move(meta);
   try {
-    StorageOptions opts;
+    StorageOptions opts = session_.settings().storage;
     opts.read_only = seed_only_;
     opts.writers = &session_.write_pool();
     storage_ = std::make_unique<Storage>(*pending_meta_, save_path_, opts);

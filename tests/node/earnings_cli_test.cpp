@@ -288,7 +288,7 @@ TEST_F(EarningsCliTest, EmptyLedgerAndUsage) {
   EXPECT_EQ(unknown.code, 2);
   Result help = run("earnings --help");
   EXPECT_EQ(help.code, 0);
-  EXPECT_NE(help.out.find("usage: bttnode earnings"), std::string::npos);
+  EXPECT_NE(help.out.find("Usage: bttnode earnings"), std::string::npos);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ struct Argv {
     for (auto& w : words_) ptrs_.push_back(w.data());
   }
   Args args(const std::set<std::string>& flags = {}) {
-    return Args(static_cast<int>(ptrs_.size()), ptrs_.data(), 1, flags);
+    return Args::from_words(words_, flags);
   }
   std::vector<std::string> words_;
   std::vector<char*> ptrs_;
