@@ -92,6 +92,8 @@ void PeerConnection::arm_timer() {
 void PeerConnection::close(CloseReason reason, const std::string& detail) {
   if (closed_) return;
   closed_ = true;
+  close_reason_ = reason;
+  close_detail_ = detail;
   if (counter_) --*counter_;
   counter_.reset();
   base::log::get("peer")->debug("peer {} closed: {} ({})", account_key_, to_string(reason), detail);

@@ -56,6 +56,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>,
   std::optional<PeerAddress> listen_address() const;
   const std::string& account_key() const { return account_key_; }
   bool incoming() const { return incoming_; }
+  // Why it closed (meaningful once closed()), for events and counters.
+  CloseReason close_reason() const { return close_reason_; }
+  const std::string& close_detail() const { return close_detail_; }
   bool handshake_done() const { return proto_.handshake_done(); }
   bool is_seed() const { return proto_.is_seed(); }
   bool peer_interested() const { return proto_.peer_interested(); }
@@ -123,6 +126,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>,
   PeerAddress remote_;
   std::string account_key_;  // the address as printed
   bool incoming_;
+  CloseReason close_reason_ = CloseReason::LocalStop;
+  std::string close_detail_;
   bool closed_ = false;
   std::shared_ptr<int> counter_;  // the session's connection count, while counted
   std::uint64_t serial_;

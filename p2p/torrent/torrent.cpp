@@ -440,6 +440,7 @@ std::optional<CloseReason> Torrent::attach(const std::shared_ptr<PeerConnection>
     }
     peers_.push_back(p);
   }
+  publish(event::PeerConnected{{}, p->account_key(), p->incoming()});
   return std::nullopt;
 }
 
@@ -450,6 +451,7 @@ void Torrent::detach(PeerConnection* p) {
   auto keep = *it;  // the connection may be in the middle of a handler
   peers_.erase(it);
   history_.close(p->account_key());
+  publish(event::PeerClosed{{}, p->account_key(), p->close_reason(), p->close_detail()});
   for (auto pin = pinned_.begin(); pin != pinned_.end();) {
     if (pin->second != p->account_key()) {
       ++pin;

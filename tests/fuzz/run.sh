@@ -91,6 +91,7 @@ build_tron() {
     "$cxx" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I"$gen" -I"$gen/tron" \
       -c "$f" -o "$objs/$(basename "$(dirname "$f")")-$(basename "$f").o"
   done
+  rm -f "$work/libtron_fuzz.a"
   ar rcs "$work/libtron_fuzz.a" "$objs"/*.o
   tron_lib="$work/libtron_fuzz.a"
   tron_flags=(-I"$gen" -I"$gen/tron")

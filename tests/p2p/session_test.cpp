@@ -173,6 +173,9 @@ TEST(Session, DownloadsFromSeederWithAccountingAndExtensions) {
   sw.seeder->add_extension([&](Torrent&) { return std::make_shared<TestTorrentExt>(seed_rec); });
   sw.leecher->add_extension(
       [&](Torrent&) { return std::make_shared<TestTorrentExt>(leech_rec); });
+  std::vector<p2p::event::PeerClosed> closed;
+  auto sub = testing_events::on_event<p2p::event::PeerClosed>(
+      *sw.seeder, sw.meta.info_hash, [&](const p2p::event::PeerClosed& e) { closed.push_back(e); });
   sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
   EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
@@ -196,6 +199,18 @@ TEST(Session, DownloadsFromSeederWithAccountingAndExtensions) {
   EXPECT_GE(seed_rec.sent, total);
   EXPECT_GE(leech_rec.received, total);
   EXPECT_EQ(leech_rec.passed, total);
+
+  // Connections are told as events and counted by why they closed.
+  EXPECT_GE(sw.leecher->counters().connections_opened, 1u);
+  EXPECT_GE(sw.seeder->counters().connections_opened, 1u);
+  sw.seed_t->pause();  // closes what is still open
+  ASSERT_FALSE(closed.empty());
+  std::uint64_t by_reason = 0;
+  for (const auto& e : closed) by_reason += e.reason == CloseReason::LocalStop ||
+                                            e.reason == CloseReason::UselessPeer ||
+                                            e.reason == CloseReason::RemoteClosed;
+  EXPECT_EQ(by_reason, closed.size());
+  EXPECT_EQ(sw.seeder->counters().closed_total(), closed.size());
 }
 
 TEST(Session, DownloadRateLimitIsHonoured) {
