@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/log.hpp"
 #include "base/settings.hpp"
 #include "node/cli/args.hpp"
 #include "node/cli/commands.hpp"
@@ -413,6 +414,11 @@ int run_cli(int argc, char** argv) {
   static const std::vector<Command> cmds = commands();
   CLI::App app("bttnode: a BitTorrent node that pays and is paid in BTT on TRON", "bttnode");
   app.set_version_flag("--version", version_text());
+  std::string log_spec;
+  app.add_option("--log", log_spec,
+                 "log levels to stderr: LEVEL, or LEVEL,CATEGORY=LEVEL,... (trace, debug, info, "
+                 "warn, error, off; categories: peer, torrent, tracker, session, ...); default warn")
+      ->envname("BTTNODE_LOG");
   app.require_subcommand(1);
   std::vector<std::unique_ptr<Parsed>> parsed;
   for (const auto& c : cmds) add_command(app, c, {}, parsed);
@@ -451,6 +457,14 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
 
+  if (!log_spec.empty()) {
+    try {
+      base::log::configure(log_spec);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "bttnode: --log: " << e.what() << "\n";
+      return 2;
+    }
+  }
   // The one leaf command CLI11 matched.
   CLI::App* leaf = used_command(app);
   if (auto extras = leaf->remaining(); !extras.empty()) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "../test_files.hpp"
@@ -62,6 +64,17 @@ TEST_F(CliTest, Version) {
   Result r = run("--version");
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, "bttnode 0.1.0\n");
+}
+
+TEST_F(CliTest, LogLevelsAreCheckedAndSetPerCategory) {
+  std::ofstream(dir_ / "f.bin") << "some bytes";
+  Result bad = run("--log loud create-torrent f.bin -o f.torrent");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("unknown level 'loud'"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "f.torrent"));
+  Result good = run("--log info,peer=debug create-torrent f.bin -o f.torrent");
+  EXPECT_EQ(good.code, 0) << good.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "f.torrent"));
 }
 
 TEST_F(CliTest, TyposGetSuggestions) {
