@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/cli/args.hpp"
+#include "node/cli/network_options.hpp"
 #include "node/cli/commands.hpp"
 #include "node/cli/password.hpp"
 #include "tron/abi.hpp"
@@ -25,15 +26,6 @@ std::int64_t parse_int64(const std::string& text, const std::string& option) {
     throw UsageError("--" + option + " must be a whole number, got '" + text + "'");
   }
   return value;
-}
-
-tron::Address parse_address(const std::string& text, const std::string& option) {
-  auto address = tron::Address::parse(text);
-  if (!address) {
-    throw UsageError("--" + option + " is not a TRON address (base58 T… or 41… hex): '" + text +
-                     "'");
-  }
-  return *address;
 }
 
 int tx_build(const Args& args) {

@@ -46,15 +46,6 @@ std::filesystem::path keystore_path(const Args& args) {
   return args.require("keystore");
 }
 
-tron::Address parse_address(const std::string& text, const std::string& option) {
-  auto address = tron::Address::parse(text);
-  if (!address) {
-    throw UsageError("--" + option + " is not a TRON address (base58 T… or 41… hex): '" + text +
-                     "'");
-  }
-  return *address;
-}
-
 std::int64_t parse_int64(const std::string& text, const std::string& option) {
   std::int64_t value = 0;
   const char* end = text.data() + text.size();

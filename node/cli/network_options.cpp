@@ -139,4 +139,13 @@ tron::DecimalsLookup node_decimals_lookup(const tron::FullNodeOptions& node) {
   };
 }
 
+tron::Address parse_address(const std::string& text, const std::string& option) {
+  auto address = tron::Address::parse(text);
+  if (!address) {
+    throw UsageError("--" + option + " is not a TRON address (base58 T… or 41… hex): '" + text +
+                     "'");
+  }
+  return *address;
+}
+
 }  // namespace bttnode

@@ -60,6 +60,9 @@ tron::U256 amount_option(const Args& args, const std::string& name, const tron::
                          const tron::Network& network, const tron::DecimalsLookup& lookup = {});
 
 // A lookup of decimals through a node, for whole-token amounts of tokens without a name.
+// The address given to --OPTION (base58 or 41... hex); a UsageError naming it otherwise.
+tron::Address parse_address(const std::string& text, const std::string& option);
+
 tron::DecimalsLookup node_decimals_lookup(const tron::FullNodeOptions& node);
 
 }  // namespace bttnode

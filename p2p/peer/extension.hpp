@@ -32,8 +32,8 @@ class PeerHandle {
   virtual bool peer_supports(std::string_view message) const = 0;
   // Sends an extension message the peer registered under `message`; false if it did not.
   virtual bool send_extension_message(std::string_view message, std::string_view body) = 0;
-  // Choke or unchoke now; the choker keeps a choked-by-extension peer choked until
-  // allow_unchoke(true).
+  // Choke now (true) and keep the peer choked whatever the choker decides, until this is
+  // called again with false.
   virtual void set_choked_by_extension(bool choked) = 0;
   // While the session's upload rate is limited, peers of a higher upload priority are served
   // first (a share of the bandwidth stays with lower ones: SessionSettings). Default 0.

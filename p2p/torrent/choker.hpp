@@ -17,7 +17,7 @@ namespace p2p {
 struct ChokerSettings {
   int unchoke_slots = 8;  // regular slots, not counting the optimistic one
   // Share of the regular slots kept for peers of rank 0 or less (those the ranking hook does
-  // not favour, e.g. peers that do not pay), rounded up, when such peers are interested.
+  // not favour, e.g. peers that do not pay), rounded down, when such peers are interested.
   double unranked_share = 0.25;
   std::chrono::seconds rechoke_interval{10};
   std::chrono::seconds optimistic_interval{30};

@@ -264,10 +264,7 @@ void Torrent::activate() {
   }
 }
 
-void Torrent::announce_stopped() {
-  if (!trackers_ || !announced_started_) return;
-  announced_started_ = false;
-  announce_timer_.cancel();
+AnnounceRequest Torrent::stopped_request() const {
   AnnounceRequest req;
   req.info_hash = info_hash_;
   req.peer_id = session_.peer_id();
@@ -278,6 +275,14 @@ void Torrent::announce_stopped() {
   req.event = TrackerEvent::stopped;
   req.numwant = 0;
   req.key = session_.announce_key();
+  return req;
+}
+
+void Torrent::announce_stopped() {
+  if (!trackers_ || !announced_started_) return;
+  announced_started_ = false;
+  announce_timer_.cancel();
+  AnnounceRequest req = stopped_request();
   trackers_->announce(req, [](const AnnounceResult&) {});
 }
 
@@ -347,16 +352,7 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   }
   auto timer = std::make_shared<boost::asio::steady_timer>(session_.io(), timeout);
   timer->async_wait([finish, timer](const boost::system::error_code&) { finish(); });
-  AnnounceRequest req;
-  req.info_hash = info_hash_;
-  req.peer_id = session_.peer_id();
-  req.port = session_.listen_port();
-  req.uploaded = totals_.payload_up;
-  req.downloaded = totals_.payload_down;
-  req.left = picker_ ? picker_->bytes_left() : 0;
-  req.event = TrackerEvent::stopped;
-  req.numwant = 0;
-  req.key = session_.announce_key();
+  AnnounceRequest req = stopped_request();
   trackers_->announce(req, [finish, timer](const AnnounceResult&) {
     timer->cancel();
     finish();
