@@ -788,6 +788,12 @@ void PeerProtocol::on_blocks_read(std::uint64_t job, std::span<const std::uint8_
     auto block = data.subspan(off, len);
     off += len;
     if (s.dropped || closed_) continue;
+    // An extension told of the last block may have choked the peer just now: what is left
+    // of the batch is no longer served (BEP 3), and is rejected for a fast peer.
+    if (am_choking_) {
+      reject(s.block);
+      continue;
+    }
     std::uint8_t* hdr = sendq_.grow(wire::kPieceHeaderSize + len);
     wire::write_piece_header(hdr, std::uint32_t(s.block.piece.get()), std::uint32_t(s.block.offset),
                              std::uint32_t(len));
