@@ -264,16 +264,18 @@ void Torrent::activate() {
   }
 }
 
-AnnounceRequest Torrent::stopped_request() const {
+AnnounceRequest Torrent::announce_request(TrackerEvent ev) const {
+  const bool stopped = ev == TrackerEvent::stopped;
   AnnounceRequest req;
   req.info_hash = info_hash_;
   req.peer_id = session_.peer_id();
   req.port = session_.listen_port();
   req.uploaded = totals_.payload_up;
   req.downloaded = totals_.payload_down;
-  req.left = picker_ ? picker_->bytes_left() : 0;
-  req.event = TrackerEvent::stopped;
-  req.numwant = 0;
+  // Without metadata the size is unknown: say "not done" unless leaving.
+  req.left = picker_ ? picker_->bytes_left() : (stopped ? 0 : 1);
+  req.event = ev;
+  req.numwant = stopped ? 0 : 50;
   req.key = session_.announce_key();
   return req;
 }
@@ -282,7 +284,7 @@ void Torrent::announce_stopped() {
   if (!trackers_ || !announced_started_) return;
   announced_started_ = false;
   announce_timer_.cancel();
-  AnnounceRequest req = stopped_request();
+  AnnounceRequest req = announce_request(TrackerEvent::stopped);
   trackers_->announce(req, [](const AnnounceResult&) {});
 }
 
@@ -352,7 +354,7 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   }
   auto timer = std::make_shared<boost::asio::steady_timer>(session_.io(), timeout);
   timer->async_wait([finish, timer](const boost::system::error_code&) { finish(); });
-  AnnounceRequest req = stopped_request();
+  AnnounceRequest req = announce_request(TrackerEvent::stopped);
   trackers_->announce(req, [finish, timer](const AnnounceResult&) {
     timer->cancel();
     finish();
@@ -375,16 +377,7 @@ void Torrent::announce(TrackerEvent ev) {
   if (!trackers_ || stopping_ || !active()) return;
   if (announce_in_flight_ && ev == TrackerEvent::none) return;
   announce_in_flight_ = true;
-  AnnounceRequest req;
-  req.info_hash = info_hash_;
-  req.peer_id = session_.peer_id();
-  req.port = session_.listen_port();
-  req.uploaded = totals_.payload_up;
-  req.downloaded = totals_.payload_down;
-  req.left = picker_ ? picker_->bytes_left() : 1;
-  req.event = ev;
-  req.numwant = 50;
-  req.key = session_.announce_key();
+  AnnounceRequest req = announce_request(ev);
   trackers_->announce(req, [this, alive = std::weak_ptr<bool>(alive_)](const AnnounceResult& r) {
     if (!alive.lock() || stopping_) return;
     announce_in_flight_ = false;

@@ -166,7 +166,7 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   }
   void cancel_check();
   void announce_stopped();
-  AnnounceRequest stopped_request() const;
+  AnnounceRequest announce_request(TrackerEvent ev) const;
   template <class E>
   void publish(E e);
   // A piece has every block: the disk thread hashes it (and writes it when it passed), then
