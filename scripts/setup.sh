@@ -10,11 +10,13 @@ build_packages=(
   libssl-dev libsecp256k1-dev libcrypto++-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler libsqlite3-dev
   libgtest-dev libgmock-dev libspdlog-dev libcli11-dev
+  prometheus-cpp-dev libminiupnpc-dev libnatpmp-dev
 )
 # Real programs the tests run against.
 test_packages=(
   clang libclang-rt-14-dev
   aria2 transmission-cli python3-libtorrent rtorrent opentracker
+  transmission-daemon chromium prometheus
 )
 
 missing=()
