@@ -144,10 +144,10 @@ void PeerConnection::do_read() {
 
 void PeerConnection::flush() {
   if (closed_) return;
-  auto buf = proto_.begin_write();
-  if (buf.empty()) return;
+  auto bufs = proto_.begin_write();
+  if (bufs.empty()) return;
   stream_->async_write(
-      buf, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      bufs, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
         if (self->closed_) return;
         if (ec) return self->close(CloseReason::NetworkError, "write failed: " + ec.message());
         self->proto_.on_write_done();
@@ -189,12 +189,11 @@ void PeerConnection::consume_upload(ByteCount n) {
 void PeerConnection::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) {
   if (!torrent_) return done({}, "no torrent");
   // The connection stays alive until the read is back, so the core can take the bytes.
-  host()->async_read_blocks(std::move(blocks),
-                            [self = shared_from_this(), done = std::move(done)](
-                                std::span<const std::uint8_t> data, const std::string& error) {
-                              done(data, error);
-                              self->flush();
-                            });
+  host()->async_read_blocks(std::move(blocks), [self = shared_from_this(), done = std::move(done)](
+                                                   DiskBufferPtr data, const std::string& error) {
+    done(std::move(data), error);
+    self->flush();
+  });
 }
 
 bool PeerConnection::on_handshake(const wire::Handshake& hs) {

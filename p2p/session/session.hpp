@@ -20,6 +20,7 @@
 #include "p2p/peer/extension.hpp"
 #include "p2p/session/counters.hpp"
 #include "p2p/session/events.hpp"
+#include "p2p/storage/disk_buffer.hpp"
 #include "p2p/storage/disk_pool.hpp"
 #include "p2p/storage/storage.hpp"
 #include "p2p/torrent/bandwidth.hpp"
@@ -128,6 +129,8 @@ class Session {
   DiskPool& write_pool() { return writers_; }
   DiskPool& hash_pool() { return hashers_; }
   void post(std::function<void()> job) { disk_.post(std::move(job)); }
+  // Buffers that upload reads go into and the send queues send from.
+  const DiskBufferPool& read_buffers() const { return read_buffers_; }
 
   // For torrents: whether a slot of the kind `t` wants is free now, and a request to start
   // the queued torrents that fit (run soon, on this thread).
@@ -193,6 +196,8 @@ class Session {
   DiskPool writers_;
   DiskPool disk_;
   DiskPool hashers_;
+  // Batches of up to 16 blocks; 64 idle ones (16 MiB) are kept.
+  DiskBufferPool read_buffers_{std::size_t(16) * 16384, 64};
   EventBus events_;
   EventBus::Subscription counting_;
   Counters counters_;

@@ -1270,18 +1270,19 @@ bool Torrent::disk_backlog_full() const {
 
 void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) {
   if (!storage_ || !error_.empty()) {
-    boost::asio::post(session_.io(), [done = std::move(done)] { done({}, "not readable"); });
+    boost::asio::post(session_.io(), [done = std::move(done)] { done(nullptr, "not readable"); });
     return;
   }
   {
     std::lock_guard lock(disk_->mu);
     ++disk_->reads;
   }
-  // The blocks are read on the disk thread, one after the other into one buffer, and handed
-  // back on the network thread; the destructor waits for reads still queued.
+  // The blocks are read on the disk thread, one after the other into a buffer of the
+  // session's pool, and handed back on the network thread, where the send queue keeps that
+  // buffer and sends from it; the destructor waits for reads still queued.
   struct Job {
     std::vector<BlockRef> blocks;
-    std::unique_ptr<std::uint8_t[]> data;
+    std::shared_ptr<DiskBuffer> data;
     std::size_t size = 0;
     std::string error;
     PeerProtocol::ReadDone done;
@@ -1290,13 +1291,14 @@ void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::Read
   for (const auto& b : blocks) job->size += std::size_t(b.length);
   job->blocks = std::move(blocks);
   job->done = std::move(done);
-  session_.post([this, job, storage = storage_.get(), io = &session_.io(), disk = disk_,
+  session_.post([this, job, storage = storage_.get(), io = &session_.io(),
+                 pool = &session_.read_buffers(), disk = disk_,
                  alive = std::weak_ptr<bool>(alive_)] {
     try {
-      job->data.reset(new std::uint8_t[job->size]);
+      job->data = pool->take(job->size);
       std::size_t off = 0;
       for (const auto& b : job->blocks) {
-        storage->read(b.piece, b.offset, {job->data.get() + off, std::size_t(b.length)});
+        storage->read(b.piece, b.offset, {job->data->data() + off, std::size_t(b.length)});
         off += std::size_t(b.length);
       }
     } catch (const std::exception& e) {
@@ -1305,11 +1307,11 @@ void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::Read
     boost::asio::post(*io, [this, job, alive] {
       if (!alive.lock()) return;
       if (!job->error.empty()) {
-        job->done({}, job->error);
+        job->done(nullptr, job->error);
         fail("read failed: " + job->error);
         return;
       }
-      job->done({job->data.get(), job->size}, {});
+      job->done(std::move(job->data), {});
     });
     std::lock_guard lock(disk->mu);
     --disk->reads;
