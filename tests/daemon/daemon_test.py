@@ -129,6 +129,7 @@ def restart(env, kill9):
         took = time.time() - t0
         check(d1.returncode == 0, "SIGTERM: the daemon exited with %s" % d1.returncode)
         check(took < 10, "SIGTERM: the daemon took %.1f s to exit" % took)
+        env.log("SIGTERM: exited 0 in %.2f s" % took)
         before = env.record(ih)
     have, down1 = before["pieces_have"], before["downloaded"]
     env.log("%s with %d/%d pieces, %d bytes downloaded"
