@@ -187,9 +187,12 @@ struct Daemon::Impl {
     apply_rate_limits(t);
   }
 
+  // The torrent's own limits, under the session's (honors_session_limits cannot lift those:
+  // the engine applies both).
   void apply_rate_limits(DaemonTorrent& t) {
-    // The per-torrent limits apply once the engine has them (Torrent::set_rate_limits).
-    (void)t;
+    if (!t.entry) return;
+    t.entry->torrent->set_rate_limits(t.options.upload_limited ? t.options.upload_limit : 0,
+                                      t.options.download_limited ? t.options.download_limit : 0);
   }
 
   // Takes t out of the node (its counters folded into the totals), keeping the record.
@@ -579,25 +582,16 @@ void Daemon::stop(int id) {
 
 void Daemon::verify(int id) {
   DaemonTorrent* t = &running(*this, id);
-  // Without resume data the engine hashes every piece again when the torrent starts.
-  const std::string hex = impl_->live[id].hex;
-  auto meta = impl_->saved_metainfo(hex);
-  if (!meta)
+  if (!t->torrent().has_metadata()) {
     throw DaemonError("the metadata of torrent " + std::to_string(id) + " is not here yet");
-  impl_->stop_in_node(*t, false);
-  std::error_code ec;
-  fs::remove(impl_->paths.resume_file(hex), ec);
-  impl_->start_in_node(*t, std::move(meta));
-  impl_->write_record(*t);
+  }
+  t->torrent().force_recheck();
+  impl_->live[id].last_change = Clock::now();
 }
 
 void Daemon::reannounce(int id) {
   DaemonTorrent* t = &running(*this, id);
-  // Pausing and resuming announces stopped, then started: every tracker hears from us now.
-  if (!t->paused) {
-    t->torrent().pause();
-    t->torrent().resume();
-  }
+  t->torrent().force_reannounce();
 }
 
 void Daemon::set_options(int id, const TorrentOptions& options) {
@@ -618,29 +612,29 @@ void Daemon::set_location(int id, const fs::path& dir_in, bool move) {
   fs::create_directories(dir, ec);
   if (ec) throw DaemonError("cannot make " + dir.string() + ": " + ec.message());
   if (dir == t->download_dir) return;
+  if (move && t->torrent().has_metadata()) {
+    if (t->torrent().moving()) throw DaemonError("its files are being moved already");
+    // The files move on the disk thread; the record follows when they are there.
+    std::weak_ptr<p2p::Torrent> weak = t->entry->torrent;
+    t->torrent().move_storage(dir, [this, id, dir, weak](const std::string& error) {
+      DaemonTorrent* moved = find(id);
+      if (!moved || !moved->entry || weak.lock() != moved->entry->torrent) return;
+      if (!error.empty()) {
+        say("torrent " + std::to_string(id) + ": cannot move its files to " + dir.string() + ": " +
+            error);
+        return;
+      }
+      moved->download_dir = dir;
+      impl_->write_record(*moved);
+      say("torrent " + std::to_string(id) + " moved to " + dir.string());
+    });
+    return;
+  }
+  // Pointed elsewhere without moving: the files there are checked.
   const std::string hex = impl_->live[id].hex;
   auto meta = impl_->saved_metainfo(hex);
-  std::string name = t->torrent().name();
   impl_->stop_in_node(*t, false);
-  if (move && meta) {
-    const fs::path from = t->download_dir / meta->name;
-    const fs::path to = dir / meta->name;
-    if (fs::exists(from, ec)) {
-      fs::rename(from, to, ec);
-      if (ec) {
-        // Another file system: copy, then delete the old copy.
-        std::error_code cec;
-        fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, cec);
-        if (cec) {
-          impl_->start_in_node(*t, std::move(meta));
-          throw DaemonError("cannot move " + from.string() + ": " + cec.message());
-        }
-        fs::remove_all(from, cec);
-      }
-    }
-  }
   t->download_dir = dir;
-  // Resume data names the old files' stamps: the new place is checked.
   fs::remove(impl_->paths.resume_file(hex), ec);
   impl_->start_in_node(*t, std::move(meta));
   impl_->write_record(*t);

@@ -56,41 +56,11 @@ void Node::remove_torrent(const p2p::InfoHash& ih, bool delete_files) {
   auto it = by_hash_.find(ih);
   if (it == by_hash_.end()) return;
   Torrent* entry = it->second;
-  std::shared_ptr<p2p::Torrent> t = entry->torrent;
-  std::vector<std::filesystem::path> files;
-  std::filesystem::path top;
-  if (delete_files && t && t->metainfo()) {
-    const p2p::Metainfo& m = *t->metainfo();
-    const std::filesystem::path base = entry->save_path;
-    for (const auto& f : m.files) {
-      if (f.pad) continue;
-      std::filesystem::path p = base;
-      if (m.multi_file) p /= m.name;
-      for (const auto& c : f.path) p /= c;
-      files.push_back(p);
-    }
-    if (m.multi_file) top = base / m.name;
-  }
   by_hash_.erase(it);
-  // Torrent::stop (through the session) waits for the torrent's disk jobs and writes its
-  // resume data before it returns; the files are free after it.
-  session_.remove_torrent(ih);
+  // The files go on the disk thread, after the torrent stopped.
+  session_.remove_torrent(ih, delete_files);
   if (entry->buyer) entry->buyer->stop();
   std::erase_if(torrents_, [entry](const std::unique_ptr<Torrent>& e) { return e.get() == entry; });
-  std::error_code ec;
-  for (const auto& f : files) std::filesystem::remove(f, ec);
-  if (!top.empty()) {
-    // Folders of the torrent, deepest first, while empty; never above its top folder.
-    std::vector<std::filesystem::path> dirs;
-    for (auto i = std::filesystem::recursive_directory_iterator(top, ec);
-         !ec && i != std::filesystem::recursive_directory_iterator(); i.increment(ec)) {
-      if (i->is_directory(ec)) dirs.push_back(i->path());
-    }
-    std::sort(dirs.begin(), dirs.end(),
-              [](const auto& a, const auto& b) { return a.string().size() > b.string().size(); });
-    for (const auto& d : dirs) std::filesystem::remove(d, ec);  // fails unless empty
-    std::filesystem::remove(top, ec);
-  }
 }
 
 Node::Torrent* Node::find(const p2p::InfoHash& ih) {
@@ -129,7 +99,6 @@ Node::Torrent& Node::add_torrent(TorrentRequest request) {
     // Payments an earlier run left unfinished go out first, with their signed bytes.
     entry->buyer->recover();
   }
-  entry->save_path = request.params.save_path;
   Torrent& ref = *entry;
   by_hash_[ih] = &ref;
   torrents_.push_back(std::move(entry));

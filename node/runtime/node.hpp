@@ -59,7 +59,6 @@ class Node {
     std::shared_ptr<p2p::Torrent> torrent;
     std::shared_ptr<pay::SellerService> seller;  // may serve other torrents too
     std::unique_ptr<pay::BuyerService> buyer;
-    std::filesystem::path save_path;
   };
 
   explicit Node(NodeSettings settings, Output out = {});

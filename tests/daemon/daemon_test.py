@@ -206,6 +206,52 @@ def watch_folder(env):
     wait_log(d2, r"^2 torrents in ", 10)
 
 
+def rpc_call(port, auth, body, sid=None):
+    """One Transmission RPC call with the session-id handshake; returns (answer, sid)."""
+    import base64
+    import urllib.error
+    import urllib.request
+    for _ in range(2):
+        req = urllib.request.Request("http://127.0.0.1:%d/transmission/rpc" % port,
+                                     data=json.dumps(body).encode(), method="POST")
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+        if sid:
+            req.add_header("X-Transmission-Session-Id", sid)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.load(r), sid
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise Fail("rpc answered %s" % e.code)
+            sid = e.headers["X-Transmission-Session-Id"]
+    raise Fail("no session id handshake")
+
+
+def rpc_frontend(env):
+    """`bttnode run` serves the RPC on a port of its choosing, with the credentials it made."""
+    import base64
+    data, torrent, ih = env.make_torrent("r.bin", 256 * 1024)
+    d = env.spawn("daemon", [env.bttnode, "run", "--config",
+                             env.config(rpc_enabled=True, rpc_username="u")])
+    m = wait_log(d, r"^rpc listening on 127\.0\.0\.1:(\d+)", 15)
+    port = int(m[-1].group(1))
+    pw = wait_log(d, r"^rpc credentials: user u, password (\S+)", 1)[-1].group(1)
+    with open(torrent, "rb") as f:
+        meta = base64.b64encode(f.read()).decode()
+    ans, sid = rpc_call(port, "u:" + pw, {"method": "torrent-add",
+                                          "arguments": {"metainfo": meta, "paused": True}})
+    check(ans.get("result") == "success", "torrent-add: %s" % ans)
+    ans, sid = rpc_call(port, "u:" + pw, {"method": "torrent-get",
+                                          "arguments": {"fields": ["id", "name", "hashString"]}},
+                        sid)
+    got = ans["arguments"]["torrents"]
+    check(len(got) == 1 and got[0]["hashString"] == ih and got[0]["id"] == 1,
+          "torrent-get: %s" % got)
+    check(env.record(ih)["paused"], "the torrent added paused is not paused")
+    env.stop(d, signal.SIGTERM)
+    check(d.returncode == 0, "SIGTERM: exit %s" % d.returncode)
+
+
 def ratio(env, action):
     size = 2 * MIB
     data, torrent, ih = env.make_torrent("seeded.bin", size)
@@ -253,6 +299,7 @@ SCENARIOS = {
     "watch_folder": watch_folder,
     "ratio_stop": ratio_stop,
     "ratio_remove": ratio_remove,
+    "rpc_frontend": rpc_frontend,
 }
 
 if __name__ == "__main__":

@@ -145,6 +145,29 @@ TEST(DaemonState, MagnetIsKeptUntilItsMetadataComes) {
   EXPECT_EQ(d.torrents()[0]->torrent().info_hash(), f.hashes[0]);
 }
 
+TEST(DaemonState, PerTorrentLimitsReachTheEngineAndSurviveARestart) {
+  Fixture f;
+  {
+    Node node(f.config().node);
+    Daemon d(node, f.config());
+    auto* t = d.add(add_of(f.torrents[0])).first;
+    TorrentOptions o;
+    o.upload_limit = 50'000;
+    o.upload_limited = true;
+    o.download_limit = 70'000;  // not applied: download_limited is false
+    d.set_options(t->id, o);
+    EXPECT_EQ(t->torrent().upload_limit(), 50'000);
+    EXPECT_EQ(t->torrent().download_limit(), 0);
+    o.upload_limit = -1;
+    EXPECT_THROW(d.set_options(t->id, o), DaemonError);
+  }
+  Node node(f.config().node);
+  Daemon d(node, f.config());
+  ASSERT_EQ(d.torrents().size(), 1u);
+  EXPECT_EQ(d.torrents()[0]->torrent().upload_limit(), 50'000);
+  EXPECT_THROW(d.verify(9), DaemonError);
+}
+
 TEST(DaemonState, RemoveWithDataDeletesTheFiles) {
   Fixture f;
   Node node(f.config().node);
@@ -153,6 +176,10 @@ TEST(DaemonState, RemoveWithDataDeletesTheFiles) {
   fs::copy_file(f.dir / "src" / "f0.bin", f.dir / "dl" / "f0.bin");
   d.add(add_of(f.torrents[0]));
   d.remove(1, true);
+  // The files go on the disk thread.
+  for (int i = 0; i < 100 && fs::exists(f.dir / "dl" / "f0.bin"); ++i) {
+    node.io().run_for(std::chrono::milliseconds(20));
+  }
   EXPECT_FALSE(fs::exists(f.dir / "dl" / "f0.bin"));
   EXPECT_TRUE(d.torrents().empty());
   EXPECT_THROW(d.remove(1, false), DaemonError);
