@@ -4,6 +4,7 @@
 // as pieces verify), and a missing or stale resume file means a recheck, which finds every
 // piece on disk: a kill -9 loses no verified piece.
 #include "node/daemon/daemon.hpp"
+#include "node/daemon/limits.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -377,25 +378,16 @@ struct Daemon::Impl {
         ++t.seconds_downloading_before;
       }
       if (state != p2p::TorrentState::Seeding || t.paused) continue;
-      std::optional<double> ratio;
-      if (t.options.ratio_mode == LimitMode::Global) ratio = d.config_.ratio_limit;
-      if (t.options.ratio_mode == LimitMode::Single) ratio = t.options.ratio_limit;
-      if (ratio && p.total_size() > 0 &&
-          double(t.uploaded_ever()) >= *ratio * double(p.total_size())) {
-        reached.emplace_back(t.id, "ratio limit");
-        continue;
+      // Idle since the last payload moved, or since seeding began.
+      auto since = l.seeding_since;
+      if (t.activity_date > 0) {
+        auto ago = std::chrono::seconds(std::max<std::int64_t>(0, unix_now() - t.activity_date));
+        since = std::max(since, now - ago);
       }
-      std::optional<std::chrono::minutes> idle;
-      if (t.options.idle_mode == LimitMode::Global) idle = d.config_.idle_seeding_limit;
-      if (t.options.idle_mode == LimitMode::Single) idle = t.options.idle_limit;
-      if (idle) {
-        // Idle since the last payload moved, or since seeding began.
-        auto since = l.seeding_since;
-        if (t.activity_date > 0) {
-          auto ago = std::chrono::seconds(std::max<std::int64_t>(0, unix_now() - t.activity_date));
-          since = std::max(since, now - ago);
-        }
-        if (now - since >= *idle) reached.emplace_back(t.id, "idle seeding limit");
+      const auto idle_for = std::chrono::duration_cast<std::chrono::seconds>(now - since);
+      if (auto why =
+              reached_limit(t.options, d.config_, t.uploaded_ever(), p.total_size(), idle_for)) {
+        reached.emplace_back(t.id, *why);
       }
     }
     for (const auto& [id, why] : reached) {
