@@ -1,6 +1,8 @@
 #include "node/runtime/node.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <stdexcept>
 
 namespace bttnode {
@@ -24,10 +26,41 @@ Node::Node(NodeSettings settings, Output out)
 }
 
 Node::~Node() {
+  stop_services();
+}
+
+void Node::stop_services() {
+  for (auto& s : sellers_) s->stop();
+  sellers_.clear();
   for (auto& t : torrents_) {
-    if (t->seller) t->seller->stop();
-    if (t->buyer) t->buyer->stop();
+    if (t->buyer) {
+      t->buyer->stop();
+      t->buyer.reset();
+    }
   }
+}
+
+std::shared_ptr<pay::SellerService> Node::make_seller(SellTerms s) {
+  auto print = [this](const std::string& line) {
+    if (out_) out_(line);
+  };
+  s.node.timeout = settings_.chain_timeout;
+  s.node.retries = settings_.chain_retries;
+  auto seller = std::make_shared<pay::SellerService>(io_, s.settings, s.node, s.ledger, print,
+                                                     settings_.verifier);
+  sellers_.push_back(seller);
+  return seller;
+}
+
+void Node::remove_torrent(const p2p::InfoHash& ih, bool delete_files) {
+  auto it = by_hash_.find(ih);
+  if (it == by_hash_.end()) return;
+  Torrent* entry = it->second;
+  by_hash_.erase(it);
+  // The files go on the disk thread, after the torrent stopped.
+  session_.remove_torrent(ih, delete_files);
+  if (entry->buyer) entry->buyer->stop();
+  std::erase_if(torrents_, [entry](const std::unique_ptr<Torrent>& e) { return e.get() == entry; });
 }
 
 Node::Torrent* Node::find(const p2p::InfoHash& ih) {
@@ -43,17 +76,18 @@ Node::Torrent& Node::add_torrent(TorrentRequest request) {
   auto print = [this](const std::string& line) {
     if (out_) out_(line);
   };
-  if (request.sell) {
-    SellTerms& s = *request.sell;
-    s.node.timeout = settings_.chain_timeout;
-    s.node.retries = settings_.chain_retries;
-    entry->seller = std::make_unique<pay::SellerService>(io_, s.settings, s.node, s.ledger, print,
-                                                         settings_.verifier);
-    if (request.params.metainfo) {
-      if (auto why = entry->seller->check_terms(request.params.metainfo->piece_length)) {
+  if (request.seller) {
+    entry->seller = std::move(request.seller);
+  } else if (request.sell) {
+    entry->seller = make_seller(std::move(*request.sell));
+  }
+  if (entry->seller && request.params.metainfo) {
+    if (auto why = entry->seller->check_terms(request.params.metainfo->piece_length)) {
+      if (entry->seller.use_count() == 2) {  // ours and sellers_': made for this torrent
         entry->seller->stop();
-        throw std::invalid_argument("these terms cannot work: " + *why);
+        std::erase(sellers_, entry->seller);
       }
+      throw std::invalid_argument("these terms cannot work: " + *why);
     }
   }
   if (request.buy) {
@@ -72,7 +106,6 @@ Node::Torrent& Node::add_torrent(TorrentRequest request) {
     ref.torrent = session_.add_torrent(std::move(request.params));
   } catch (...) {
     by_hash_.erase(ih);
-    if (ref.seller) ref.seller->stop();
     if (ref.buyer) ref.buyer->stop();
     torrents_.pop_back();
     throw;
@@ -97,18 +130,18 @@ void Node::run() {
     }
   });
   io_.run();
-  for (auto& t : torrents_) {
-    if (t->seller) t->seller->stop();
-    if (t->buyer) t->buyer->stop();
-  }
+  stop_services();
   stopped_ = true;
 }
 
-void Node::stop() {
+void Node::stop(std::function<void()> then) {
   if (stopping_) return;
   stopping_ = true;
   signals_.cancel();
-  session_.shutdown([this] { io_.stop(); });
+  session_.shutdown([this, then = std::move(then)] {
+    if (then) then();
+    io_.stop();
+  });
 }
 
 void Node::settle(Torrent& t, std::function<void()> done) {
