@@ -8,6 +8,7 @@ added by RPC downloads from a libtorrent seeder, then seeds to a libtorrent leec
   rpc_remote.py --bttnode PATH bench_torrent_get   (torrent-get of 1,000 torrents, median of 20)
 """
 import base64
+import http.client
 import json
 import os
 import re
@@ -15,8 +16,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import scenario_lib as sl  # noqa: E402
@@ -188,26 +187,26 @@ def scenario_remote(env):
 
 
 class Rpc:
-    """A minimal RPC client with the session-id handshake."""
+    """A minimal RPC client on one kept-alive connection, with the session-id handshake."""
 
     def __init__(self, port):
-        self.url = "http://127.0.0.1:%d/transmission/rpc" % port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.sid = ""
         token = base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
         self.auth = "Basic " + token
 
     def call(self, method, **arguments):
-        body = json.dumps({"method": method, "arguments": arguments}).encode()
+        body = json.dumps({"method": method, "arguments": arguments})
         for _ in range(2):
-            req = urllib.request.Request(self.url, data=body, headers={
+            self.conn.request("POST", "/transmission/rpc", body=body, headers={
                 "X-Transmission-Session-Id": self.sid, "Authorization": self.auth})
-            try:
-                with urllib.request.urlopen(req, timeout=60) as r:
-                    return json.loads(r.read())
-            except urllib.error.HTTPError as e:
-                if e.code != 409:
-                    raise
-                self.sid = e.headers["X-Transmission-Session-Id"]
+            r = self.conn.getresponse()
+            data = r.read()
+            if r.status == 409:
+                self.sid = r.getheader("X-Transmission-Session-Id")
+                continue
+            check(r.status == 200, "%s: HTTP %d %r" % (method, r.status, data[:200]))
+            return json.loads(data)
         raise Fail("no session id")
 
 
