@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "../test_files.hpp"
 #include "base/hex.hpp"
 #include "node/daemon/rpc_inputs.hpp"
 #include "p2p/metainfo/create_torrent.hpp"
+#include "wallet/ledger.hpp"
 
 namespace bttnode::daemon {
 namespace {
@@ -25,7 +28,7 @@ struct Fixture {
   std::unique_ptr<Node> node;
   std::unique_ptr<Daemon> daemon;
   std::unique_ptr<RpcMethods> rpc;
-  Fixture() {
+  explicit Fixture(std::function<void(DaemonConfig&)> configure = {}) {
     fs::create_directories(dir / "src");
     for (int i = 0; i < 3; ++i) {
       auto file = dir / "src" / ("f" + std::to_string(i) + ".bin");
@@ -41,6 +44,7 @@ struct Fixture {
     c.download_dir = dir / "dl";
     c.state_dir = dir / "state";
     c.node.session.listen_ipv6 = false;
+    if (configure) configure(c);
     node = std::make_unique<Node>(c.node);
     daemon = std::make_unique<Daemon>(*node, c);
     RpcMethods::Options o;
@@ -303,6 +307,40 @@ TEST(RpcMethods, PaymentMethodsWithoutWallets) {
   auto w = f.call("bttnode-wallet");
   EXPECT_EQ(w["result"], "success");
   EXPECT_TRUE(w["arguments"].empty());
+}
+
+TEST(RpcMethods, EarningsFromTheWalletsLedgerPerTorrentAndPeerWithTxids) {
+  TempDir wallet_dir{"bttnode-rpc-ledger"};
+  auto keystore = wallet_dir / "seller.keystore.json";
+  Fixture f([&](DaemonConfig& c) { c.sell.keystore = keystore; });
+  f.add(0);
+  {
+    wallet::Ledger ledger(keystore.string() + ".ledger.db");
+    for (int i = 0; i < 2; ++i) {
+      wallet::Credit c;
+      c.txid = std::string(63, 'a') + char('0' + i);
+      c.amount = 1000 + i;
+      c.info_hash = f.hex[0];
+      c.peer = std::string(40, 'b');
+      c.credited_at = 1'700'000'000'000 + i;
+      ASSERT_TRUE(ledger.credit_once(c));
+    }
+  }
+  auto e = f.call("bttnode-earnings");
+  ASSERT_EQ(e["result"], "success") << e.dump();
+  const auto& t = e["arguments"]["torrents"][0];
+  EXPECT_EQ(t["info_hash"], f.hex[0]);
+  EXPECT_EQ(t["id"], 1);
+  ASSERT_EQ(t["peers"].size(), 1u);
+  EXPECT_EQ(t["peers"][0]["peer"], std::string(40, 'b'));
+  ASSERT_EQ(t["peers"][0]["credits"].size(), 2u);
+  EXPECT_EQ(t["peers"][0]["credits"][1]["txid"], std::string(63, 'a') + "1");
+  auto row = f.get(1, {"bttnodeEarned", "bttnodePayers", "bttnodeSpent"})[0];
+  EXPECT_EQ(row["bttnodeEarned"], "2001");
+  EXPECT_EQ(row["bttnodePayers"], 1);
+  EXPECT_EQ(row["bttnodeSpent"], "0");
+  auto other = f.call("bttnode-earnings", {{"ids", 99}});
+  EXPECT_TRUE(other["arguments"]["torrents"].empty());
 }
 
 }  // namespace
