@@ -83,6 +83,8 @@ struct Daemon::Impl {
     std::string hex;
   };
   std::map<int, Live> live;
+  // Torrents running in the node, by info-hash: events name torrents this way, many a second.
+  std::map<p2p::InfoHash, DaemonTorrent*> by_hash;
   bool shutting_down = false;
 
   explicit Impl(Daemon& daemon)
@@ -176,6 +178,7 @@ struct Daemon::Impl {
                          buy_wallet->ledger};
     }
     t.entry = &d.node_.add_torrent(std::move(req));
+    by_hash[t.entry->torrent->info_hash()] = &t;
     if (t.paused) {
       t.entry->torrent->pause();
     } else {
@@ -198,6 +201,7 @@ struct Daemon::Impl {
     t.corrupt_before += c.failed_down;
     const auto ih = t.entry->torrent->info_hash();
     t.entry = nullptr;
+    by_hash.erase(ih);
     d.node_.remove_torrent(ih, delete_files);
   }
 
@@ -479,10 +483,8 @@ DaemonTorrent* Daemon::find(int id) {
 }
 
 DaemonTorrent* Daemon::find(const p2p::InfoHash& ih) {
-  for (auto& t : torrents_) {
-    if (t->entry && t->entry->torrent->info_hash() == ih) return t.get();
-  }
-  return nullptr;
+  auto it = impl_->by_hash.find(ih);
+  return it == impl_->by_hash.end() ? nullptr : it->second;
 }
 
 std::pair<DaemonTorrent*, bool> Daemon::add(AddRequest request) {

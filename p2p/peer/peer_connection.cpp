@@ -66,6 +66,8 @@ PeerHost* PeerConnection::host() const {
 void PeerConnection::start() {
   counter_ = session_.connection_counter();
   ++*counter_;
+  session_alive_ = session_.alive_token();
+  attached_ = !incoming_;  // an outgoing connection is in its torrent's list from the start
   connected_at_ = Clock::now();
   proto_.set_peer_handle(this);
   proto_.set_remote(remote_);
@@ -100,7 +102,13 @@ void PeerConnection::close(CloseReason reason, const std::string& detail) {
   stream_->close();
   connect_timer_.cancel();
   proto_.on_closed();
-  if (torrent_) host()->detach(this);
+  if (torrent_ && attached_) {
+    host()->detach(this);
+  } else if (!session_alive_.expired()) {
+    auto& c = session_.counters();
+    ++c.connections_closed[std::size_t(reason)];
+    ++c.connections_closed_unattached;
+  }
 }
 
 void PeerConnection::on_close(CloseReason reason, const std::string& detail) {
@@ -109,7 +117,7 @@ void PeerConnection::on_close(CloseReason reason, const std::string& detail) {
 
 void PeerConnection::do_read() {
   if (closed_ || reading_ || proto_.read_paused()) return;
-  if (!session_.down_bucket().available()) {
+  if (!session_.down_bucket().available() || (torrent_ && !torrent_->may_transfer(false))) {
     if (!read_waiting_bw_) {
       read_waiting_bw_ = true;
       session_.wait_for_bandwidth(weak_from_this(), false);
@@ -127,6 +135,7 @@ void PeerConnection::do_read() {
       return self->close(eof ? CloseReason::RemoteClosed : CloseReason::NetworkError, ec.message());
     }
     self->session_.down_bucket().consume(std::int64_t(n));
+    if (self->torrent_) self->torrent_->consume_bandwidth(false, std::int64_t(n));
     self->proto_.on_received(n, n == want);
     self->flush();
     self->do_read();
@@ -135,10 +144,10 @@ void PeerConnection::do_read() {
 
 void PeerConnection::flush() {
   if (closed_) return;
-  auto buf = proto_.begin_write();
-  if (buf.empty()) return;
+  auto bufs = proto_.begin_write();
+  if (bufs.empty()) return;
   stream_->async_write(
-      buf, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      bufs, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
         if (self->closed_) return;
         if (ec) return self->close(CloseReason::NetworkError, "write failed: " + ec.message());
         self->proto_.on_write_done();
@@ -160,7 +169,10 @@ void PeerConnection::on_bandwidth(bool upload) {
 }
 
 bool PeerConnection::may_upload() {
-  if (session_.may_upload(proto_.upload_priority())) return true;
+  if (session_.may_upload(proto_.upload_priority()) &&
+      (!torrent_ || torrent_->may_transfer(true))) {
+    return true;
+  }
   if (!write_waiting_bw_) {
     write_waiting_bw_ = true;
     session_.wait_for_bandwidth(weak_from_this(), true, proto_.upload_priority());
@@ -170,18 +182,18 @@ bool PeerConnection::may_upload() {
 
 void PeerConnection::consume_upload(ByteCount n) {
   session_.up_bucket().consume(n);
+  if (torrent_) torrent_->consume_bandwidth(true, n);
   session_.note_upload(proto_.upload_priority(), n);
 }
 
 void PeerConnection::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) {
   if (!torrent_) return done({}, "no torrent");
   // The connection stays alive until the read is back, so the core can take the bytes.
-  host()->async_read_blocks(std::move(blocks),
-                            [self = shared_from_this(), done = std::move(done)](
-                                std::span<const std::uint8_t> data, const std::string& error) {
-                              done(data, error);
-                              self->flush();
-                            });
+  host()->async_read_blocks(std::move(blocks), [self = shared_from_this(), done = std::move(done)](
+                                                   DiskBufferPtr data, const std::string& error) {
+    done(std::move(data), error);
+    self->flush();
+  });
 }
 
 bool PeerConnection::on_handshake(const wire::Handshake& hs) {
@@ -198,9 +210,14 @@ bool PeerConnection::on_handshake(const wire::Handshake& hs) {
   }
   if (auto refused = host()->attach(shared_from_this())) {
     auto t = std::move(torrent_);  // not attached: nothing to detach
+    if (!incoming_) {
+      // An outgoing connection is listed by its torrent until it closes.
+      torrent_ = std::move(t);
+    }
     close(*refused, "refused by torrent");
     return false;
   }
+  attached_ = true;
   proto_.set_counters(&host()->account(account_key_));
   connect_timer_.cancel();
   return true;

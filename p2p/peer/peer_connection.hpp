@@ -130,6 +130,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>,
   std::string close_detail_;
   bool closed_ = false;
   std::shared_ptr<int> counter_;  // the session's connection count, while counted
+  std::weak_ptr<int> session_alive_;
+  bool attached_ = false;  // a torrent took it: the torrent reports its close
   std::uint64_t serial_;
   PeerProtocol proto_;
 

@@ -759,16 +759,16 @@ void PeerProtocol::serve_requests() {
     serving_bytes_ += wire::kPieceHeaderSize + std::size_t(b.length);
   }
   ++reads_in_flight_;
-  host_.async_read_blocks(std::move(batch),
-                          [this, alive = std::weak_ptr<bool>(alive_), job](
-                              std::span<const std::uint8_t> data, const std::string& error) {
-                            if (alive.expired()) return;
-                            on_blocks_read(job, data, error);
-                          });
+  host_.async_read_blocks(std::move(batch), [this, alive = std::weak_ptr<bool>(alive_), job](
+                                                DiskBufferPtr data, const std::string& error) {
+    if (alive.expired()) return;
+    on_blocks_read(job, data, error);
+  });
 }
 
-void PeerProtocol::on_blocks_read(std::uint64_t job, std::span<const std::uint8_t> data,
+void PeerProtocol::on_blocks_read(std::uint64_t job, const DiskBufferPtr& buffer,
                                   const std::string& error) {
+  std::span<const std::uint8_t> data = buffer ? buffer->bytes() : std::span<const std::uint8_t>();
   if (reads_in_flight_ > 0) --reads_in_flight_;
   // Jobs may finish in any order (the peer takes blocks in any order too).
   std::vector<Serving> done;
@@ -794,10 +794,11 @@ void PeerProtocol::on_blocks_read(std::uint64_t job, std::span<const std::uint8_
       reject(s.block);
       continue;
     }
-    std::uint8_t* hdr = sendq_.grow(wire::kPieceHeaderSize + len);
+    std::uint8_t hdr[wire::kPieceHeaderSize];
     wire::write_piece_header(hdr, std::uint32_t(s.block.piece.get()), std::uint32_t(s.block.offset),
                              std::uint32_t(len));
-    std::memcpy(hdr + wire::kPieceHeaderSize, block.data(), len);
+    sendq_.append(hdr, sizeof hdr);
+    sendq_.append_shared(buffer, block);  // sent from where the disk put it
     up_meter_.add(s.block.length);
     counters_->payload_up += s.block.length;
     host_.on_payload(s.block.length, 0);
@@ -807,7 +808,7 @@ void PeerProtocol::on_blocks_read(std::uint64_t job, std::span<const std::uint8_
   serve_requests();
 }
 
-std::span<const std::uint8_t> PeerProtocol::begin_write() {
+std::span<const std::span<const std::uint8_t>> PeerProtocol::begin_write() {
   if (closed_ || write_in_flight_ || sendq_.empty()) return {};
   if (!handshake_sent_ && !incoming_) return {};
   writing_.swap(sendq_);
@@ -815,7 +816,7 @@ std::span<const std::uint8_t> PeerProtocol::begin_write() {
   last_sent_ = Clock::now();
   // Read the next blocks while this batch is on the wire.
   serve_requests();
-  return {writing_.data(), writing_.size()};
+  return writing_.buffers();
 }
 
 void PeerProtocol::on_write_done() {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "p2p/peer/extension.hpp"
-#include "p2p/peer/send_buffer.hpp"
+#include "p2p/peer/output_queue.hpp"
 #include "p2p/session/events.hpp"
 #include "p2p/torrent/accounting.hpp"
 #include "p2p/torrent/piece_picker.hpp"
@@ -52,9 +52,9 @@ class PeerProtocol {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Blocks read for the peer: `data` holds them one after the other, or is empty on error.
-  using ReadDone =
-      std::function<void(std::span<const std::uint8_t> data, const std::string& error)>;
+  // Blocks read for the peer: `data` holds them one after the other, or is null on error.
+  // The send queue keeps the buffer until the blocks are written: they are never copied.
+  using ReadDone = std::function<void(DiskBufferPtr data, const std::string& error)>;
 
   // What the protocol needs from the torrent and the connection around it.
   class Host {
@@ -123,8 +123,9 @@ class PeerProtocol {
   // True while nothing should be read: the send queue is over its limit.
   bool read_paused() const { return read_paused_; }
 
-  // The bytes to write next (empty: nothing); stays valid until on_write_done().
-  std::span<const std::uint8_t> begin_write();
+  // The bytes to write next, as runs for one gather write (empty: nothing); they stay valid
+  // until on_write_done().
+  std::span<const std::span<const std::uint8_t>> begin_write();
   bool write_in_flight() const { return write_in_flight_; }
   void on_write_done();
   bool has_output() const { return !sendq_.empty(); }
@@ -208,8 +209,7 @@ class PeerProtocol {
   bool refused_request();
   void note_stale(const BlockRef& b);
   bool forget_stale(const BlockRef& b);
-  void on_blocks_read(std::uint64_t job, std::span<const std::uint8_t> data,
-                      const std::string& error);
+  void on_blocks_read(std::uint64_t job, const DiskBufferPtr& data, const std::string& error);
   bool send_queue_full() const { return queued_bytes() > s_.max_send_queue; }
   void release_idle_buffers(bool idle_tick);
 
@@ -230,7 +230,7 @@ class PeerProtocol {
   bool processing_ = false;
 
   // Send side: messages are appended to sendq_ while writing_ is out.
-  SendBuffer sendq_, writing_;
+  OutputQueue sendq_, writing_;
   bool write_in_flight_ = false;
   Clock::time_point last_sent_;
   std::int64_t upload_priority_ = 0;

@@ -15,6 +15,9 @@ struct Counters {
   std::uint64_t bytes_down = 0;  // payload
   std::uint64_t connections_opened = 0;
   std::array<std::uint64_t, kNumCloseReasons> connections_closed{};  // by CloseReason
+  // Of those, connections closed before a torrent took them (unknown info-hash, refused,
+  // handshake never done): they are in connections_closed but in no torrent's counters.
+  std::uint64_t connections_closed_unattached = 0;
   std::uint64_t pieces_passed = 0;
   std::uint64_t hash_failures = 0;
   std::uint64_t checks_started = 0;

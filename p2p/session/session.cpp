@@ -15,9 +15,10 @@
 #include <variant>
 
 #include "p2p/peer/peer_connection.hpp"
-#include "p2p/transport/tcp_stream.hpp"
-#include "p2p/torrent/torrent.hpp"
 #include "p2p/session/version.hpp"
+#include "p2p/storage/file_moves.hpp"
+#include "p2p/torrent/torrent.hpp"
+#include "p2p/transport/tcp_stream.hpp"
 
 namespace p2p {
 
@@ -198,19 +199,28 @@ std::vector<std::shared_ptr<Torrent>> Session::torrents() const {
   return out;
 }
 
-void Session::remove_torrent(const InfoHash& ih) {
+void Session::remove_torrent(const InfoHash& ih, bool delete_files) {
   auto it = torrents_.find(ih);
   if (it == torrents_.end()) return;
   auto t = it->second;
   torrents_.erase(it);
   std::erase(order_, ih);
-  t->stop([t] {});
+  t->stop([this, t, delete_files, alive = std::weak_ptr<int>(alive_)] {
+    if (!delete_files || alive.expired()) return;
+    // Once no read or write of the torrent is in flight (a late write would make the file
+    // again), the files go on the disk thread.
+    t->when_disk_idle([this, t, alive] {
+      if (alive.expired()) return;
+      disk_.post(
+          [files = t->relative_paths(), root = t->save_path()] { p2p::delete_files(files, root); });
+    });
+  });
   events_.publish(event::TorrentRemoved{ih});
   update_queue();
 }
 
 bool Session::slot_free(const Torrent& t) const {
-  int limit = t.wants_check()                ? settings_.max_active_checking
+  int limit = t.wants_check()                   ? settings_.max_active_checking
               : t.has_metadata() && t.is_seed() ? settings_.max_active_seeds
                                                 : settings_.max_active_downloads;
   if (limit < 0) return true;

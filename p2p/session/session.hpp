@@ -16,16 +16,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "p2p/torrent/bandwidth.hpp"
-#include "p2p/torrent/choker.hpp"
-#include "p2p/wire/core_types.hpp"
-#include "p2p/peer/extension.hpp"
 #include "p2p/metainfo/metainfo.hpp"
-#include "p2p/storage/storage.hpp"
-#include "p2p/tracker/tracker.hpp"
+#include "p2p/peer/extension.hpp"
 #include "p2p/session/counters.hpp"
 #include "p2p/session/events.hpp"
+#include "p2p/storage/disk_buffer.hpp"
 #include "p2p/storage/disk_pool.hpp"
+#include "p2p/storage/storage.hpp"
+#include "p2p/torrent/bandwidth.hpp"
+#include "p2p/torrent/choker.hpp"
+#include "p2p/tracker/tracker.hpp"
+#include "p2p/wire/core_types.hpp"
 
 namespace p2p {
 
@@ -63,11 +64,14 @@ struct SessionSettings {
   std::chrono::seconds handshake_timeout{20};
   // A download stopped by a full disk tries again this often (resume data is kept).
   std::chrono::seconds disk_full_retry{10};
-  int ban_strikes = 2;  // hash failures a peer may cause before a ban
-  std::chrono::seconds ban_duration{3600};    // a ban is lifted after this
-  std::chrono::seconds strike_memory{3600};   // strikes are forgotten this long after the last
-  std::size_t max_past_peers = 1000;          // accounts of closed connections kept per torrent
-  std::size_t max_redial_entries = 4000;      // per torrent
+  // A torrent that verified pieces writes its resume data at least this often (on the disk
+  // thread, only when it changed): a killed process loses no more of it than this.
+  std::chrono::seconds resume_save_interval{10};
+  int ban_strikes = 2;                       // hash failures a peer may cause before a ban
+  std::chrono::seconds ban_duration{3600};   // a ban is lifted after this
+  std::chrono::seconds strike_memory{3600};  // strikes are forgotten this long after the last
+  std::size_t max_past_peers = 1000;         // accounts of closed connections kept per torrent
+  std::size_t max_redial_entries = 4000;     // per torrent
   // Disk threads of the session: piece hash-and-write jobs, resume data and block reads;
   // writers that write a piece while its hash is computed; checks of whole torrents.
   int disk_threads = 1;
@@ -110,8 +114,10 @@ class Session {
   std::shared_ptr<Torrent> add_torrent(AddTorrentParams params);
   std::shared_ptr<Torrent> find_torrent(const InfoHash& ih) const;
   std::vector<std::shared_ptr<Torrent>> torrents() const;
-  // Stops the torrent (announces stopped) and forgets it.
-  void remove_torrent(const InfoHash& ih);
+  // Stops the torrent (announces stopped) and forgets it. With delete_files its files, and
+  // their folders under the save folder once empty, are deleted on the disk thread after the
+  // stop (nothing outside the save folder).
+  void remove_torrent(const InfoHash& ih, bool delete_files = false);
 
   // What happens in the session (listeners run on this thread).
   EventBus& events() { return events_; }
@@ -123,6 +129,8 @@ class Session {
   DiskPool& write_pool() { return writers_; }
   DiskPool& hash_pool() { return hashers_; }
   void post(std::function<void()> job) { disk_.post(std::move(job)); }
+  // Buffers that upload reads go into and the send queues send from.
+  const DiskBufferPool& read_buffers() const { return read_buffers_; }
 
   // For torrents: whether a slot of the kind `t` wants is free now, and a request to start
   // the queued torrents that fit (run soon, on this thread).
@@ -163,6 +171,8 @@ class Session {
   // The count a new connection adds itself to; shared so that a connection closed after
   // the session is gone has somewhere to take itself off.
   std::shared_ptr<int> connection_counter() { return connections_; }
+  // Expires with the session: a connection closed later counts nothing.
+  std::weak_ptr<int> alive_token() const { return alive_; }
   // Incoming connections taken, and those closed at once for want of descriptors or slots.
   std::uint64_t accepted() const { return accepted_; }
   std::uint64_t turned_away() const { return turned_away_; }
@@ -186,6 +196,8 @@ class Session {
   DiskPool writers_;
   DiskPool disk_;
   DiskPool hashers_;
+  // Batches of up to 16 blocks; 64 idle ones (16 MiB) are kept.
+  DiskBufferPool read_buffers_{std::size_t(16) * 16384, 64};
   EventBus events_;
   EventBus::Subscription counting_;
   Counters counters_;

@@ -113,6 +113,11 @@ base::SettingsTable<SessionSettings> make_table() {
        "a download stopped by a full disk tries again this often", false, 1000, kDay},
       [](S & s) -> auto& { return s.disk_full_retry; });
   t.add(
+      {"resume-save-interval", "resume_save_interval", T::Duration,
+       "a torrent that verified pieces saves its resume data at least this often", false, 1000,
+       kDay},
+      [](S & s) -> auto& { return s.resume_save_interval; });
+  t.add(
       {"ban-strikes", "ban_strikes", T::Int, "hash failures a peer may cause before a ban", false,
        1, 1000},
       [](S & s) -> auto& { return s.ban_strikes; });

@@ -12,8 +12,8 @@
 #include <future>
 #include <new>
 
-#include "p2p/storage/resume_data.hpp"
 #include "p2p/metainfo/sha1.hpp"
+#include "p2p/storage/resume_data.hpp"
 
 namespace p2p {
 
@@ -132,6 +132,15 @@ Storage::Storage(const Metainfo& meta, fs::path save_path, StorageOptions opts)
 }
 
 Storage::~Storage() = default;
+
+void Storage::set_save_path(fs::path save_path) {
+  std::lock_guard lock(mu_);
+  lru_.clear();
+  save_path_ = std::move(save_path);
+  for (std::size_t i = 0; i < paths_.size(); ++i) {
+    paths_[i] = save_path_ / meta_.files[i].relative_path;
+  }
+}
 
 fs::path Storage::file_path(FileIndex f) const {
   return paths_.at(static_cast<std::size_t>(f.get()));
@@ -450,8 +459,7 @@ std::optional<std::vector<bool>> Storage::check_resume_data(const ResumeData& rd
   return rd.have;
 }
 
-std::vector<bool> Storage::load_or_recheck(const fs::path& resume_file,
-                                           const Progress& progress) {
+std::vector<bool> Storage::load_or_recheck(const fs::path& resume_file, const Progress& progress) {
   if (auto rd = load_resume_data(resume_file)) {
     if (auto have = check_resume_data(*rd)) return *have;
   }

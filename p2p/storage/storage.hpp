@@ -22,9 +22,9 @@
 #include <thread>
 #include <vector>
 
-#include "p2p/wire/core_types.hpp"
 #include "p2p/metainfo/metainfo.hpp"
 #include "p2p/storage/disk_pool.hpp"
+#include "p2p/wire/core_types.hpp"
 
 namespace p2p {
 
@@ -77,6 +77,9 @@ class Storage {
 
   const Metainfo& metainfo() const { return meta_; }
   const std::filesystem::path& save_path() const { return save_path_; }
+  // The files now live under `save_path` (they were moved): closes the descriptors. No other
+  // call may run meanwhile.
+  void set_save_path(std::filesystem::path save_path);
   std::filesystem::path file_path(FileIndex f) const;
 
   // Creates folders and every file (zero-length ones too), extending short files sparsely

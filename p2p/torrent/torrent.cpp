@@ -9,13 +9,14 @@
 #include <boost/asio/post.hpp>
 
 #include "base/hex.hpp"
+#include "base/log.hpp"
+#include "p2p/metainfo/sha1.hpp"
 #include "p2p/peer/peer_connection.hpp"
+#include "p2p/session/session.hpp"
+#include "p2p/storage/file_moves.hpp"
+#include "p2p/storage/resume_data.hpp"
 #include "p2p/transport/tcp_stream.hpp"
 #include "p2p/wire/pex.hpp"
-#include "p2p/storage/resume_data.hpp"
-#include "p2p/session/session.hpp"
-#include "p2p/metainfo/sha1.hpp"
-#include "base/log.hpp"
 
 namespace p2p {
 
@@ -109,7 +110,8 @@ void Torrent::set_state(TorrentState to) {
 void Torrent::start() {
   if (started_) return;
   started_ = true;
-  started_at_ = last_rechoke_ = last_optimistic_ = last_pex_ = last_tick_ = Clock::now();
+  started_at_ = last_rechoke_ = last_optimistic_ = last_pex_ = last_tick_ = last_resume_save_ =
+      Clock::now();
   for (auto& f : session_.extension_factories()) {
     if (auto e = f(*this)) extensions_.push_back(std::move(e));
   }
@@ -132,7 +134,7 @@ void Torrent::start() {
 }
 
 void Torrent::begin_check() {
-  if (!storage_ || stopping_) return;
+  if (!storage_ || stopping_ || moving_) return;
   set_state(TorrentState::Checking);
   ++stats_.checks_started;
   ++session_.counters().checks_started;
@@ -149,8 +151,8 @@ void Torrent::begin_check() {
   // The destructor waits for `pending` to drop, so the storage and metainfo outlive the job.
   session_.hash_pool().post([this, storage = storage_.get(), num_pieces = meta->num_pieces(),
                              resume_file = resume_file_, seed_only = seed_only_, cancel,
-                             progress = checked_pieces_, io = &session_.io(), disk = disk_,
-                             generation, alive = std::weak_ptr<bool>(alive_)] {
+                             full = full_check_, progress = checked_pieces_, io = &session_.io(),
+                             disk = disk_, generation, alive = std::weak_ptr<bool>(alive_)] {
     // The hash threads give way to the network thread when cores are few: a check may take
     // longer, a transfer must not slow down. (On Linux a nice value belongs to the thread.)
     thread_local bool niced = false;
@@ -161,7 +163,7 @@ void Torrent::begin_check() {
     CheckResult r;
     try {
       std::optional<std::vector<bool>> have;
-      if (!cancel->load()) {
+      if (!cancel->load() && !full) {
         if (auto rd = load_resume_data(resume_file)) have = storage->check_resume_data(*rd);
       }
       if (have) {
@@ -210,6 +212,7 @@ void Torrent::check_done(std::uint64_t generation, CheckResult r) {
   session_.counters().pieces_checked += std::uint64_t(checked_pieces_->load());
   stats_.pieces_checked += std::uint64_t(checked_pieces_->load());
   needs_check_ = false;
+  full_check_ = false;
   if (!r.error.empty()) {
     needs_check_ = true;  // a resume checks again
     fail(r.error);
@@ -228,7 +231,11 @@ void Torrent::check_done(std::uint64_t generation, CheckResult r) {
   for (std::size_t i = 0; i < r.have.size(); ++i) {
     if (r.have[i]) picker_->set_have(PieceIndex(std::int32_t(i)));
   }
-  if (picker_->is_seed()) completed_announced_ = true;  // already complete: no "completed"
+  if (picker_->is_seed()) {
+    completed_announced_ = true;  // already complete: no "completed"
+  } else {
+    complete_fired_ = completed_announced_ = false;  // a recheck found pieces missing
+  }
   base::log::get("torrent")->info("{}: checked, {} of {} pieces", name(), picker_->num_have(),
                                   meta_->num_pieces());
   if (magnet) {
@@ -238,6 +245,11 @@ void Torrent::check_done(std::uint64_t generation, CheckResult r) {
     }
     publish(event::MetadataReceived{});
   }
+  if (pause_after_check_) {
+    pause_after_check_ = false;
+    set_state(TorrentState::Paused);
+    return;
+  }
   if (session_.slot_free(*this)) {
     activate();
   } else {
@@ -246,9 +258,9 @@ void Torrent::check_done(std::uint64_t generation, CheckResult r) {
 }
 
 void Torrent::activate() {
-  if (stopping_ || needs_check_) return;
+  if (stopping_ || needs_check_ || moving_) return;
   if (!error_.empty()) return;
-  TorrentState to = !picker_ ? TorrentState::FetchingMetadata
+  TorrentState to = !picker_             ? TorrentState::FetchingMetadata
                     : picker_->is_seed() ? TorrentState::Seeding
                                          : TorrentState::Downloading;
   set_state(to);
@@ -299,10 +311,166 @@ void Torrent::pause() {
 }
 
 void Torrent::resume() {
+  if (pause_after_check_ && (state_ == TorrentState::Queued || state_ == TorrentState::Checking)) {
+    pause_after_check_ = false;  // a paused torrent being rechecked goes on after the check
+    return;
+  }
   if (state_ != TorrentState::Paused || stopping_) return;
   error_.clear();
   disk_full_ = false;
+  pause_after_check_ = false;
   set_state(TorrentState::Queued);
+}
+
+void Torrent::set_rate_limits(std::int64_t up, std::int64_t down) {
+  up_limit_.set_rate(up);
+  down_limit_.set_rate(down);
+}
+
+bool Torrent::may_transfer(bool upload) {
+  auto& b = upload ? up_limit_ : down_limit_;
+  if (b.unlimited()) return true;
+  b.refill(Clock::now());
+  return b.available();
+}
+
+void Torrent::consume_bandwidth(bool upload, std::int64_t bytes) {
+  (upload ? up_limit_ : down_limit_).consume(bytes);
+}
+
+void Torrent::force_recheck() {
+  if (stopping_ || !storage_) return;  // without metadata there is nothing to check
+  bool paused = state_ == TorrentState::Paused ||
+                (state_ == TorrentState::Checking && pause_after_check_) ||
+                (state_ == TorrentState::Queued && pause_after_check_);
+  cancel_check();
+  auto peers = peers_;
+  for (auto& p : peers) p->close(CloseReason::LocalStop, "rechecking");
+  announce_stopped();
+  // Pieces on their way to the disk belong to the picker being dropped.
+  ++data_generation_;
+  partial_data_.clear();
+  pinned_.clear();
+  pinned_at_.clear();
+  if (meta_) picker_.reset();
+  error_.clear();
+  disk_full_ = false;
+  needs_check_ = true;
+  full_check_ = true;
+  pause_after_check_ = paused;
+  set_state(TorrentState::Queued);
+  session_.update_queue();
+}
+
+void Torrent::force_reannounce() {
+  if (!trackers_ || stopping_ || !active()) return;
+  auto now = Clock::now();
+  auto earliest = last_forced_announce_ + kMinForcedAnnounce;
+  if (last_forced_announce_ != Clock::time_point{} && now < earliest) {
+    // Too soon after the last one: it goes when the time is up, unless one is due by then.
+    if (announce_timer_.expiry() > earliest) {
+      schedule_announce(std::chrono::ceil<std::chrono::seconds>(earliest - now));
+    }
+    last_forced_announce_ = earliest;
+    return;
+  }
+  last_forced_announce_ = now;
+  announce_timer_.cancel();
+  if (!announced_started_) {
+    announced_started_ = true;
+    announce(TrackerEvent::started);
+  } else {
+    announce(TrackerEvent::none);
+  }
+}
+
+std::vector<std::filesystem::path> Torrent::relative_paths() const {
+  std::vector<std::filesystem::path> out;
+  const Metainfo* m = pending_meta_ ? pending_meta_.get() : meta_.get();
+  if (!m) return out;
+  for (const auto& f : m->files) out.push_back(f.relative_path);
+  return out;
+}
+
+void Torrent::when_disk_idle(std::function<void()> fn) {
+  bool idle;
+  {
+    std::lock_guard lock(disk_->mu);
+    idle = disk_->pending == 0 && disk_->reads == 0;
+  }
+  if (idle) return fn();
+  auto timer =
+      std::make_shared<boost::asio::steady_timer>(session_.io(), std::chrono::milliseconds(10));
+  timer->async_wait([this, timer, fn = std::move(fn), alive = std::weak_ptr<bool>(alive_)](
+                        const boost::system::error_code& ec) mutable {
+    if (ec || !alive.lock()) return;
+    when_disk_idle(std::move(fn));
+  });
+}
+
+void Torrent::move_storage(std::filesystem::path dir, std::function<void(std::string)> done) {
+  auto reply = [this, &done](std::string error) {
+    boost::asio::post(session_.io(), [done = std::move(done), error] {
+      if (done) done(error);
+    });
+  };
+  if (stopping_) return reply("the torrent is closing");
+  if (moving_) return reply("the files are being moved already");
+  if (dir.empty()) return reply("no folder given");
+  std::error_code ec;
+  if (dir == save_path_ || std::filesystem::equivalent(dir, save_path_, ec)) return reply({});
+  if (!storage_) {
+    // No metadata yet: nothing is on disk, the files will be made there.
+    save_path_ = std::move(dir);
+    return reply({});
+  }
+  moving_ = true;
+  if (state_ == TorrentState::Checking) {
+    cancel_check();  // checked again once the files are there
+    set_state(TorrentState::Queued);
+  }
+  auto peers = peers_;
+  for (auto& p : peers) p->close(CloseReason::LocalStop, "moving files");
+  when_disk_idle([this, dir = std::move(dir), done = std::move(done)]() mutable {
+    {
+      std::lock_guard lock(disk_->mu);
+      ++disk_->pending;
+    }
+    session_.disk_pool().post([this, storage = storage_.get(), files = relative_paths(),
+                               from = save_path_, dir, done = std::move(done), io = &session_.io(),
+                               disk = disk_, alive = std::weak_ptr<bool>(alive_)]() mutable {
+      std::string error;
+      try {
+        storage->close_files();
+        error = move_files(files, from, dir);
+        if (error.empty()) storage->set_save_path(dir);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      boost::asio::post(*io, [this, alive, dir, error, done = std::move(done)] {
+        if (!alive.lock()) {
+          if (done) done(error);
+          return;
+        }
+        move_done(dir, error, done);
+      });
+      std::lock_guard lock(disk->mu);
+      --disk->pending;
+      disk->cv.notify_all();
+    });
+  });
+}
+
+void Torrent::move_done(const std::filesystem::path& dir, const std::string& error,
+                        const std::function<void(std::string)>& done) {
+  moving_ = false;
+  if (error.empty()) {
+    save_path_ = dir;
+    save_resume_async();  // the stamps of the files where they are now
+  }
+  session_.update_queue();  // a check put off by the move
+  if (active()) connect_more();
+  if (done) done(error);
 }
 
 void Torrent::init_metadata(std::unique_ptr<Metainfo> meta) {
@@ -409,7 +577,7 @@ void Torrent::schedule_announce(std::chrono::seconds in) {
 }
 
 std::optional<CloseReason> Torrent::attach(const std::shared_ptr<PeerConnection>& p) {
-  if (stopping_ || !error_.empty()) return CloseReason::LocalStop;
+  if (stopping_ || moving_ || !error_.empty()) return CloseReason::LocalStop;
   bool listed = std::find(peers_.begin(), peers_.end(), p) != peers_.end();
   // Checking, queued or paused: no new peers (a magnet's peers stay while it checks).
   if (!active() && !listed) return CloseReason::LocalStop;
@@ -528,7 +696,7 @@ bool Torrent::connected_to(const tcp::endpoint& ep) const {
 }
 
 void Torrent::connect_more() {
-  if (stopping_ || !error_.empty() || !started_ || !active()) return;
+  if (stopping_ || moving_ || !error_.empty() || !started_ || !active()) return;
   const auto& s = session_.settings();
   while (!candidates_.empty() && int(peers_.size()) < s.max_connections_per_torrent) {
     int outgoing = 0;
@@ -637,9 +805,11 @@ void Torrent::check_piece(PieceIndex piece) {
     bool ok = false;
     bool no_space = false;
     std::string error;
+    std::uint64_t generation = 0;
   };
   auto job = std::make_shared<Job>();
   job->piece = piece;
+  job->generation = data_generation_;
   job->pd = std::move(node.mapped());
   job->expect = meta_->piece_hash(piece);
   {
@@ -669,7 +839,7 @@ void Torrent::check_piece(PieceIndex piece) {
             }
           }
           boost::asio::post(*io, [this, job, alive] {
-            if (!alive.lock()) return;
+            if (!alive.lock() || job->generation != data_generation_) return;
             piece_checked(job->piece, job->ok, std::move(job->pd), job->error, job->no_space);
           });
           std::lock_guard lock(disk->mu);
@@ -714,6 +884,7 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
   if (ok) {
     judge_suspect_blocks(piece, pd);
     picker_->piece_passed(piece);
+    resume_dirty_ = true;
     for (auto& [key, bytes] : pd.contributors) {
       if (auto* a = history_.find(key)) a->verified_down += bytes;
       totals_.verified_down += bytes;
@@ -830,13 +1001,15 @@ void Torrent::pin_piece(PieceIndex piece, const PartialData& pd) {
 }
 
 void Torrent::save_resume_async() {
-  if (!storage_ || !picker_ || seed_only_) return;
+  if (!storage_ || !picker_ || seed_only_ || moving_) return;
+  resume_dirty_ = false;
+  last_resume_save_ = Clock::now();
   {
     std::lock_guard lock(disk_->mu);
     ++disk_->pending;
   }
   session_.disk_pool().post([storage = storage_.get(), have = picker_->have_bits(),
-                               resume_file = resume_file_, disk = disk_] {
+                             resume_file = resume_file_, disk = disk_] {
     try {
       storage->flush();
       save_resume_data(resume_file, storage->make_resume_data(have));
@@ -863,8 +1036,8 @@ void Torrent::complete() {
     ++disk_->pending;
   }
   session_.disk_pool().post([this, storage = storage_.get(), have = picker_->have_bits(),
-                               resume_file = resume_file_, io = &session_.io(), disk = disk_,
-                               alive = std::weak_ptr<bool>(alive_)] {
+                             resume_file = resume_file_, io = &session_.io(), disk = disk_,
+                             alive = std::weak_ptr<bool>(alive_)] {
     std::string sync_error;
     try {
       storage->flush();
@@ -1018,6 +1191,9 @@ void Torrent::tick() {
     error_.clear();
     if (state_ == TorrentState::Error) set_state(before_error_);
   }
+  if (resume_dirty_ && now - last_resume_save_ >= session_.settings().resume_save_interval) {
+    save_resume_async();
+  }
   if (!active()) return schedule_tick();
   bool rotate = now - last_optimistic_ >= choker_.settings().optimistic_interval;
   if (rotate || now - last_rechoke_ >= choker_.settings().rechoke_interval) {
@@ -1094,18 +1270,19 @@ bool Torrent::disk_backlog_full() const {
 
 void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) {
   if (!storage_ || !error_.empty()) {
-    boost::asio::post(session_.io(), [done = std::move(done)] { done({}, "not readable"); });
+    boost::asio::post(session_.io(), [done = std::move(done)] { done(nullptr, "not readable"); });
     return;
   }
   {
     std::lock_guard lock(disk_->mu);
     ++disk_->reads;
   }
-  // The blocks are read on the disk thread, one after the other into one buffer, and handed
-  // back on the network thread; the destructor waits for reads still queued.
+  // The blocks are read on the disk thread, one after the other into a buffer of the
+  // session's pool, and handed back on the network thread, where the send queue keeps that
+  // buffer and sends from it; the destructor waits for reads still queued.
   struct Job {
     std::vector<BlockRef> blocks;
-    std::unique_ptr<std::uint8_t[]> data;
+    std::shared_ptr<DiskBuffer> data;
     std::size_t size = 0;
     std::string error;
     PeerProtocol::ReadDone done;
@@ -1115,12 +1292,13 @@ void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::Read
   job->blocks = std::move(blocks);
   job->done = std::move(done);
   session_.post([this, job, storage = storage_.get(), io = &session_.io(),
-                  disk = disk_, alive = std::weak_ptr<bool>(alive_)] {
+                 pool = &session_.read_buffers(), disk = disk_,
+                 alive = std::weak_ptr<bool>(alive_)] {
     try {
-      job->data.reset(new std::uint8_t[job->size]);
+      job->data = pool->take(job->size);
       std::size_t off = 0;
       for (const auto& b : job->blocks) {
-        storage->read(b.piece, b.offset, {job->data.get() + off, std::size_t(b.length)});
+        storage->read(b.piece, b.offset, {job->data->data() + off, std::size_t(b.length)});
         off += std::size_t(b.length);
       }
     } catch (const std::exception& e) {
@@ -1129,11 +1307,11 @@ void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::Read
     boost::asio::post(*io, [this, job, alive] {
       if (!alive.lock()) return;
       if (!job->error.empty()) {
-        job->done({}, job->error);
+        job->done(nullptr, job->error);
         fail("read failed: " + job->error);
         return;
       }
-      job->done({job->data.get(), job->size}, {});
+      job->done(std::move(job->data), {});
     });
     std::lock_guard lock(disk->mu);
     --disk->reads;

@@ -21,22 +21,23 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "p2p/torrent/accounting.hpp"
-#include "p2p/torrent/ban_list.hpp"
-#include "p2p/torrent/peer_history.hpp"
-#include "p2p/torrent/redial_table.hpp"
-#include "p2p/session/counters.hpp"
-#include "p2p/session/events.hpp"
-#include "p2p/torrent/choker.hpp"
-#include "p2p/wire/core_types.hpp"
+#include "p2p/metainfo/metainfo.hpp"
 #include "p2p/peer/extension.hpp"
 #include "p2p/peer/peer_host.hpp"
-#include "p2p/wire/metadata_exchange.hpp"
-#include "p2p/metainfo/metainfo.hpp"
+#include "p2p/session/counters.hpp"
+#include "p2p/session/events.hpp"
+#include "p2p/storage/storage.hpp"
+#include "p2p/torrent/accounting.hpp"
+#include "p2p/torrent/ban_list.hpp"
+#include "p2p/torrent/bandwidth.hpp"
+#include "p2p/torrent/choker.hpp"
+#include "p2p/torrent/peer_history.hpp"
 #include "p2p/torrent/piece_buffer.hpp"
 #include "p2p/torrent/piece_picker.hpp"
-#include "p2p/storage/storage.hpp"
+#include "p2p/torrent/redial_table.hpp"
 #include "p2p/tracker/tracker.hpp"
+#include "p2p/wire/core_types.hpp"
+#include "p2p/wire/metadata_exchange.hpp"
 #include "p2p/wire/wire_messages.hpp"
 
 namespace p2p {
@@ -78,6 +79,36 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
 
   // Closes every peer and stops the timers at once, with no announce (session teardown).
   void abort();
+
+  // This torrent's own rate limits, bytes/s (0: none), applied under the session's: a byte
+  // goes when both allow it.
+  void set_rate_limits(std::int64_t up, std::int64_t down);
+  std::int64_t upload_limit() const { return up_limit_.rate(); }
+  std::int64_t download_limit() const { return down_limit_.rate(); }
+  // For the connections: whether this torrent's buckets have bytes left now, and taking them.
+  bool may_transfer(bool upload);
+  void consume_bandwidth(bool upload, std::int64_t bytes);
+
+  // Forgets which pieces are there and hashes every piece again (resume data is not
+  // trusted), on the hash threads when the session's queue gives a checking slot. The peers
+  // are closed (what they were told we have may no longer hold); a paused torrent is
+  // paused again after the check.
+  void force_recheck();
+  // Announces to the trackers now; forced announces come at least kMinForcedAnnounce apart
+  // (one asked sooner goes when that time is up).
+  void force_reannounce();
+  static constexpr std::chrono::seconds kMinForcedAnnounce{10};
+  // Moves the files to `dir` on the disk thread (rename, or copy and delete across file
+  // systems), then reads and writes them there; the folders left empty at the old place
+  // are removed. While the files move the torrent takes no peers. done(error) runs on the
+  // network thread; an empty error is success (on failure the files stay where they were).
+  void move_storage(std::filesystem::path dir, std::function<void(std::string error)> done);
+  const std::filesystem::path& save_path() const { return save_path_; }
+  bool moving() const { return moving_; }
+  // Every file's path under save_path() (empty without metadata).
+  std::vector<std::filesystem::path> relative_paths() const;
+  // Runs fn once no disk job of this torrent is in flight (polling, never blocking).
+  void when_disk_idle(std::function<void()> fn);
 
   const InfoHash& info_hash() const override { return info_hash_; }
   std::string name() const;
@@ -221,6 +252,8 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   void pin_piece(PieceIndex p, const PartialData& pd);
   void piece_checked(PieceIndex p, bool ok, PartialData pd, const std::string& write_error,
                      bool no_space);
+  void move_done(const std::filesystem::path& dir, const std::string& error,
+                 const std::function<void(std::string)>& done);
   void save_resume_async();
   bool disk_full_ = false;  // error_ is a full disk, retried at disk_full_retry_at_
   std::chrono::steady_clock::time_point disk_full_retry_at_;
@@ -266,6 +299,16 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   TorrentState state_ = TorrentState::Queued;
   TorrentState before_error_ = TorrentState::Queued;
   bool needs_check_ = false;
+  bool full_check_ = false;            // the next check ignores resume data
+  bool pause_after_check_ = false;     // a paused torrent was rechecked
+  std::uint64_t data_generation_ = 0;  // bumped by a recheck: older piece results are stale
+  bool moving_ = false;
+  TokenBucket up_limit_, down_limit_;
+  std::chrono::steady_clock::time_point last_forced_announce_{};
+  bool forced_announce_pending_ = false;
+  // Verified pieces not yet in the resume file, and when it was last written.
+  bool resume_dirty_ = false;
+  std::chrono::steady_clock::time_point last_resume_save_{};
   bool announced_started_ = false;
   std::uint64_t check_generation_ = 0;
   std::shared_ptr<std::atomic<bool>> check_cancel_;

@@ -25,6 +25,9 @@ class Stream {
   virtual void async_read_some(std::span<std::uint8_t> buf, IoHandler done) = 0;
   // Writes all of buf, which must stay valid until done.
   virtual void async_write(std::span<const std::uint8_t> buf, IoHandler done) = 0;
+  // Writes all of the runs in order (a gather write); the bytes must stay valid until done,
+  // the list itself need not.
+  virtual void async_write(std::span<const std::span<const std::uint8_t>> bufs, IoHandler done) = 0;
   // Pending operations complete with an error; idempotent.
   virtual void close() = 0;
   virtual bool is_open() const = 0;

@@ -1,5 +1,7 @@
 #include "p2p/transport/tcp_stream.hpp"
 
+#include <vector>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -45,6 +47,13 @@ void TcpStream::async_read_some(std::span<std::uint8_t> buf, IoHandler done) {
 
 void TcpStream::async_write(std::span<const std::uint8_t> buf, IoHandler done) {
   boost::asio::async_write(socket_, boost::asio::buffer(buf.data(), buf.size()), std::move(done));
+}
+
+void TcpStream::async_write(std::span<const std::span<const std::uint8_t>> bufs, IoHandler done) {
+  std::vector<boost::asio::const_buffer> seq;
+  seq.reserve(bufs.size());
+  for (const auto& b : bufs) seq.emplace_back(b.data(), b.size());
+  boost::asio::async_write(socket_, std::move(seq), std::move(done));
 }
 
 void TcpStream::close() {

@@ -18,6 +18,7 @@ class TcpStream final : public Stream {
   void async_connect(ConnectHandler done) override;
   void async_read_some(std::span<std::uint8_t> buf, IoHandler done) override;
   void async_write(std::span<const std::uint8_t> buf, IoHandler done) override;
+  void async_write(std::span<const std::span<const std::uint8_t>> bufs, IoHandler done) override;
   void close() override;
   bool is_open() const override { return socket_.is_open(); }
   const PeerAddress& remote() const override { return remote_; }

@@ -102,9 +102,9 @@ class Fixture {
   Out drain() {
     Out o;
     while (true) {
-      auto b = proto.begin_write();
-      if (b.empty()) break;
-      written.insert(written.end(), b.begin(), b.end());
+      auto runs = proto.begin_write();
+      if (runs.empty()) break;
+      for (auto b : runs) written.insert(written.end(), b.begin(), b.end());
       proto.on_write_done();
     }
     std::span<const std::uint8_t> rest(written.data() + pos, written.size() - pos);

@@ -88,9 +88,9 @@ class TestHost : public p2p::PeerProtocol::Host {
         for (std::int32_t i = 0; i < b.length; ++i) data.push_back(block_byte(b, std::size_t(i)));
       }
       if (fail) {
-        done({}, "read failed");
+        done(nullptr, "read failed");
       } else {
-        done(data, {});
+        done(p2p::DiskBuffer::copy_of(data), {});
       }
     }
   }
