@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Debian's transmission-remote (3.00), unchanged, drives `bttnode run` over the RPC against
 libtorrent peers on loopback through opentracker: -si, -st, -a (a .torrent file and a
-magnet), -l, -t N -i, --stop, --start, -v, -u/-d/-U/-D, -r and --remove-and-delete. A torrent
+magnet), -l, -t N -i, --stop, --start, -v, -u/-d/-U/-D, -r, --remove-and-delete and --exit. A torrent
 added by RPC downloads from a libtorrent seeder, then seeds to a libtorrent leecher.
 
   rpc_remote.py --bttnode PATH remote
@@ -183,7 +183,9 @@ def scenario_remote(env):
     check(not os.path.exists(env.path("downloads", "alpha.bin")),
           "--remove-and-delete left the file")
     env.stop(seeder_b)
-    check(env.stop(env.daemon) == 0, "daemon did not exit 0 on SIGTERM")
+    # --exit is session-close: the daemon shuts down as on SIGTERM.
+    env.remote("--exit")
+    sl.wait_exit(env.daemon, 30)
 
 
 class Rpc:
