@@ -4,7 +4,7 @@
 // a new binary's files are seen at once and an unchanged one costs a 304.
 #include <string_view>
 
-#include "node/daemon/route.hpp"
+#include "node/daemon/http_frontend.hpp"
 
 namespace bttnode::daemon {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "node/daemon/route.hpp"
+#include "node/daemon/http_frontend.hpp"
 
 namespace bttnode {
 class Node;

@@ -1,5 +1,5 @@
 // The dashboard's files: compiled in byte for byte from web/, served with their types and
-// ETags (304 on a match), and nothing outside "/" and "/web/".
+// ETags (304 on a match), nothing outside "/" and "/web/", and only behind the frontend's auth.
 #include "node/daemon/dashboard.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include "../test_files.hpp"
 #include "node/daemon/web_assets.hpp"
@@ -103,6 +106,30 @@ TEST(Dashboard, RevalidatesWithETag) {
   EXPECT_EQ(full->result(), http::status::ok);
   EXPECT_EQ(full->body(), first->body());
   EXPECT_NE((*route(get("/web/style.css")))[http::field::etag], etag);
+}
+
+TEST(Dashboard, IsServedBehindTheFrontendsAuth) {
+  boost::asio::io_context io;
+  DaemonConfig c;
+  c.rpc_username = "alice";
+  c.rpc_password = "secret";
+  HttpFrontend frontend(io, c, [](const nlohmann::json&) { return nlohmann::json::object(); });
+  frontend.add_route("/", dashboard_route());
+  const auto local = boost::asio::ip::make_address("127.0.0.1");
+  auto page = get("/");
+  page.set(http::field::host, "127.0.0.1:9091");
+  EXPECT_EQ(frontend.handle(page, local).result(), http::status::unauthorized);
+  page.set(http::field::authorization, "Basic YWxpY2U6c2VjcmV0");  // alice:secret
+  auto res = frontend.handle(page, local);
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res[http::field::content_type], "text/html; charset=utf-8");
+  auto js = get("/web/app.js");
+  js.set(http::field::host, "localhost");
+  js.set(http::field::authorization, "Basic YWxpY2U6c2VjcmV0");
+  auto script = frontend.handle(js, local);
+  EXPECT_EQ(script.result(), http::status::ok);
+  js.set(http::field::if_none_match, script[http::field::etag]);
+  EXPECT_EQ(frontend.handle(js, local).result(), http::status::not_modified);
 }
 
 TEST(Dashboard, LeavesOtherPathsAndRefusesOtherMethods) {
