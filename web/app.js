@@ -11,7 +11,6 @@ const FIELDS = ['id', 'name', 'hashString', 'status', 'error', 'errorString', 'p
   'rateDownload', 'rateUpload', 'uploadRatio', 'peersConnected', 'bttnodeEarned',
   'bttnodeSpent', 'bttnodeToken', 'bttnodePayers'];
 let selected = null;  // torrent id whose peers are shown
-let earningsByPeer = new Map();  // "torrent id|address" -> earnings row of that peer
 let network = '';
 
 const $ = (id) => document.getElementById(id);
@@ -91,33 +90,43 @@ function renderPeers(torrent) {
   const peers = torrent.peers || [];
   $('peers').tBodies[0].replaceChildren(...peers.map((p) => {
     const address = `${p.address}:${p.port}`;
-    const paid = earningsByPeer.get(`${torrent.id}|${address}`) || earningsByPeer.get(`${torrent.id}|${p.address}`);
-    const payer = p.bttnodePayer || (paid && paid.payer) || '';
+    const payer = p.bttnodePayer || '';
     return el('tr', {},
       el('td', {}, address),
       el('td', {}, p.clientName || ''),
       el('td', {}, fmt.rate(p.rateToClient)),
       el('td', {}, fmt.rate(p.rateToPeer)),
       el('td', {}, fmt.percent(p.progress)),
-      el('td', {}, payer ? el('span', { title: payer }, `paying (${payer.slice(0, 8)}…)`) : el('span', { class: 'muted' }, 'free')));
+      el('td', {}, payer ? el('span', { title: payer }, `paying (${payer.slice(0, 8)}…)`) : el('span', { class: 'muted' }, '–')));
   }));
 }
 
+// bttnode-earnings: per torrent and peer (hex peer id), totals by token, the credits (txids
+// of payments to us) and payments (txids of ours).
 function renderEarnings(earnings) {
-  earningsByPeer = new Map();
   const rows = [];
   for (const t of earnings.torrents || []) {
     for (const p of t.peers || []) {
-      const address = p.address || p.peer || '';
-      earningsByPeer.set(`${t.id}|${address}`, p);
-      const txids = p.txids || p.transactions || [];
+      const credits = p.credits || [];
+      const payments = p.payments || [];
+      const sums = Object.entries(p.totals || {}).map(([token, s]) => {
+        const parts = [];
+        if (s.earned && s.earned !== '0') parts.push(`earned ${s.earned}`);
+        if (s.spent && s.spent !== '0') parts.push(`spent ${s.spent}`);
+        return parts.length ? `${parts.join(', ')} ${token}` : '';
+      }).filter(Boolean);
       const cell = el('td');
-      txids.forEach((tx, i) => { if (i) cell.append(' '); cell.append(txLink(typeof tx === 'string' ? tx : tx.txid)); });
+      [...credits, ...payments].forEach((x, i) => {
+        if (!x.txid) return;
+        if (i) cell.append(' ');
+        cell.append(txLink(x.txid));
+      });
+      const payer = credits.find((c) => c.from)?.from || '';
       rows.push(el('tr', {},
-        el('td', { class: 'name' }, t.name || t.hashString || `#${t.id}`),
-        el('td', {}, address),
-        el('td', { class: 'txid' }, p.payer || ''),
-        el('td', {}, `${fmt.amount(p.earned)} ${t.token || earnings.token || ''}`),
+        el('td', { class: 'name' }, t.name || t.info_hash || 'other'),
+        el('td', { class: 'txid', title: p.peer || '' }, p.peer ? `${p.peer.slice(0, 16)}…` : '–'),
+        el('td', { class: 'txid' }, payer),
+        el('td', {}, sums.join('; ') || '0'),
         cell));
     }
   }
@@ -126,12 +135,21 @@ function renderEarnings(earnings) {
 
 // The wallet's fields, whatever they hold: nested objects one level deep as "key.sub".
 function renderWallet(wallet) {
-  if (wallet.network) network = wallet.network;
+  network = wallet.sell?.network || wallet.buy?.network || network;
   const items = [];
   for (const [k, v] of Object.entries(wallet)) {
     if (v !== null && typeof v === 'object') {
       for (const [k2, v2] of Object.entries(v)) {
-        items.push(el('dt', {}, `${k} ${k2}`), el('dd', {}, typeof v2 === 'object' ? JSON.stringify(v2) : String(v2)));
+        if (k2 === 'totals' && v2 && typeof v2 === 'object') {
+          // Per token: what was earned and spent, and the fees in TRX.
+          for (const [token, sums] of Object.entries(v2)) {
+            for (const f of ['earned', 'spent', 'pending', 'fees_trx']) {
+              if (sums[f] !== undefined) items.push(el('dt', {}, `${k} ${f} (${token})`), el('dd', {}, String(sums[f])));
+            }
+          }
+          continue;
+        }
+        items.push(el('dt', {}, `${k} ${k2}`), el('dd', {}, v2 !== null && typeof v2 === 'object' ? JSON.stringify(v2) : String(v2)));
       }
     } else {
       items.push(el('dt', {}, k), el('dd', {}, String(v)));
