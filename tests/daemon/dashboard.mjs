@@ -1,7 +1,10 @@
 // The dashboard in headless Chromium (playwright-core, Debian's /usr/bin/chromium) against a
 // running daemon: the page loads behind basic auth, shows the torrent's name and progress,
 // pauses and resumes it, logs no console error, and is saved as a screenshot.
-//   node dashboard.mjs --url URL --user U --password P --name NAME --id ID --screenshot FILE --js-dir DIR
+// With --add-torrent, that .torrent is uploaded through the page's form, then removed from
+// the page.
+//   node dashboard.mjs --url URL --user U --password P --name NAME --id ID --screenshot FILE
+//                      --js-dir DIR [--add-torrent FILE --add-name NAME]
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +13,7 @@ const { values: a } = parseArgs({
   options: {
     url: { type: 'string' }, user: { type: 'string' }, password: { type: 'string' },
     name: { type: 'string' }, id: { type: 'string' }, screenshot: { type: 'string' },
-    'js-dir': { type: 'string' },
+    'js-dir': { type: 'string' }, 'add-torrent': { type: 'string' }, 'add-name': { type: 'string' },
   },
 });
 const require = createRequire(path.join(a['js-dir'], 'package.json'));
@@ -78,6 +81,21 @@ try {
   await page.waitForFunction((t) => document.getElementById('status').textContent !== t, first,
     { timeout: 6000 });
   if (await page.locator('#status.error').count()) fail(`status: ${await page.locator('#status').textContent()}`);
+
+  if (a['add-torrent']) {
+    await page.locator('#add-file').setInputFiles(a['add-torrent']);
+    await page.locator('#add-paused').check();
+    await page.getByRole('button', { name: 'Add' }).click();
+    const added = page.locator('#torrents tbody tr', { has: page.locator('td.name', { hasText: a['add-name'] }) });
+    await added.waitFor({ timeout: 10000 });
+    const addedState = await added.locator('td').nth(1).textContent();
+    if (addedState !== 'stopped') fail(`the torrent added paused shows ${addedState}`);
+    console.log(`added from the page: ${a['add-name']} (${addedState})`);
+    page.once('dialog', (d) => d.accept());
+    await added.getByRole('button', { name: 'Remove' }).click();
+    await added.waitFor({ state: 'detached', timeout: 10000 });
+    console.log('removed from the page');
+  }
 
   await page.screenshot({ path: a.screenshot, fullPage: true });
   if (errors.length) fail(`console errors:\n  ${errors.join('\n  ')}`);

@@ -5,7 +5,8 @@
 
 dashboard: a seeding daemon with one torrent; headless Chromium (dashboard.mjs, playwright-core)
 loads / behind basic auth, finds the torrent's name and progress, pauses and resumes it from
-the page, sees no console error, and saves a screenshot.
+the page, adds a second torrent by uploading its .torrent and removes it, sees no console
+error, and saves a screenshot.
 metrics: a libtorrent peer downloads the daemon's torrent; /metrics before and after shows the
 upload counters (session and per torrent) moving by at least the torrent's size, the torrent
 by state and its peers; `promtool check metrics` accepts both pages with no remark.
@@ -193,17 +194,26 @@ def dashboard(env):
     d = env.start_daemon()
     _, ih = env.seeded_torrent("dashboard sample.bin", size)
     t = wait_torrent(env, d, ih, "seeding", lambda t: t["status"] == 6)
+    # A second torrent, added and removed through the page's form.
+    os.makedirs(env.path("other"), exist_ok=True)
+    write_random(env.path("other", "uploaded.bin"), 100_000)
+    upload = env.path("uploaded.torrent")
+    env.run([PYTHON, LT_CLIENT, "make-torrent", env.path("other", "uploaded.bin"), upload])
     shot_dir = SCREENSHOT_DIR or env.dir
     os.makedirs(shot_dir, exist_ok=True)
     shot = os.path.join(shot_dir, "dashboard.png")
     r = subprocess.run(["node", os.path.join(HERE, "dashboard.mjs"), "--url", d.url, "--user", USER,
                         "--password", PASSWORD, "--name", t["name"], "--id", str(t["id"]),
-                        "--screenshot", shot, "--js-dir", JS_DIR],
+                        "--screenshot", shot, "--js-dir", JS_DIR, "--add-torrent", upload,
+                        "--add-name", "uploaded.bin"],
                        capture_output=True, text=True, timeout=120)
     sys.stdout.write(r.stdout)
     sys.stdout.write(r.stderr)
     check(r.returncode == 0, "the browser test failed (exit %s)" % r.returncode)
     check(os.path.getsize(shot) > 10_000, "the screenshot is too small to show the page")
+    left = rpc(d.url, "torrent-get", {"fields": ["id", "name"]})["arguments"]["torrents"]
+    check([x["name"] for x in left] == [t["name"]],
+          "after the page's add and remove the daemon has %s" % left)
     env.log("screenshot: %s (%d bytes)" % (shot, os.path.getsize(shot)))
 
 
