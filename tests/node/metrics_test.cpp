@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -77,6 +79,26 @@ TEST(Metrics, RenderedPagePassesPromtoolClean) {
   auto [rc, out] = promtool_check(page);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out, "") << out;  // no lint remark either
+}
+
+TEST(Metrics, AThousandTorrentsMakeOnePagePromtoolAccepts) {
+  MetricsSnapshot m = sample();
+  m.torrents.clear();
+  for (int i = 0; i < 1000; ++i) {
+    char hash[41];
+    std::snprintf(hash, sizeof hash, "%040x", i);
+    m.torrents.push_back({hash, "torrent " + std::to_string(i), std::uint64_t(i) << 20, 0});
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string page = render_metrics(m);
+  auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("1000 torrents: %zu bytes in %.1f ms\n", page.size(), ms);
+  EXPECT_NE(page.find("name=\"torrent 999\"} 1047527424"), std::string::npos);
+  EXPECT_LT(page.size(), 300'000u);  // two series a torrent, about 110 bytes each
+  auto [rc, out] = promtool_check(page);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "") << out;
 }
 
 TEST(Metrics, EmptyDaemonPagePassesPromtool) {
