@@ -23,12 +23,12 @@ using error_code = boost::system::error_code;
 class Connection;
 
 struct Server::State : std::enable_shared_from_this<Server::State> {
-  State(asio::io_context& io, ServerOptions o, Handler h)
+  State(asio::io_context& io, ServerOptions o, PeerHandler h)
       : io(io), options(std::move(o)), handler(std::move(h)), acceptor(asio::make_strand(io)) {}
 
   asio::io_context& io;
   ServerOptions options;
-  Handler handler;
+  PeerHandler handler;
   tcp::acceptor acceptor;
   std::uint16_t port = 0;
   std::atomic<std::size_t> open{0};
@@ -43,7 +43,16 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<Server::State> server, tcp::socket socket)
-      : server_(std::move(server)), stream_(std::move(socket)) {}
+      : server_(std::move(server)), stream_(std::move(socket)) {
+    error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      from_ = ep.address();
+      if (from_.is_v6() && from_.to_v6().is_v4_mapped()) {
+        from_ = asio::ip::make_address_v4(asio::ip::v4_mapped, from_.to_v6());
+      }
+    }
+  }
 
   ~Connection() { --server_->open; }
 
@@ -100,7 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Request req = parser_->release();
     Response res;
     try {
-      res = server_->handler(req);
+      res = server_->handler(req, from_);
     } catch (const std::exception& e) {
       res = server_->error_response(500, e.what());
       res.keep_alive(false);
@@ -177,6 +186,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::array<char, 4096> scratch_;
   std::size_t drained_ = 0;
+  asio::ip::address from_;
 };
 
 Response Server::State::error_response(unsigned status, std::string_view why) const {
@@ -210,8 +220,14 @@ void Server::State::accept() {
       });
 }
 
-Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
+Server::Server(asio::io_context& io, ServerOptions options, PeerHandler handler)
     : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+
+Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
+    : Server(io, std::move(options),
+             PeerHandler([h = std::move(handler)](const Request& req, const asio::ip::address&) {
+               return h(req);
+             })) {}
 
 Server::~Server() {
   stop();

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -28,6 +29,8 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 // Throwing is answered with 500. The server sets the version, Content-Length and keep-alive
 // (kept unless the request or the response says close).
 using Handler = std::function<Response(const Request&)>;
+// The same, told the client's address (an IPv4-mapped IPv6 address is given as IPv4).
+using PeerHandler = std::function<Response(const Request&, const boost::asio::ip::address& from)>;
 // The response the server sends on its own for a refused request (400, 413, 431, 500).
 using ErrorPage = std::function<Response(unsigned status, std::string_view why)>;
 
@@ -46,6 +49,7 @@ struct ServerOptions {
 class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, Handler handler);
+  Server(boost::asio::io_context& io, ServerOptions options, PeerHandler handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

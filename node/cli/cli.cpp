@@ -269,6 +269,21 @@ std::vector<Command> commands() {
        false,
        "Credits, confirmed payments, fees burned and pending payments, per token, torrent and "
        "peer, with the txids. No password is asked: the ledger holds no secret."},
+      {"run",
+       "run the seedbox daemon: many torrents, kept across restarts, driven over the "
+       "Transmission RPC",
+       cmd_run,
+       {{"config", Kind::Value,
+         "the daemon's JSON config (keys as --dump-config shows; unknown keys are an error)",
+         "FILE"},
+        {"dump-config", Kind::Flag, "print the whole configuration as JSON and exit"}},
+       nullptr,
+       false,
+       "Without --config: downloads and state under $XDG_DATA_HOME/bttnode (else "
+       "~/.local/share/bttnode), the RPC on 127.0.0.1:9091 with a password made once and kept "
+       "in the state folder (printed at start).\n"
+       "peer_port 0 and rpc_port 0 mean any free port; the ports taken are printed.\n"
+       "SIGTERM or SIGINT: settles what is owed, writes the state, announces stopped, exits 0."},
   };
 }
 

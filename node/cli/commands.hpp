@@ -16,5 +16,6 @@ int cmd_create_torrent(const Args& args);  // create-torrent PATH -o OUT
 int cmd_seed(const Args& args);            // seed TORRENT --data DIR
 int cmd_download(const Args& args);        // download TORRENT|MAGNET --out DIR
 int cmd_earnings(const Args& args);        // earnings --keystore F [--json]
+int cmd_run(const Args& args);             // run [--config FILE]: the daemon
 
 }  // namespace bttnode

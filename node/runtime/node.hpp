@@ -2,6 +2,7 @@
 // A running node: the io_context, the p2p session, the signals, and the torrents with the
 // payment services of each (terms, price, token and budget belong to a torrent, not to the
 // process). The seed and download commands are clients of it; so is a daemon.
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +43,9 @@ struct BuyTerms {
 
 struct TorrentRequest {
   p2p::AddTorrentParams params;
+  // A seller service shared with other torrents of the same terms (Node::make_seller): its
+  // verify pool and threads serve them all. Else `sell` makes one for this torrent alone.
+  std::shared_ptr<pay::SellerService> seller;
   std::optional<SellTerms> sell;
   std::optional<BuyTerms> buy;
 };
@@ -53,8 +57,9 @@ class Node {
   // A torrent of the node and the payment services of that torrent.
   struct Torrent {
     std::shared_ptr<p2p::Torrent> torrent;
-    std::unique_ptr<pay::SellerService> seller;
+    std::shared_ptr<pay::SellerService> seller;  // may serve other torrents too
     std::unique_ptr<pay::BuyerService> buyer;
+    std::filesystem::path save_path;
   };
 
   explicit Node(NodeSettings settings, Output out = {});
@@ -73,6 +78,13 @@ class Node {
   // Starts the payment services the request asks for, then the torrent. Throws
   // std::invalid_argument when the selling terms cannot work for its pieces.
   Torrent& add_torrent(TorrentRequest request);
+  // A seller service on this node's io_context for any number of torrents; stopped with the
+  // node. Throws what SellerService throws (ledger, chain id).
+  std::shared_ptr<pay::SellerService> make_seller(SellTerms terms);
+  // Stops the torrent (announcing stopped), forgets it and stops its buyer; a shared seller
+  // service stays for the other torrents. With delete_files, the torrent's files (and the
+  // folders it made, when empty) are deleted once it stopped.
+  void remove_torrent(const p2p::InfoHash& ih, bool delete_files);
   const std::vector<std::unique_ptr<Torrent>>& torrents() const { return torrents_; }
   Torrent* find(const p2p::InfoHash& ih);
 
@@ -84,8 +96,9 @@ class Node {
   std::function<void()> on_signal;
   // Runs the io_context until stop() has finished, then stops every payment service.
   void run();
-  // Stops every torrent (announcing to trackers), then the io_context. Idempotent.
-  void stop();
+  // Stops every torrent (announcing to trackers), runs `then` (when given), then stops the
+  // io_context. Idempotent.
+  void stop(std::function<void()> then = {});
   bool stopping() const { return stopping_; }
 
   // Settles what every paying seeder of `t` is owed (settings' settle_on_exit at most), then
@@ -100,6 +113,8 @@ class Node {
   boost::asio::signal_set signals_;
   std::vector<std::unique_ptr<Torrent>> torrents_;
   std::map<p2p::InfoHash, Torrent*> by_hash_;
+  std::vector<std::shared_ptr<pay::SellerService>> sellers_;  // every seller, each once
+  void stop_services();
   bool stopping_ = false;
   bool stopped_ = false;
 };

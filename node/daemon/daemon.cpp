@@ -1,0 +1,746 @@
+// The daemon over the node runtime. The state folder's layout is in state_store.hpp. Every
+// change a user makes is written at once; the totals (uploaded, downloaded, seconds) on the
+// state timer and at shutdown; the engine writes the resume data itself (on pause, stop and
+// as pieces verify), and a missing or stale resume file means a recheck, which finds every
+// piece on disk: a kill -9 loses no verified piece.
+#include "node/daemon/daemon.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+#include <set>
+#include <tuple>
+
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/hex.hpp"
+#include "node/cli/args.hpp"
+#include "node/cli/password.hpp"
+#include "node/cli/torrent_cli_common.hpp"
+#include "node/daemon/state_store.hpp"
+#include "node/daemon/watch_folder.hpp"
+#include "node/pay/options.hpp"
+#include "p2p/metainfo/magnet.hpp"
+#include "p2p/metainfo/metainfo.hpp"
+#include "wallet/keystore.hpp"
+
+namespace bttnode::daemon {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::int64_t DaemonTorrent::uploaded_ever() const {
+  return uploaded_before + (entry && entry->torrent ? entry->torrent->counters().payload_up : 0);
+}
+
+std::int64_t DaemonTorrent::downloaded_ever() const {
+  return downloaded_before +
+         (entry && entry->torrent ? entry->torrent->counters().payload_down : 0);
+}
+
+namespace {
+
+std::int64_t unix_now() {
+  return std::int64_t(std::time(nullptr));
+}
+
+std::string hex_of(const p2p::InfoHash& ih) {
+  return base::to_hex(ih);
+}
+
+void say(const std::string& line) {
+  std::cout << line << std::endl;
+}
+
+// The daemon's own keys that set_setting takes (besides the node's settings table).
+const std::set<std::string>& daemon_setting_keys() {
+  static const std::set<std::string> k = {"ratio_limit", "idle_seeding_limit", "limit_action",
+                                          "download_dir"};
+  return k;
+}
+
+}  // namespace
+
+struct Daemon::Impl {
+  Daemon& d;
+  StatePaths paths;
+  int next_id = 1;
+  p2p::EventBus::Subscription events;
+  boost::asio::steady_timer tick_timer, state_timer;
+  std::unique_ptr<WatchFolder> watch;
+  std::shared_ptr<pay::SellerService> seller;  // every torrent's, when selling
+  std::optional<PayWallet> buy_wallet;
+  std::optional<BuyOptions> buy_options;
+  std::optional<tron::PrivateKey> buy_key;
+  json runtime_settings = json::object();
+  struct Live {
+    std::int64_t last_bytes = -1;
+    Clock::time_point seeding_since{};
+    Clock::time_point last_change{};
+    std::string written;  // the record as last written
+    std::string hex;
+  };
+  std::map<int, Live> live;
+  bool shutting_down = false;
+
+  explicit Impl(Daemon& daemon)
+      : d(daemon), tick_timer(daemon.node_.io()), state_timer(daemon.node_.io()) {}
+
+  void write_daemon_file() {
+    write_file_atomic(paths.daemon_file(), json{{"next_id", next_id}}.dump(2) + "\n");
+  }
+
+  void write_record(DaemonTorrent& t, bool force = false) {
+    Live& l = live[t.id];
+    std::string text = record_to_json(t, l.hex).dump(2) + "\n";
+    if (!force && text == l.written) return;
+    write_file_atomic(paths.record(l.hex), text);
+    l.written = std::move(text);
+  }
+
+  void setup_payments() {
+    const DaemonConfig& c = d.config_;
+    auto wallet_words = [](const auto& p) {
+      std::vector<std::string> w = {"--keystore", p.keystore.string()};
+      if (!p.node.empty()) {
+        w.insert(w.end(), {"--node", p.node});
+      }
+      if (!p.network.empty()) w.insert(w.end(), {"--network", p.network});
+      if (!p.token.empty()) w.insert(w.end(), {"--token", p.token});
+      return w;
+    };
+    auto password_args = [](const fs::path& file) {
+      return file.empty() ? Args() : Args::from_words({"--password-file", file.string()});
+    };
+    try {
+      if (c.sell.enabled) {
+        auto w = wallet_words(c.sell);
+        if (!c.sell.price.empty()) w.insert(w.end(), {"--price", c.sell.price});
+        if (!c.sell.credit.empty()) w.insert(w.end(), {"--credit", c.sell.credit});
+        Args args = Args::from_words(w);
+        auto wallet = parse_pay_wallet(args, d.node_.settings());
+        pay::SellerSettings sell = parse_sell_options(args, &*wallet, d.node_.settings().sell);
+        if (auto password = given_password(password_args(c.sell.password_file))) {
+          sell.addr = wallet::verified_keystore_address(wallet->keystore, *password);
+        } else {
+          sell.addr = wallet::keystore_address(wallet->keystore);
+          say("warning: payout address " + sell.addr.to_base58() +
+              " is not verified (no sell.password_file)");
+        }
+        seller = d.node_.make_seller(SellTerms{sell, wallet->node, wallet->ledger});
+        say("selling at " + sell.price.str() + " " + sell.token.to_string() + " per MiB to " +
+            sell.addr.to_base58());
+      }
+      if (c.buy.enabled) {
+        auto w = wallet_words(c.buy);
+        if (!c.buy.max_price.empty()) w.insert(w.end(), {"--max-price", c.buy.max_price});
+        if (!c.buy.budget_per_torrent.empty()) {
+          w.insert(w.end(), {"--budget", c.buy.budget_per_torrent});
+        }
+        Args args = Args::from_words(w);
+        buy_wallet = parse_pay_wallet(args, d.node_.settings());
+        buy_options = parse_buy_options(args, &*buy_wallet, d.node_.settings().buy);
+        buy_key = open_pay_key(password_args(c.buy.password_file), *buy_wallet);
+      }
+    } catch (const std::exception& e) {
+      throw DaemonError(std::string("payments: ") + e.what());
+    }
+  }
+
+  // Starts t in the node: its metainfo (or magnet), folder, resume file, payment services.
+  void start_in_node(DaemonTorrent& t, std::optional<p2p::Metainfo> meta) {
+    TorrentRequest req;
+    p2p::AddTorrentParams& params = req.params;
+    if (meta) {
+      params.metainfo = std::move(meta);
+    } else {
+      auto link = p2p::parse_magnet(t.magnet);
+      params.info_hash = link.info_hash;
+      params.name = link.display_name;
+      for (auto& tr : link.trackers) params.trackers.push_back({tr});
+      for (auto& pe : link.peers) {
+        try {
+          for (auto& ep : resolve_peer(d.node_.io(), pe)) params.peers.push_back(ep);
+        } catch (const std::exception&) {
+          // A bad x.pe in a link is skipped.
+        }
+      }
+    }
+    params.save_path = t.download_dir;
+    params.resume_file = paths.resume_file(live[t.id].hex);
+    req.seller = seller;
+    if (buy_options) {
+      req.buy = BuyTerms{buy_options->settings, buy_options->budget, *buy_key, buy_wallet->node,
+                         buy_wallet->ledger};
+    }
+    t.entry = &d.node_.add_torrent(std::move(req));
+    if (t.paused) {
+      t.entry->torrent->pause();
+    } else {
+      t.start_date = unix_now();
+    }
+    apply_rate_limits(t);
+  }
+
+  void apply_rate_limits(DaemonTorrent& t) {
+    // The per-torrent limits apply once the engine has them (Torrent::set_rate_limits).
+    (void)t;
+  }
+
+  // Takes t out of the node (its counters folded into the totals), keeping the record.
+  void stop_in_node(DaemonTorrent& t, bool delete_files) {
+    if (!t.entry) return;
+    const auto c = t.entry->torrent->counters();
+    t.uploaded_before += c.payload_up;
+    t.downloaded_before += c.payload_down;
+    t.corrupt_before += c.failed_down;
+    const auto ih = t.entry->torrent->info_hash();
+    t.entry = nullptr;
+    d.node_.remove_torrent(ih, delete_files);
+  }
+
+  std::optional<p2p::Metainfo> saved_metainfo(const std::string& hex) {
+    auto data = read_file(paths.metainfo(hex), 64u << 20);
+    if (!data) return std::nullopt;
+    return p2p::parse_metainfo(*data);
+  }
+
+  void load_state() {
+    if (auto text = read_file(paths.daemon_file(), 1 << 20)) {
+      auto j = json::parse(*text, nullptr, false);
+      if (j.is_object() && j.value("next_id", 0) > 0) next_id = j["next_id"].get<int>();
+    }
+    if (auto text = read_file(paths.settings_file(), 1 << 20)) {
+      auto j = json::parse(*text, nullptr, false);
+      if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+          if (!it.value().is_string()) continue;
+          try {
+            apply_setting(it.key(), it.value().get<std::string>());
+            runtime_settings[it.key()] = it.value();
+          } catch (const std::exception& e) {
+            say("settings.json: " + it.key() + ": " + e.what() + " (ignored)");
+          }
+        }
+      }
+    }
+    std::vector<std::unique_ptr<DaemonTorrent>> loaded;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(paths.torrents(), ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() != ".json") continue;
+      auto text = read_file(it->path(), 1 << 20);
+      if (!text) continue;
+      auto j = json::parse(*text, nullptr, false);
+      auto t = std::make_unique<DaemonTorrent>();
+      try {
+        std::string hex = record_from_json(j, *t);
+        if (it->path().stem() != hex) throw DaemonError("record names another torrent");
+        live[t->id].hex = hex;
+        live[t->id].written = *text;
+        loaded.push_back(std::move(t));
+      } catch (const std::exception& e) {
+        say("state: " + it->path().filename().string() + ": " + e.what() + " (skipped)");
+      }
+    }
+    // The queue order as it was, then ids.
+    std::sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) {
+      return std::tie(a->queue_position, a->id) < std::tie(b->queue_position, b->id);
+    });
+    for (auto& t : loaded) {
+      next_id = std::max(next_id, t->id + 1);
+      const std::string hex = live[t->id].hex;
+      try {
+        auto meta = saved_metainfo(hex);
+        if (!meta && t->magnet.empty()) throw DaemonError("no metainfo and no magnet link");
+        start_in_node(*t, std::move(meta));
+      } catch (const std::exception& e) {
+        say("state: torrent " + std::to_string(t->id) + " (" + hex + "): " + e.what() +
+            " (skipped)");
+        live.erase(t->id);
+        continue;
+      }
+      d.torrents_.push_back(std::move(t));
+    }
+    std::sort(d.torrents_.begin(), d.torrents_.end(),
+              [](const auto& a, const auto& b) { return a->id < b->id; });
+    renumber_queue();
+    write_daemon_file();
+  }
+
+  void renumber_queue() {
+    std::vector<DaemonTorrent*> q;
+    for (auto& t : d.torrents_) q.push_back(t.get());
+    std::stable_sort(q.begin(), q.end(), [](auto* a, auto* b) {
+      return std::tie(a->queue_position, a->id) < std::tie(b->queue_position, b->id);
+    });
+    for (std::size_t i = 0; i < q.size(); ++i) q[i]->queue_position = int(i);
+  }
+
+  void apply_setting(const std::string& key, const std::string& value) {
+    DaemonConfig& c = d.config_;
+    if (daemon_setting_keys().count(key)) {
+      json v = json::parse(value, nullptr, false);
+      if (v.is_discarded()) v = value;  // a bare word: "stop"
+      json j = {{key, v}};
+      try {
+        DaemonConfig parsed = parse_config(j);
+        if (key == "ratio_limit") c.ratio_limit = parsed.ratio_limit;
+        if (key == "idle_seeding_limit") c.idle_seeding_limit = parsed.idle_seeding_limit;
+        if (key == "limit_action") c.limit_action = parsed.limit_action;
+        if (key == "download_dir") c.download_dir = parsed.download_dir;
+      } catch (const ConfigError& e) {
+        throw DaemonError(e.what());
+      }
+      return;
+    }
+    try {
+      d.node_.set(key, value);
+      node_settings_table().set(c.node, key, value, true);
+    } catch (const base::SettingsError& e) {
+      throw DaemonError(e.what());
+    }
+  }
+
+  void on_event(const p2p::Event& e) {
+    std::visit(
+        [&](const auto& ev) {
+          using E = std::decay_t<decltype(ev)>;
+          DaemonTorrent* t = d.find(ev.info_hash);
+          if (!t) return;
+          live[t->id].last_change = Clock::now();
+          if constexpr (std::is_same_v<E, p2p::event::MetadataReceived>) {
+            save_magnet_metainfo(*t);
+          } else if constexpr (std::is_same_v<E, p2p::event::TorrentFinished>) {
+            if (t->done_date == 0) t->done_date = unix_now();
+            say("torrent " + std::to_string(t->id) + " complete: " + t->torrent().name());
+            write_record(*t);
+          } else if constexpr (std::is_same_v<E, p2p::event::TorrentStateChanged>) {
+            if (ev.to == p2p::TorrentState::Seeding) live[t->id].seeding_since = Clock::now();
+          } else if constexpr (std::is_same_v<E, p2p::event::TorrentError>) {
+            say("torrent " + std::to_string(t->id) + " error: " + ev.message);
+          }
+        },
+        e);
+  }
+
+  void save_magnet_metainfo(DaemonTorrent& t) {
+    const p2p::Metainfo* m = t.torrent().metainfo();
+    if (!m || t.magnet.empty()) return;
+    p2p::Metainfo copy = *m;
+    try {
+      auto link = p2p::parse_magnet(t.magnet);
+      for (auto& tr : link.trackers) copy.trackers.push_back({tr});
+    } catch (const std::exception&) {
+    }
+    try {
+      write_file_atomic(paths.metainfo(live[t.id].hex), p2p::encode_metainfo(copy));
+      t.magnet.clear();
+      write_record(t);
+      say("torrent " + std::to_string(t.id) + " metadata received: " + copy.name);
+    } catch (const std::exception& e) {
+      say("torrent " + std::to_string(t.id) + ": cannot save its metainfo: " + e.what());
+    }
+  }
+
+  // Ratio and idle limits, activity and seconds; every second.
+  void tick() {
+    const auto now = Clock::now();
+    std::vector<std::pair<int, std::string>> reached;
+    for (auto& tp : d.torrents_) {
+      DaemonTorrent& t = *tp;
+      if (!t.entry) continue;
+      Live& l = live[t.id];
+      const p2p::Torrent& p = t.torrent();
+      const auto c = p.counters();
+      const std::int64_t bytes = c.payload_up + c.payload_down;
+      if (l.last_bytes >= 0 && bytes != l.last_bytes) {
+        t.activity_date = unix_now();
+        l.last_change = now;
+      }
+      l.last_bytes = bytes;
+      const auto state = p.state();
+      if (state == p2p::TorrentState::Seeding) {
+        ++t.seconds_seeding_before;
+        if (l.seeding_since == Clock::time_point{}) l.seeding_since = now;
+      } else if (state == p2p::TorrentState::Downloading ||
+                 state == p2p::TorrentState::FetchingMetadata) {
+        ++t.seconds_downloading_before;
+      }
+      if (state != p2p::TorrentState::Seeding || t.paused) continue;
+      std::optional<double> ratio;
+      if (t.options.ratio_mode == LimitMode::Global) ratio = d.config_.ratio_limit;
+      if (t.options.ratio_mode == LimitMode::Single) ratio = t.options.ratio_limit;
+      if (ratio && p.total_size() > 0 &&
+          double(t.uploaded_ever()) >= *ratio * double(p.total_size())) {
+        reached.emplace_back(t.id, "ratio limit");
+        continue;
+      }
+      std::optional<std::chrono::minutes> idle;
+      if (t.options.idle_mode == LimitMode::Global) idle = d.config_.idle_seeding_limit;
+      if (t.options.idle_mode == LimitMode::Single) idle = t.options.idle_limit;
+      if (idle) {
+        // Idle since the last payload moved, or since seeding began.
+        auto since = l.seeding_since;
+        if (t.activity_date > 0) {
+          auto ago = std::chrono::seconds(std::max<std::int64_t>(0, unix_now() - t.activity_date));
+          since = std::max(since, now - ago);
+        }
+        if (now - since >= *idle) reached.emplace_back(t.id, "idle seeding limit");
+      }
+    }
+    for (const auto& [id, why] : reached) {
+      DaemonTorrent* t = d.find(id);
+      if (!t) continue;
+      const bool remove = d.config_.limit_action == "remove";
+      say("torrent " + std::to_string(id) + " reached its " + why + ": " +
+          (remove ? "removed" : "stopped"));
+      try {
+        if (remove) {
+          d.remove(id, false);
+        } else {
+          d.stop(id);
+        }
+      } catch (const std::exception& e) {
+        say("torrent " + std::to_string(id) + ": " + e.what());
+      }
+    }
+  }
+
+  void schedule_tick() {
+    tick_timer.expires_after(std::chrono::seconds(1));
+    tick_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || shutting_down) return;
+      tick();
+      schedule_tick();
+    });
+  }
+
+  void schedule_state() {
+    state_timer.expires_after(d.config_.state_interval);
+    state_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || shutting_down) return;
+      try {
+        d.save_state();
+      } catch (const std::exception& e) {
+        say(std::string("state: ") + e.what());
+      }
+      schedule_state();
+    });
+  }
+};
+
+Daemon::Daemon(Node& node, DaemonConfig config)
+    : node_(node), config_(std::move(config)), impl_(std::make_unique<Impl>(*this)) {
+  impl_->paths.root = config_.state_dir;
+  std::error_code ec;
+  for (const auto& dir : {impl_->paths.torrents(), impl_->paths.resume()}) {
+    fs::create_directories(dir, ec);
+    if (ec) throw DaemonError("state folder " + dir.string() + ": " + ec.message());
+  }
+  fs::permissions(config_.state_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  fs::create_directories(config_.download_dir, ec);
+  if (ec)
+    throw DaemonError("download folder " + config_.download_dir.string() + ": " + ec.message());
+  impl_->setup_payments();
+  impl_->events =
+      node_.session().events().subscribe([this](const p2p::Event& e) { impl_->on_event(e); });
+  impl_->load_state();
+  impl_->schedule_tick();
+  impl_->schedule_state();
+  if (!config_.watch_dir.empty()) {
+    impl_->watch = std::make_unique<WatchFolder>(
+        node_.io(), config_.watch_dir, config_.watch_interval,
+        [this](AddRequest r) { add(std::move(r)); }, say);
+    impl_->watch->start();
+  }
+}
+
+Daemon::~Daemon() = default;
+
+namespace {
+
+// The torrent `id`, running in the node; DaemonError otherwise.
+DaemonTorrent& running(Daemon& d, int id) {
+  DaemonTorrent* t = d.find(id);
+  if (!t) throw DaemonError("no torrent " + std::to_string(id));
+  if (!t->entry) throw DaemonError("torrent " + std::to_string(id) + " could not be restarted");
+  return *t;
+}
+
+}  // namespace
+
+DaemonTorrent* Daemon::find(int id) {
+  auto it = std::lower_bound(torrents_.begin(), torrents_.end(), id,
+                             [](const auto& t, int v) { return t->id < v; });
+  return it != torrents_.end() && (*it)->id == id ? it->get() : nullptr;
+}
+
+DaemonTorrent* Daemon::find(const p2p::InfoHash& ih) {
+  for (auto& t : torrents_) {
+    if (t->entry && t->entry->torrent->info_hash() == ih) return t.get();
+  }
+  return nullptr;
+}
+
+std::pair<DaemonTorrent*, bool> Daemon::add(AddRequest request) {
+  if (impl_->shutting_down) throw DaemonError("the daemon is shutting down");
+  std::optional<p2p::Metainfo> meta;
+  p2p::InfoHash ih{};
+  if (!request.metainfo.empty()) {
+    try {
+      meta = p2p::parse_metainfo(request.metainfo);
+    } catch (const std::exception& e) {
+      throw DaemonError(std::string("invalid or corrupt torrent file: ") + e.what());
+    }
+    ih = meta->info_hash;
+  } else if (!request.magnet.empty()) {
+    try {
+      ih = p2p::parse_magnet(request.magnet).info_hash;
+    } catch (const std::exception& e) {
+      throw DaemonError(std::string("bad magnet link: ") + e.what());
+    }
+  } else {
+    throw DaemonError("no metainfo and no magnet link");
+  }
+  if (DaemonTorrent* t = find(ih)) return {t, true};
+  auto t = std::make_unique<DaemonTorrent>();
+  t->download_dir = request.download_dir ? fs::absolute(*request.download_dir).lexically_normal()
+                                         : config_.download_dir;
+  std::error_code ec;
+  fs::create_directories(t->download_dir, ec);
+  if (ec) throw DaemonError("cannot make " + t->download_dir.string() + ": " + ec.message());
+  t->id = impl_->next_id++;
+  impl_->write_daemon_file();  // the id is spent even if what follows fails
+  t->paused = request.paused;
+  t->options.labels = request.labels;
+  t->added_date = unix_now();
+  t->queue_position = int(torrents_.size());
+  if (!meta) t->magnet = request.magnet;
+  const std::string hex = hex_of(ih);
+  impl_->live[t->id].hex = hex;
+  try {
+    if (meta) write_file_atomic(impl_->paths.metainfo(hex), request.metainfo);
+    impl_->start_in_node(*t, std::move(meta));
+  } catch (const std::invalid_argument& e) {
+    impl_->live.erase(t->id);
+    fs::remove(impl_->paths.metainfo(hex), ec);
+    throw DaemonError(e.what());
+  } catch (const DaemonError&) {
+    impl_->live.erase(t->id);
+    fs::remove(impl_->paths.metainfo(hex), ec);
+    throw;
+  } catch (const std::exception& e) {
+    impl_->live.erase(t->id);
+    fs::remove(impl_->paths.metainfo(hex), ec);
+    throw DaemonError(e.what());
+  }
+  DaemonTorrent* ref = t.get();
+  torrents_.push_back(std::move(t));  // ids only grow: the vector stays in id order
+  impl_->write_record(*ref, true);
+  say("added torrent " + std::to_string(ref->id) + ": " + ref->torrent().name() + " (" + hex + ")");
+  return {ref, false};
+}
+
+void Daemon::remove(int id, bool delete_data) {
+  DaemonTorrent* t = find(id);
+  if (!t) throw DaemonError("no torrent " + std::to_string(id));
+  const std::string hex = impl_->live[id].hex;
+  impl_->stop_in_node(*t, delete_data);
+  std::error_code ec;
+  fs::remove(impl_->paths.record(hex), ec);
+  fs::remove(impl_->paths.metainfo(hex), ec);
+  fs::remove(impl_->paths.resume_file(hex), ec);
+  impl_->live.erase(id);
+  std::erase_if(torrents_, [t](const auto& p) { return p.get() == t; });
+  impl_->renumber_queue();
+}
+
+void Daemon::start(int id, bool now) {
+  DaemonTorrent* t = &running(*this, id);
+  if (now) queue_move({id}, QueueMove::Top);
+  t->paused = false;
+  t->start_date = unix_now();
+  t->torrent().resume();
+  impl_->write_record(*t);
+}
+
+void Daemon::stop(int id) {
+  DaemonTorrent* t = &running(*this, id);
+  t->paused = true;
+  t->torrent().pause();
+  impl_->live[id].last_change = Clock::now();
+  impl_->write_record(*t);
+}
+
+void Daemon::verify(int id) {
+  DaemonTorrent* t = &running(*this, id);
+  // Without resume data the engine hashes every piece again when the torrent starts.
+  const std::string hex = impl_->live[id].hex;
+  auto meta = impl_->saved_metainfo(hex);
+  if (!meta)
+    throw DaemonError("the metadata of torrent " + std::to_string(id) + " is not here yet");
+  impl_->stop_in_node(*t, false);
+  std::error_code ec;
+  fs::remove(impl_->paths.resume_file(hex), ec);
+  impl_->start_in_node(*t, std::move(meta));
+  impl_->write_record(*t);
+}
+
+void Daemon::reannounce(int id) {
+  DaemonTorrent* t = &running(*this, id);
+  // Pausing and resuming announces stopped, then started: every tracker hears from us now.
+  if (!t->paused) {
+    t->torrent().pause();
+    t->torrent().resume();
+  }
+}
+
+void Daemon::set_options(int id, const TorrentOptions& options) {
+  DaemonTorrent* t = &running(*this, id);
+  if (options.upload_limit < 0 || options.download_limit < 0 || options.ratio_limit < 0 ||
+      options.idle_limit.count() < 0) {
+    throw DaemonError("limits cannot be negative");
+  }
+  t->options = options;
+  impl_->apply_rate_limits(*t);
+  impl_->write_record(*t);
+}
+
+void Daemon::set_location(int id, const fs::path& dir_in, bool move) {
+  DaemonTorrent* t = &running(*this, id);
+  const fs::path dir = fs::absolute(dir_in).lexically_normal();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw DaemonError("cannot make " + dir.string() + ": " + ec.message());
+  if (dir == t->download_dir) return;
+  const std::string hex = impl_->live[id].hex;
+  auto meta = impl_->saved_metainfo(hex);
+  std::string name = t->torrent().name();
+  impl_->stop_in_node(*t, false);
+  if (move && meta) {
+    const fs::path from = t->download_dir / meta->name;
+    const fs::path to = dir / meta->name;
+    if (fs::exists(from, ec)) {
+      fs::rename(from, to, ec);
+      if (ec) {
+        // Another file system: copy, then delete the old copy.
+        std::error_code cec;
+        fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, cec);
+        if (cec) {
+          impl_->start_in_node(*t, std::move(meta));
+          throw DaemonError("cannot move " + from.string() + ": " + cec.message());
+        }
+        fs::remove_all(from, cec);
+      }
+    }
+  }
+  t->download_dir = dir;
+  // Resume data names the old files' stamps: the new place is checked.
+  fs::remove(impl_->paths.resume_file(hex), ec);
+  impl_->start_in_node(*t, std::move(meta));
+  impl_->write_record(*t);
+}
+
+void Daemon::queue_move(const std::vector<int>& ids, QueueMove how) {
+  std::vector<DaemonTorrent*> q;
+  for (auto& t : torrents_) q.push_back(t.get());
+  std::sort(q.begin(), q.end(),
+            [](auto* a, auto* b) { return a->queue_position < b->queue_position; });
+  std::set<int> moving(ids.begin(), ids.end());
+  auto is_moving = [&](DaemonTorrent* t) { return moving.count(t->id) > 0; };
+  switch (how) {
+    case QueueMove::Top:
+      std::stable_partition(q.begin(), q.end(), is_moving);
+      break;
+    case QueueMove::Bottom:
+      std::stable_partition(q.begin(), q.end(), [&](auto* t) { return !is_moving(t); });
+      break;
+    case QueueMove::Up:
+      for (std::size_t i = 1; i < q.size(); ++i) {
+        if (is_moving(q[i]) && !is_moving(q[i - 1])) std::swap(q[i], q[i - 1]);
+      }
+      break;
+    case QueueMove::Down:
+      for (std::size_t i = q.size(); i-- > 1;) {
+        if (is_moving(q[i - 1]) && !is_moving(q[i])) std::swap(q[i], q[i - 1]);
+      }
+      break;
+  }
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    if (q[i]->queue_position != int(i)) {
+      q[i]->queue_position = int(i);
+      impl_->write_record(*q[i]);
+    }
+  }
+}
+
+void Daemon::set_setting(const std::string& key, const std::string& value) {
+  impl_->apply_setting(key, value);
+  impl_->runtime_settings[key] = value;
+  write_file_atomic(impl_->paths.settings_file(), impl_->runtime_settings.dump(2) + "\n");
+}
+
+void Daemon::save_state() {
+  for (auto& t : torrents_) impl_->write_record(*t);
+}
+
+void Daemon::shutdown(std::function<void()> done) {
+  if (impl_->shutting_down) return;
+  impl_->shutting_down = true;
+  impl_->tick_timer.cancel();
+  impl_->state_timer.cancel();
+  if (impl_->watch) impl_->watch->stop();
+  // What every paying seeder is owed, settled with a bound that keeps the whole shutdown
+  // within 10 s (the announces take up to 5 s after it).
+  auto pending = std::make_shared<int>(1);
+  auto timer = std::make_shared<boost::asio::steady_timer>(node_.io());
+  auto finish = std::make_shared<std::function<void()>>();
+  *finish = [this, done, timer, fired = std::make_shared<bool>(false)]() mutable {
+    if (*fired) return;
+    *fired = true;
+    timer->cancel();
+    try {
+      save_state();
+    } catch (const std::exception& e) {
+      say(std::string("state: ") + e.what());
+    }
+    say("stopping: announcing to trackers");
+    node_.stop([done] {
+      if (done) done();
+    });
+  };
+  auto one_done = [pending, finish] {
+    if (--*pending == 0) (*finish)();
+  };
+  for (auto& t : torrents_) {
+    if (t->entry && t->entry->buyer) {
+      ++*pending;
+      node_.settle(*t->entry, one_done);
+    }
+  }
+  const auto bound =
+      std::min<std::chrono::seconds>(node_.settings().settle_on_exit, std::chrono::seconds(3));
+  timer->expires_after(bound);
+  timer->async_wait([finish](const boost::system::error_code& ec) {
+    if (!ec) (*finish)();
+  });
+  one_done();
+}
+
+std::vector<int> Daemon::recently_active(std::chrono::seconds window) const {
+  std::vector<int> out;
+  const auto now = Clock::now();
+  for (const auto& t : torrents_) {
+    auto it = impl_->live.find(t->id);
+    if (it == impl_->live.end()) continue;
+    if (it->second.last_change != Clock::time_point{} && now - it->second.last_change <= window) {
+      out.push_back(t->id);
+    }
+  }
+  return out;
+}
+
+}  // namespace bttnode::daemon
