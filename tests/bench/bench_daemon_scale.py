@@ -15,7 +15,8 @@ shared):
      the request to the last byte of the response;
   4. stops it with SIGTERM, starts it again on the same state and times from the start until
      torrent-get shows all N seeding again.
-The RPC client does the X-Transmission-Session-Id handshake (409, then the header) with each.
+The RPC client does the X-Transmission-Session-Id handshake (409, then the header) with each,
+and HTTP basic auth (both daemons are given the same user and password).
 """
 import argparse
 import base64
@@ -40,6 +41,9 @@ PIECE = 16 * 1024
 FIELDS = ["id", "name", "percentDone", "rateUpload", "uploadedEver", "peersConnected"]
 SEEDING = 6  # Transmission's TR_STATUS_SEED
 GET_RUNS = 20
+# Both daemons ask for these (bttnode's RPC always has a password).
+RPC_USER = "bench"
+RPC_PASSWORD = "bench-password"
 
 
 def bencode(v):
@@ -83,6 +87,8 @@ class Rpc:
         self.session_id = None
         self.conn = None
         self.handshakes = 0
+        self.auth = "Basic " + base64.b64encode(
+            ("%s:%s" % (RPC_USER, RPC_PASSWORD)).encode()).decode()
 
     def close(self):
         if self.conn:
@@ -95,7 +101,7 @@ class Rpc:
         for attempt in range(3):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-            headers = {"Content-Type": "application/json"}
+            headers = {"Content-Type": "application/json", "Authorization": self.auth}
             if self.session_id:
                 headers["X-Transmission-Session-Id"] = self.session_id
             try:
@@ -184,7 +190,8 @@ class Transmission(Daemon):
         settings = {
             "download-dir": data, "incomplete-dir-enabled": False,
             "rpc-enabled": True, "rpc-bind-address": "127.0.0.1", "rpc-port": self.rpc_port,
-            "rpc-authentication-required": False, "rpc-whitelist-enabled": False,
+            "rpc-authentication-required": True, "rpc-username": RPC_USER,
+            "rpc-password": RPC_PASSWORD, "rpc-whitelist-enabled": False,
             "rpc-host-whitelist-enabled": False,
             "peer-port": self.peer_port, "peer-port-random-on-start": False,
             "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False,
@@ -209,7 +216,8 @@ class Bttnode(Daemon):
         with open(self.config, "w") as f:
             json.dump({"download_dir": data, "state_dir": os.path.join(self.dir, "state"),
                        "peer_port": self.peer_port, "rpc_bind": "127.0.0.1",
-                       "rpc_port": self.rpc_port}, f, indent=1)
+                       "rpc_port": self.rpc_port, "rpc_username": RPC_USER,
+                       "rpc_password": RPC_PASSWORD}, f, indent=1)
 
     def argv(self):
         return [self.binary, "run", "--config", self.config]

@@ -15,6 +15,7 @@ deb:  `cpack -G DEB` of the build folder makes bttnode_*.deb whose control field
       and purged.
 """
 import argparse
+import base64
 import glob
 import grp
 import http.client
@@ -102,15 +103,19 @@ def scenario_unit(a, work):
     check(float(m.group(1)) <= MAX_EXPOSURE, "exposure %s above %s" % (m.group(1), MAX_EXPOSURE))
 
 
-def rpc_session_get(port):
-    """session-get over the Transmission RPC (with the session-id handshake); None while the
-    daemon is not listening yet."""
+def rpc_session_get(port, user, password):
+    """session-get over the Transmission RPC (basic auth, the session-id handshake); None while
+    the daemon is not listening yet."""
     sid = None
+    auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
     for _ in range(2):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Authorization": auth}
+        if sid:
+            headers["X-Transmission-Session-Id"] = sid
         try:
             conn.request("POST", "/transmission/rpc", json.dumps({"method": "session-get"}),
-                         {"X-Transmission-Session-Id": sid} if sid else {})
+                         headers)
             r = conn.getresponse()
             body = r.read()
         except OSError:
@@ -127,7 +132,8 @@ def rpc_session_get(port):
 
 def scenario_config(a, work):
     """The shipped config, its folders moved under a scratch root, runs the daemon: every key
-    in it is one the daemon knows, the RPC answers where it says, and SIGTERM stops it."""
+    in it is one the daemon knows, the RPC answers where it says with the credentials made at
+    the first start (the config names none), and SIGTERM stops it."""
     cfg = json.loads(open(CONFIG).read().replace("/var/lib/bttnode", work + "/var"))
     ports = []
     for _ in range(2):
@@ -149,13 +155,18 @@ def scenario_config(a, work):
                   % (p.returncode, open(log.name, errors="replace").read()[-2000:]))
             check(time.time() < deadline, "no RPC on port %d within 30 s" % cfg["rpc_port"])
             time.sleep(0.1)
-            reply = rpc_session_get(cfg["rpc_port"])
+            pw_file = os.path.join(cfg["state_dir"], "rpc-password")
+            if os.path.exists(pw_file):
+                check(os.stat(pw_file).st_mode & 0o077 == 0, "rpc-password readable by others")
+                password = open(pw_file).read().strip()
+                if password:
+                    reply = rpc_session_get(cfg["rpc_port"], "bttnode", password)
         check(reply.get("result") == "success", "session-get: %s" % reply)
         args = reply.get("arguments", {})
         check(args.get("download-dir") == cfg["download_dir"],
               "download-dir %s, config %s" % (args.get("download-dir"), cfg["download_dir"]))
         check(args.get("peer-port") == cfg["peer_port"], "peer-port %s" % args.get("peer-port"))
-        for key in ["download_dir", "state_dir"]:
+        for key in ["download_dir", "state_dir", "watch_dir"]:
             check(os.path.isdir(cfg[key]), "%s %s not made" % (key, cfg[key]))
         t0 = time.time()
         os.killpg(p.pid, signal.SIGTERM)
