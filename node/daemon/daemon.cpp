@@ -4,9 +4,9 @@
 // as pieces verify), and a missing or stale resume file means a recheck, which finds every
 // piece on disk: a kill -9 loses no verified piece.
 #include "node/daemon/daemon.hpp"
-#include "node/daemon/limits.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
 #include <iostream>
 #include <set>
@@ -19,6 +19,7 @@
 #include "node/cli/args.hpp"
 #include "node/cli/password.hpp"
 #include "node/cli/torrent_cli_common.hpp"
+#include "node/daemon/limits.hpp"
 #include "node/daemon/state_store.hpp"
 #include "node/daemon/watch_folder.hpp"
 #include "node/pay/options.hpp"
@@ -92,15 +93,29 @@ struct Daemon::Impl {
       : d(daemon), tick_timer(daemon.node_.io()), state_timer(daemon.node_.io()) {}
 
   void write_daemon_file() {
-    write_file_atomic(paths.daemon_file(), json{{"next_id", next_id}}.dump(2) + "\n");
+    write_file_atomic(paths.daemon_file(), json{{"next_id", next_id}}.dump(2) + "\n",
+                      kStateFilePerms, Sync::Later);
+    sync_soon();
   }
 
   void write_record(DaemonTorrent& t, bool force = false) {
     Live& l = live[t.id];
     std::string text = record_to_json(t, l.hex).dump(2) + "\n";
     if (!force && text == l.written) return;
-    write_file_atomic(paths.record(l.hex), text);
+    write_file_atomic(paths.record(l.hex), text, kStateFilePerms, Sync::Later);
     l.written = std::move(text);
+    sync_soon();
+  }
+
+  // State files are written at once without a sync each (a thousand torrents would take a
+  // thousand syncs per save); one sync of the state folder on the disk thread follows.
+  std::shared_ptr<std::atomic<bool>> sync_pending = std::make_shared<std::atomic<bool>>(false);
+  void sync_soon() {
+    if (sync_pending->exchange(true)) return;
+    d.node_.session().disk_pool().post([root = paths.root, pending = sync_pending] {
+      pending->store(false);
+      sync_state_folder(root);
+    });
   }
 
   void setup_payments() {
@@ -519,7 +534,10 @@ std::pair<DaemonTorrent*, bool> Daemon::add(AddRequest request) {
   const std::string hex = hex_of(ih);
   impl_->live[t->id].hex = hex;
   try {
-    if (meta) write_file_atomic(impl_->paths.metainfo(hex), request.metainfo);
+    if (meta) {
+      write_file_atomic(impl_->paths.metainfo(hex), request.metainfo, kStateFilePerms,
+                        Sync::Later);
+    }
     impl_->start_in_node(*t, std::move(meta));
   } catch (const std::invalid_argument& e) {
     impl_->live.erase(t->id);
@@ -692,6 +710,7 @@ void Daemon::shutdown(std::function<void()> done) {
     timer->cancel();
     try {
       save_state();
+      sync_state_folder(impl_->paths.root);
     } catch (const std::exception& e) {
       say(std::string("state: ") + e.what());
     }

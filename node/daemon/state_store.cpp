@@ -63,7 +63,7 @@ T field(const json& j, const char* key, T fallback) {
 
 }  // namespace
 
-void write_file_atomic(const fs::path& file, const std::string& data, fs::perms perms) {
+void write_file_atomic(const fs::path& file, const std::string& data, fs::perms perms, Sync sync) {
   const fs::path tmp = file.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) io_error("cannot write", tmp);
@@ -81,7 +81,7 @@ void write_file_atomic(const fs::path& file, const std::string& data, fs::perms 
     done += std::size_t(n);
   }
   ::fchmod(fd, static_cast<mode_t>(perms));
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((sync == Sync::Durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
     io_error("cannot write", tmp);
   }
@@ -89,7 +89,14 @@ void write_file_atomic(const fs::path& file, const std::string& data, fs::perms 
     ::unlink(tmp.c_str());
     io_error("cannot rename to", file);
   }
-  fsync_dir(file.parent_path());
+  if (sync == Sync::Durable) fsync_dir(file.parent_path());
+}
+
+void sync_state_folder(const fs::path& folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::syncfs(fd);
+  ::close(fd);
 }
 
 std::optional<std::string> read_file(const fs::path& file, std::size_t max_size) {

@@ -501,7 +501,9 @@ void Torrent::stop(std::function<void()> done, std::chrono::seconds timeout) {
   auto peers = peers_;
   for (auto& p : peers) p->close(CloseReason::LocalStop, "torrent stopped");
   peers_.clear();
-  if (storage_ && picker_ && !seed_only_) {
+  // Only a torrent that wrote since its resume data was saved needs a sync and a save: a
+  // session of thousands of seeding torrents stops without a sync for each.
+  if (storage_ && picker_ && !seed_only_ && resume_dirty_) {
     wait_for_disk();  // so the files are stamped after the last write
     try {
       storage_->flush();
@@ -853,6 +855,7 @@ void Torrent::check_piece(PieceIndex piece) {
 void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
                             const std::string& write_error, bool no_space) {
   if (stopping_ || !picker_) return;
+  resume_dirty_ = true;  // the piece was written, passed or not: the files' stamps moved
   // The buffer goes back to the spares once the blocks have been judged (end of scope).
   struct Recycle {
     Torrent* t;
@@ -1027,7 +1030,9 @@ void Torrent::complete() {
   complete_fired_ = true;
   spare_buffers_.clear();
   spare_buffers_.shrink_to_fit();
-  if (!storage_ || seed_only_) return announce_complete();
+  // Complete since its check, with nothing written in this run: its data and resume data
+  // are on disk already (a restart of thousands of seeds syncs none of them).
+  if (!storage_ || seed_only_ || !resume_dirty_) return announce_complete();
   // The data is synced, then the resume data saved, on the disk thread: a sync can take a
   // second per GiB, and this thread serves the other peers and torrents meanwhile. The
   // torrent is complete once its data is on disk.
