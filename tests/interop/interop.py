@@ -9,6 +9,7 @@ torrent with nested folders and an empty file, both with a 48 KiB (non power of 
 size. Files are compared byte for byte.
 """
 import os
+import re
 import signal
 import socket
 import struct
@@ -21,7 +22,7 @@ import libtorrent as lt
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scenario_lib import (PYTHON, LT_CLIENT, Fail, Env as BaseEnv, assert_same,  # noqa: E402
-                          free_port, read_exact, same_tree, runner_main, wait_exit, wait_log,
+                          free_port, log_text, read_exact, same_tree, runner_main, wait_exit, wait_log,
                           write_random)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -306,7 +307,38 @@ def corrupt_peer(env):
         raise Fail("the corrupt peer was not banned")
 
 
+def encrypted_libtorrent(env, direction):
+    """A libtorrent that forces stream encryption both ways: bttnode (default settings) dials it
+    and downloads, or it dials bttnode and downloads; the connection must be encrypted."""
+    src, top, torrent, ih = env.make_data("multi")
+    if direction == "download":
+        port = free_port()
+        s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
+                                  str(port), "--encrypted"])
+        wait_log(s, r"seeding", 60)
+        out = env.path("out")
+        d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port])
+        wait_exit(d, 90)
+        assert_same(src, out)
+        lt_proc = s
+    else:
+        seed = env.bttnode_seed("bttnode-seed", torrent, src)
+        out = env.path("out-lt")
+        os.makedirs(out)
+        lt_proc = env.spawn("lt", [PYTHON, LT_CLIENT, "download", torrent, "--save", out, "--port",
+                                   str(free_port()), "--timeout", "60", "--encrypted", "--peer",
+                                   "127.0.0.1:%d" % seed.port])
+        wait_exit(lt_proc, 70)
+        assert_same(src, out)
+    # libtorrent saw its peer as encrypted (it would not have accepted one in plaintext).
+    wait_log(lt_proc, r"^peer encryption: (rc4|plaintext-method)$", 10)
+    if re.search(r"^peer encryption: none$", log_text(lt_proc), re.M):
+        raise Fail("libtorrent had an unencrypted peer")
+
+
 SCENARIOS = {
+    "download_encrypted_from_libtorrent": lambda e: encrypted_libtorrent(e, "download"),
+    "seed_encrypted_to_libtorrent": lambda e: encrypted_libtorrent(e, "seed"),
     "seed_single_libtorrent": lambda e: seed_to(e, "single", "libtorrent"),
     "seed_multi_libtorrent": lambda e: seed_to(e, "multi", "libtorrent"),
     "seed_single_aria2": lambda e: seed_to(e, "single", "aria2"),
