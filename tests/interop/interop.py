@@ -109,15 +109,15 @@ class Env(BaseEnv):
             wait_log(p, r"seeding", 60)
         return p
 
-    def transmission(self, name, torrent, out):
+    def transmission(self, name, torrent, out, encryption=0):
         port = free_port()
         conf = self.path(name + "-conf")
         os.makedirs(conf)
         with open(os.path.join(conf, "settings.json"), "w") as f:
             f.write('{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,'
                     ' "port-forwarding-enabled": false, "utp-enabled": false,'
-                    ' "encryption": 0, "peer-port": %d, "speed-limit-up-enabled": false,'
-                    ' "ratio-limit-enabled": false}' % port)
+                    ' "encryption": %d, "peer-port": %d, "speed-limit-up-enabled": false,'
+                    ' "ratio-limit-enabled": false}' % (encryption, port))
         p = self.spawn(name, ["transmission-cli", "-g", conf, "-w", out, "-p", str(port),
                               torrent])
         p.port = port
@@ -336,7 +336,20 @@ def encrypted_libtorrent(env, direction):
         raise Fail("libtorrent had an unencrypted peer")
 
 
+def seed_encrypted_to_transmission(env):
+    """Transmission with encryption required (it offers and selects only RC4) downloads from a
+    bttnode seeder with default settings, which dials it."""
+    src, top, torrent, ih = env.make_data("single")
+    out = env.path("out-transmission")
+    os.makedirs(out)
+    t = env.transmission("transmission", torrent, out, encryption=2)
+    env.wait_swarm(ih, 1)
+    seed = env.bttnode_seed("bttnode-seed", torrent, src)
+    wait_same(src, out, 60, [t, seed], skip_empty=True)
+
+
 SCENARIOS = {
+    "seed_encrypted_to_transmission": seed_encrypted_to_transmission,
     "download_encrypted_from_libtorrent": lambda e: encrypted_libtorrent(e, "download"),
     "seed_encrypted_to_libtorrent": lambda e: encrypted_libtorrent(e, "seed"),
     "seed_single_libtorrent": lambda e: seed_to(e, "single", "libtorrent"),
