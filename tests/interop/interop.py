@@ -336,6 +336,24 @@ def encrypted_libtorrent(env, direction):
         raise Fail("libtorrent had an unencrypted peer")
 
 
+def download_required_from_libtorrent(env):
+    """bttnode with --encryption require downloads from a libtorrent with default settings:
+    libtorrent must see only RC4 (not even the plaintext method)."""
+    src, top, torrent, ih = env.make_data("multi")
+    port = free_port()
+    s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
+                              str(port), "--fast-poll"])
+    wait_log(s, r"seeding", 60)
+    out = env.path("out")
+    d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port],
+                             extra=["--encryption", "require"])
+    wait_exit(d, 90)
+    assert_same(src, out)
+    wait_log(s, r"^peer encryption: rc4$", 10)
+    if re.search(r"^peer encryption: (none|plaintext-method)$", log_text(s), re.M):
+        raise Fail("libtorrent saw bttnode unencrypted under --encryption require")
+
+
 def seed_encrypted_to_transmission(env):
     """Transmission with encryption required (it offers and selects only RC4) downloads from a
     bttnode seeder with default settings, which dials it."""
@@ -350,6 +368,7 @@ def seed_encrypted_to_transmission(env):
 
 SCENARIOS = {
     "seed_encrypted_to_transmission": seed_encrypted_to_transmission,
+    "download_required_from_libtorrent": download_required_from_libtorrent,
     "download_encrypted_from_libtorrent": lambda e: encrypted_libtorrent(e, "download"),
     "seed_encrypted_to_libtorrent": lambda e: encrypted_libtorrent(e, "seed"),
     "seed_single_libtorrent": lambda e: seed_to(e, "single", "libtorrent"),
