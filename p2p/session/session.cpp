@@ -18,6 +18,7 @@
 #include "p2p/session/version.hpp"
 #include "p2p/storage/file_moves.hpp"
 #include "p2p/torrent/torrent.hpp"
+#include "p2p/transport/mse_dial_stream.hpp"
 #include "p2p/transport/tcp_stream.hpp"
 
 namespace p2p {
@@ -31,6 +32,11 @@ Session::Session(boost::asio::io_context& io, SessionSettings settings)
       disk_(settings_.disk_threads),
       hashers_(settings_.hash_threads),
       timer_(io) {
+  auto mode = parse_encryption_mode(settings_.encryption);
+  if (!mode)
+    throw std::invalid_argument("encryption: allow, prefer or require, not " +
+                                settings_.encryption);
+  encryption_ = *mode;
   counting_ = events_.subscribe([this](const Event& e) {
     if (const auto* c = std::get_if<event::PeerConnected>(&e)) {
       ++counters_.connections_opened;
@@ -162,12 +168,28 @@ void Session::on_accepted(tcp::acceptor& acc, const boost::system::error_code& e
       s.close(ignored);
     } else {
       ++accepted_;
+      // Either kind of peer may knock; the stream tells a plain handshake from an encrypted one.
+      auto o = mse_options(encryption_);
+      o.find_torrent = [this](const Sha1Digest& req2) -> std::optional<InfoHash> {
+        for (const auto& [ih, t] : torrents_)
+          if (mse::req2_hash(ih) == req2) return ih;
+        return std::nullopt;
+      };
       auto conn = std::make_shared<PeerConnection>(
-          *this, std::make_unique<TcpStream>(std::move(s), settings_.socket_buffer_size));
+          *this, std::make_unique<MseStream>(
+                     io_.get_executor(),
+                     std::make_unique<TcpStream>(std::move(s), settings_.socket_buffer_size),
+                     std::move(o), encryption_ != EncryptionMode::require));
       conn->start();
     }
   }
   accept_loop(acc);
+}
+
+std::unique_ptr<Stream> Session::outgoing_stream(const InfoHash& ih, const PeerAddress& to) {
+  int buffer = settings_.socket_buffer_size;
+  auto dial = [this, to, buffer] { return std::make_unique<TcpStream>(io_, to, buffer); };
+  return std::make_unique<MseDialStream>(io_.get_executor(), std::move(dial), encryption_, ih);
 }
 
 std::shared_ptr<Torrent> Session::add_torrent(AddTorrentParams params) {

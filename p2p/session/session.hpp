@@ -27,8 +27,12 @@
 #include "p2p/torrent/choker.hpp"
 #include "p2p/tracker/tracker.hpp"
 #include "p2p/wire/core_types.hpp"
+#include "p2p/wire/peer_address.hpp"
 
 namespace p2p {
+
+class Stream;
+enum class EncryptionMode;  // p2p/transport/mse_dial_stream.hpp
 
 class Torrent;
 class PeerConnection;
@@ -62,6 +66,10 @@ struct SessionSettings {
   std::chrono::seconds inactivity_timeout{180};
   std::chrono::seconds keepalive_interval{60};
   std::chrono::seconds handshake_timeout{20};
+  // Stream encryption (MSE/PE): "allow" dials plaintext, "prefer" dials encrypted and falls
+  // back to plaintext once, "require" sends and accepts nothing in plaintext. Incoming
+  // connections may be either unless required.
+  std::string encryption = "prefer";
   // A download stopped by a full disk tries again this often (resume data is kept).
   std::chrono::seconds disk_full_retry{10};
   // A torrent that verified pieces writes its resume data at least this often (on the disk
@@ -149,6 +157,9 @@ class Session {
   void set_download_rate(std::int64_t r) { down_.set_rate(r); }
 
   boost::asio::io_context& io() { return io_; }
+  // A stream to dial `to` for the torrent `ih` with, encrypted as the settings say.
+  std::unique_ptr<Stream> outgoing_stream(const InfoHash& ih, const PeerAddress& to);
+  EncryptionMode encryption() const { return encryption_; }
   const SessionSettings& settings() const { return settings_; }
   const PeerId& peer_id() const { return peer_id_; }
   TrackerClient& tracker_client() { return *tracker_client_; }
@@ -210,6 +221,7 @@ class Session {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the session
   std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;
+  EncryptionMode encryption_{};
   std::vector<ExtensionFactory> extension_factories_;
   TokenBucket up_, down_;
   struct Waiter {

@@ -109,6 +109,11 @@ base::SettingsTable<SessionSettings> make_table() {
        "time a peer has to complete the handshake", false, 1000, kDay},
       [](S & s) -> auto& { return s.handshake_timeout; });
   t.add(
+      {"encryption", "encryption", T::String,
+       "stream encryption: allow (dial plaintext), prefer (dial encrypted, fall back), require",
+       false},
+      [](S & s) -> auto& { return s.encryption; });
+  t.add(
       {"disk-full-retry", "disk_full_retry", T::Duration,
        "a download stopped by a full disk tries again this often", false, 1000, kDay},
       [](S & s) -> auto& { return s.disk_full_retry; });

@@ -714,7 +714,7 @@ void Torrent::connect_more() {
     }
     auto conn = std::make_shared<PeerConnection>(
         session_, shared_from_this(),
-        std::make_unique<TcpStream>(session_.io(), PeerAddress(ep), s.socket_buffer_size));
+        session_.outgoing_stream(info_hash_, PeerAddress(ep)));
     ++dials_;
     peers_.push_back(conn);
     conn->start();

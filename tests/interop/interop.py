@@ -9,6 +9,7 @@ torrent with nested folders and an empty file, both with a 48 KiB (non power of 
 size. Files are compared byte for byte.
 """
 import os
+import re
 import signal
 import socket
 import struct
@@ -21,7 +22,7 @@ import libtorrent as lt
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scenario_lib import (PYTHON, LT_CLIENT, Fail, Env as BaseEnv, assert_same,  # noqa: E402
-                          free_port, read_exact, same_tree, runner_main, wait_exit, wait_log,
+                          free_port, log_text, read_exact, same_tree, runner_main, wait_exit, wait_log,
                           write_random)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -108,15 +109,15 @@ class Env(BaseEnv):
             wait_log(p, r"seeding", 60)
         return p
 
-    def transmission(self, name, torrent, out):
+    def transmission(self, name, torrent, out, encryption=0):
         port = free_port()
         conf = self.path(name + "-conf")
         os.makedirs(conf)
         with open(os.path.join(conf, "settings.json"), "w") as f:
             f.write('{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,'
                     ' "port-forwarding-enabled": false, "utp-enabled": false,'
-                    ' "encryption": 0, "peer-port": %d, "speed-limit-up-enabled": false,'
-                    ' "ratio-limit-enabled": false}' % port)
+                    ' "encryption": %d, "peer-port": %d, "speed-limit-up-enabled": false,'
+                    ' "ratio-limit-enabled": false}' % (encryption, port))
         p = self.spawn(name, ["transmission-cli", "-g", conf, "-w", out, "-p", str(port),
                               torrent])
         p.port = port
@@ -306,7 +307,70 @@ def corrupt_peer(env):
         raise Fail("the corrupt peer was not banned")
 
 
+def encrypted_libtorrent(env, direction):
+    """A libtorrent that forces stream encryption both ways: bttnode (default settings) dials it
+    and downloads, or it dials bttnode and downloads; the connection must be encrypted."""
+    src, top, torrent, ih = env.make_data("multi")
+    if direction == "download":
+        port = free_port()
+        s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
+                                  str(port), "--encrypted"])
+        wait_log(s, r"seeding", 60)
+        out = env.path("out")
+        d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port])
+        wait_exit(d, 90)
+        assert_same(src, out)
+        lt_proc = s
+    else:
+        seed = env.bttnode_seed("bttnode-seed", torrent, src)
+        out = env.path("out-lt")
+        os.makedirs(out)
+        lt_proc = env.spawn("lt", [PYTHON, LT_CLIENT, "download", torrent, "--save", out, "--port",
+                                   str(free_port()), "--timeout", "60", "--encrypted", "--peer",
+                                   "127.0.0.1:%d" % seed.port])
+        wait_exit(lt_proc, 70)
+        assert_same(src, out)
+    # libtorrent saw its peer as encrypted (it would not have accepted one in plaintext).
+    wait_log(lt_proc, r"^peer encryption: (rc4|plaintext-method)$", 10)
+    if re.search(r"^peer encryption: none$", log_text(lt_proc), re.M):
+        raise Fail("libtorrent had an unencrypted peer")
+
+
+def download_required_from_libtorrent(env):
+    """bttnode with --encryption require downloads from a libtorrent with default settings:
+    libtorrent must see only RC4 (not even the plaintext method)."""
+    src, top, torrent, ih = env.make_data("multi")
+    port = free_port()
+    s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
+                              str(port), "--fast-poll"])
+    wait_log(s, r"seeding", 60)
+    out = env.path("out")
+    d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port],
+                             extra=["--encryption", "require"])
+    wait_exit(d, 90)
+    assert_same(src, out)
+    wait_log(s, r"^peer encryption: rc4$", 10)
+    if re.search(r"^peer encryption: (none|plaintext-method)$", log_text(s), re.M):
+        raise Fail("libtorrent saw bttnode unencrypted under --encryption require")
+
+
+def seed_encrypted_to_transmission(env):
+    """Transmission with encryption required (it offers and selects only RC4) downloads from a
+    bttnode seeder with default settings, which dials it."""
+    src, top, torrent, ih = env.make_data("single")
+    out = env.path("out-transmission")
+    os.makedirs(out)
+    t = env.transmission("transmission", torrent, out, encryption=2)
+    env.wait_swarm(ih, 1)
+    seed = env.bttnode_seed("bttnode-seed", torrent, src)
+    wait_same(src, out, 60, [t, seed], skip_empty=True)
+
+
 SCENARIOS = {
+    "seed_encrypted_to_transmission": seed_encrypted_to_transmission,
+    "download_required_from_libtorrent": download_required_from_libtorrent,
+    "download_encrypted_from_libtorrent": lambda e: encrypted_libtorrent(e, "download"),
+    "seed_encrypted_to_libtorrent": lambda e: encrypted_libtorrent(e, "seed"),
     "seed_single_libtorrent": lambda e: seed_to(e, "single", "libtorrent"),
     "seed_multi_libtorrent": lambda e: seed_to(e, "multi", "libtorrent"),
     "seed_single_aria2": lambda e: seed_to(e, "single", "aria2"),
