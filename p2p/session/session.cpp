@@ -171,9 +171,9 @@ void Session::on_accepted(tcp::acceptor& acc, const boost::system::error_code& e
       // Either kind of peer may knock; the stream tells a plain handshake from an encrypted one.
       auto o = mse_options(encryption_);
       o.find_torrent = [this](const Sha1Digest& req2) -> std::optional<InfoHash> {
-        for (const auto& [ih, t] : torrents_)
-          if (mse::req2_hash(ih) == req2) return ih;
-        return std::nullopt;
+        auto it = by_req2_.find(req2);
+        if (it == by_req2_.end()) return std::nullopt;
+        return it->second;
       };
       auto conn = std::make_shared<PeerConnection>(
           *this, std::make_unique<MseStream>(
@@ -198,10 +198,13 @@ std::shared_ptr<Torrent> Session::add_torrent(AddTorrentParams params) {
   auto t = std::make_shared<Torrent>(*this, std::move(params));
   torrents_[ih] = t;
   order_.push_back(ih);
+  const Sha1Digest req2 = mse::req2_hash(ih);
+  by_req2_[req2] = ih;
   try {
     t->start();
   } catch (...) {
     torrents_.erase(ih);
+    by_req2_.erase(req2);
     order_.pop_back();
     throw;
   }
@@ -226,6 +229,7 @@ void Session::remove_torrent(const InfoHash& ih, bool delete_files) {
   if (it == torrents_.end()) return;
   auto t = it->second;
   torrents_.erase(it);
+  by_req2_.erase(mse::req2_hash(ih));
   std::erase(order_, ih);
   t->stop([this, t, delete_files, alive = std::weak_ptr<int>(alive_)] {
     if (!delete_files || alive.expired()) return;

@@ -221,6 +221,9 @@ class Session {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the session
   std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;
+  // HASH('req2', info-hash) of each torrent: an encrypted peer names its torrent this way,
+  // and hashing every info-hash per incoming connection would cost a seedbox dearly.
+  std::map<Sha1Digest, InfoHash> by_req2_;
   EncryptionMode encryption_{};
   std::vector<ExtensionFactory> extension_factories_;
   TokenBucket up_, down_;

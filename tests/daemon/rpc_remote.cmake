@@ -8,4 +8,4 @@ set_tests_properties(daemon.rpc_remote PROPERTIES TIMEOUT 240 LABELS daemon)
 add_test(NAME daemon.rpc_torrent_get_1000
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/rpc_remote.py
                  --bttnode $<TARGET_FILE:bttnode> bench_torrent_get)
-set_tests_properties(daemon.rpc_torrent_get_1000 PROPERTIES TIMEOUT 600 LABELS "daemon;bench")
+set_tests_properties(daemon.rpc_torrent_get_1000 PROPERTIES TIMEOUT 600 LABELS "daemon;bench;no_sanitizer")
