@@ -68,8 +68,10 @@ json sums_json(const wallet::TokenSums& s) {
 
 std::vector<std::string> ledger_paths(const DaemonConfig& c) {
   std::vector<std::string> out;
-  auto add = [&](bool enabled, const std::filesystem::path& keystore) {
-    if (!enabled || keystore.empty()) return;
+  // A configured wallet's ledger is read even while selling or buying is off: it holds the
+  // earnings of earlier runs.
+  auto add = [&](const std::filesystem::path& keystore) {
+    if (keystore.empty()) return;
     std::string p = keystore.string() + ".ledger.db";
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec)) return;  // opening would create it
@@ -78,8 +80,8 @@ std::vector<std::string> ledger_paths(const DaemonConfig& c) {
     }
     out.push_back(p);
   };
-  add(c.sell.enabled, c.sell.keystore);
-  add(c.buy.enabled, c.buy.keystore);
+  add(c.sell.keystore);
+  add(c.buy.keystore);
   return out;
 }
 

@@ -14,7 +14,8 @@
 
 namespace bttnode::daemon {
 
-// The ledgers of the configured wallets that exist (one when both use the same keystore).
+// The ledgers of the configured wallets that exist (one when both use the same keystore),
+// whether selling and buying are on or not.
 std::vector<std::string> ledger_paths(const DaemonConfig& c);
 
 // The token the torrent is sold or bought in ("trx", "trc10:ID", "trc20:ADDRESS"), or "".

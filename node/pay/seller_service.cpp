@@ -203,6 +203,15 @@ class SellerTorrentExt : public p2p::TorrentExtension {
     return state->seller->rank();
   }
 
+  int bound_payers() const {
+    int n = 0;
+    for (const auto& [handle, weak] : peers_) {
+      auto state = weak.lock();
+      if (state && state->handle && state->seller && state->seller->bound()) ++n;
+    }
+    return n;
+  }
+
   void on_tick() override {
     auto now = Clock::now();
     for (auto it = peers_.begin(); it != peers_.end();) {
@@ -310,7 +319,18 @@ SellerService::~SellerService() {
 }
 
 std::shared_ptr<p2p::TorrentExtension> SellerService::extension_for(p2p::Torrent& torrent) {
-  return std::make_shared<SellerTorrentExt>(*this, torrent);
+  auto ext = std::make_shared<SellerTorrentExt>(*this, torrent);
+  std::erase_if(extensions_, [](const auto& w) { return w.expired(); });
+  extensions_.push_back(ext);
+  return ext;
+}
+
+int SellerService::bound_payers() const {
+  int n = 0;
+  for (const auto& w : extensions_) {
+    if (auto ext = w.lock()) n += static_cast<const SellerTorrentExt&>(*ext).bound_payers();
+  }
+  return n;
 }
 
 std::int64_t SellerService::take_carried(const std::string& info_hash_hex,

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -50,6 +51,8 @@ class SellerService {
   // Credited in this run.
   U256 earned() const { return earned_; }
   int payments() const { return payments_; }
+  // Connected peers bound to a paying address, over every torrent of this service.
+  int bound_payers() const;
   // Ends the rechecks that wait for blocks, finishes the checks under way and stops the worker:
   // bounded however many settlements peers sent.
   void stop() {
@@ -109,6 +112,7 @@ class SellerService {
   std::map<std::pair<std::string, std::string>, Carried> carried_;  // (info-hash, payer)
   std::map<std::string, std::int64_t> record_;  // payer (base58) -> bytes its credits paid for
   std::atomic<bool> stopping_{false};
+  std::vector<std::weak_ptr<p2p::TorrentExtension>> extensions_;  // SellerTorrentExt
 };
 
 }  // namespace bttnode::pay
