@@ -140,8 +140,10 @@ def paying_download(env, name, ks, out, daemon, free=None):
     the payer addresses torrent-get's peers named while it ran."""
     d = env.download(name, env.torrent_file, out, ["127.0.0.1:%d" % daemon.port], ks, TRC20,
                      PRICE)
-    seen, free_named = set(), []
+    seen, free_named, metric_payers = set(), [], 0
     while d.poll() is None:
+        m = re.search(r"^bttnode_payers (\S+)$", env.metrics(), re.M)
+        metric_payers = max(metric_payers, float(m.group(1)) if m else 0)
         check(time.time() - d.started < 60, "%s did not finish within 60 s" % name)
         for p in env.torrent(["peers"])["peers"]:
             if p.get("bttnodePayer"):
@@ -156,6 +158,8 @@ def paying_download(env, name, ks, out, daemon, free=None):
     assert_same(env.src, out)
     env.note("%s took %.1f s" % (name, time.time() - d.started))
     check(not free_named, "a free libtorrent peer has a payer: %s" % free_named)
+    check(metric_payers == 1, "/metrics bttnode_payers peaked at %s with one payer connected"
+          % metric_payers)
     return seen
 
 
