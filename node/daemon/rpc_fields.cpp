@@ -1,12 +1,14 @@
 #include "node/daemon/rpc_fields.hpp"
 
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "base/hex.hpp"
 #include "node/daemon/rpc_inputs.hpp"
 #include "node/daemon/rpc_methods.hpp"
 #include "node/daemon/rpc_payments.hpp"
+#include "node/pay/seller_service.hpp"
 #include "p2p/metainfo/magnet.hpp"
 
 namespace bttnode::daemon {
@@ -149,6 +151,8 @@ json trackers(const DaemonTorrent& t, bool stats) {
 
 json peer_list(const DaemonTorrent& t) {
   json list = json::array();
+  std::map<std::string, std::string> payers;
+  if (t.entry->seller) payers = t.entry->seller->payers_of(tor(t));
   for (const auto& p : tor(t).peers()) {
     std::string address = p.endpoint;
     std::int64_t port = 0;
@@ -190,6 +194,10 @@ json peer_list(const DaemonTorrent& t) {
                     {"isUploadingTo", uploading},
                     {"bytesToClient", p.counters.payload_down},
                     {"bytesToPeer", p.counters.payload_up}});
+    // The address a paying peer is bound to; absent for a free one.
+    if (auto it = payers.find(p.endpoint); it != payers.end()) {
+      list.back()["bttnodePayer"] = it->second;
+    }
   }
   return list;
 }

@@ -212,6 +212,17 @@ class SellerTorrentExt : public p2p::TorrentExtension {
     return n;
   }
 
+  const p2p::Torrent& torrent() const { return torrent_; }
+
+  void add_payers(std::map<std::string, std::string>& out) const {
+    for (const auto& [handle, weak] : peers_) {
+      auto state = weak.lock();
+      if (state && state->handle && state->seller && state->seller->bound()) {
+        out[state->endpoint] = state->seller->payer()->to_base58();
+      }
+    }
+  }
+
   void on_tick() override {
     auto now = Clock::now();
     for (auto it = peers_.begin(); it != peers_.end();) {
@@ -331,6 +342,17 @@ int SellerService::bound_payers() const {
     if (auto ext = w.lock()) n += static_cast<const SellerTorrentExt&>(*ext).bound_payers();
   }
   return n;
+}
+
+std::map<std::string, std::string> SellerService::payers_of(const p2p::Torrent& torrent) const {
+  std::map<std::string, std::string> out;
+  for (const auto& w : extensions_) {
+    auto ext = w.lock();
+    if (!ext) continue;
+    const auto& e = static_cast<const SellerTorrentExt&>(*ext);
+    if (&e.torrent() == &torrent) e.add_payers(out);
+  }
+  return out;
 }
 
 std::int64_t SellerService::take_carried(const std::string& info_hash_hex,

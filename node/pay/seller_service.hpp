@@ -53,6 +53,8 @@ class SellerService {
   int payments() const { return payments_; }
   // Connected peers bound to a paying address, over every torrent of this service.
   int bound_payers() const;
+  // The payer address each connected peer of `torrent` is bound to, by the peer's endpoint.
+  std::map<std::string, std::string> payers_of(const p2p::Torrent& torrent) const;
   // Ends the rechecks that wait for blocks, finishes the checks under way and stops the worker:
   // bounded however many settlements peers sent.
   void stop() {
