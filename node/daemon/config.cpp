@@ -153,8 +153,15 @@ const std::map<std::string, Reader<BuyConfig>>& buy_keys() {
        [](BuyConfig& c, const json& v, const std::string& n) { c.max_price = get_string(v, n); }},
       {"budget_per_torrent", [](BuyConfig& c, const json& v,
                                 const std::string& n) { c.budget_per_torrent = get_string(v, n); }},
-      {"budget_per_day", [](BuyConfig& c, const json& v,
-                            const std::string& n) { c.budget_per_day = get_string(v, n); }},
+      // Kept as a key so that a config naming it is told why, not that the key is unknown:
+      // a budget that silently did nothing would let the daemon spend past it.
+      {"budget_per_day",
+       [](BuyConfig& c, const json& v, const std::string& n) {
+         c.budget_per_day = get_string(v, n);
+         if (!c.budget_per_day.empty()) {
+           bad(n, "a daily budget is not supported; set budget_per_torrent");
+         }
+       }},
   };
   return k;
 }

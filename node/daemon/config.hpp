@@ -42,7 +42,7 @@ struct BuyConfig {
   std::string token = "btt";
   std::string max_price;          // per MiB
   std::string budget_per_torrent;  // in the token; empty: none
-  std::string budget_per_day;
+  std::string budget_per_day;  // refused when set: only per-torrent budgets are applied
 };
 
 struct DaemonConfig {

@@ -63,7 +63,7 @@ TEST(DaemonConfig, ReadsEveryDaemonKey) {
             {"watch_interval", "5s"},
             {"state_interval", 3},
             {"sell", {{"enabled", true}, {"keystore", "/k.json"}, {"price", "0.5btt"}}},
-            {"buy", {{"max_price", "1btt"}, {"budget_per_day", "100btt"}}}};
+            {"buy", {{"max_price", "1btt"}, {"budget_per_torrent", "100btt"}}}};
   DaemonConfig c = parse_config(j);
   EXPECT_EQ(c.download_dir, "/srv/dl");
   EXPECT_EQ(c.state_dir, "/srv/state");
@@ -86,7 +86,17 @@ TEST(DaemonConfig, ReadsEveryDaemonKey) {
   EXPECT_EQ(c.sell.keystore, "/k.json");
   EXPECT_EQ(c.sell.price, "0.5btt");
   EXPECT_EQ(c.buy.max_price, "1btt");
-  EXPECT_EQ(c.buy.budget_per_day, "100btt");
+  EXPECT_EQ(c.buy.budget_per_torrent, "100btt");
+}
+
+TEST(DaemonConfig, ADailyBudgetIsRefusedNotIgnored) {
+  try {
+    parse_config({{"buy", {{"budget_per_day", "100btt"}}}});
+    FAIL() << "a daily budget was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("budget_per_day"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(parse_config({{"buy", {{"budget_per_day", ""}}}}));
 }
 
 TEST(DaemonConfig, NodeSettingsAtTopLevelOrUnderNode) {
