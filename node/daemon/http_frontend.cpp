@@ -8,6 +8,8 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "tron/json_bounded.hpp"
+
 namespace bttnode::daemon {
 
 namespace bhttp = boost::beast::http;
@@ -55,31 +57,6 @@ Response json_response(const nlohmann::json& j) {
   res.set(bhttp::field::content_type, "application/json; charset=UTF-8");
   res.body() = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return res;
-}
-
-// nlohmann's parser keeps its nesting on the heap, but a value nested a million deep is still
-// a lot of work and memory for no RPC: refuse bodies nested deeper than any request needs.
-bool nesting_within(std::string_view body, int limit) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -271,7 +248,10 @@ Response HttpFrontend::rpc(const Request& req) const {
     res.set(kSessionIdHeader, session_id_);
     return res;
   }
-  nlohmann::json request = nesting_within(req.body(), 64)
+  // A value nested a million deep is a lot of work and memory for no RPC: refused before
+  // the parser builds anything.
+  nlohmann::json request = tron::json_depth(req.body(), tron::kDefaultJsonDepth) <=
+                                   tron::kDefaultJsonDepth
                                ? nlohmann::json::parse(req.body(), nullptr, false)
                                : nlohmann::json(nlohmann::json::value_t::discarded);
   nlohmann::json answer;
