@@ -118,6 +118,15 @@ TEST(RpcFrontend, NotJsonIsNoMethodNameAndGetIs405) {
   req.prepare_payload();
   EXPECT_EQ(nlohmann::json::parse(client.request(req, 5s).body())["result"], "no method name");
 
+  // Valid JSON, but nested deeper than any request: refused before it is parsed.
+  req.body() = R"({"method":"session-get","arguments":{"x":)" + std::string(100, '[') +
+               std::string(100, ']') + "}}";
+  req.prepare_payload();
+  EXPECT_EQ(nlohmann::json::parse(client.request(req, 5s).body())["result"], "no method name");
+  req.body() = R"({"method":"session-get","arguments":{"x":[[[]]]}})";
+  req.prepare_payload();
+  EXPECT_NE(nlohmann::json::parse(client.request(req, 5s).body())["result"], "no method name");
+
   base::http::Request get{bhttp::verb::get, "/transmission/rpc", 11};
   get.set("X-Transmission-Session-Id", r.frontend->session_id());
   EXPECT_EQ(client.request(get, 5s).result_int(), 405);
