@@ -81,7 +81,8 @@ struct Daemon::Impl {
     std::int64_t last_bytes = -1;
     Clock::time_point seeding_since{};
     Clock::time_point last_change{};
-    std::string written;  // the record as last written
+    std::string written;      // the record as last written
+    std::string written_key;  // the same without its seconds
     std::string hex;
   };
   std::map<int, Live> live;
@@ -98,12 +99,22 @@ struct Daemon::Impl {
     sync_soon();
   }
 
-  void write_record(DaemonTorrent& t, bool force = false) {
+  // Seeding and downloading seconds grow every second for every active torrent: the state
+  // timer does not rewrite thousands of records for them alone (they are written with any
+  // other change, and at shutdown), so a kill -9 loses at most the seconds since then.
+  enum class Write { IfChanged, IfMoreThanSecondsChanged, Always };
+  void write_record(DaemonTorrent& t, Write when = Write::IfChanged) {
     Live& l = live[t.id];
-    std::string text = record_to_json(t, l.hex).dump(2) + "\n";
-    if (!force && text == l.written) return;
+    json j = record_to_json(t, l.hex);
+    std::string text = j.dump(2) + "\n";
+    if (when != Write::Always && text == l.written) return;
+    j.erase("seconds_seeding");
+    j.erase("seconds_downloading");
+    std::string key = j.dump();
+    if (when == Write::IfMoreThanSecondsChanged && key == l.written_key) return;
     write_file_atomic(paths.record(l.hex), text, kStateFilePerms, Sync::Later);
     l.written = std::move(text);
+    l.written_key = std::move(key);
     sync_soon();
   }
 
@@ -263,6 +274,9 @@ struct Daemon::Impl {
         if (it->path().stem() != hex) throw DaemonError("record names another torrent");
         live[t->id].hex = hex;
         live[t->id].written = *text;
+        j.erase("seconds_seeding");
+        j.erase("seconds_downloading");
+        live[t->id].written_key = j.dump();
         loaded.push_back(std::move(t));
       } catch (const std::exception& e) {
         say("state: " + it->path().filename().string() + ": " + e.what() + " (skipped)");
@@ -437,7 +451,7 @@ struct Daemon::Impl {
     state_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || shutting_down) return;
       try {
-        d.save_state();
+        for (auto& t : d.torrents_) write_record(*t, Write::IfMoreThanSecondsChanged);
       } catch (const std::exception& e) {
         say(std::string("state: ") + e.what());
       }
@@ -554,7 +568,7 @@ std::pair<DaemonTorrent*, bool> Daemon::add(AddRequest request) {
   }
   DaemonTorrent* ref = t.get();
   torrents_.push_back(std::move(t));  // ids only grow: the vector stays in id order
-  impl_->write_record(*ref, true);
+  impl_->write_record(*ref, Impl::Write::Always);
   say("added torrent " + std::to_string(ref->id) + ": " + ref->torrent().name() + " (" + hex + ")");
   return {ref, false};
 }

@@ -197,7 +197,7 @@ std::shared_ptr<Torrent> Session::add_torrent(AddTorrentParams params) {
   if (torrents_.count(ih)) throw std::runtime_error("torrent already added");
   auto t = std::make_shared<Torrent>(*this, std::move(params));
   torrents_[ih] = t;
-  order_.push_back(ih);
+  order_.push_back(t);
   const Sha1Digest req2 = mse::req2_hash(ih);
   by_req2_[req2] = ih;
   try {
@@ -230,7 +230,7 @@ void Session::remove_torrent(const InfoHash& ih, bool delete_files) {
   auto t = it->second;
   torrents_.erase(it);
   by_req2_.erase(mse::req2_hash(ih));
-  std::erase(order_, ih);
+  std::erase(order_, t);
   t->stop([this, t, delete_files, alive = std::weak_ptr<int>(alive_)] {
     if (!delete_files || alive.expired()) return;
     // Once no read or write of the torrent is in flight (a late write would make the file
@@ -251,7 +251,7 @@ bool Session::slot_free(const Torrent& t) const {
                                                 : settings_.max_active_downloads;
   if (limit < 0) return true;
   int used = 0;
-  for (const auto& [ih, o] : torrents_) {
+  for (const auto& o : order_) {
     if (o.get() == &t) continue;
     auto st = o->state();
     if (t.wants_check()) {
@@ -278,27 +278,37 @@ void Session::update_queue() {
 
 void Session::run_queue() {
   if (stopped_) return;
+  // Runs after every check: with thousands of torrents it must cost a walk of the queue
+  // vector, not a map lookup per torrent, and stop once nothing queued can start.
   int checking = 0, downloading = 0, seeding = 0;
-  for (const auto& [ih, t] : torrents_) {
+  int queued_checks = 0, queued_others = 0;
+  for (const auto& t : order_) {
     auto st = t->state();
     checking += st == TorrentState::Checking;
     downloading += st == TorrentState::Downloading || st == TorrentState::FetchingMetadata;
     seeding += st == TorrentState::Seeding;
+    if (st == TorrentState::Queued) ++(t->wants_check() ? queued_checks : queued_others);
   }
   auto fits = [](int used, int limit) { return limit < 0 || used < limit; };
-  auto order = order_;  // a listener may remove torrents while they start
-  for (const auto& ih : order) {
-    auto t = find_torrent(ih);
-    if (!t || t->state() != TorrentState::Queued) continue;
+  // By index: a listener may remove torrents while one starts (the next run sees the rest).
+  for (std::size_t i = 0; i < order_.size() && queued_checks + queued_others > 0; ++i) {
+    std::shared_ptr<Torrent> t = order_[i];
+    if (t->state() != TorrentState::Queued) continue;
     if (t->wants_check()) {
-      if (!fits(checking, settings_.max_active_checking)) continue;
+      --queued_checks;
+      if (!fits(checking, settings_.max_active_checking)) {
+        if (queued_others == 0) break;  // only checks wait, and no check slot is free
+        continue;
+      }
       ++checking;
       t->begin_check();
     } else if (t->has_metadata() && t->is_seed()) {
+      --queued_others;
       if (!fits(seeding, settings_.max_active_seeds)) continue;
       ++seeding;
       t->activate();
     } else {
+      --queued_others;
       if (!fits(downloading, settings_.max_active_downloads)) continue;
       ++downloading;
       t->activate();

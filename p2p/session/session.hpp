@@ -212,7 +212,7 @@ class Session {
   EventBus events_;
   EventBus::Subscription counting_;
   Counters counters_;
-  std::vector<InfoHash> order_;  // torrents in the order added: the queue
+  std::vector<std::shared_ptr<Torrent>> order_;  // torrents in the order added: the queue
   bool queue_posted_ = false;
   PeerId peer_id_{};
   std::uint32_t key_ = 0;
