@@ -33,10 +33,8 @@ void Node::stop_services() {
   for (auto& s : sellers_) s->stop();
   sellers_.clear();
   for (auto& t : torrents_) {
-    if (t->buyer) {
-      t->buyer->stop();
-      t->buyer.reset();
-    }
+    // Stopped, not dropped: a command reads what was paid once the node has run.
+    if (t->buyer) t->buyer->stop();
   }
 }
 
