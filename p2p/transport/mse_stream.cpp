@@ -105,7 +105,9 @@ void MseStream::detect() {
   std::size_t have = hs_in_.size();
   hs_in_.resize(kPlainPrefix);
   inner_->async_read_some(std::span(hs_in_).subspan(have),
-                          [this, have](const boost::system::error_code& ec, std::size_t n) {
+                          [this, have, g = abandon_guard()](const boost::system::error_code& ec,
+                                                            std::size_t n) {
+                            *g = true;
                             hs_in_.resize(have + (ec ? 0 : n));
                             if (ec) return finish(ec);
                             detect();
@@ -125,7 +127,9 @@ void MseStream::drive() {
   if (!hs_out_.empty()) {
     // Write what the handshake has to say before reading more: each side speaks in turn.
     return inner_->async_write(std::span<const std::uint8_t>(hs_out_),
-                               [this](const boost::system::error_code& ec, std::size_t) {
+                               [this, g = abandon_guard()](const boost::system::error_code& ec,
+                                                           std::size_t) {
+                                 *g = true;
                                  if (ec) return finish(ec);
                                  drive();
                                });
@@ -146,10 +150,26 @@ void MseStream::drive() {
     return finish({});
   }
   hs_in_.resize(1024);
-  inner_->async_read_some(hs_in_, [this](const boost::system::error_code& ec, std::size_t n) {
+  inner_->async_read_some(hs_in_, [this, g = abandon_guard()](const boost::system::error_code& ec,
+                                                               std::size_t n) {
+    *g = true;
     if (ec) return finish(ec);
     hs_->on_bytes(std::span(hs_in_).first(n));
     drive();
+  });
+}
+
+// The operations waiting for the handshake hold their connection, which holds this stream:
+// when the io_context goes away with a handshake read or write that never ran, they are let
+// go, or the three would keep each other alive.
+std::shared_ptr<bool> MseStream::abandon_guard() {
+  return std::shared_ptr<bool>(new bool(false), [this](bool* ran) {
+    const bool abandoned = !*ran;
+    delete ran;
+    if (!abandoned) return;
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    // `waiting` may hold the last reference to this stream: nothing of it is used after.
   });
 }
 

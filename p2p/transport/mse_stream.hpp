@@ -49,6 +49,7 @@ class MseStream final : public Stream {
   void drive();
   void finish(const boost::system::error_code& ec);
   void ensure_open(ConnectHandler then);
+  std::shared_ptr<bool> abandon_guard();
   void write_encrypted(IoHandler done);
 
   boost::asio::any_io_executor ex_;
