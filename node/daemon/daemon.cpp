@@ -307,6 +307,18 @@ struct Daemon::Impl {
     write_daemon_file();
   }
 
+  // The session starts queued torrents in its own order: it follows queue_position.
+  void sync_queue() {
+    std::vector<DaemonTorrent*> q;
+    for (auto& t : d.torrents_) q.push_back(t.get());
+    std::sort(q.begin(), q.end(),
+              [](auto* a, auto* b) { return a->queue_position < b->queue_position; });
+    std::vector<const p2p::Torrent*> order;
+    order.reserve(q.size());
+    for (auto* t : q) order.push_back(&t->torrent());
+    d.node_.session().reorder_queue(order);
+  }
+
   void renumber_queue() {
     std::vector<DaemonTorrent*> q;
     for (auto& t : d.torrents_) q.push_back(t.get());
@@ -662,6 +674,7 @@ void Daemon::set_location(int id, const fs::path& dir_in, bool move) {
   fs::remove(impl_->paths.resume_file(hex), ec);
   impl_->start_in_node(*t, std::move(meta));
   impl_->write_record(*t);
+  impl_->sync_queue();
 }
 
 void Daemon::queue_move(const std::vector<int>& ids, QueueMove how) {
@@ -695,6 +708,7 @@ void Daemon::queue_move(const std::vector<int>& ids, QueueMove how) {
       impl_->write_record(*q[i]);
     }
   }
+  impl_->sync_queue();
 }
 
 void Daemon::set_setting(const std::string& key, const std::string& value) {

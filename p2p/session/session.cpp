@@ -1,5 +1,6 @@
 #include "p2p/session/session.hpp"
 
+#include <unordered_map>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <random>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
@@ -274,6 +276,18 @@ void Session::update_queue() {
     queue_posted_ = false;
     run_queue();
   });
+}
+
+void Session::reorder_queue(const std::vector<const Torrent*>& first) {
+  std::unordered_map<const Torrent*, std::size_t> rank;
+  for (std::size_t i = 0; i < first.size(); ++i) rank.emplace(first[i], i);
+  std::stable_sort(order_.begin(), order_.end(), [&](const auto& a, const auto& b) {
+    auto ra = rank.find(a.get()), rb = rank.find(b.get());
+    std::size_t x = ra == rank.end() ? first.size() : ra->second;
+    std::size_t y = rb == rank.end() ? first.size() : rb->second;
+    return x < y;
+  });
+  update_queue();
 }
 
 void Session::run_queue() {

@@ -144,6 +144,9 @@ class Session {
   // the queued torrents that fit (run soon, on this thread).
   bool slot_free(const Torrent& t) const;
   void update_queue();
+  // Puts these torrents first in the queue, in this order (the rest keep theirs, after them):
+  // a queued torrent ahead takes the next free slot.
+  void reorder_queue(const std::vector<const Torrent*>& first);
 
   // Every torrent added from now on gets an extension made by this factory.
   using ExtensionFactory = std::function<std::shared_ptr<TorrentExtension>(Torrent&)>;

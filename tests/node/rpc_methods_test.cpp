@@ -351,6 +351,28 @@ TEST(RpcMethods, StopStartRemoveAndTheRestAnswerSuccess) {
   EXPECT_TRUE(f.daemon->torrents().empty());
 }
 
+// The queue a remote reorders is the one the session starts torrents from.
+TEST(RpcMethods, QueueMoveTopChoosesWhichQueuedTorrentStartsNext) {
+  Fixture f([](DaemonConfig& c) { c.node.session.max_active_downloads = 1; });
+  for (int i = 0; i < 3; ++i) f.add(i);
+  auto statuses = [&] {
+    std::vector<int> v;
+    for (const auto& t : f.get(nullptr, {"status"})) v.push_back(t["status"].get<int>());
+    return v;
+  };
+  auto wait_for = [&](std::vector<int> want) {
+    for (int i = 0; i < 500 && statuses() != want; ++i) {
+      f.node->io().run_for(std::chrono::milliseconds(10));
+    }
+    return statuses();
+  };
+  ASSERT_EQ(wait_for({4, 3, 3}), (std::vector<int>{4, 3, 3}));
+  EXPECT_EQ(f.call("queue-move-top", {{"ids", {3}}})["result"], "success");
+  EXPECT_EQ(f.daemon->find(3)->queue_position, 0);
+  EXPECT_EQ(f.call("torrent-stop", {{"ids", {1}}})["result"], "success");
+  EXPECT_EQ(wait_for({0, 3, 4}), (std::vector<int>{0, 3, 4}));
+}
+
 TEST(RpcMethods, PaymentMethodsWithoutWallets) {
   Fixture f;
   f.add(0);
