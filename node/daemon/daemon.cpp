@@ -214,12 +214,15 @@ struct Daemon::Impl {
     apply_rate_limits(t);
   }
 
-  // The torrent's own limits, under the session's (honors_session_limits cannot lift those:
-  // the engine applies both).
+  // The torrent's own limits, its bandwidth priority under the session's, and whether the
+  // session's hold it at all.
   void apply_rate_limits(DaemonTorrent& t) {
     if (!t.entry) return;
-    t.entry->torrent->set_rate_limits(t.options.upload_limited ? t.options.upload_limit : 0,
-                                      t.options.download_limited ? t.options.download_limit : 0);
+    p2p::Torrent& tor = *t.entry->torrent;
+    tor.set_rate_limits(t.options.upload_limited ? t.options.upload_limit : 0,
+                        t.options.download_limited ? t.options.download_limit : 0);
+    tor.set_bandwidth_priority(t.options.bandwidth_priority);
+    tor.set_honors_session_limits(t.options.honors_session_limits);
   }
 
   // Takes t out of the node (its counters folded into the totals), keeping the record.

@@ -325,6 +325,26 @@ TEST(RpcMethods, TorrentSetChangesOptionsAndRefusesBadValuesWhole) {
   EXPECT_NE(f.call("torrent-set", {{"ids", 1}, {"labels", {1, 2}}})["result"], "success");
 }
 
+// The bandwidth priority and whether the session's limits hold reach the engine's torrent,
+// and torrent-get reports them.
+TEST(RpcMethods, BandwidthPriorityAndHonorsSessionLimitsReachTheEngine) {
+  Fixture f;
+  f.add(0);
+  auto& engine = f.daemon->find(1)->torrent();
+  EXPECT_EQ(engine.bandwidth_priority(), 0);
+  EXPECT_TRUE(engine.honors_session_limits());
+  ASSERT_EQ(f.call("torrent-set", {{"ids", 1}, {"bandwidthPriority", -1},
+                                   {"honorsSessionLimits", false}})["result"],
+            "success");
+  EXPECT_EQ(engine.bandwidth_priority(), -1);
+  EXPECT_FALSE(engine.honors_session_limits());
+  auto row = f.get(1, {"bandwidthPriority", "honorsSessionLimits"})[0];
+  EXPECT_EQ(row["bandwidthPriority"], -1);
+  EXPECT_EQ(row["honorsSessionLimits"], false);
+  EXPECT_NE(f.call("torrent-set", {{"ids", 1}, {"bandwidthPriority", 2}})["result"], "success");
+  EXPECT_EQ(engine.bandwidth_priority(), -1);
+}
+
 TEST(RpcMethods, StopStartRemoveAndTheRestAnswerSuccess) {
   Fixture f;
   f.add(0);

@@ -225,6 +225,48 @@ TEST(Session, DownloadRateLimitIsHonoured) {
   EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
 }
 
+// A torrent that does not honor the session's limits is held by its own only: 1 MiB at a
+// session limit of 64 KiB/s would take 16 s.
+TEST(Session, ATorrentNotHonoringSessionLimitsGoesPastThem) {
+  SessionSettings ls;
+  ls.max_download_rate = 64 * 1024;
+  Swarm sw(1024 * 1024, 32768, ls);
+  sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
+  sw.leech_t->set_honors_session_limits(false);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(30)));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 6.0);
+  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+}
+
+// Under a session limit, a peer of a torrent of a higher bandwidth priority that waits keeps
+// the lower ones waiting; once it is served they go again. Unlimited, no one waits.
+TEST(Session, HigherBandwidthPriorityWaitingGoesFirst) {
+  boost::asio::io_context io;
+  SessionSettings s;
+  s.listen_ipv6 = false;
+  Session session(io, s);
+  session.set_download_rate(1'000'000);
+  session.set_upload_rate(1'000'000);
+  io.run_for(std::chrono::milliseconds(150));  // the buckets fill
+  ASSERT_TRUE(session.may_download(0));
+  ASSERT_TRUE(session.may_upload(0, 0));
+  session.wait_for_bandwidth({}, false, 0, 1);
+  session.wait_for_bandwidth({}, true, 0, 1);
+  EXPECT_FALSE(session.may_download(0));
+  EXPECT_FALSE(session.may_download(-1));
+  EXPECT_TRUE(session.may_download(1));
+  EXPECT_FALSE(session.may_upload(5, 0));  // a high bid in a normal torrent waits too
+  EXPECT_TRUE(session.may_upload(0, 1));
+  io.run_for(std::chrono::milliseconds(60));  // the waiting ones were woken
+  EXPECT_TRUE(session.may_download(-1));
+  EXPECT_TRUE(session.may_upload(0, -1));
+  session.set_download_rate(0);
+  session.wait_for_bandwidth({}, false, 0, 1);
+  EXPECT_TRUE(session.may_download(-1));
+}
+
 TEST(Session, ANamedPeerIsDialedAgainAfterItRestarts) {
   SessionSettings ls;
   ls.max_download_rate = 1024 * 1024;  // slow enough to be cut off midway
