@@ -394,6 +394,7 @@ PeerStats PeerConnection::stats() const {
   st.peer_interested = proto_.peer_interested();
   st.snubbed = proto_.snubbed();
   st.seed = proto_.is_seed();
+  st.progress = proto_.progress();
   st.download_rate = proto_.download_rate();
   st.upload_rate = proto_.upload_rate();
   st.send_queue = proto_.queued_bytes();
