@@ -93,6 +93,39 @@ std::string read_bounded(const fs::path& p, std::uint64_t limit) {
   return data;
 }
 
+// The limits session-set and torrent-set both take, under their names in each, checked.
+struct LimitArgs {
+  std::optional<std::int64_t> up, down;  // kB/s
+  std::optional<bool> up_on, down_on;
+  std::optional<double> ratio;
+  std::optional<std::int64_t> idle;  // minutes
+};
+
+struct LimitNames {
+  const char* up;
+  const char* down;
+  const char* up_on;
+  const char* down_on;
+  const char* idle;
+  std::int64_t idle_min;
+};
+
+LimitArgs limit_args(const json& args, const LimitNames& n) {
+  LimitArgs l{arg<std::int64_t>(args, n.up),  arg<std::int64_t>(args, n.down),
+              arg<bool>(args, n.up_on),       arg<bool>(args, n.down_on),
+              arg<double>(args, "seedRatioLimit"), arg<std::int64_t>(args, n.idle)};
+  for (auto* v : {&l.up, &l.down}) {
+    if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
+  }
+  if (l.ratio && (*l.ratio < 0 || *l.ratio > 1e6)) {
+    throw RpcError("invalid argument \"seedRatioLimit\"");
+  }
+  if (l.idle && (*l.idle < n.idle_min || *l.idle > 10'000'000)) {
+    throw RpcError(std::string("invalid argument \"") + n.idle + "\"");
+  }
+  return l;
+}
+
 json success(json arguments = json::object()) {
   return {{"result", "success"}, {"arguments", std::move(arguments)}};
 }
@@ -413,25 +446,15 @@ json RpcMethods::session_get(const json& args) {
 
 json RpcMethods::session_set(const json& args) {
   // Checked first, applied after: a request with one bad value changes nothing.
-  auto up = arg<std::int64_t>(args, "speed-limit-up");
-  auto down = arg<std::int64_t>(args, "speed-limit-down");
-  auto up_on = arg<bool>(args, "speed-limit-up-enabled");
-  auto down_on = arg<bool>(args, "speed-limit-down-enabled");
-  auto ratio = arg<double>(args, "seedRatioLimit");
+  auto [up, down, up_on, down_on, ratio, idle] =
+      limit_args(args, {"speed-limit-up", "speed-limit-down", "speed-limit-up-enabled",
+                        "speed-limit-down-enabled", "idle-seeding-limit", 1});
   auto ratio_on = arg<bool>(args, "seedRatioLimited");
-  auto idle = arg<std::int64_t>(args, "idle-seeding-limit");
   auto idle_on = arg<bool>(args, "idle-seeding-limit-enabled");
   auto dir = arg<std::string>(args, "download-dir");
   auto peers = arg<std::int64_t>(args, "peer-limit-global");
   auto per_torrent = arg<std::int64_t>(args, "peer-limit-per-torrent");
   auto pex = arg<bool>(args, "pex-enabled");
-  for (auto* v : {&up, &down}) {
-    if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
-  }
-  if (ratio && (*ratio < 0 || *ratio > 1e6)) throw RpcError("invalid argument \"seedRatioLimit\"");
-  if (idle && (*idle < 1 || *idle > 10'000'000)) {
-    throw RpcError("invalid argument \"idle-seeding-limit\"");
-  }
   if (dir && !fs::path(*dir).is_absolute()) {
     throw RpcError("invalid argument \"download-dir\": want an absolute path");
   }
@@ -596,25 +619,14 @@ json RpcMethods::add_now(AddRequest req) {
 json RpcMethods::torrent_set(const json& args) {
   auto torrents = select(args);
   // Every value is checked before any torrent changes.
-  auto up = arg<std::int64_t>(args, "uploadLimit");
-  auto down = arg<std::int64_t>(args, "downloadLimit");
-  auto up_on = arg<bool>(args, "uploadLimited");
-  auto down_on = arg<bool>(args, "downloadLimited");
+  auto [up, down, up_on, down_on, ratio, idle] = limit_args(
+      args, {"uploadLimit", "downloadLimit", "uploadLimited", "downloadLimited", "seedIdleLimit", 0});
   auto honors = arg<bool>(args, "honorsSessionLimits");
-  auto ratio = arg<double>(args, "seedRatioLimit");
   auto ratio_mode = arg<std::int64_t>(args, "seedRatioMode");
-  auto idle = arg<std::int64_t>(args, "seedIdleLimit");
   auto idle_mode = arg<std::int64_t>(args, "seedIdleMode");
   auto priority = arg<std::int64_t>(args, "bandwidthPriority");
   std::optional<std::vector<std::string>> labels;
   if (args.contains("labels")) labels = string_list(args, "labels");
-  for (auto* v : {&up, &down}) {
-    if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
-  }
-  if (ratio && (*ratio < 0 || *ratio > 1e6)) throw RpcError("invalid argument \"seedRatioLimit\"");
-  if (idle && (*idle < 0 || *idle > 10'000'000)) {
-    throw RpcError("invalid argument \"seedIdleLimit\"");
-  }
   if (priority && (*priority < -1 || *priority > 1)) {
     throw RpcError("invalid argument \"bandwidthPriority\": -1, 0 or 1");
   }
