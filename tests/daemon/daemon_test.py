@@ -24,7 +24,6 @@ from scenario_lib import (LT_CLIENT, MIB, PYTHON, Env, Fail, assert_same, check,
                           free_port, runner_main, wait_exit, wait_log, write_random)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEEDER = os.path.join(HERE, "lt_seeder.py")
 PIECE = 32 * 1024
 
 
@@ -110,8 +109,8 @@ def restart(env, kill9):
     size = 6 * MIB
     pieces = size // PIECE
     data, torrent, ih = env.make_torrent("payload.bin", size)
-    seeder = env.spawn("seeder", [PYTHON, SEEDER, torrent, "--save", env.path("src"), "--port",
-                                  str(free_port()), "--upload-limit", str(512 * 1024)])
+    seeder = env.spawn("seeder", [PYTHON, LT_CLIENT, "seed", torrent, "--save", env.path("src"),
+                                  "--port", str(free_port()), "--upload-limit", str(512 * 1024)])
     wait_log(seeder, r"^seeding$", 20)
     cfg = env.config()
     d1 = env.start_daemon(cfg)
