@@ -110,9 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto replied = std::make_shared<std::atomic<bool>>(false);
     Reply reply = [self = shared_from_this(), replied](Response res) {
       if (replied->exchange(true)) return;
-      asio::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        self->answer(std::move(res));
-      });
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, res = std::move(res)]() mutable { self->answer(std::move(res)); });
     };
     try {
       server_->handler(request_, from_, reply);
@@ -238,9 +237,9 @@ Server::Server(asio::io_context& io, ServerOptions options, AsyncPeerHandler han
 
 Server::Server(asio::io_context& io, ServerOptions options, PeerHandler handler)
     : Server(io, std::move(options),
-             AsyncPeerHandler([h = std::move(handler)](const Request& req,
-                                                       const asio::ip::address& from,
-                                                       const Reply& reply) { reply(h(req, from)); })) {}
+             AsyncPeerHandler(
+                 [h = std::move(handler)](const Request& req, const asio::ip::address& from,
+                                          const Reply& reply) { reply(h(req, from)); })) {}
 
 Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
     : Server(io, std::move(options),

@@ -167,9 +167,11 @@ HttpFrontend::HttpFrontend(boost::asio::io_context& io, const DaemonConfig& conf
 }
 
 HttpFrontend::HttpFrontend(boost::asio::io_context& io, const DaemonConfig& config, RpcAnswer rpc)
-    : HttpFrontend(io, config,
-                   RpcHandler([rpc = std::move(rpc)](const nlohmann::json& request,
-                                                     const RpcReply& reply) { reply(rpc(request)); })) {}
+    : HttpFrontend(
+          io, config,
+          RpcHandler([rpc = std::move(rpc)](const nlohmann::json& request, const RpcReply& reply) {
+            reply(rpc(request));
+          })) {}
 
 HttpFrontend::~HttpFrontend() {
   stop();
@@ -227,7 +229,8 @@ void HttpFrontend::handle(const Request& req, const ip::address& from,
   }
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/transmission/rpc" || path == "/transmission/rpc/") return rpc(req, std::move(reply));
+  if (path == "/transmission/rpc" || path == "/transmission/rpc/")
+    return rpc(req, std::move(reply));
   for (const auto& [prefix, route] : routes_) {
     if (!path.starts_with(prefix)) continue;
     if (auto res = route(req)) return reply(std::move(*res));
@@ -265,10 +268,10 @@ void HttpFrontend::rpc(const Request& req, base::http::Reply reply) const {
   }
   // A value nested a million deep is a lot of work and memory for no RPC: refused before
   // the parser builds anything.
-  nlohmann::json request = tron::json_depth(req.body(), tron::kDefaultJsonDepth) <=
-                                   tron::kDefaultJsonDepth
-                               ? nlohmann::json::parse(req.body(), nullptr, false)
-                               : nlohmann::json(nlohmann::json::value_t::discarded);
+  nlohmann::json request =
+      tron::json_depth(req.body(), tron::kDefaultJsonDepth) <= tron::kDefaultJsonDepth
+          ? nlohmann::json::parse(req.body(), nullptr, false)
+          : nlohmann::json(nlohmann::json::value_t::discarded);
   auto send = [reply, id = session_id_](const nlohmann::json& answer) {
     Response res = json_response(answer);
     res.set(kSessionIdHeader, id);

@@ -93,15 +93,15 @@ TorrentFetch::~TorrentFetch() = default;
 void TorrentFetch::finish(std::optional<std::string> error, std::string body) {
   auto done = std::move(done_);
   done_ = nullptr;
-  // The client is in the middle of calling us: it goes after this turn.
-  boost::asio::post(io_, [c = std::shared_ptr<base::http::Client>(std::move(client_))] {});
   if (done) done(std::move(error), std::move(body));
 }
 
 void TorrentFetch::get(const std::string& current, int hop) {
   auto fail = [&](const std::string& why) {
     // Always after start() returned, as a fetch that works would.
-    boost::asio::post(io_, [self = shared_from_this(), why] { self->finish("cannot fetch " + self->url_ + ": " + why); });
+    boost::asio::post(io_, [self = shared_from_this(), why] {
+      self->finish("cannot fetch " + self->url_ + ": " + why);
+    });
   };
   if (hop > 5) return fail("too many redirects");
   base::Url url;
@@ -117,7 +117,7 @@ void TorrentFetch::get(const std::string& current, int hop) {
   base::http::ClientOptions o;
   o.keep_alive = false;
   try {
-    if (client_) boost::asio::post(io_, [c = std::shared_ptr<base::http::Client>(std::move(client_))] {});
+    // Replacing the client from within its own answer is safe: what runs holds its state.
     client_ = std::make_unique<base::http::Client>(io_, url, o);
   } catch (const std::invalid_argument& e) {
     return fail(e.what());

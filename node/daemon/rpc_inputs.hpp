@@ -26,8 +26,8 @@ class TorrentFetch : public std::enable_shared_from_this<TorrentFetch> {
  public:
   using Done = std::function<void(std::optional<std::string> error, std::string body)>;
   static std::shared_ptr<TorrentFetch> start(boost::asio::io_context& io, const std::string& url,
-                                             std::chrono::milliseconds timeout,
-                                             std::uint64_t limit, Done done);
+                                             std::chrono::milliseconds timeout, std::uint64_t limit,
+                                             Done done);
   TorrentFetch(boost::asio::io_context& io, std::string url, std::chrono::milliseconds timeout,
                std::uint64_t limit, Done done);
   ~TorrentFetch();

@@ -111,9 +111,12 @@ struct LimitNames {
 };
 
 LimitArgs limit_args(const json& args, const LimitNames& n) {
-  LimitArgs l{arg<std::int64_t>(args, n.up),  arg<std::int64_t>(args, n.down),
-              arg<bool>(args, n.up_on),       arg<bool>(args, n.down_on),
-              arg<double>(args, "seedRatioLimit"), arg<std::int64_t>(args, n.idle)};
+  LimitArgs l{arg<std::int64_t>(args, n.up),
+              arg<std::int64_t>(args, n.down),
+              arg<bool>(args, n.up_on),
+              arg<bool>(args, n.down_on),
+              arg<double>(args, "seedRatioLimit"),
+              arg<std::int64_t>(args, n.idle)};
   for (auto* v : {&l.up, &l.down}) {
     if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
   }
@@ -620,7 +623,8 @@ json RpcMethods::torrent_set(const json& args) {
   auto torrents = select(args);
   // Every value is checked before any torrent changes.
   auto [up, down, up_on, down_on, ratio, idle] = limit_args(
-      args, {"uploadLimit", "downloadLimit", "uploadLimited", "downloadLimited", "seedIdleLimit", 0});
+      args,
+      {"uploadLimit", "downloadLimit", "uploadLimited", "downloadLimited", "seedIdleLimit", 0});
   auto honors = arg<bool>(args, "honorsSessionLimits");
   auto ratio_mode = arg<std::int64_t>(args, "seedRatioMode");
   auto idle_mode = arg<std::int64_t>(args, "seedIdleMode");

@@ -1,9 +1,9 @@
 #include "p2p/session/session.hpp"
 
-#include <unordered_map>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <unordered_map>
 
 #include <algorithm>
 #include <cerrno>

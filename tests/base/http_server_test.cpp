@@ -267,20 +267,21 @@ TEST(HttpServer, AnswersLaterWithoutHoldingTheThread) {
   asio::io_context io;
   std::vector<base::http::Reply> waiting;
   std::atomic<bool> later_asked{false};
-  base::http::Server server(io, {}, [&](const base::http::Request& req, const asio::ip::address&,
-                                        base::http::Reply reply) {
-    base::http::Response res{bhttp::status::ok, 11};
-    res.body() = std::string(req.target());
-    if (req.target() == "/later") {
-      waiting.push_back([reply, res](base::http::Response) mutable { reply(std::move(res)); });
-      later_asked = true;
-      return;
-    }
-    reply(std::move(res));
-    for (auto& w : waiting) w({});
-    waiting.clear();
-    reply({});  // a second reply is ignored
-  });
+  base::http::Server server(
+      io, {},
+      [&](const base::http::Request& req, const asio::ip::address&, base::http::Reply reply) {
+        base::http::Response res{bhttp::status::ok, 11};
+        res.body() = std::string(req.target());
+        if (req.target() == "/later") {
+          waiting.push_back([reply, res](base::http::Response) mutable { reply(std::move(res)); });
+          later_asked = true;
+          return;
+        }
+        reply(std::move(res));
+        for (auto& w : waiting) w({});
+        waiting.clear();
+        reply({});  // a second reply is ignored
+      });
   server.start();
   std::thread thread([&] { io.run_for(5s); });
   struct Join {

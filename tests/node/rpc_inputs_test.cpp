@@ -42,27 +42,28 @@ struct Files {
   std::vector<base::http::Reply> held;
   base::http::Server server;
   Files()
-      : server(io, {}, [this](const base::http::Request& req, const boost::asio::ip::address&,
-                              base::http::Reply reply) {
-          base::http::Response r{bhttp::status::ok, 11};
-          if (req.target() == "/a.torrent") {
-            r.body() = "d4:infod4:name1:aee";
-          } else if (req.target() == "/moved") {
-            r.result(bhttp::status::found);
-            r.set(bhttp::field::location, "/a.torrent");
-          } else if (req.target() == "/loop") {
-            r.result(bhttp::status::found);
-            r.set(bhttp::field::location, "/loop");
-          } else if (req.target() == "/big") {
-            r.body() = std::string(2000, 'x');
-          } else if (req.target() == "/slow") {
-            held.push_back(std::move(reply));
-            return;
-          } else {
-            r.result(bhttp::status::not_found);
-          }
-          reply(std::move(r));
-        }) {
+      : server(io, {},
+               [this](const base::http::Request& req, const boost::asio::ip::address&,
+                      base::http::Reply reply) {
+                 base::http::Response r{bhttp::status::ok, 11};
+                 if (req.target() == "/a.torrent") {
+                   r.body() = "d4:infod4:name1:aee";
+                 } else if (req.target() == "/moved") {
+                   r.result(bhttp::status::found);
+                   r.set(bhttp::field::location, "/a.torrent");
+                 } else if (req.target() == "/loop") {
+                   r.result(bhttp::status::found);
+                   r.set(bhttp::field::location, "/loop");
+                 } else if (req.target() == "/big") {
+                   r.body() = std::string(2000, 'x');
+                 } else if (req.target() == "/slow") {
+                   held.push_back(std::move(reply));
+                   return;
+                 } else {
+                   r.result(bhttp::status::not_found);
+                 }
+                 reply(std::move(r));
+               }) {
     server.start();
   }
   ~Files() { server.stop(); }

@@ -168,25 +168,26 @@ TEST(RpcMethods, TorrentAddAnswersAddedThenDuplicateAndRefusesGarbage) {
 TEST(RpcMethods, TorrentAddByUrlAnswersWhenFetchedWithoutBlocking) {
   Fixture f;
   std::vector<base::http::Reply> held;
-  base::http::Server web(f.node->io(), {}, [&](const base::http::Request& req,
-                                               const boost::asio::ip::address&,
-                                               base::http::Reply reply) {
-    base::http::Response r{boost::beast::http::status::ok, 11};
-    if (req.target() == "/slow") return held.push_back(std::move(reply));
-    if (req.target() == "/t.torrent") {
-      r.body() = f.torrents[1];
-    } else {
-      r.result(boost::beast::http::status::not_found);
-    }
-    reply(std::move(r));
-  });
+  base::http::Server web(f.node->io(), {},
+                         [&](const base::http::Request& req, const boost::asio::ip::address&,
+                             base::http::Reply reply) {
+                           base::http::Response r{boost::beast::http::status::ok, 11};
+                           if (req.target() == "/slow") return held.push_back(std::move(reply));
+                           if (req.target() == "/t.torrent") {
+                             r.body() = f.torrents[1];
+                           } else {
+                             r.result(boost::beast::http::status::not_found);
+                           }
+                           reply(std::move(r));
+                         });
   web.start();
   auto url = [&](const std::string& path) {
     return "http://127.0.0.1:" + std::to_string(web.port()) + path;
   };
   auto ask = [&](const std::string& path, int tag, std::optional<json>& out) {
-    f.rpc->handle({{"method", "torrent-add"}, {"arguments", {{"filename", url(path)}}}, {"tag", tag}},
-                  [&out](json a) { out = std::move(a); });
+    f.rpc->handle(
+        {{"method", "torrent-add"}, {"arguments", {{"filename", url(path)}}}, {"tag", tag}},
+        [&out](json a) { out = std::move(a); });
   };
   auto wait = [&](std::optional<json>& out) {
     for (int i = 0; i < 500 && !out; ++i) f.node->io().run_one_for(std::chrono::milliseconds(10));
@@ -333,9 +334,10 @@ TEST(RpcMethods, BandwidthPriorityAndHonorsSessionLimitsReachTheEngine) {
   auto& engine = f.daemon->find(1)->torrent();
   EXPECT_EQ(engine.bandwidth_priority(), 0);
   EXPECT_TRUE(engine.honors_session_limits());
-  ASSERT_EQ(f.call("torrent-set", {{"ids", 1}, {"bandwidthPriority", -1},
-                                   {"honorsSessionLimits", false}})["result"],
-            "success");
+  ASSERT_EQ(
+      f.call("torrent-set",
+             {{"ids", 1}, {"bandwidthPriority", -1}, {"honorsSessionLimits", false}})["result"],
+      "success");
   EXPECT_EQ(engine.bandwidth_priority(), -1);
   EXPECT_FALSE(engine.honors_session_limits());
   auto row = f.get(1, {"bandwidthPriority", "honorsSessionLimits"})[0];

@@ -30,7 +30,8 @@ bool download(const std::string& seed_mode, const std::string& leech_mode,
               std::chrono::seconds limit) {
   test_support::TempDir dir("bttnode-mse");
   std::string content;
-  Metainfo meta = test_support::make_swarm_torrent(dir.path(), 1024 * 1024 + 99, 65536, &content, 9);
+  Metainfo meta =
+      test_support::make_swarm_torrent(dir.path(), 1024 * 1024 + 99, 65536, &content, 9);
   setenv("BTTNODE_STATE_DIR", (dir.path() / "state").c_str(), 1);
   boost::asio::io_context io;
   SessionSettings ss, ls;
