@@ -23,12 +23,12 @@ using error_code = boost::system::error_code;
 class Connection;
 
 struct Server::State : std::enable_shared_from_this<Server::State> {
-  State(asio::io_context& io, ServerOptions o, PeerHandler h)
+  State(asio::io_context& io, ServerOptions o, AsyncPeerHandler h)
       : io(io), options(std::move(o)), handler(std::move(h)), acceptor(asio::make_strand(io)) {}
 
   asio::io_context& io;
   ServerOptions options;
-  PeerHandler handler;
+  AsyncPeerHandler handler;
   tcp::acceptor acceptor;
   std::uint16_t port = 0;
   std::atomic<std::size_t> open{0};
@@ -106,21 +106,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_body(error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
-    Request req = parser_->release();
-    Response res;
+    request_ = parser_->release();
+    auto replied = std::make_shared<std::atomic<bool>>(false);
+    Reply reply = [self = shared_from_this(), replied](Response res) {
+      if (replied->exchange(true)) return;
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, res = std::move(res)]() mutable { self->answer(std::move(res)); });
+    };
     try {
-      res = server_->handler(req, from_);
+      server_->handler(request_, from_, reply);
     } catch (const std::exception& e) {
-      res = server_->error_response(500, e.what());
+      if (replied->exchange(true)) return;
+      Response res = server_->error_response(500, e.what());
       res.keep_alive(false);
+      answer(std::move(res));
     }
+  }
+
+  void answer(Response res) {
     bool close_asked = res[bhttp::field::connection] == "close";
-    res.version(req.version());
-    res.keep_alive(req.keep_alive() && !close_asked && !server_->stopped);
+    res.version(request_.version());
+    res.keep_alive(request_.keep_alive() && !close_asked && !server_->stopped);
     if (res.find(bhttp::field::server) == res.end()) {
       res.set(bhttp::field::server, options().server_name);
     }
     res.prepare_payload();
+    request_ = {};
     write(std::move(res));
   }
 
@@ -184,6 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request request_;  // the one being answered
   std::array<char, 4096> scratch_;
   std::size_t drained_ = 0;
   asio::ip::address from_;
@@ -220,8 +232,14 @@ void Server::State::accept() {
       });
 }
 
-Server::Server(asio::io_context& io, ServerOptions options, PeerHandler handler)
+Server::Server(asio::io_context& io, ServerOptions options, AsyncPeerHandler handler)
     : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+
+Server::Server(asio::io_context& io, ServerOptions options, PeerHandler handler)
+    : Server(io, std::move(options),
+             AsyncPeerHandler(
+                 [h = std::move(handler)](const Request& req, const asio::ip::address& from,
+                                          const Reply& reply) { reply(h(req, from)); })) {}
 
 Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
     : Server(io, std::move(options),

@@ -31,6 +31,12 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 using Handler = std::function<Response(const Request&)>;
 // The same, told the client's address (an IPv4-mapped IPv6 address is given as IPv4).
 using PeerHandler = std::function<Response(const Request&, const boost::asio::ip::address& from)>;
+// An answer that may come later: the handler calls `reply` once, from any thread, when it has
+// the response (the request stays valid until then). Meanwhile the connection waits, and other
+// work on the io_context goes on. A handler that throws before replying is answered with 500.
+using Reply = std::function<void(Response)>;
+using AsyncPeerHandler =
+    std::function<void(const Request&, const boost::asio::ip::address& from, Reply reply)>;
 // The response the server sends on its own for a refused request (400, 413, 431, 500).
 using ErrorPage = std::function<Response(unsigned status, std::string_view why)>;
 
@@ -50,6 +56,7 @@ class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, Handler handler);
   Server(boost::asio::io_context& io, ServerOptions options, PeerHandler handler);
+  Server(boost::asio::io_context& io, ServerOptions options, AsyncPeerHandler handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -116,7 +116,9 @@ int cmd_run(const Args& args) {
   std::unique_ptr<daemon::HttpFrontend> http;
   if (config.rpc_enabled) {
     http = std::make_unique<daemon::HttpFrontend>(
-        node.io(), config, [&methods](const nlohmann::json& r) { return methods->handle(r); });
+        node.io(), config, [&methods](const nlohmann::json& r, daemon::RpcReply reply) {
+          methods->handle(r, std::move(reply));
+        });
     daemon::RpcMethods::Options options;
     options.session_id = http->session_id();
     methods = std::make_unique<daemon::RpcMethods>(*d, options);

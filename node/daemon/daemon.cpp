@@ -214,12 +214,15 @@ struct Daemon::Impl {
     apply_rate_limits(t);
   }
 
-  // The torrent's own limits, under the session's (honors_session_limits cannot lift those:
-  // the engine applies both).
+  // The torrent's own limits, its bandwidth priority under the session's, and whether the
+  // session's hold it at all.
   void apply_rate_limits(DaemonTorrent& t) {
     if (!t.entry) return;
-    t.entry->torrent->set_rate_limits(t.options.upload_limited ? t.options.upload_limit : 0,
-                                      t.options.download_limited ? t.options.download_limit : 0);
+    p2p::Torrent& tor = *t.entry->torrent;
+    tor.set_rate_limits(t.options.upload_limited ? t.options.upload_limit : 0,
+                        t.options.download_limited ? t.options.download_limit : 0);
+    tor.set_bandwidth_priority(t.options.bandwidth_priority);
+    tor.set_honors_session_limits(t.options.honors_session_limits);
   }
 
   // Takes t out of the node (its counters folded into the totals), keeping the record.
@@ -305,6 +308,18 @@ struct Daemon::Impl {
               [](const auto& a, const auto& b) { return a->id < b->id; });
     renumber_queue();
     write_daemon_file();
+  }
+
+  // The session starts queued torrents in its own order: it follows queue_position.
+  void sync_queue() {
+    std::vector<DaemonTorrent*> q;
+    for (auto& t : d.torrents_) q.push_back(t.get());
+    std::sort(q.begin(), q.end(),
+              [](auto* a, auto* b) { return a->queue_position < b->queue_position; });
+    std::vector<const p2p::Torrent*> order;
+    order.reserve(q.size());
+    for (auto* t : q) order.push_back(&t->torrent());
+    d.node_.session().reorder_queue(order);
   }
 
   void renumber_queue() {
@@ -662,6 +677,7 @@ void Daemon::set_location(int id, const fs::path& dir_in, bool move) {
   fs::remove(impl_->paths.resume_file(hex), ec);
   impl_->start_in_node(*t, std::move(meta));
   impl_->write_record(*t);
+  impl_->sync_queue();
 }
 
 void Daemon::queue_move(const std::vector<int>& ids, QueueMove how) {
@@ -695,6 +711,7 @@ void Daemon::queue_move(const std::vector<int>& ids, QueueMove how) {
       impl_->write_record(*q[i]);
     }
   }
+  impl_->sync_queue();
 }
 
 void Daemon::set_setting(const std::string& key, const std::string& value) {

@@ -160,9 +160,18 @@ HttpFrontend::HttpFrontend(boost::asio::io_context& io, const DaemonConfig& conf
   o.server_name = "bttnode";
   server_ = std::make_unique<base::http::Server>(
       io, std::move(o),
-      base::http::PeerHandler(
-          [this](const Request& req, const ip::address& from) { return handle(req, from); }));
+      base::http::AsyncPeerHandler(
+          [this](const Request& req, const ip::address& from, base::http::Reply reply) {
+            handle(req, from, std::move(reply));
+          }));
 }
+
+HttpFrontend::HttpFrontend(boost::asio::io_context& io, const DaemonConfig& config, RpcAnswer rpc)
+    : HttpFrontend(
+          io, config,
+          RpcHandler([rpc = std::move(rpc)](const nlohmann::json& request, const RpcReply& reply) {
+            reply(rpc(request));
+          })) {}
 
 HttpFrontend::~HttpFrontend() {
   stop();
@@ -184,11 +193,12 @@ std::uint16_t HttpFrontend::port() const {
   return server_->port();
 }
 
-Response HttpFrontend::handle(const Request& req, const ip::address& from) const {
+void HttpFrontend::handle(const Request& req, const ip::address& from,
+                          base::http::Reply reply) const {
   if (!client_allowed(config_.rpc_whitelist, from)) {
-    return page(bhttp::status::forbidden, "403: Forbidden",
-                "Unauthorized IP Address. Either disable the IP address whitelist or add your "
-                "address to it (rpc_whitelist).");
+    return reply(page(bhttp::status::forbidden, "403: Forbidden",
+                      "Unauthorized IP Address. Either disable the IP address whitelist or add "
+                      "your address to it (rpc_whitelist)."));
   }
   if (!config_.rpc_username.empty() || !config_.rpc_password.empty()) {
     auto header = req[bhttp::field::authorization];
@@ -199,7 +209,7 @@ Response HttpFrontend::handle(const Request& req, const ip::address& from) const
     if (!user_ok || !pass_ok) {
       Response res = page(bhttp::status::unauthorized, "401: Unauthorized", "Unauthorized User");
       res.set(bhttp::field::www_authenticate, "Basic realm=\"bttnode\"");
-      return res;
+      return reply(std::move(res));
     }
   }
   if (loopback_bound_) {
@@ -214,20 +224,28 @@ Response HttpFrontend::handle(const Request& req, const ip::address& from) const
           "requests for localhost or an IP address; the host name \"" +
           host_of(std::string_view(host->value().data(), host->value().size())) +
           "\" is not in rpc_host_whitelist. Add it there to allow it.\n";
-      return res;
+      return reply(std::move(res));
     }
   }
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/transmission/rpc" || path == "/transmission/rpc/") return rpc(req);
+  if (path == "/transmission/rpc" || path == "/transmission/rpc/")
+    return rpc(req, std::move(reply));
   for (const auto& [prefix, route] : routes_) {
     if (!path.starts_with(prefix)) continue;
-    if (auto res = route(req)) return std::move(*res);
+    if (auto res = route(req)) return reply(std::move(*res));
   }
-  return page(bhttp::status::not_found, "404: Not Found", "No such page.");
+  reply(page(bhttp::status::not_found, "404: Not Found", "No such page."));
 }
 
-Response HttpFrontend::rpc(const Request& req) const {
+Response HttpFrontend::handle(const Request& req, const ip::address& from) const {
+  std::optional<Response> answer;
+  handle(req, from, [&answer](Response res) { answer = std::move(res); });
+  if (!answer) throw std::logic_error("the answer to this request comes later");
+  return std::move(*answer);
+}
+
+void HttpFrontend::rpc(const Request& req, base::http::Reply reply) const {
   auto given = req.find(kSessionIdHeader);
   if (given == req.end() || given->value() != session_id_) {
     Response res = page(bhttp::status::conflict, "409: Conflict",
@@ -239,35 +257,36 @@ Response HttpFrontend::rpc(const Request& req) const {
                         "<code>X-Transmission-Session-Id: " +
                             session_id_ + "</code>");
     res.set(kSessionIdHeader, session_id_);
-    return res;
+    return reply(std::move(res));
   }
   if (req.method() != bhttp::verb::post) {
     Response res = page(bhttp::status::method_not_allowed, "405: Method Not Allowed",
                         "The RPC is called with POST.");
     res.set(bhttp::field::allow, "POST");
     res.set(kSessionIdHeader, session_id_);
-    return res;
+    return reply(std::move(res));
   }
   // A value nested a million deep is a lot of work and memory for no RPC: refused before
   // the parser builds anything.
-  nlohmann::json request = tron::json_depth(req.body(), tron::kDefaultJsonDepth) <=
-                                   tron::kDefaultJsonDepth
-                               ? nlohmann::json::parse(req.body(), nullptr, false)
-                               : nlohmann::json(nlohmann::json::value_t::discarded);
-  nlohmann::json answer;
+  nlohmann::json request =
+      tron::json_depth(req.body(), tron::kDefaultJsonDepth) <= tron::kDefaultJsonDepth
+          ? nlohmann::json::parse(req.body(), nullptr, false)
+          : nlohmann::json(nlohmann::json::value_t::discarded);
+  auto send = [reply, id = session_id_](const nlohmann::json& answer) {
+    Response res = json_response(answer);
+    res.set(kSessionIdHeader, id);
+    reply(std::move(res));
+  };
   if (request.is_discarded() || !request.is_object()) {
-    answer = {{"arguments", nlohmann::json::object()}, {"result", "no method name"}};
-  } else {
-    try {
-      answer = rpc_(request);
-    } catch (const std::exception& e) {
-      answer = {{"arguments", nlohmann::json::object()}, {"result", e.what()}};
-      if (request.contains("tag")) answer["tag"] = request["tag"];
-    }
+    return send({{"arguments", nlohmann::json::object()}, {"result", "no method name"}});
   }
-  Response res = json_response(answer);
-  res.set(kSessionIdHeader, session_id_);
-  return res;
+  try {
+    rpc_(request, send);
+  } catch (const std::exception& e) {
+    nlohmann::json answer = {{"arguments", nlohmann::json::object()}, {"result", e.what()}};
+    if (request.contains("tag")) answer["tag"] = request["tag"];
+    send(answer);
+  }
 }
 
 }  // namespace bttnode::daemon

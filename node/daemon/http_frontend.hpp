@@ -25,8 +25,12 @@
 
 namespace bttnode::daemon {
 
-// One RPC request (the parsed body) to its answer; runs on the server's thread.
-using RpcHandler = std::function<nlohmann::json(const nlohmann::json& request)>;
+// One RPC request (the parsed body) to its answer, given to `reply` once, at once or later (a
+// torrent-add that fetches a URL); runs on the server's thread.
+using RpcReply = std::function<void(nlohmann::json answer)>;
+using RpcHandler = std::function<void(const nlohmann::json& request, RpcReply reply)>;
+// The same, answering at once.
+using RpcAnswer = std::function<nlohmann::json(const nlohmann::json& request)>;
 // A route answers the requests it knows; nullopt passes the request on (404 at the end).
 using Route = std::function<std::optional<base::http::Response>(const base::http::Request&)>;
 
@@ -36,6 +40,7 @@ inline constexpr const char* kSessionIdHeader = "X-Transmission-Session-Id";
 class HttpFrontend {
  public:
   HttpFrontend(boost::asio::io_context& io, const DaemonConfig& config, RpcHandler rpc);
+  HttpFrontend(boost::asio::io_context& io, const DaemonConfig& config, RpcAnswer rpc);
   ~HttpFrontend();
   HttpFrontend(const HttpFrontend&) = delete;
   HttpFrontend& operator=(const HttpFrontend&) = delete;
@@ -49,12 +54,15 @@ class HttpFrontend {
   // A new random one each time the frontend is made.
   const std::string& session_id() const { return session_id_; }
 
-  // The whole check and dispatch, without sockets.
+  // The whole check and dispatch, without sockets; `reply` is called once.
+  void handle(const base::http::Request& req, const boost::asio::ip::address& from,
+              base::http::Reply reply) const;
+  // The same for a request answered at once (500 if the answer is still to come).
   base::http::Response handle(const base::http::Request& req,
                               const boost::asio::ip::address& from) const;
 
  private:
-  base::http::Response rpc(const base::http::Request& req) const;
+  void rpc(const base::http::Request& req, base::http::Reply reply) const;
 
   DaemonConfig config_;
   RpcHandler rpc_;

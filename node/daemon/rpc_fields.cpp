@@ -179,7 +179,7 @@ json peer_list(const DaemonTorrent& t) {
     list.push_back({{"address", address},
                     {"port", port},
                     {"clientName", p.client},
-                    {"progress", p.seed ? 1.0 : 0.0},
+                    {"progress", p.progress},
                     {"flagStr", flags},
                     {"rateToClient", static_cast<std::int64_t>(p.download_rate)},
                     {"rateToPeer", static_cast<std::int64_t>(p.upload_rate)},

@@ -1,11 +1,10 @@
 #include "node/daemon/rpc_inputs.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
-#include "base/http_client.hpp"
 #include "base/url.hpp"
-#include "node/daemon/rpc_methods.hpp"
 
 namespace bttnode::daemon {
 
@@ -72,52 +71,85 @@ std::string encode_base64(std::string_view bytes) {
   return out;
 }
 
-std::string fetch_torrent(const std::string& url_text, std::chrono::milliseconds timeout,
-                          std::uint64_t limit) {
-  std::string current = url_text;
-  for (int hop = 0; hop <= 5; ++hop) {
-    base::Url url;
-    try {
-      url = base::Url::parse(current);
-    } catch (const std::exception& e) {
-      throw RpcError("cannot fetch " + current + ": " + e.what());
-    }
-    if (url.scheme != "http" && url.scheme != "https") {
-      throw RpcError("cannot fetch " + current + ": not an http(s) URL");
-    }
-    base::http::Response res;
-    try {
-      base::http::ClientOptions o;
-      o.keep_alive = false;
-      base::http::BlockingClient client(url, o);
-      std::string target = url.path.empty() ? "/" : url.path;
-      if (url.has_query) target += "?" + url.query;
-      base::http::Request req{boost::beast::http::verb::get, target, 11};
-      res = client.request(std::move(req), timeout, limit);
-    } catch (const base::http::TransportError& e) {
-      throw RpcError("cannot fetch " + url_text + ": " + e.what());
-    } catch (const std::invalid_argument& e) {
-      throw RpcError("cannot fetch " + url_text + ": " + e.what());
-    }
-    unsigned status = res.result_int();
-    if (status >= 300 && status < 400) {
-      auto loc = res.find(boost::beast::http::field::location);
-      if (loc == res.end()) break;
-      std::string next(loc->value());
-      if (next.starts_with("/")) {
-        next = url.scheme + "://" +
-               (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" +
-               std::to_string(url.port) + next;
-      }
-      current = next;
-      continue;
-    }
-    if (status != 200) {
-      throw RpcError("cannot fetch " + url_text + ": HTTP " + std::to_string(status));
-    }
-    return std::move(res.body());
+std::shared_ptr<TorrentFetch> TorrentFetch::start(boost::asio::io_context& io,
+                                                  const std::string& url,
+                                                  std::chrono::milliseconds timeout,
+                                                  std::uint64_t limit, Done done) {
+  auto f = std::make_shared<TorrentFetch>(io, url, timeout, limit, std::move(done));
+  f->get(url, 0);
+  return f;
+}
+
+TorrentFetch::TorrentFetch(boost::asio::io_context& io, std::string url,
+                           std::chrono::milliseconds timeout, std::uint64_t limit, Done done)
+    : io_(io),
+      url_(std::move(url)),
+      deadline_(std::chrono::steady_clock::now() + timeout),
+      limit_(limit),
+      done_(std::move(done)) {}
+
+TorrentFetch::~TorrentFetch() = default;
+
+void TorrentFetch::finish(std::optional<std::string> error, std::string body) {
+  auto done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(std::move(error), std::move(body));
+}
+
+void TorrentFetch::get(const std::string& current, int hop) {
+  auto fail = [&](const std::string& why) {
+    // Always after start() returned, as a fetch that works would.
+    boost::asio::post(io_, [self = shared_from_this(), why] {
+      self->finish("cannot fetch " + self->url_ + ": " + why);
+    });
+  };
+  if (hop > 5) return fail("too many redirects");
+  base::Url url;
+  try {
+    url = base::Url::parse(current);
+  } catch (const std::exception& e) {
+    return fail(e.what());
   }
-  throw RpcError("cannot fetch " + url_text + ": too many redirects");
+  if (url.scheme != "http" && url.scheme != "https") return fail("not an http(s) URL");
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline_ - std::chrono::steady_clock::now());
+  if (left <= std::chrono::milliseconds(0)) return fail("no answer in time");
+  base::http::ClientOptions o;
+  o.keep_alive = false;
+  try {
+    // Replacing the client from within its own answer is safe: what runs holds its state.
+    client_ = std::make_unique<base::http::Client>(io_, url, o);
+  } catch (const std::invalid_argument& e) {
+    return fail(e.what());
+  }
+  std::string target = url.path.empty() ? "/" : url.path;
+  if (url.has_query) target += "?" + url.query;
+  base::http::Request req{boost::beast::http::verb::get, target, 11};
+  std::weak_ptr<TorrentFetch> weak = shared_from_this();
+  client_->async_request(
+      std::move(req), left, limit_,
+      [weak, url, hop](std::optional<base::http::TransportError> error, base::http::Response res) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (error) return self->finish("cannot fetch " + self->url_ + ": " + error->what());
+        unsigned status = res.result_int();
+        if (status >= 300 && status < 400) {
+          auto loc = res.find(boost::beast::http::field::location);
+          if (loc != res.end()) {
+            std::string next(loc->value());
+            if (next.starts_with("/")) {
+              next = url.scheme + "://" +
+                     (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) +
+                     ":" + std::to_string(url.port) + next;
+            }
+            return self->get(next, hop + 1);
+          }
+        }
+        if (status != 200) {
+          return self->finish("cannot fetch " + self->url_ + ": HTTP " + std::to_string(status));
+        }
+        self->finish(std::nullopt, std::move(res.body()));
+      });
 }
 
 }  // namespace bttnode::daemon

@@ -10,11 +10,8 @@
 #include <unordered_map>
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/http/verb.hpp>
 
 #include "base/hex.hpp"
-#include "base/http_client.hpp"
-#include "base/url.hpp"
 #include "node/daemon/rpc_fields.hpp"
 #include "node/daemon/rpc_inputs.hpp"
 #include "node/daemon/rpc_payments.hpp"
@@ -96,6 +93,42 @@ std::string read_bounded(const fs::path& p, std::uint64_t limit) {
   return data;
 }
 
+// The limits session-set and torrent-set both take, under their names in each, checked.
+struct LimitArgs {
+  std::optional<std::int64_t> up, down;  // kB/s
+  std::optional<bool> up_on, down_on;
+  std::optional<double> ratio;
+  std::optional<std::int64_t> idle;  // minutes
+};
+
+struct LimitNames {
+  const char* up;
+  const char* down;
+  const char* up_on;
+  const char* down_on;
+  const char* idle;
+  std::int64_t idle_min;
+};
+
+LimitArgs limit_args(const json& args, const LimitNames& n) {
+  LimitArgs l{arg<std::int64_t>(args, n.up),
+              arg<std::int64_t>(args, n.down),
+              arg<bool>(args, n.up_on),
+              arg<bool>(args, n.down_on),
+              arg<double>(args, "seedRatioLimit"),
+              arg<std::int64_t>(args, n.idle)};
+  for (auto* v : {&l.up, &l.down}) {
+    if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
+  }
+  if (l.ratio && (*l.ratio < 0 || *l.ratio > 1e6)) {
+    throw RpcError("invalid argument \"seedRatioLimit\"");
+  }
+  if (l.idle && (*l.idle < n.idle_min || *l.idle > 10'000'000)) {
+    throw RpcError(std::string("invalid argument \"") + n.idle + "\"");
+  }
+  return l;
+}
+
 json success(json arguments = json::object()) {
   return {{"result", "success"}, {"arguments", std::move(arguments)}};
 }
@@ -168,21 +201,15 @@ RpcMethods::RpcMethods(Daemon& daemon, Options options)
   if (s.max_download_rate > 0) speed_down_kbps_ = s.max_download_rate / kSpeedUnit;
 }
 
-json RpcMethods::handle(const json& request) {
+namespace {
+
+// Transmission's answer: "success" with the arguments, or what was wrong with none; the tag
+// echoed either way.
+template <class F>
+json answer_of(const json& tag, F&& fn) {
   json answer;
   try {
-    auto m = request.find("method");
-    if (m == request.end() || !m->is_string()) {
-      answer = {{"result", "no method name"}, {"arguments", json::object()}};
-    } else {
-      json args = json::object();
-      auto a = request.find("arguments");
-      if (a != request.end() && !a->is_null()) {
-        if (!a->is_object()) throw RpcError("invalid argument: \"arguments\" is not an object");
-        args = *a;
-      }
-      answer = dispatch(m->get<std::string>(), args);
-    }
+    answer = fn();
   } catch (const RpcError& e) {
     answer = {{"result", e.what()}, {"arguments", json::object()}};
   } catch (const DaemonError& e) {
@@ -190,9 +217,73 @@ json RpcMethods::handle(const json& request) {
   } catch (const std::exception& e) {
     answer = {{"result", std::string("error: ") + e.what()}, {"arguments", json::object()}};
   }
-  auto tag = request.find("tag");
-  if (tag != request.end()) answer["tag"] = *tag;
+  if (!tag.is_discarded()) answer["tag"] = tag;
   return answer;
+}
+
+json tag_of(const json& request) {
+  auto tag = request.find("tag");
+  return tag == request.end() ? json(json::value_t::discarded) : *tag;
+}
+
+json arguments_of(const json& request) {
+  auto a = request.find("arguments");
+  if (a == request.end() || a->is_null()) return json::object();
+  if (!a->is_object()) throw RpcError("invalid argument: \"arguments\" is not an object");
+  return *a;
+}
+
+}  // namespace
+
+void RpcMethods::handle(const json& request, std::function<void(json)> reply) {
+  auto m = request.find("method");
+  if (m != request.end() && m->is_string() && *m == "torrent-add") {
+    std::optional<PendingAdd> add;
+    json refused = answer_of(tag_of(request), [&] {
+      add = parse_add(arguments_of(request));
+      return add->url.empty() ? add_now(std::move(add->request)) : json();
+    });
+    if (add && !add->url.empty()) return add_from_url(std::move(*add), tag_of(request), reply);
+    return reply(std::move(refused));
+  }
+  reply(handle(request));
+}
+
+json RpcMethods::handle(const json& request) {
+  return answer_of(tag_of(request), [&]() -> json {
+    auto m = request.find("method");
+    if (m == request.end() || !m->is_string()) {
+      return {{"result", "no method name"}, {"arguments", json::object()}};
+    }
+    const json args = arguments_of(request);
+    if (m->get<std::string>() == "torrent-add") {
+      PendingAdd add = parse_add(args);
+      if (!add.url.empty()) throw RpcError("torrent-add of a URL is answered later");
+      return add_now(std::move(add.request));
+    }
+    return dispatch(m->get<std::string>(), args);
+  });
+}
+
+void RpcMethods::add_from_url(PendingAdd add, json tag, std::function<void(json)> reply) {
+  if (fetches_.size() >= kMaxFetches) {
+    return reply(answer_of(tag, []() -> json {
+      throw RpcError("too many torrent URLs being fetched at once; try again");
+    }));
+  }
+  auto key = next_fetch_++;
+  auto done = [this, key, request = std::move(add.request), tag, reply](
+                  std::optional<std::string> error, std::string body) mutable {
+    auto self = std::move(fetches_[key]);  // lives until this returns
+    fetches_.erase(key);
+    reply(answer_of(tag, [&] {
+      if (error) throw RpcError(*error);
+      request.metainfo = std::move(body);
+      return add_now(std::move(request));
+    }));
+  };
+  fetches_[key] = TorrentFetch::start(daemon_.node().io(), add.url, options_.fetch_timeout,
+                                      options_.fetch_limit, std::move(done));
 }
 
 std::vector<DaemonTorrent*> RpcMethods::select(const json& args, IdSelection* out) {
@@ -223,7 +314,6 @@ json RpcMethods::dispatch(const std::string& method, const json& args) {
   if (method == "session-set") return session_set(args);
   if (method == "session-stats") return session_stats();
   if (method == "torrent-get") return torrent_get(args);
-  if (method == "torrent-add") return torrent_add(args);
   if (method == "torrent-set") return torrent_set(args);
   if (method == "torrent-remove") return torrent_remove(args);
   if (method == "torrent-start") return each([&](int id) { daemon_.start(id, false); });
@@ -359,25 +449,15 @@ json RpcMethods::session_get(const json& args) {
 
 json RpcMethods::session_set(const json& args) {
   // Checked first, applied after: a request with one bad value changes nothing.
-  auto up = arg<std::int64_t>(args, "speed-limit-up");
-  auto down = arg<std::int64_t>(args, "speed-limit-down");
-  auto up_on = arg<bool>(args, "speed-limit-up-enabled");
-  auto down_on = arg<bool>(args, "speed-limit-down-enabled");
-  auto ratio = arg<double>(args, "seedRatioLimit");
+  auto [up, down, up_on, down_on, ratio, idle] =
+      limit_args(args, {"speed-limit-up", "speed-limit-down", "speed-limit-up-enabled",
+                        "speed-limit-down-enabled", "idle-seeding-limit", 1});
   auto ratio_on = arg<bool>(args, "seedRatioLimited");
-  auto idle = arg<std::int64_t>(args, "idle-seeding-limit");
   auto idle_on = arg<bool>(args, "idle-seeding-limit-enabled");
   auto dir = arg<std::string>(args, "download-dir");
   auto peers = arg<std::int64_t>(args, "peer-limit-global");
   auto per_torrent = arg<std::int64_t>(args, "peer-limit-per-torrent");
   auto pex = arg<bool>(args, "pex-enabled");
-  for (auto* v : {&up, &down}) {
-    if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
-  }
-  if (ratio && (*ratio < 0 || *ratio > 1e6)) throw RpcError("invalid argument \"seedRatioLimit\"");
-  if (idle && (*idle < 1 || *idle > 10'000'000)) {
-    throw RpcError("invalid argument \"idle-seeding-limit\"");
-  }
   if (dir && !fs::path(*dir).is_absolute()) {
     throw RpcError("invalid argument \"download-dir\": want an absolute path");
   }
@@ -499,8 +579,9 @@ json RpcMethods::torrent_get(const json& args) {
   return success(std::move(out));
 }
 
-json RpcMethods::torrent_add(const json& args) {
-  AddRequest req;
+RpcMethods::PendingAdd RpcMethods::parse_add(const json& args) {
+  PendingAdd add;
+  AddRequest& req = add.request;
   auto filename = arg<std::string>(args, "filename");
   auto metainfo = arg<std::string>(args, "metainfo");
   if (metainfo) {
@@ -512,7 +593,7 @@ json RpcMethods::torrent_add(const json& args) {
     if (p2p::is_magnet_uri(f)) {
       req.magnet = f;
     } else if (f.starts_with("http://") || f.starts_with("https://")) {
-      req.metainfo = fetch_torrent(f, options_.fetch_timeout, options_.fetch_limit);
+      add.url = f;
     } else {
       req.metainfo = read_bounded(f, options_.fetch_limit);
     }
@@ -527,6 +608,10 @@ json RpcMethods::torrent_add(const json& args) {
   }
   req.paused = arg<bool>(args, "paused").value_or(false);
   if (args.contains("labels")) req.labels = string_list(args, "labels");
+  return add;
+}
+
+json RpcMethods::add_now(AddRequest req) {
   auto [t, duplicate] = daemon_.add(std::move(req));
   json who = {{"id", t->id},
               {"name", torrent_name(*t)},
@@ -537,25 +622,15 @@ json RpcMethods::torrent_add(const json& args) {
 json RpcMethods::torrent_set(const json& args) {
   auto torrents = select(args);
   // Every value is checked before any torrent changes.
-  auto up = arg<std::int64_t>(args, "uploadLimit");
-  auto down = arg<std::int64_t>(args, "downloadLimit");
-  auto up_on = arg<bool>(args, "uploadLimited");
-  auto down_on = arg<bool>(args, "downloadLimited");
+  auto [up, down, up_on, down_on, ratio, idle] = limit_args(
+      args,
+      {"uploadLimit", "downloadLimit", "uploadLimited", "downloadLimited", "seedIdleLimit", 0});
   auto honors = arg<bool>(args, "honorsSessionLimits");
-  auto ratio = arg<double>(args, "seedRatioLimit");
   auto ratio_mode = arg<std::int64_t>(args, "seedRatioMode");
-  auto idle = arg<std::int64_t>(args, "seedIdleLimit");
   auto idle_mode = arg<std::int64_t>(args, "seedIdleMode");
   auto priority = arg<std::int64_t>(args, "bandwidthPriority");
   std::optional<std::vector<std::string>> labels;
   if (args.contains("labels")) labels = string_list(args, "labels");
-  for (auto* v : {&up, &down}) {
-    if (*v && (**v < 0 || **v > 100'000'000)) throw RpcError("invalid argument: speed limit");
-  }
-  if (ratio && (*ratio < 0 || *ratio > 1e6)) throw RpcError("invalid argument \"seedRatioLimit\"");
-  if (idle && (*idle < 0 || *idle > 10'000'000)) {
-    throw RpcError("invalid argument \"seedIdleLimit\"");
-  }
   if (priority && (*priority < -1 || *priority > 1)) {
     throw RpcError("invalid argument \"bandwidthPriority\": -1, 0 or 1");
   }

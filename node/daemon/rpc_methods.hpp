@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/daemon/daemon.hpp"
+#include "node/daemon/rpc_inputs.hpp"
 
 namespace bttnode::daemon {
 
@@ -45,7 +48,17 @@ class RpcMethods {
   RpcMethods(Daemon& daemon, Options options);
   explicit RpcMethods(Daemon& daemon) : RpcMethods(daemon, Options{}) {}
 
+  RpcMethods(const RpcMethods&) = delete;
+  RpcMethods& operator=(const RpcMethods&) = delete;
+
+  // The answer goes to `reply` once: at once, or, for a torrent-add of an http(s) URL, when
+  // the fetched torrent is added or the fetch failed. The network thread never waits.
+  void handle(const nlohmann::json& request, std::function<void(nlohmann::json)> reply);
+  // The same for a request answered at once; a URL fetch has "answered later" as its result.
   nlohmann::json handle(const nlohmann::json& request);
+
+  // Fetches of torrent-add URLs in flight at most; more are refused until one ends.
+  static constexpr std::size_t kMaxFetches = 8;
 
  private:
   nlohmann::json dispatch(const std::string& method, const nlohmann::json& args);
@@ -53,7 +66,13 @@ class RpcMethods {
   nlohmann::json session_set(const nlohmann::json& args);
   nlohmann::json session_stats();
   nlohmann::json torrent_get(const nlohmann::json& args);
-  nlohmann::json torrent_add(const nlohmann::json& args);
+  struct PendingAdd {
+    AddRequest request;
+    std::string url;  // http(s): to fetch first
+  };
+  PendingAdd parse_add(const nlohmann::json& args);
+  nlohmann::json add_now(AddRequest request);
+  void add_from_url(PendingAdd add, nlohmann::json tag, std::function<void(nlohmann::json)> reply);
   nlohmann::json torrent_set(const nlohmann::json& args);
   nlohmann::json torrent_remove(const nlohmann::json& args);
   nlohmann::json earnings(const nlohmann::json& args);
@@ -72,6 +91,8 @@ class RpcMethods {
     std::chrono::steady_clock::time_point when;
   };
   std::deque<Removed> removed_;  // for "recently-active"
+  std::map<std::uint64_t, std::shared_ptr<TorrentFetch>> fetches_;
+  std::uint64_t next_fetch_ = 0;
 };
 
 // Transmission's status numbers: 0 stopped, 1 check-wait, 2 checking, 3 download-wait,

@@ -117,10 +117,12 @@ void PeerConnection::on_close(CloseReason reason, const std::string& detail) {
 
 void PeerConnection::do_read() {
   if (closed_ || reading_ || proto_.read_paused()) return;
-  if (!session_.down_bucket().available() || (torrent_ && !torrent_->may_transfer(false))) {
+  const bool session_ok = session_allows(false);
+  if (!session_ok || (torrent_ && !torrent_->may_transfer(false))) {
     if (!read_waiting_bw_) {
       read_waiting_bw_ = true;
-      session_.wait_for_bandwidth(weak_from_this(), false);
+      // Held by its torrent's own limit, it keeps no one from the session's bandwidth.
+      session_.wait_for_bandwidth(weak_from_this(), false, 0, session_ok ? -1 : torrent_priority());
     }
     return;
   }
@@ -134,7 +136,7 @@ void PeerConnection::do_read() {
       bool eof = ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
       return self->close(eof ? CloseReason::RemoteClosed : CloseReason::NetworkError, ec.message());
     }
-    self->session_.down_bucket().consume(std::int64_t(n));
+    if (self->honors_session_limits()) self->session_.down_bucket().consume(std::int64_t(n));
     if (self->torrent_) self->torrent_->consume_bandwidth(false, std::int64_t(n));
     self->proto_.on_received(n, n == want);
     self->flush();
@@ -168,22 +170,37 @@ void PeerConnection::on_bandwidth(bool upload) {
   }
 }
 
+bool PeerConnection::honors_session_limits() const {
+  return !torrent_ || torrent_->honors_session_limits();
+}
+
+int PeerConnection::torrent_priority() const {
+  return torrent_ ? torrent_->bandwidth_priority() : 0;
+}
+
+bool PeerConnection::session_allows(bool upload) const {
+  if (!honors_session_limits()) return true;
+  return upload ? session_.may_upload(proto_.upload_priority(), torrent_priority())
+                : session_.may_download(torrent_priority());
+}
+
 bool PeerConnection::may_upload() {
-  if (session_.may_upload(proto_.upload_priority()) &&
-      (!torrent_ || torrent_->may_transfer(true))) {
-    return true;
-  }
+  const bool session_ok = session_allows(true);
+  if (session_ok && (!torrent_ || torrent_->may_transfer(true))) return true;
   if (!write_waiting_bw_) {
     write_waiting_bw_ = true;
-    session_.wait_for_bandwidth(weak_from_this(), true, proto_.upload_priority());
+    session_.wait_for_bandwidth(weak_from_this(), true, proto_.upload_priority(),
+                                session_ok ? -1 : torrent_priority());
   }
   return false;
 }
 
 void PeerConnection::consume_upload(ByteCount n) {
-  session_.up_bucket().consume(n);
+  if (honors_session_limits()) {
+    session_.up_bucket().consume(n);
+    session_.note_upload(proto_.upload_priority(), n);
+  }
   if (torrent_) torrent_->consume_bandwidth(true, n);
-  session_.note_upload(proto_.upload_priority(), n);
 }
 
 void PeerConnection::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) {
@@ -377,6 +394,7 @@ PeerStats PeerConnection::stats() const {
   st.peer_interested = proto_.peer_interested();
   st.snubbed = proto_.snubbed();
   st.seed = proto_.is_seed();
+  st.progress = proto_.progress();
   st.download_rate = proto_.download_rate();
   st.upload_rate = proto_.upload_rate();
   st.send_queue = proto_.queued_bytes();

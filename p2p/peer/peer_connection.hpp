@@ -111,6 +111,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>,
   void on_metadata_reject(std::int64_t piece) override;
   bool on_pex_peer(const PeerAddress& a, bool seed) override;
   bool may_upload() override;
+  bool honors_session_limits() const;
+  int torrent_priority() const;
+  bool session_allows(bool upload) const;  // the session's limits, for this torrent
   void consume_upload(ByteCount n) override;
   void async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::ReadDone done) override;
 

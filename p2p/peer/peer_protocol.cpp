@@ -282,6 +282,12 @@ bool PeerProtocol::is_seed() const {
   return handshake_done_ && host_.has_metadata() && peer_num_have_ == host_.num_pieces();
 }
 
+double PeerProtocol::progress() const {
+  if (is_seed()) return 1.0;
+  const std::int32_t n = host_.has_metadata() ? host_.num_pieces() : 0;
+  return n > 0 ? double(peer_num_have_) / double(n) : 0.0;
+}
+
 bool PeerProtocol::handle_message(const wire::Message& m) {
   if (m.keep_alive) return true;
   using wire::MsgId;

@@ -162,6 +162,8 @@ class PeerProtocol {
   bool choked_by_extension() const { return ext_choked_; }
   bool snubbed() const { return snubbed_; }
   bool is_seed() const;
+  // The share of the torrent's pieces the peer has (0 without metadata, unless it has all).
+  double progress() const;
   bool peer_supports(std::string_view message) const;
   std::uint16_t peer_listen_port() const { return peer_listen_port_; }
   const std::string& client() const { return client_; }

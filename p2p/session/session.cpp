@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <unordered_map>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
 #include <stdexcept>
+#include <tuple>
+#include <unordered_map>
 
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
@@ -290,6 +293,18 @@ void Session::update_queue() {
   });
 }
 
+void Session::reorder_queue(const std::vector<const Torrent*>& first) {
+  std::unordered_map<const Torrent*, std::size_t> rank;
+  for (std::size_t i = 0; i < first.size(); ++i) rank.emplace(first[i], i);
+  std::stable_sort(order_.begin(), order_.end(), [&](const auto& a, const auto& b) {
+    auto ra = rank.find(a.get()), rb = rank.find(b.get());
+    std::size_t x = ra == rank.end() ? first.size() : ra->second;
+    std::size_t y = rb == rank.end() ? first.size() : rb->second;
+    return x < y;
+  });
+  update_queue();
+}
+
 void Session::run_queue() {
   if (stopped_) return;
   // Runs after every check: with thousands of torrents it must cost a walk of the queue
@@ -355,19 +370,44 @@ void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout)
   timer_.cancel();
 }
 
+namespace {
+
+int tier_index(int torrent_priority) {
+  return std::clamp(torrent_priority, -1, 1) + 1;
+}
+
+bool higher_tier_waits(const std::array<int, 3>& waiting, int torrent_priority) {
+  for (int i = tier_index(torrent_priority) + 1; i < 3; ++i) {
+    if (waiting[std::size_t(i)] > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Session::wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload,
-                                 std::int64_t upload_priority) {
+                                 std::int64_t upload_priority, int torrent_priority) {
+  int tier = std::clamp(torrent_priority, -1, 1);
   if (upload) {
-    waiting_up_.push_back({std::move(p), upload_priority});
+    waiting_up_.push_back({std::move(p), upload_priority, tier});
     ++waiting_up_priorities_[upload_priority];
+    ++waiting_tiers_up_[std::size_t(tier_index(tier))];
   } else {
-    waiting_down_.push_back({std::move(p), 0});
+    waiting_down_.push_back({std::move(p), 0, tier});
+    ++waiting_tiers_down_[std::size_t(tier_index(tier))];
   }
 }
 
-bool Session::may_upload(std::int64_t upload_priority) const {
+bool Session::may_download(int torrent_priority) const {
+  if (!down_.available()) return false;
+  return down_.unlimited() || !higher_tier_waits(waiting_tiers_down_, torrent_priority);
+}
+
+bool Session::may_upload(std::int64_t upload_priority, int torrent_priority) const {
   if (!up_.available()) return false;
-  if (up_.unlimited() || waiting_up_priorities_.empty()) return true;
+  if (up_.unlimited()) return true;
+  if (higher_tier_waits(waiting_tiers_up_, torrent_priority)) return false;
+  if (waiting_up_priorities_.empty()) return true;
   if (upload_priority >= waiting_up_priorities_.rbegin()->first) return true;
   // Someone of a higher priority waits: a lower one goes only while its share is short.
   double total = recent_high_bytes_ + recent_low_bytes_;
@@ -393,18 +433,23 @@ void Session::tick() {
     auto waiting = std::move(waiting_up_);
     waiting_up_.clear();
     waiting_up_priorities_.clear();
-    std::stable_sort(waiting.begin(), waiting.end(),
-                     [](const Waiter& a, const Waiter& b) { return a.priority > b.priority; });
+    std::stable_sort(waiting.begin(), waiting.end(), [](const Waiter& a, const Waiter& b) {
+      return std::tie(a.tier, a.priority) > std::tie(b.tier, b.priority);
+    });
     for (const auto& w : waiting) ++waiting_up_priorities_[w.priority];
     for (auto& w : waiting) {
       if (--waiting_up_priorities_[w.priority] == 0) waiting_up_priorities_.erase(w.priority);
+      --waiting_tiers_up_[std::size_t(tier_index(w.tier))];
       if (auto p = w.peer.lock()) p->on_bandwidth(true);
     }
   }
   if (!waiting_down_.empty() && down_.available()) {
     auto waiting = std::move(waiting_down_);
     waiting_down_.clear();
+    std::stable_sort(waiting.begin(), waiting.end(),
+                     [](const Waiter& a, const Waiter& b) { return a.tier > b.tier; });
     for (auto& w : waiting) {
+      --waiting_tiers_down_[std::size_t(tier_index(w.tier))];
       if (auto p = w.peer.lock()) p->on_bandwidth(false);
     }
   }

@@ -2,6 +2,7 @@
 // One process, many torrents: the listen sockets (IPv4 and IPv6 on one port), the tracker
 // client, the global rate limits and the settings every torrent shares. Single-threaded:
 // everything runs on the io_context the caller runs.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -146,6 +147,9 @@ class Session {
   // the queued torrents that fit (run soon, on this thread).
   bool slot_free(const Torrent& t) const;
   void update_queue();
+  // Puts these torrents first in the queue, in this order (the rest keep theirs, after them):
+  // a queued torrent ahead takes the next free slot.
+  void reorder_queue(const std::vector<const Torrent*>& first);
 
   // Every torrent added from now on gets an extension made by this factory.
   using ExtensionFactory = std::function<std::shared_ptr<TorrentExtension>(Torrent&)>;
@@ -172,10 +176,13 @@ class Session {
   // For connections: bandwidth and waiting for it.
   TokenBucket& up_bucket() { return up_; }
   TokenBucket& down_bucket() { return down_; }
+  // torrent_priority: its torrent's bandwidth priority (-1, 0, 1), which goes first.
   void wait_for_bandwidth(std::weak_ptr<PeerConnection> p, bool upload,
-                          std::int64_t upload_priority = 0);
-  // Whether a peer of this upload priority may send a block now.
-  bool may_upload(std::int64_t upload_priority) const;
+                          std::int64_t upload_priority = 0, int torrent_priority = 0);
+  // Whether a peer of this upload priority, of a torrent of this bandwidth priority, may send
+  // a block now; whether one may read now. No while a peer of a higher torrent priority waits.
+  bool may_upload(std::int64_t upload_priority, int torrent_priority = 0) const;
+  bool may_download(int torrent_priority = 0) const;
   void note_upload(std::int64_t upload_priority, std::int64_t bytes);
 
   const std::vector<ExtensionFactory>& extension_factories() const { return extension_factories_; }
@@ -236,8 +243,11 @@ class Session {
   struct Waiter {
     std::weak_ptr<PeerConnection> peer;
     std::int64_t priority = 0;
+    int tier = 0;  // the torrent's bandwidth priority
   };
   std::vector<Waiter> waiting_up_, waiting_down_;
+  // Peers waiting per torrent bandwidth priority (index priority + 1).
+  std::array<int, 3> waiting_tiers_up_{}, waiting_tiers_down_{};
   std::map<std::int64_t, int> waiting_up_priorities_;  // priority -> peers waiting
   // Recent upload bytes to peers of priority > 0 and <= 0, halved every second.
   double recent_high_bytes_ = 0, recent_low_bytes_ = 0;

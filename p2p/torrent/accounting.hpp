@@ -55,6 +55,7 @@ struct PeerStats {
   bool peer_interested = false;
   bool snubbed = false;
   bool seed = false;
+  double progress = 0;  // share of the pieces it has, from its bitfield and HAVEs
   double download_rate = 0;
   double upload_rate = 0;
   std::size_t send_queue = 0;  // bytes queued for the peer, on the wire included

@@ -1,6 +1,7 @@
 #pragma once
 // One torrent in a session: its storage, piece picker, peers, choker rounds, tracker
 // announces, accounting and extensions. Runs on the session's io_context thread.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -85,6 +86,13 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   void set_rate_limits(std::int64_t up, std::int64_t down);
   std::int64_t upload_limit() const { return up_limit_.rate(); }
   std::int64_t download_limit() const { return down_limit_.rate(); }
+  // Under the session's limits, the peers of a torrent of a higher bandwidth priority (-1 low,
+  // 0 normal, 1 high) take the bandwidth first. A torrent that does not honor the session's
+  // limits is held only by its own.
+  void set_bandwidth_priority(int p) { bandwidth_priority_ = std::clamp(p, -1, 1); }
+  int bandwidth_priority() const { return bandwidth_priority_; }
+  void set_honors_session_limits(bool h) { honors_session_limits_ = h; }
+  bool honors_session_limits() const { return honors_session_limits_; }
   // For the connections: whether this torrent's buckets have bytes left now, and taking them.
   bool may_transfer(bool upload);
   void consume_bandwidth(bool upload, std::int64_t bytes);
@@ -304,6 +312,8 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   std::uint64_t data_generation_ = 0;  // bumped by a recheck: older piece results are stale
   bool moving_ = false;
   TokenBucket up_limit_, down_limit_;
+  int bandwidth_priority_ = 0;
+  bool honors_session_limits_ = true;
   std::chrono::steady_clock::time_point last_forced_announce_{};
   bool forced_announce_pending_ = false;
   // Verified pieces not yet in the resume file, and when it was last written.

@@ -261,6 +261,57 @@ TEST(HttpServer, AnswersContinueAndHandlerErrors) {
   EXPECT_EQ(bad->result_int(), 400);
 }
 
+// An answer that comes later holds only its own connection: one io thread answers another
+// request meanwhile, and the late answer keeps the connection alive for the next request.
+TEST(HttpServer, AnswersLaterWithoutHoldingTheThread) {
+  asio::io_context io;
+  std::vector<base::http::Reply> waiting;
+  std::atomic<bool> later_asked{false};
+  base::http::Server server(
+      io, {},
+      [&](const base::http::Request& req, const asio::ip::address&, base::http::Reply reply) {
+        base::http::Response res{bhttp::status::ok, 11};
+        res.body() = std::string(req.target());
+        if (req.target() == "/later") {
+          waiting.push_back([reply, res](base::http::Response) mutable { reply(std::move(res)); });
+          later_asked = true;
+          return;
+        }
+        reply(std::move(res));
+        for (auto& w : waiting) w({});
+        waiting.clear();
+        reply({});  // a second reply is ignored
+      });
+  server.start();
+  std::thread thread([&] { io.run_for(5s); });
+  struct Join {
+    asio::io_context& io;
+    std::thread& t;
+    ~Join() {
+      io.stop();
+      t.join();
+    }
+  } join{io, thread};
+  Client slow(server.port());
+  slow.send(get("/later"));
+  for (int i = 0; i < 300 && !later_asked; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(later_asked);
+  Client fast(server.port());
+  fast.send(get("/now"));
+  auto now = fast.read();
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->body(), "/now");
+  auto later = slow.read();
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->body(), "/later");
+  EXPECT_TRUE(later->keep_alive());
+  slow.send(get("/again"));
+  auto again = slow.read();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body(), "/again");
+  server.stop();
+}
+
 TEST(HttpServer, RefusesAPortInUse) {
   Running r(small_limits());
   asio::io_context io;

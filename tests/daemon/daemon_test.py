@@ -24,7 +24,6 @@ from scenario_lib import (LT_CLIENT, MIB, PYTHON, Env, Fail, assert_same, check,
                           free_port, runner_main, wait_exit, wait_log, write_random)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEEDER = os.path.join(HERE, "lt_seeder.py")
 PIECE = 32 * 1024
 
 
@@ -110,8 +109,8 @@ def restart(env, kill9):
     size = 6 * MIB
     pieces = size // PIECE
     data, torrent, ih = env.make_torrent("payload.bin", size)
-    seeder = env.spawn("seeder", [PYTHON, SEEDER, torrent, "--save", env.path("src"), "--port",
-                                  str(free_port()), "--upload-limit", str(512 * 1024)])
+    seeder = env.spawn("seeder", [PYTHON, LT_CLIENT, "seed", torrent, "--save", env.path("src"),
+                                  "--port", str(free_port()), "--upload-limit", str(512 * 1024)])
     wait_log(seeder, r"^seeding$", 20)
     cfg = env.config()
     d1 = env.start_daemon(cfg)
@@ -248,8 +247,53 @@ def rpc_frontend(env):
     check(len(got) == 1 and got[0]["hashString"] == ih and got[0]["id"] == 1,
           "torrent-get: %s" % got)
     check(env.record(ih)["paused"], "the torrent added paused is not paused")
+    add_by_slow_url(env, port, "u:" + pw, sid)
     env.stop(d, signal.SIGTERM)
     check(d.returncode == 0, "SIGTERM: exit %s" % d.returncode)
+
+
+def add_by_slow_url(env, port, auth, sid):
+    """A torrent-add of a URL whose server takes 2 s: the daemon answers other calls meanwhile,
+    and the add's answer comes once the torrent is added."""
+    import http.server
+    import threading
+    _, torrent, ih = env.make_torrent("u.bin", 64 * 1024)
+    with open(torrent, "rb") as f:
+        body = f.read()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(2)
+            self.send_response(200 if self.path == "/u.torrent" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/u.torrent" % web.server_address[1]
+    added = {}
+
+    def add():
+        added["answer"] = rpc_call(port, auth, {"method": "torrent-add", "tag": 7,
+                                                "arguments": {"filename": url, "paused": True}},
+                                   sid)[0]
+    t = threading.Thread(target=add)
+    t.start()
+    time.sleep(0.3)
+    t0 = time.time()
+    ans, _ = rpc_call(port, auth, {"method": "session-get"}, sid)
+    took = time.time() - t0
+    check(ans.get("result") == "success" and took < 1.0,
+          "session-get while a URL is fetched took %.2f s: %s" % (took, ans))
+    t.join(15)
+    web.shutdown()
+    got = added.get("answer", {})
+    check(got.get("result") == "success" and got.get("tag") == 7 and
+          got["arguments"]["torrent-added"]["hashString"] == ih, "torrent-add by URL: %s" % got)
 
 
 def ratio(env, action):

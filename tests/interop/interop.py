@@ -307,20 +307,27 @@ def corrupt_peer(env):
         raise Fail("the corrupt peer was not banned")
 
 
+def download_from_lt_seed(env, torrent, src, lt_flags, extra=()):
+    """bttnode (with extra options) downloads from a libtorrent seeder started with lt_flags;
+    returns the seeder."""
+    port = free_port()
+    s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
+                              str(port)] + lt_flags)
+    wait_log(s, r"seeding", 60)
+    out = env.path("out")
+    d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port],
+                             extra=extra)
+    wait_exit(d, 90)
+    assert_same(src, out)
+    return s
+
+
 def encrypted_libtorrent(env, direction):
     """A libtorrent that forces stream encryption both ways: bttnode (default settings) dials it
     and downloads, or it dials bttnode and downloads; the connection must be encrypted."""
     src, top, torrent, ih = env.make_data("multi")
     if direction == "download":
-        port = free_port()
-        s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
-                                  str(port), "--encrypted"])
-        wait_log(s, r"seeding", 60)
-        out = env.path("out")
-        d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port])
-        wait_exit(d, 90)
-        assert_same(src, out)
-        lt_proc = s
+        lt_proc = download_from_lt_seed(env, torrent, src, ["--encrypted"])
     else:
         seed = env.bttnode_seed("bttnode-seed", torrent, src)
         out = env.path("out-lt")
@@ -340,15 +347,7 @@ def download_required_from_libtorrent(env):
     """bttnode with --encryption require downloads from a libtorrent with default settings:
     libtorrent must see only RC4 (not even the plaintext method)."""
     src, top, torrent, ih = env.make_data("multi")
-    port = free_port()
-    s = env.spawn("lt-seed", [PYTHON, LT_CLIENT, "seed", torrent, "--save", src, "--port",
-                              str(port), "--fast-poll"])
-    wait_log(s, r"seeding", 60)
-    out = env.path("out")
-    d = env.bttnode_download("bttnode-dl", torrent, out, peers=["127.0.0.1:%d" % port],
-                             extra=["--encryption", "require"])
-    wait_exit(d, 90)
-    assert_same(src, out)
+    s = download_from_lt_seed(env, torrent, src, ["--fast-poll"], extra=["--encryption", "require"])
     wait_log(s, r"^peer encryption: rc4$", 10)
     if re.search(r"^peer encryption: (none|plaintext-method)$", log_text(s), re.M):
         raise Fail("libtorrent saw bttnode unencrypted under --encryption require")

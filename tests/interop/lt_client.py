@@ -4,10 +4,13 @@
   lt_client.py make-torrent SRC OUT.torrent --tracker URL [--piece-size N]
   lt_client.py download (TORRENT|MAGNET) --save DIR --port N [--peer HOST:PORT]... [--timeout S]
   lt_client.py seed TORRENT --save DIR --port N [--peer HOST:PORT]... [--corrupt]
+                           [--upload-limit BYTES_PER_S]
   lt_client.py info-hash TORRENT
 
 --encrypted: message stream encryption forced both ways (no plaintext peers).
 --fast-poll: look at the peers every 2 ms (as --encrypted does), to log their encryption.
+--upload-limit: the seeder's upload rate. Loopback peers are in libtorrent's local peer
+class, which is unlimited by default: the limit is set on the torrent and on that class both.
 
 download exits 0 once the torrent is complete (and, for a magnet, writes nothing else);
 seed runs until killed. Progress goes to stderr.
@@ -121,10 +124,21 @@ def cmd_download(a):
     return 1
 
 
+def limit_upload(ses, h, rate):
+    ses.apply_settings({"upload_rate_limit": rate})
+    for cls in (ses.local_peer_class_id, ses.global_peer_class_id):
+        info = ses.get_peer_class(cls)
+        info["upload_limit"] = rate
+        ses.set_peer_class(cls, info)
+    h.set_upload_limit(rate)
+
+
 def cmd_seed(a):
     ses = session(a.port, a.encrypted)
     seen = set()
     h = add(ses, a, True)
+    if a.upload_limit:
+        limit_upload(ses, h, a.upload_limit)
     if not a.corrupt:
         h.force_recheck()
     add_peers(h, a.peer)
@@ -138,7 +152,7 @@ def cmd_seed(a):
         note_encryption(h, seen)
         for al in ses.pop_alerts():
             if isinstance(al, (lt.torrent_error_alert, lt.file_error_alert)):
-                print("error:", al.message(), file=sys.stderr)
+                print("error:", al.message(), file=sys.stderr, flush=True)
         # Often enough to see the peer of a transfer over in tens of milliseconds.
         time.sleep(0.002 if a.encrypted or a.fast_poll else 0.2)
 
@@ -165,6 +179,7 @@ def main():
         d.add_argument("--corrupt", action="store_true")
         d.add_argument("--encrypted", action="store_true")
         d.add_argument("--fast-poll", action="store_true")
+        d.add_argument("--upload-limit", type=int, default=0)
     i = sub.add_parser("info-hash")
     i.add_argument("source")
     a = ap.parse_args()

@@ -36,55 +36,65 @@ TEST(RpcInputs, Base64RoundTripsEveryLength) {
 
 namespace {
 
+// A web server on the test's own io_context; "/slow" never answers.
 struct Files {
   boost::asio::io_context io;
+  std::vector<base::http::Reply> held;
   base::http::Server server;
-  std::thread thread;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
   Files()
-      : server(io, {}, [this](const base::http::Request& req) {
-          base::http::Response r{bhttp::status::ok, 11};
-          if (req.target() == "/a.torrent") {
-            r.body() = "d4:infod4:name1:aee";
-          } else if (req.target() == "/moved") {
-            r.result(bhttp::status::found);
-            r.set(bhttp::field::location, "/a.torrent");
-          } else if (req.target() == "/big") {
-            r.body() = std::string(2000, 'x');
-          } else {
-            r.result(bhttp::status::not_found);
-          }
-          return r;
-        }) {
+      : server(io, {},
+               [this](const base::http::Request& req, const boost::asio::ip::address&,
+                      base::http::Reply reply) {
+                 base::http::Response r{bhttp::status::ok, 11};
+                 if (req.target() == "/a.torrent") {
+                   r.body() = "d4:infod4:name1:aee";
+                 } else if (req.target() == "/moved") {
+                   r.result(bhttp::status::found);
+                   r.set(bhttp::field::location, "/a.torrent");
+                 } else if (req.target() == "/loop") {
+                   r.result(bhttp::status::found);
+                   r.set(bhttp::field::location, "/loop");
+                 } else if (req.target() == "/big") {
+                   r.body() = std::string(2000, 'x');
+                 } else if (req.target() == "/slow") {
+                   held.push_back(std::move(reply));
+                   return;
+                 } else {
+                   r.result(bhttp::status::not_found);
+                 }
+                 reply(std::move(r));
+               }) {
     server.start();
-    guard.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
   }
-  ~Files() {
-    server.stop();
-    guard.reset();
-    io.stop();
-    thread.join();
-  }
+  ~Files() { server.stop(); }
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(server.port()) + path;
+  }
+  // The body, or the error prefixed with "error: ".
+  std::string fetch(const std::string& url, std::chrono::milliseconds timeout = 5s) {
+    std::optional<std::string> out;
+    auto f = bttnode::daemon::TorrentFetch::start(
+        io, url, timeout, 1000, [&](std::optional<std::string> error, std::string body) {
+          out = error ? "error: " + *error : body;
+        });
+    EXPECT_FALSE(out) << "answered before start returned";
+    io.restart();
+    for (int i = 0; i < 1000 && !out; ++i) io.run_one_for(10ms);
+    return out.value_or("no answer");
   }
 };
 
 }  // namespace
 
-TEST(RpcInputs, FetchesATorrentFollowingRedirectsWithinItsLimit) {
+TEST(RpcInputs, FetchesATorrentFollowingRedirectsWithinItsLimitAndTime) {
   Files f;
-  using bttnode::daemon::fetch_torrent;
-  using bttnode::daemon::RpcError;
-  EXPECT_EQ(fetch_torrent(f.url("/a.torrent"), 5s, 1000), "d4:infod4:name1:aee");
-  EXPECT_EQ(fetch_torrent(f.url("/moved"), 5s, 1000), "d4:infod4:name1:aee");
-  try {
-    fetch_torrent(f.url("/missing"), 5s, 1000);
-    FAIL();
-  } catch (const RpcError& e) {
-    EXPECT_NE(std::string(e.what()).find("HTTP 404"), std::string::npos);
-  }
-  EXPECT_THROW(fetch_torrent(f.url("/big"), 5s, 1000), RpcError);
-  EXPECT_THROW(fetch_torrent("ftp://example.org/x", 5s, 1000), RpcError);
+  EXPECT_EQ(f.fetch(f.url("/a.torrent")), "d4:infod4:name1:aee");
+  EXPECT_EQ(f.fetch(f.url("/moved")), "d4:infod4:name1:aee");
+  EXPECT_EQ(f.fetch(f.url("/missing")), "error: cannot fetch " + f.url("/missing") + ": HTTP 404");
+  EXPECT_NE(f.fetch(f.url("/loop")).find("too many redirects"), std::string::npos);
+  EXPECT_TRUE(f.fetch(f.url("/big")).starts_with("error: cannot fetch"));
+  EXPECT_TRUE(f.fetch("ftp://example.org/x").starts_with("error: cannot fetch"));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(f.fetch(f.url("/slow"), 200ms).starts_with("error: cannot fetch"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "../test_files.hpp"
 #include "base/hex.hpp"
+#include "base/http_server.hpp"
 #include "node/daemon/rpc_inputs.hpp"
 #include "p2p/metainfo/create_torrent.hpp"
 #include "wallet/ledger.hpp"
@@ -161,6 +163,64 @@ TEST(RpcMethods, TorrentAddAnswersAddedThenDuplicateAndRefusesGarbage) {
   EXPECT_EQ(row[0]["status"], 0);
 }
 
+// A .torrent named by URL is fetched while the network thread goes on: the answer comes when
+// it is added, or says why the fetch failed in Transmission's shape, the tag echoed.
+TEST(RpcMethods, TorrentAddByUrlAnswersWhenFetchedWithoutBlocking) {
+  Fixture f;
+  std::vector<base::http::Reply> held;
+  base::http::Server web(f.node->io(), {},
+                         [&](const base::http::Request& req, const boost::asio::ip::address&,
+                             base::http::Reply reply) {
+                           base::http::Response r{boost::beast::http::status::ok, 11};
+                           if (req.target() == "/slow") return held.push_back(std::move(reply));
+                           if (req.target() == "/t.torrent") {
+                             r.body() = f.torrents[1];
+                           } else {
+                             r.result(boost::beast::http::status::not_found);
+                           }
+                           reply(std::move(r));
+                         });
+  web.start();
+  auto url = [&](const std::string& path) {
+    return "http://127.0.0.1:" + std::to_string(web.port()) + path;
+  };
+  auto ask = [&](const std::string& path, int tag, std::optional<json>& out) {
+    f.rpc->handle(
+        {{"method", "torrent-add"}, {"arguments", {{"filename", url(path)}}}, {"tag", tag}},
+        [&out](json a) { out = std::move(a); });
+  };
+  auto wait = [&](std::optional<json>& out) {
+    for (int i = 0; i < 500 && !out; ++i) f.node->io().run_one_for(std::chrono::milliseconds(10));
+  };
+  std::optional<json> slow, added, missing;
+  ask("/slow", 1, slow);
+  ask("/t.torrent", 2, added);
+  EXPECT_FALSE(added);
+  EXPECT_EQ(f.call("session-get", {{"fields", {"version"}}})["result"], "success");
+  wait(added);
+  ASSERT_TRUE(added);
+  EXPECT_EQ((*added)["result"], "success") << added->dump();
+  EXPECT_EQ((*added)["tag"], 2);
+  EXPECT_EQ((*added)["arguments"]["torrent-added"]["hashString"], f.hex[1]);
+  EXPECT_FALSE(slow);  // still fetching, and the other one went by it
+  EXPECT_EQ(f.daemon->torrents().size(), 1u);
+
+  ask("/none", 3, missing);
+  wait(missing);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ((*missing)["result"], "cannot fetch " + url("/none") + ": HTTP 404");
+  EXPECT_EQ((*missing)["arguments"], json::object());
+  EXPECT_EQ((*missing)["tag"], 3);
+
+  // At most kMaxFetches at once.
+  std::vector<std::optional<json>> more(RpcMethods::kMaxFetches);
+  for (std::size_t i = 0; i < more.size(); ++i) ask("/slow", 10 + int(i), more[i]);
+  ASSERT_TRUE(more.back());
+  EXPECT_NE((*more.back())["result"].get<std::string>().find("too many"), std::string::npos);
+  EXPECT_FALSE(more.front());
+  web.stop();
+}
+
 TEST(RpcMethods, TorrentGetFieldsOfTheListHaveTheirTypes) {
   Fixture f;
   f.add(0);
@@ -266,6 +326,27 @@ TEST(RpcMethods, TorrentSetChangesOptionsAndRefusesBadValuesWhole) {
   EXPECT_NE(f.call("torrent-set", {{"ids", 1}, {"labels", {1, 2}}})["result"], "success");
 }
 
+// The bandwidth priority and whether the session's limits hold reach the engine's torrent,
+// and torrent-get reports them.
+TEST(RpcMethods, BandwidthPriorityAndHonorsSessionLimitsReachTheEngine) {
+  Fixture f;
+  f.add(0);
+  auto& engine = f.daemon->find(1)->torrent();
+  EXPECT_EQ(engine.bandwidth_priority(), 0);
+  EXPECT_TRUE(engine.honors_session_limits());
+  ASSERT_EQ(
+      f.call("torrent-set",
+             {{"ids", 1}, {"bandwidthPriority", -1}, {"honorsSessionLimits", false}})["result"],
+      "success");
+  EXPECT_EQ(engine.bandwidth_priority(), -1);
+  EXPECT_FALSE(engine.honors_session_limits());
+  auto row = f.get(1, {"bandwidthPriority", "honorsSessionLimits"})[0];
+  EXPECT_EQ(row["bandwidthPriority"], -1);
+  EXPECT_EQ(row["honorsSessionLimits"], false);
+  EXPECT_NE(f.call("torrent-set", {{"ids", 1}, {"bandwidthPriority", 2}})["result"], "success");
+  EXPECT_EQ(engine.bandwidth_priority(), -1);
+}
+
 TEST(RpcMethods, StopStartRemoveAndTheRestAnswerSuccess) {
   Fixture f;
   f.add(0);
@@ -290,6 +371,28 @@ TEST(RpcMethods, StopStartRemoveAndTheRestAnswerSuccess) {
   EXPECT_TRUE(st["arguments"]["cumulative-stats"]["uploadedBytes"].is_number_integer());
   EXPECT_EQ(f.call("torrent-remove", {{"ids", {1, 2}}})["result"], "success");
   EXPECT_TRUE(f.daemon->torrents().empty());
+}
+
+// The queue a remote reorders is the one the session starts torrents from.
+TEST(RpcMethods, QueueMoveTopChoosesWhichQueuedTorrentStartsNext) {
+  Fixture f([](DaemonConfig& c) { c.node.session.max_active_downloads = 1; });
+  for (int i = 0; i < 3; ++i) f.add(i);
+  auto statuses = [&] {
+    std::vector<int> v;
+    for (const auto& t : f.get(nullptr, {"status"})) v.push_back(t["status"].get<int>());
+    return v;
+  };
+  auto wait_for = [&](std::vector<int> want) {
+    for (int i = 0; i < 500 && statuses() != want; ++i) {
+      f.node->io().run_for(std::chrono::milliseconds(10));
+    }
+    return statuses();
+  };
+  ASSERT_EQ(wait_for({4, 3, 3}), (std::vector<int>{4, 3, 3}));
+  EXPECT_EQ(f.call("queue-move-top", {{"ids", {3}}})["result"], "success");
+  EXPECT_EQ(f.daemon->find(3)->queue_position, 0);
+  EXPECT_EQ(f.call("torrent-stop", {{"ids", {1}}})["result"], "success");
+  EXPECT_EQ(wait_for({0, 3, 4}), (std::vector<int>{0, 3, 4}));
 }
 
 TEST(RpcMethods, PaymentMethodsWithoutWallets) {

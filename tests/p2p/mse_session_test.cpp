@@ -15,6 +15,7 @@
 #include "p2p/session/session.hpp"
 #include "p2p/torrent/torrent.hpp"
 #include "p2p/wire/bencode.hpp"
+#include "swarm_torrent.hpp"
 #include "torrent_events.hpp"
 
 namespace fs = std::filesystem;
@@ -24,45 +25,14 @@ using boost::asio::ip::tcp;
 
 namespace {
 
-struct Dir {
-  fs::path path =
-      fs::temp_directory_path() / ("bttnode-mse-" + std::to_string(std::random_device{}()));
-  Dir() { fs::create_directories(path); }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-Metainfo make_torrent(const fs::path& dir, std::size_t size, std::int64_t piece_len,
-                      std::string* content) {
-  std::mt19937 rng(9);
-  content->resize(size);
-  for (auto& c : *content) c = char(rng());
-  fs::create_directories(dir / "src");
-  std::ofstream(dir / "src" / "data.bin", std::ios::binary) << *content;
-  std::string pieces;
-  for (std::size_t off = 0; off < size; off += std::size_t(piece_len)) {
-    auto d = sha1(std::string_view(*content).substr(off, std::size_t(piece_len)));
-    pieces.append(reinterpret_cast<const char*>(d.data()), d.size());
-  }
-  bencode::Dict info;
-  info["length"] = bencode::Integer(size);
-  info["name"] = "data.bin";
-  info["piece length"] = bencode::Integer(piece_len);
-  info["pieces"] = pieces;
-  bencode::Dict top;
-  top["info"] = bencode::Value(std::move(info));
-  return parse_metainfo(bencode::encode(bencode::Value(std::move(top))));
-}
-
 // Downloads 1 MiB from a seeder in `seed_mode` into a leecher in `leech_mode`; true if done.
 bool download(const std::string& seed_mode, const std::string& leech_mode,
               std::chrono::seconds limit) {
-  Dir dir;
+  test_support::TempDir dir("bttnode-mse");
   std::string content;
-  Metainfo meta = make_torrent(dir.path, 1024 * 1024 + 99, 65536, &content);
-  setenv("BTTNODE_STATE_DIR", (dir.path / "state").c_str(), 1);
+  Metainfo meta =
+      test_support::make_swarm_torrent(dir.path(), 1024 * 1024 + 99, 65536, &content, 9);
+  setenv("BTTNODE_STATE_DIR", (dir.path() / "state").c_str(), 1);
   boost::asio::io_context io;
   SessionSettings ss, ls;
   ss.listen_ipv6 = ls.listen_ipv6 = false;
@@ -74,16 +44,16 @@ bool download(const std::string& seed_mode, const std::string& leech_mode,
   leecher.listen();
   AddTorrentParams sp;
   sp.metainfo = meta;
-  sp.save_path = dir.path / "src";
+  sp.save_path = dir.path() / "src";
   sp.seed_only = true;
-  sp.resume_file = dir.path / "seed.resume";
+  sp.resume_file = dir.path() / "seed.resume";
   auto seed_t = seeder.add_torrent(sp);
   testing_events::run_until_state(io, *seed_t, {TorrentState::Seeding, TorrentState::Error});
   if (!seed_t->is_seed()) return false;
   AddTorrentParams lp;
   lp.metainfo = meta;
-  lp.save_path = dir.path / "out";
-  lp.resume_file = dir.path / "leech.resume";
+  lp.save_path = dir.path() / "out";
+  lp.resume_file = dir.path() / "leech.resume";
   lp.peers = {tcp::endpoint(make_address("127.0.0.1"), seeder.listen_port())};
   auto leech_t = leecher.add_torrent(lp);
   bool done = false;
@@ -93,7 +63,7 @@ bool download(const std::string& seed_mode, const std::string& leech_mode,
   while (!done && std::chrono::steady_clock::now() < deadline)
     io.run_for(std::chrono::milliseconds(50));
   if (done) {
-    std::ifstream f(dir.path / "out" / "data.bin", std::ios::binary);
+    std::ifstream f(dir.path() / "out" / "data.bin", std::ios::binary);
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(f), {}), content);
   }
   seed_t->pause();

@@ -353,6 +353,26 @@ TEST(PeerProtocol, HaveAndBitfieldDriveInterest) {
   EXPECT_EQ(f.host->pieces->availability(PieceIndex(0)), 0);  // given back at close
 }
 
+// A peer's progress is the share of pieces its bitfield and HAVEs name.
+TEST(PeerProtocol, ProgressIsTheShareOfPiecesThePeerHas) {
+  Fixture f;
+  f.peer_handshake();
+  f.drain();
+  const double n = f.host->num_pieces();
+  ASSERT_GT(n, 2);
+  EXPECT_EQ(f.proto.progress(), 0.0);
+  wire::Bytes b;
+  std::uint8_t bits = 0xC0;
+  wire::put_bitfield(b, std::span<const std::uint8_t>(&bits, 1));
+  f.send(b);
+  EXPECT_DOUBLE_EQ(f.proto.progress(), 2 / n);
+  b.clear();
+  wire::put_have(b, 2);
+  wire::put_have(b, 2);  // twice counts once
+  f.send(b);
+  EXPECT_DOUBLE_EQ(f.proto.progress(), 3 / n);
+}
+
 TEST(PeerProtocol, BitfieldWithSpareBitsCloses) {
   Fixture f;
   f.peer_handshake();

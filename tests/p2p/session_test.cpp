@@ -14,6 +14,7 @@
 #include "p2p/session/session.hpp"
 #include "p2p/metainfo/sha1.hpp"
 #include "p2p/torrent/torrent.hpp"
+#include "swarm_torrent.hpp"
 #include "torrent_events.hpp"
 
 namespace fs = std::filesystem;
@@ -23,46 +24,8 @@ using boost::asio::ip::tcp;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("bttnode-session-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-// A single-file torrent of `size` random bytes written under dir/src.
-Metainfo make_torrent(const fs::path& dir, std::size_t size, std::int64_t piece_len,
-                      std::string* content) {
-  std::mt19937 rng(42);
-  content->resize(size);
-  for (auto& c : *content) c = char(rng());
-  fs::create_directories(dir / "src");
-  std::ofstream(dir / "src" / "data.bin", std::ios::binary) << *content;
-  std::string pieces;
-  for (std::size_t off = 0; off < size; off += std::size_t(piece_len)) {
-    auto d = sha1(std::string_view(*content).substr(off, std::size_t(piece_len)));
-    pieces.append(reinterpret_cast<const char*>(d.data()), d.size());
-  }
-  bencode::Dict info;
-  info["length"] = bencode::Integer(size);
-  info["name"] = "data.bin";
-  info["piece length"] = bencode::Integer(piece_len);
-  info["pieces"] = pieces;
-  bencode::Dict top;
-  top["info"] = bencode::Value(std::move(info));
-  return parse_metainfo(bencode::encode(bencode::Value(std::move(top))));
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
+using test_support::read_file;
+using test_support::TempDir;
 
 // Records what the extension hook is told.
 struct Recorder {
@@ -108,7 +71,7 @@ class TestTorrentExt : public TorrentExtension {
 };
 
 struct Swarm {
-  TempDir dir;
+  TempDir dir{"bttnode-session"};
   std::string content;
   Metainfo meta;
   boost::asio::io_context io;
@@ -123,8 +86,8 @@ struct Swarm {
   }
 
   Swarm(std::size_t size, std::int64_t piece_len, SessionSettings leech_settings = {}) {
-    meta = make_torrent(dir.path, size, piece_len, &content);
-    setenv("BTTNODE_STATE_DIR", (dir.path / "state").c_str(), 1);
+    meta = test_support::make_swarm_torrent(dir.path(), size, piece_len, &content);
+    setenv("BTTNODE_STATE_DIR", (dir.path() / "state").c_str(), 1);
     SessionSettings s;
     s.listen_ipv6 = false;
     seeder = std::make_unique<Session>(io, s);
@@ -137,9 +100,9 @@ struct Swarm {
   void add_seed() {
     AddTorrentParams sp;
     sp.metainfo = meta;
-    sp.save_path = dir.path / "src";
+    sp.save_path = dir.path() / "src";
     sp.seed_only = true;
-    sp.resume_file = dir.path / "seed.resume";
+    sp.resume_file = dir.path() / "seed.resume";
     seed_t = seeder->add_torrent(sp);
     testing_events::run_until_state(io, *seed_t, {TorrentState::Seeding, TorrentState::Error});
   }
@@ -149,8 +112,8 @@ struct Swarm {
     ASSERT_TRUE(seed_t->is_seed());
     AddTorrentParams lp;
     lp.metainfo = meta;
-    lp.save_path = dir.path / "out";
-    lp.resume_file = dir.path / "leech.resume";
+    lp.save_path = dir.path() / "out";
+    lp.resume_file = dir.path() / "leech.resume";
     lp.peers = {seed_ep};
     leech_t = leecher->add_torrent(lp);
     watch_finished();
@@ -162,6 +125,14 @@ struct Swarm {
       io.run_for(std::chrono::milliseconds(50));
     }
     return done;
+  }
+
+  // Seconds until the leecher has the whole file right; a failure past `limit`.
+  double timed_download(std::chrono::seconds limit) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(run_until_done(limit));
+    EXPECT_EQ(read_file(dir.path() / "out" / "data.bin"), content);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 };
 
@@ -178,7 +149,7 @@ TEST(Session, DownloadsFromSeederWithAccountingAndExtensions) {
       *sw.seeder, sw.meta.info_hash, [&](const p2p::event::PeerClosed& e) { closed.push_back(e); });
   sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
-  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+  EXPECT_EQ(read_file(sw.dir.path() / "out" / "data.bin"), sw.content);
 
   ByteCount total = sw.meta.total_size;
   EXPECT_EQ(sw.leech_t->counters().verified_down, total);
@@ -218,11 +189,45 @@ TEST(Session, DownloadRateLimitIsHonoured) {
   ls.max_download_rate = 1024 * 1024;  // 1 MiB/s for 2 MiB
   Swarm sw(2 * 1024 * 1024, 32768, ls);
   sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_GT(secs, 1.3);
-  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+  EXPECT_GT(sw.timed_download(std::chrono::seconds(60)), 1.3);
+}
+
+// A torrent that does not honor the session's limits is held by its own only: 1 MiB at a
+// session limit of 64 KiB/s would take 16 s.
+TEST(Session, ATorrentNotHonoringSessionLimitsGoesPastThem) {
+  SessionSettings ls;
+  ls.max_download_rate = 64 * 1024;
+  Swarm sw(1024 * 1024, 32768, ls);
+  sw.start(tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port()));
+  sw.leech_t->set_honors_session_limits(false);
+  EXPECT_LT(sw.timed_download(std::chrono::seconds(30)), 6.0);
+}
+
+// Under a session limit, a peer of a torrent of a higher bandwidth priority that waits keeps
+// the lower ones waiting; once it is served they go again. Unlimited, no one waits.
+TEST(Session, HigherBandwidthPriorityWaitingGoesFirst) {
+  boost::asio::io_context io;
+  SessionSettings s;
+  s.listen_ipv6 = false;
+  Session session(io, s);
+  session.set_download_rate(1'000'000);
+  session.set_upload_rate(1'000'000);
+  io.run_for(std::chrono::milliseconds(150));  // the buckets fill
+  ASSERT_TRUE(session.may_download(0));
+  ASSERT_TRUE(session.may_upload(0, 0));
+  session.wait_for_bandwidth({}, false, 0, 1);
+  session.wait_for_bandwidth({}, true, 0, 1);
+  EXPECT_FALSE(session.may_download(0));
+  EXPECT_FALSE(session.may_download(-1));
+  EXPECT_TRUE(session.may_download(1));
+  EXPECT_FALSE(session.may_upload(5, 0));  // a high bid in a normal torrent waits too
+  EXPECT_TRUE(session.may_upload(0, 1));
+  io.run_for(std::chrono::milliseconds(60));  // the waiting ones were woken
+  EXPECT_TRUE(session.may_download(-1));
+  EXPECT_TRUE(session.may_upload(0, -1));
+  session.set_download_rate(0);
+  session.wait_for_bandwidth({}, false, 0, 1);
+  EXPECT_TRUE(session.may_download(-1));
 }
 
 TEST(Session, ANamedPeerIsDialedAgainAfterItRestarts) {
@@ -255,29 +260,29 @@ TEST(Session, ANamedPeerIsDialedAgainAfterItRestarts) {
   sw.add_seed();
 
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
-  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+  EXPECT_EQ(read_file(sw.dir.path() / "out" / "data.bin"), sw.content);
 }
 
 TEST(Session, MagnetFetchesMetadataOverIpv6OrV4) {
   Swarm sw(1024 * 1024 + 5, 16384 * 3);
   AddTorrentParams sp;
   sp.metainfo = sw.meta;
-  sp.save_path = sw.dir.path / "src";
+  sp.save_path = sw.dir.path() / "src";
   sp.seed_only = true;
-  sp.resume_file = sw.dir.path / "seed.resume";
+  sp.resume_file = sw.dir.path() / "seed.resume";
   sw.seed_t = sw.seeder->add_torrent(sp);
   testing_events::run_until_state(sw.io, *sw.seed_t, {TorrentState::Seeding});
   AddTorrentParams lp;
   lp.info_hash = sw.meta.info_hash;
-  lp.save_path = sw.dir.path / "out";
-  lp.resume_file = sw.dir.path / "leech.resume";
+  lp.save_path = sw.dir.path() / "out";
+  lp.resume_file = sw.dir.path() / "leech.resume";
   lp.peers = {tcp::endpoint(make_address("127.0.0.1"), sw.seeder->listen_port())};
   sw.leech_t = sw.leecher->add_torrent(lp);
   EXPECT_FALSE(sw.leech_t->has_metadata());
   sw.watch_finished();
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
   EXPECT_TRUE(sw.leech_t->has_metadata());
-  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+  EXPECT_EQ(read_file(sw.dir.path() / "out" / "data.bin"), sw.content);
 }
 
 TEST(Session, Ipv6Loopback) {
@@ -296,5 +301,5 @@ TEST(Session, Ipv6Loopback) {
   sw.seeder->listen();
   sw.start(tcp::endpoint(make_address("::1"), sw.seeder->listen_port()));
   ASSERT_TRUE(sw.run_until_done(std::chrono::seconds(60)));
-  EXPECT_EQ(read_file(sw.dir.path / "out" / "data.bin"), sw.content);
+  EXPECT_EQ(read_file(sw.dir.path() / "out" / "data.bin"), sw.content);
 }
