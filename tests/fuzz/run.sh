@@ -2,22 +2,27 @@
 # Builds the libFuzzer targets with clang (fuzzer + AddressSanitizer + UBSan) straight from
 # the sources and runs each for a short time on its seed corpus (and dictionary, if any).
 #
-#   tests/fuzz/run.sh [--seconds N] [--work DIR] [TARGET...]
+#   tests/fuzz/run.sh [--seconds N] [--work DIR] [--build-only | --run-only] [TARGET...]
 #
 # TARGET is one of the *_fuzz.cpp names without the suffix; default: all. Exits non-zero if a
 # target fails to build or finds a crash, leak, timeout or sanitizer report (the input that
-# did it is kept in the work folder).
+# did it is kept in the work folder). Each source is compiled once per work folder and shared
+# by the targets that need it. --build-only builds the targets (afresh) without running them;
+# --run-only runs targets built so before into the same work folder.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 seconds=20
 work=${TMPDIR:-/tmp}/bttnode-fuzz
 targets=()
+mode=both
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
-    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    --build-only) mode=build; shift ;;
+    --run-only) mode=run; shift ;;
+    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -26,7 +31,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 cxx=$(command -v clang++-14 || command -v clang++ || true)
-if [ -z "$cxx" ]; then
+if [ -z "$cxx" ] && [ "$mode" != run ]; then
   echo "fuzz: clang++ not found (install clang and libclang-rt-14-dev)" >&2
   exit 1
 fi
@@ -73,9 +78,11 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 
 # The tron library without its network code, built once per run into an archive.
 tron_lib=""
+tron_flags=()
 build_tron() {
   [ -n "$tron_lib" ] && return 0
   local gen="$work/gen" objs="$work/tron-objs"
+
   rm -rf "$gen" "$objs"
   mkdir -p "$gen/tron" "$objs"
   protoc --cpp_out="$gen/tron" -I"$root/tron" "$root"/tron/proto/*.proto
@@ -99,24 +106,49 @@ build_tron() {
   tron_flags=(-I"$gen" -I"$gen/tron")
 }
 
+# One object per source, shared by every target of the work folder.
+objs_dir="$work/objs"
+object_of() {
+  local rel=${1#"$root"/}
+  local obj="$objs_dir/${rel//\//-}.o"
+  if [ ! -f "$obj" ]; then
+    "$cxx" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" "${tron_flags[@]}" -c "$1" -o "$obj.tmp"
+    mv "$obj.tmp" "$obj"
+  fi
+  echo "$obj"
+}
+
 mkdir -p "$work"
+if [ "$mode" = build ]; then
+  rm -rf "$objs_dir"
+fi
+mkdir -p "$objs_dir"
 status=0
 for t in "${targets[@]}"; do
-  srcs=("$here/${t}_fuzz.cpp")
-  extra=()
-  for s in $(sources_for "$t"); do
-    if [ "$s" = TRON ]; then
-      build_tron
+  bin="$work/${t}_fuzz"
+  if [ "$mode" = run ]; then
+    if [ ! -x "$bin" ]; then
+      echo "fuzz $t: not built (run with --build-only first)" >&2
+      status=1
       continue
     fi
-    srcs+=("$root/$s")
-  done
-  if [ -n "$tron_lib" ] && sources_for "$t" | grep -q TRON; then
-    extra=("${tron_flags[@]}" "$tron_lib" -lprotobuf -lsecp256k1 -lcrypto++ -lssl)
+  else
+    srcs=()
+    extra=()
+    for s in $(sources_for "$t"); do
+      if [ "$s" = TRON ]; then
+        build_tron
+        continue
+      fi
+      srcs+=("$(object_of "$root/$s")")
+    done
+    if [ -n "$tron_lib" ] && sources_for "$t" | grep -q TRON; then
+      extra=("${tron_flags[@]}" "$tron_lib" -lprotobuf -lsecp256k1 -lcrypto++ -lssl)
+    fi
+    echo "== fuzz $t: building"
+    "$cxx" "${flags[@]}" "$here/${t}_fuzz.cpp" "${srcs[@]}" "${extra[@]}" -lcrypto -o "$bin"
   fi
-  bin="$work/${t}_fuzz"
-  echo "== fuzz $t: building"
-  "$cxx" "${flags[@]}" "${srcs[@]}" "${extra[@]}" -lcrypto -o "$bin"
+  [ "$mode" = build ] && continue
   corpus="$work/corpus-$t"
   mkdir -p "$corpus"
   seeds=()
