@@ -41,6 +41,7 @@ NodeSettings node_settings_from(const Args& args) {
       }
     }
   }
+  if (args.has("no-utp")) settings.session.enable_utp = false;
   return settings;
 }
 

@@ -24,6 +24,8 @@
 #include "p2p/transport/mse_dial_stream.hpp"
 #include "p2p/transport/tcp_stream.hpp"
 #include "p2p/transport/udp_socket.hpp"
+#include "p2p/transport/utp_dial_stream.hpp"
+#include "p2p/transport/utp_stream.hpp"
 
 namespace p2p {
 
@@ -135,6 +137,7 @@ void Session::listen() {
     break;
   }
   tracker_client_->attach_udp(*udp_);
+  start_utp();
   if (settings_.listen_ipv6) {
     try {
       acceptors_.push_back(open(tcp::endpoint(tcp::v6(), port_), true));
@@ -184,28 +187,45 @@ void Session::on_accepted(tcp::acceptor& acc, const boost::system::error_code& e
       s.shutdown(tcp::socket::shutdown_both, ignored);
       s.close(ignored);
     } else {
-      ++accepted_;
-      // Either kind of peer may knock; the stream tells a plain handshake from an encrypted one.
-      auto o = mse_options(encryption_);
-      o.find_torrent = [this](const Sha1Digest& req2) -> std::optional<InfoHash> {
-        auto it = by_req2_.find(req2);
-        if (it == by_req2_.end()) return std::nullopt;
-        return it->second;
-      };
-      auto conn = std::make_shared<PeerConnection>(
-          *this, std::make_unique<MseStream>(
-                     io_.get_executor(),
-                     std::make_unique<TcpStream>(std::move(s), settings_.socket_buffer_size),
-                     std::move(o), encryption_ != EncryptionMode::require));
-      conn->start();
+      accept_stream(std::make_unique<TcpStream>(std::move(s), settings_.socket_buffer_size));
     }
   }
   accept_loop(acc);
 }
 
+void Session::accept_stream(std::unique_ptr<Stream> s) {
+  if (stopped_ || !may_connect()) {
+    ++turned_away_;
+    s->close();
+    return;
+  }
+  ++accepted_;
+  // Either kind of peer may knock; the stream tells a plain handshake from an encrypted one.
+  auto o = mse_options(encryption_);
+  o.find_torrent = [this](const Sha1Digest& req2) -> std::optional<InfoHash> {
+    auto it = by_req2_.find(req2);
+    if (it == by_req2_.end()) return std::nullopt;
+    return it->second;
+  };
+  auto conn = std::make_shared<PeerConnection>(
+      *this, std::make_unique<MseStream>(io_.get_executor(), std::move(s), std::move(o),
+                                         encryption_ != EncryptionMode::require));
+  conn->start();
+}
+
 std::unique_ptr<Stream> Session::outgoing_stream(const InfoHash& ih, const PeerAddress& to) {
   int buffer = settings_.socket_buffer_size;
-  auto dial = [this, to, buffer] { return std::make_unique<TcpStream>(io_, to, buffer); };
+  MseDialStream::Dial dial = [this, to, buffer] { return std::make_unique<TcpStream>(io_, to, buffer); };
+  if (utp_ && settings_.enable_utp) {
+    dial = [this, to, tcp = std::move(dial)]() -> std::unique_ptr<Stream> {
+      UtpDialStream::Dial utp = [this, to]() -> std::unique_ptr<Stream> {
+        if (!utp_) return nullptr;
+        return utp_->dial(to);
+      };
+      return std::make_unique<UtpDialStream>(io_.get_executor(), std::move(utp), tcp,
+                                             settings_.utp_connect_timeout);
+    };
+  }
   return std::make_unique<MseDialStream>(io_.get_executor(), std::move(dial), encryption_, ih);
 }
 
@@ -350,6 +370,7 @@ void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout)
     boost::system::error_code ec;
     a->close(ec);
   }
+  if (utp_) utp_->set_accept(nullptr);
   auto remaining = std::make_shared<std::size_t>(torrents_.size());
   auto all = std::make_shared<std::function<void()>>(std::move(done));
   if (torrents_.empty()) {

@@ -33,6 +33,7 @@
 namespace p2p {
 
 class Stream;
+class UtpManager;
 class UdpSocket;
 enum class EncryptionMode;  // p2p/transport/mse_dial_stream.hpp
 
@@ -72,6 +73,12 @@ struct SessionSettings {
   // back to plaintext once, "require" sends and accepts nothing in plaintext. Incoming
   // connections may be either unless required.
   std::string encryption = "prefer";
+  // uTP (BEP 29) on the listen port's UDP socket: dialled first, with TCP when its SYN gets
+  // no answer within utp_connect_timeout or is reset; accepted. Off: TCP only, and a uTP SYN
+  // is answered with RESET.
+  bool enable_utp = true;
+  std::chrono::milliseconds utp_connect_timeout{2500};
+  int max_utp_sockets = 1000;
   // A download stopped by a full disk tries again this often (resume data is kept).
   std::chrono::seconds disk_full_retry{10};
   // A torrent that verified pieces writes its resume data at least this often (on the disk
@@ -198,8 +205,14 @@ class Session {
   // Incoming connections taken, and those closed at once for want of descriptors or slots.
   std::uint64_t accepted() const { return accepted_; }
   std::uint64_t turned_away() const { return turned_away_; }
+  // The uTP sockets on the listen port; null before listen().
+  UtpManager* utp() { return utp_.get(); }
 
  private:
+  // Starts uTP on the UDP socket (session_utp.cpp).
+  void start_utp();
+  // An incoming stream of either transport: the peer may speak plain BitTorrent or MSE.
+  void accept_stream(std::unique_ptr<Stream> s);
   void accept_loop(boost::asio::ip::tcp::acceptor& acc);
   void retry_accept(boost::asio::ip::tcp::acceptor& acc);
   void on_accepted(boost::asio::ip::tcp::acceptor& acc, const boost::system::error_code& ec,
@@ -258,6 +271,9 @@ class Session {
   std::uint64_t accepted_ = 0, turned_away_ = 0;
   int spare_fd_ = -1;  // a descriptor held back for the moment the process runs out
   std::chrono::milliseconds accept_backoff_{0};
+  // Last: gone before the UDP socket it sends on and before the torrents' streams.
+  std::unique_ptr<UtpManager> utp_;
+  int utp_handler_ = 0;
 };
 
 }  // namespace p2p

@@ -130,6 +130,19 @@ base::SettingsTable<SessionSettings> make_table() {
       {"pex", "enable_pex", T::Bool, "exchange peers with peers (BEP 11)", false},
       [](S & s) -> auto& { return s.enable_pex; });
   t.add(
+      {"utp", "enable_utp", T::Bool,
+       "uTP (BEP 29) on the listen port: dialled first with TCP as fallback, and accepted",
+       false},
+      [](S & s) -> auto& { return s.enable_utp; });
+  t.add(
+      {"utp-connect-timeout", "utp_connect_timeout", T::Duration,
+       "a uTP dial unanswered this long falls back to TCP", false, 100, 60000},
+      [](S & s) -> auto& { return s.utp_connect_timeout; });
+  t.add(
+      {"max-utp-sockets", "max_utp_sockets", T::Int, "uTP connections at most, incoming and outgoing",
+       false, 1, 100000},
+      [](S & s) -> auto& { return s.max_utp_sockets; });
+  t.add(
       {"client-version", "client_version", T::String,
        "the client name sent in the extension handshake", false},
       [](S & s) -> auto& { return s.client_version; });

@@ -58,6 +58,7 @@ sources_for() {
         p2p/metainfo/sha1.cpp p2p/torrent/piece_picker.cpp p2p/session/events.cpp
       ;;
     mse_handshake) echo p2p/transport/mse_handshake.cpp p2p/metainfo/sha1.cpp ;;
+    utp_packet) echo p2p/transport/utp_packet.cpp p2p/transport/utp_connection.cpp ;;
     ut_metadata) echo p2p/wire/metadata_exchange.cpp p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp ;;
     pex) echo p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
     resume_data)

@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "p2p/transport/utp_stream.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using Bytes = std::vector<std::uint8_t>;
+
+// Two managers whose datagrams reach each other through the io_context, as over loopback.
+struct Twins {
+  asio::io_context io;
+  udp::endpoint ea{asio::ip::make_address("127.0.0.1"), 1111};
+  udp::endpoint eb{asio::ip::make_address("127.0.0.1"), 2222};
+  std::unique_ptr<p2p::UtpManager> a, b;
+  std::size_t dropped = 0;
+  explicit Twins(p2p::UtpSettings s = {}) {
+    a = std::make_unique<p2p::UtpManager>(
+        io, [this](const udp::endpoint& to, auto d) { return carry(*b, to, eb, ea, d); }, s);
+    b = std::make_unique<p2p::UtpManager>(
+        io, [this](const udp::endpoint& to, auto d) { return carry(*a, to, ea, eb, d); }, s);
+  }
+  bool carry(p2p::UtpManager& m, const udp::endpoint& to, const udp::endpoint& want,
+             const udp::endpoint& from, std::span<const std::uint8_t> d) {
+    if (to != want) {
+      ++dropped;
+      return false;
+    }
+    asio::post(io, [&m, from, v = Bytes(d.begin(), d.end())] { m.on_datagram(from, v); });
+    return true;
+  }
+  p2p::PeerAddress addr_b() const { return {eb.address(), eb.port()}; }
+};
+
+TEST(UtpStream, ConnectsWritesAndReadsToEof) {
+  Twins t;
+  std::unique_ptr<p2p::UtpStream> accepted;
+  t.b->set_accept([&](std::unique_ptr<p2p::UtpStream> s) { accepted = std::move(s); });
+  auto out = t.a->dial(t.addr_b());
+  ASSERT_TRUE(out);
+  Bytes data(3 << 20);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = std::uint8_t(i * 7 + i / 1000);
+  Bytes got;
+  std::uint8_t buf[40000];
+  boost::system::error_code read_end, connect_ec = asio::error::would_block;
+  std::function<void()> read_more = [&] {
+    accepted->async_read_some(buf, [&](const boost::system::error_code& ec, std::size_t n) {
+      got.insert(got.end(), buf, buf + n);
+      if (ec) {
+        read_end = ec;
+        return;
+      }
+      read_more();
+    });
+  };
+  std::size_t written = 0;
+  out->async_connect([&](const boost::system::error_code& ec) {
+    connect_ec = ec;
+    ASSERT_FALSE(ec);
+    ASSERT_TRUE(accepted);
+    read_more();
+    // A gather write of three runs, then the stream is closed: the FIN follows the data.
+    std::span<const std::uint8_t> runs[] = {
+        {data.data(), 10},
+        {data.data() + 10, 1 << 20},
+        {data.data() + 10 + (1 << 20), data.size() - 10 - (1 << 20)}};
+    out->async_write(runs, [&](const boost::system::error_code& ec, std::size_t n) {
+      EXPECT_FALSE(ec);
+      written = n;
+      out->close();
+    });
+  });
+  asio::steady_timer guard(t.io, std::chrono::seconds(20));
+  guard.async_wait([&](auto) { t.io.stop(); });
+  while (!t.io.stopped() && read_end == boost::system::error_code()) t.io.run_one();
+  EXPECT_FALSE(connect_ec);
+  EXPECT_EQ(written, data.size());
+  EXPECT_EQ(read_end, asio::error::eof);
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(accepted->remote().port(), 1111);
+}
+
+TEST(UtpStream, SynWithoutListenerIsReset) {
+  Twins t;  // b accepts nothing
+  auto out = t.a->dial(t.addr_b());
+  boost::system::error_code ec;
+  bool done = false;
+  out->async_connect([&](const boost::system::error_code& e) {
+    ec = e;
+    done = true;
+  });
+  while (!done && t.io.run_one_for(std::chrono::seconds(5))) {
+  }
+  EXPECT_TRUE(done);
+  EXPECT_EQ(ec, asio::error::connection_refused);
+}
+
+TEST(UtpStream, SocketLimitRefusesMore) {
+  p2p::UtpSettings s;
+  s.max_sockets = 2;
+  Twins t(s);
+  std::vector<std::unique_ptr<p2p::UtpStream>> acc;
+  t.b->set_accept([&](std::unique_ptr<p2p::UtpStream> st) { acc.push_back(std::move(st)); });
+  auto x = t.a->dial(t.addr_b());
+  auto y = t.a->dial(t.addr_b());
+  EXPECT_TRUE(x && y);
+  EXPECT_FALSE(t.a->dial(t.addr_b()));
+  EXPECT_EQ(t.a->sockets(), 2u);
+}
+
+TEST(UtpStream, LeavesOtherDatagramsAlone) {
+  Twins t;
+  Bytes dht = {'d', '1', ':', 'a', 'e'};
+  EXPECT_FALSE(t.a->on_datagram(t.eb, dht));
+  Bytes junk(20, 0x41);  // version 1, type 4, but a SYN with nobody accepting: reset
+  EXPECT_TRUE(t.a->on_datagram(t.eb, junk));
+}
+
+}  // namespace
