@@ -20,6 +20,7 @@
 #include "p2p/torrent/torrent.hpp"
 #include "p2p/transport/mse_dial_stream.hpp"
 #include "p2p/transport/tcp_stream.hpp"
+#include "p2p/transport/udp_socket.hpp"
 
 namespace p2p {
 
@@ -115,9 +116,22 @@ void Session::listen() {
     acc->listen(boost::asio::socket_base::max_listen_connections);
     return acc;
   };
-  auto v4 = open(tcp::endpoint(tcp::v4(), settings_.listen_port), false);
-  port_ = v4->local_endpoint().port();
-  acceptors_.push_back(std::move(v4));
+  // TCP and UDP on the same port. With any free port asked for, the TCP port found may be
+  // taken for UDP by another program: then look for another.
+  for (int attempt = 0;; ++attempt) {
+    auto v4 = open(tcp::endpoint(tcp::v4(), settings_.listen_port), false);
+    std::uint16_t port = v4->local_endpoint().port();
+    try {
+      udp_ = std::make_unique<UdpSocket>(io_, port, settings_.listen_ipv6);
+    } catch (const std::system_error&) {
+      if (settings_.listen_port != 0 || attempt >= 16) throw;
+      continue;
+    }
+    port_ = port;
+    acceptors_.push_back(std::move(v4));
+    break;
+  }
+  tracker_client_->attach_udp(*udp_);
   if (settings_.listen_ipv6) {
     try {
       acceptors_.push_back(open(tcp::endpoint(tcp::v6(), port_), true));

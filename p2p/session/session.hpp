@@ -32,6 +32,7 @@
 namespace p2p {
 
 class Stream;
+class UdpSocket;
 enum class EncryptionMode;  // p2p/transport/mse_dial_stream.hpp
 
 class Torrent;
@@ -115,7 +116,8 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Opens the listen sockets; throws std::system_error when the port is taken.
+  // Opens the listen sockets, TCP and UDP on one port; throws std::system_error when the port
+  // is taken.
   void listen();
   std::uint16_t listen_port() const { return port_; }
 
@@ -163,6 +165,8 @@ class Session {
   const SessionSettings& settings() const { return settings_; }
   const PeerId& peer_id() const { return peer_id_; }
   TrackerClient& tracker_client() { return *tracker_client_; }
+  // The UDP socket on the listen port (trackers, DHT, uTP); null until listen().
+  UdpSocket* udp() { return udp_.get(); }
   std::uint32_t announce_key() const { return key_; }
 
   // For connections: bandwidth and waiting for it.
@@ -217,6 +221,8 @@ class Session {
   PeerId peer_id_{};
   std::uint32_t key_ = 0;
   std::uint16_t port_ = 0;
+  // Before the tracker client: it lets go of the socket when it is destroyed.
+  std::unique_ptr<UdpSocket> udp_;
   std::unique_ptr<TrackerClient> tracker_client_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the session

@@ -75,6 +75,8 @@ struct TrackerSettings {
 // Announces to single tracker URLs (http://, udp://; https:// is refused with an error).
 // Keeps UDP connection ids for reuse. Must be used and destroyed on the io_context's thread;
 // destroying it cancels announces in flight (their handlers run with an error).
+class UdpSocket;
+
 class TrackerClient {
  public:
   explicit TrackerClient(boost::asio::io_context& io, TrackerSettings settings = {});
@@ -87,6 +89,10 @@ class TrackerClient {
                 AnnounceHandler handler);
   // Cancels everything in flight; handlers are called with an error.
   void cancel_all();
+  // UDP announces go through the session's shared socket from now on (until detached), not a
+  // socket of their own. The socket must outlive this client or be detached first.
+  void attach_udp(UdpSocket& socket);
+  void detach_udp();
 
   boost::asio::io_context& io() { return io_; }
   const TrackerSettings& settings() const { return settings_; }

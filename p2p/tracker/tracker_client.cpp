@@ -3,6 +3,7 @@
 
 #include "p2p/tracker/tracker.hpp"
 #include "p2p/tracker/tracker_client_impl.hpp"
+#include "p2p/transport/udp_socket.hpp"
 
 namespace p2p {
 
@@ -22,6 +23,41 @@ TrackerClient::TrackerClient(boost::asio::io_context& io, TrackerSettings settin
 
 TrackerClient::~TrackerClient() {
   cancel_all();
+  detach_udp();
+}
+
+void TrackerClient::attach_udp(UdpSocket& socket) {
+  detach_udp();
+  impl_->udp = &socket;
+  std::weak_ptr<Impl> impl = impl_;
+  impl_->udp_handler =
+      socket.add_handler([impl](const UdpSocket::Endpoint& from, std::span<const std::uint8_t> d) {
+        auto i = impl.lock();
+        return i && i->on_udp(from, d);
+      });
+}
+
+void TrackerClient::detach_udp() {
+  if (!impl_->udp) return;
+  impl_->udp->remove_handler(impl_->udp_handler);
+  impl_->udp = nullptr;
+  impl_->udp_handler = 0;
+}
+
+bool TrackerClient::Impl::on_udp(const boost::asio::ip::udp::endpoint& from,
+                                 std::span<const std::uint8_t> data) {
+  // Every BEP 15 reply begins with the action and the transaction id.
+  if (data.size() < 8 || udp_waiting.empty()) return false;
+  std::uint32_t action = (std::uint32_t(data[0]) << 24) | (std::uint32_t(data[1]) << 16) |
+                         (std::uint32_t(data[2]) << 8) | data[3];
+  if (action > 3) return false;
+  std::uint32_t tid = (std::uint32_t(data[4]) << 24) | (std::uint32_t(data[5]) << 16) |
+                      (std::uint32_t(data[6]) << 8) | data[7];
+  auto it = udp_waiting.find(tid);
+  if (it == udp_waiting.end() || it->second.from != from) return false;
+  auto deliver = it->second.deliver;  // the announce may wait again under a new id
+  deliver(data);
+  return true;
 }
 
 void TrackerClient::announce(const std::string& url, const AnnounceRequest& req,

@@ -1,9 +1,12 @@
 #pragma once
 // Internals of TrackerClient shared by the HTTP and UDP announce operations.
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,18 @@ struct TrackerClient::Impl {
     std::chrono::steady_clock::time_point obtained;
   };
   std::map<boost::asio::ip::udp::endpoint, ConnectionId> udp_connections;
+
+  // The shared socket, when attached, and the UDP announces waiting on it by transaction id.
+  UdpSocket* udp = nullptr;
+  int udp_handler = 0;
+  using UdpReply = std::function<void(std::span<const std::uint8_t>)>;
+  struct UdpWaiter {
+    boost::asio::ip::udp::endpoint from;
+    UdpReply deliver;
+  };
+  std::map<std::uint32_t, UdpWaiter> udp_waiting;
+  // Takes a datagram of the shared socket when it answers a waiting announce.
+  bool on_udp(const boost::asio::ip::udp::endpoint& from, std::span<const std::uint8_t> data);
 
   void track(const std::shared_ptr<TrackerOp>& op);
 };

@@ -1,10 +1,13 @@
 // UDP tracker announce, BEP 15: connect (or reuse a connection id younger than a minute),
-// then announce; each request is retransmitted after base * 2^n.
+// then announce; each request is retransmitted after base * 2^n. Through the session's shared
+// UDP socket when the client has one (replies matched by transaction id and address), else
+// through a socket of its own.
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "p2p/tracker/tracker_client_impl.hpp"
 #include "p2p/tracker/tracker_udp.hpp"
+#include "p2p/transport/udp_socket.hpp"
 
 namespace p2p {
 
@@ -42,6 +45,10 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
     if (done_) return;
     if (ec || res.empty()) return fail("cannot resolve " + url_.host + ": " + ec.message());
     endpoint_ = res.begin()->endpoint();
+    if (impl_->udp && (endpoint_.address().is_v4() || impl_->udp->has_ipv6())) {
+      shared_ = true;
+      return next_step();
+    }
     socket_.open(endpoint_.protocol(), ec);
     if (!ec) socket_.connect(endpoint_, ec);  // only replies from the tracker are received
     if (ec) return fail("cannot open a UDP socket: " + ec.message());
@@ -69,7 +76,21 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   std::uint32_t new_transaction() {
-    transaction_ = static_cast<std::uint32_t>(impl_->rng());
+    if (!shared_) {
+      transaction_ = static_cast<std::uint32_t>(impl_->rng());
+      return transaction_;
+    }
+    impl_->udp_waiting.erase(transaction_);
+    do {
+      transaction_ = static_cast<std::uint32_t>(impl_->rng());
+    } while (impl_->udp_waiting.count(transaction_));
+    std::weak_ptr<UdpAnnounce> weak = shared_from_this();
+    impl_->udp_waiting[transaction_] = {
+        endpoint_, [weak](std::span<const std::uint8_t> d) {
+          if (auto self = weak.lock()) {
+            self->on_datagram(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+          }
+        }};
     return transaction_;
   }
 
@@ -79,11 +100,18 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
       return fail(std::string("no reply to the UDP ") + (connecting_ ? "connect" : "announce") +
                   " request");
     }
-    socket_.async_send(asio::buffer(packet_),
-                       [self = shared_from_this()](error_code ec, std::size_t) {
-                         if (ec && !self->done_)
-                           self->fail("cannot send to the UDP tracker: " + ec.message());
-                       });
+    if (shared_ && !impl_->udp) return fail("the session's UDP socket is closed");
+    if (shared_) {
+      impl_->udp->send_to(
+          endpoint_, std::span<const std::uint8_t>(
+                         reinterpret_cast<const std::uint8_t*>(packet_.data()), packet_.size()));
+    } else {
+      socket_.async_send(asio::buffer(packet_),
+                         [self = shared_from_this()](error_code ec, std::size_t) {
+                           if (ec && !self->done_)
+                             self->fail("cannot send to the UDP tracker: " + ec.message());
+                         });
+    }
     timer_.expires_after(impl_->settings.udp_base_timeout * (1 << std::min(attempt_, 16)));
     ++attempt_;
     timer_.async_wait([self = shared_from_this()](error_code ec) {
@@ -99,6 +127,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   }
 
   void receive() {
+    if (shared_) return;  // the shared socket hands replies over as they come
     socket_.async_receive(
         asio::buffer(buf_),
         [self = shared_from_this()](error_code ec, std::size_t n) { self->on_receive(ec, n); });
@@ -115,9 +144,13 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
       }
       return fail("UDP receive failed: " + ec.message());
     }
-    auto reply =
-        udp_tracker::parse_reply(std::string_view(buf_.data(), n), endpoint_.address().is_v6());
-    if (reply.transaction_id != transaction_ || n < 8) return receive();  // stray or late packet
+    on_datagram(std::string_view(buf_.data(), n));
+  }
+
+  void on_datagram(std::string_view bytes) {
+    if (done_) return;
+    auto reply = udp_tracker::parse_reply(bytes, endpoint_.address().is_v6());
+    if (reply.transaction_id != transaction_ || bytes.size() < 8) return receive();  // stray
     if (reply.action == udp_tracker::kError) {
       impl_->udp_connections.erase(endpoint_);
       if (used_cached_id_ && !connecting_) {
@@ -163,6 +196,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
     timer_.cancel();
     resolver_.cancel();
     socket_.close(ignored);
+    if (shared_) impl_->udp_waiting.erase(transaction_);
     auto h = std::move(handler_);
     h(r);
   }
@@ -186,6 +220,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   bool refused_ = false;
   bool used_cached_id_ = false;
   bool done_ = false;
+  bool shared_ = false;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "p2p/tracker/tracker_client_impl.hpp"
 #include "p2p/tracker/tracker_http.hpp"
 #include "p2p/tracker/tracker_udp.hpp"
+#include "p2p/transport/udp_socket.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -374,6 +375,42 @@ TEST(TrackerClientUdp, RetransmitsAndReusesConnectionId) {
       io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
   EXPECT_FALSE(r3.response);
   EXPECT_TRUE(r3.tracker_failure);
+}
+
+TEST(TrackerClientUdp, AnnouncesThroughTheSharedSocket) {
+  asio::io_context io;
+  ScriptedUdpTracker tracker(io);
+  tracker.drop = 1;  // the first connect is lost: the retransmission goes the same way
+  p2p::UdpSocket udp(io, 0, false);
+  // A handler added before the tracker's is offered replies first and lets them pass.
+  int offered = 0;
+  udp.add_handler([&](const p2p::UdpSocket::Endpoint&, std::span<const std::uint8_t>) {
+    ++offered;
+    return false;
+  });
+  p2p::TrackerSettings s;
+  s.udp_base_timeout = 100ms;
+  p2p::TrackerClient client(io, s);
+  client.attach_udp(udp);
+  auto r = run_announce(
+      io, [&](p2p::AnnounceHandler h) { client.announce(tracker.url(), sample_request(), "", h); });
+  ASSERT_TRUE(r.response) << r.error;
+  ASSERT_EQ(r.response->peers.size(), 1u);
+  EXPECT_EQ(tracker.connects, 1);
+  EXPECT_EQ(tracker.announces, 1);
+  // The tracker heard it from the shared port, and both replies were the tracker client's.
+  EXPECT_EQ(tracker.from.port(), udp.port());
+  EXPECT_EQ(offered, 2);
+  EXPECT_EQ(udp.unclaimed(), 0u);
+
+  // A late or forged reply (no announce waits on its transaction) is left to others.
+  asio::ip::udp::socket stray(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::string fake = std::string("\0\0\0\x01", 4) + "abcd" + std::string(12, '\0');
+  stray.send_to(asio::buffer(fake),
+                asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), udp.port()));
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (udp.unclaimed() == 0 && std::chrono::steady_clock::now() < until) io.run_for(10ms);
+  EXPECT_EQ(udp.unclaimed(), 1u);
 }
 
 TEST(TrackerClientUdp, GivesUpAfterTheLastAttempt) {
