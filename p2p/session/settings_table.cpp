@@ -130,6 +130,13 @@ base::SettingsTable<SessionSettings> make_table() {
       {"pex", "enable_pex", T::Bool, "exchange peers with peers (BEP 11)", false},
       [](S & s) -> auto& { return s.enable_pex; });
   t.add(
+      {"dht", "enable_dht", T::Bool, "find peers and be found through the DHT (BEP 5)", false},
+      [](S & s) -> auto& { return s.enable_dht; });
+  t.add(
+      {"dht-bootstrap", "dht_bootstrap", T::String,
+       "DHT nodes to bootstrap from, HOST:PORT separated by commas", false},
+      [](S & s) -> auto& { return s.dht_bootstrap; });
+  t.add(
       {"client-version", "client_version", T::String,
        "the client name sent in the extension handshake", false},
       [](S & s) -> auto& { return s.client_version; });
