@@ -290,10 +290,11 @@ def krpc_answers(env):
     expect_error(a.query("find_node", {}), 203, "find_node without target")
     expect_error(a.query("get_peers", {"info_hash": b"short"}), 203, "get_peers with a short hash")
     expect_error(a.query("frobnicate", {}), 204, "unknown method")
-    reply = a.send_raw(b"d1:t2:zz1:y1:q1:q4:pinge")  # no arguments
+    reply = a.send_raw(b"d1:q4:ping1:t2:zz1:y1:qe")  # no arguments
     check(reply is not None, "no answer to a ping without arguments")
     expect_error(reply, 203, "ping without arguments")
-    check(a.send_raw(b"d1:t2:zz1:y1:q", timeout=0.5) is None, "an answer to a truncated datagram")
+    check(a.send_raw(b"d1:q4:ping1:t2:zz1:y1:q", timeout=0.5) is None,
+          "an answer to a truncated datagram")
     check(a.send_raw(b"not bencode", timeout=0.5) is None, "an answer to garbage")
     # still alive and answering after all that
     expect_response(a.query("ping", {}), "ping at the end")
