@@ -122,16 +122,18 @@ def table_of(s):
     return out
 
 
-def dht_peers(s, info_hash, timeout=3):
-    """The peers a libtorrent node's get_peers lookup finds for info_hash."""
-    s.dht_get_peers(info_hash)
+def wait_announced(env, port, timeout=15, kick=None):
+    """Waits until a libtorrent node of env hears an announce_peer for a peer on port."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        s.wait_for_alert(200)
-        for a in s.pop_alerts():
-            if isinstance(a, lt.dht_get_peers_reply_alert) and str(a.info_hash) == str(info_hash):
-                return set((ip, port) for ip, port in a.peers())
-    return set()
+        if kick:
+            kick()
+        for s in env.nodes:
+            for a in s.pop_alerts():
+                if isinstance(a, lt.dht_announce_alert) and a.port == port:
+                    return
+        time.sleep(0.5)
+    raise Fail("no libtorrent node heard an announce for port %d" % port)
 
 
 # ---------------------------------------------------------------- a tiny bencoder for KRPC
@@ -311,11 +313,7 @@ def magnet_from_libtorrent(env):
                             "flags": lt.torrent_flags.seed_mode})
     ih = info.info_hash()
     # Until the seeder's announce is in the DHT, a lookup finds nobody.
-    deadline = time.time() + 15
-    while ("127.0.0.1", seeder.port) not in dht_peers(env.nodes[0], ih, 1.5):
-        if time.time() > deadline:
-            raise Fail("the libtorrent seeder never announced")
-        h.force_dht_announce()
+    wait_announced(env, seeder.port, kick=h.force_dht_announce)
     env.log("seeder announced on the DHT")
     out = env.path("out")
     magnet = "magnet:?xt=urn:btih:%s" % str(ih)
@@ -332,10 +330,7 @@ def seed_to_libtorrent(env):
     src, torrent, info = env.make_torrent()
     seed = env.bttnode_seed("bttnode-seed", torrent, src, env.bootstrap_args())
     ih = info.info_hash()
-    deadline = time.time() + 15
-    while ("127.0.0.1", seed.port) not in dht_peers(env.nodes[0], ih, 1.5):
-        if time.time() > deadline:
-            raise Fail("bttnode never announced itself on the DHT")
+    wait_announced(env, seed.port)
     env.log("bttnode announced on the DHT")
     leecher = env.lt_session(free_port())
     env.nodes.append(leecher)
