@@ -10,6 +10,7 @@
 
 #include "node/cli/args.hpp"
 #include "p2p/session/session.hpp"
+#include "p2p/storage/resume_data.hpp"
 #include "p2p/torrent/torrent.hpp"
 
 namespace bttnode {
@@ -42,6 +43,18 @@ NodeSettings node_settings_from(const Args& args) {
     }
   }
   if (args.has("no-utp")) settings.session.enable_utp = false;
+  if (args.has("no-dht")) settings.session.enable_dht = false;
+  if (auto nodes = args.all("dht-bootstrap"); !nodes.empty()) {
+    std::string joined;
+    for (const auto& n : nodes) joined += (joined.empty() ? "" : ",") + n;
+    settings.session.dht_bootstrap = joined;
+  }
+  // Beside the resume data; one file per fixed port, so a seeder and a downloader running
+  // side by side keep node ids of their own.
+  const auto port = settings.session.listen_port;
+  settings.session.dht_state_file =
+      p2p::default_state_dir() /
+      (port ? "dht-" + std::to_string(port) + ".dat" : std::string("dht.dat"));
   return settings;
 }
 

@@ -304,6 +304,7 @@ DaemonConfig parse_config(const nlohmann::json& j) {
   const auto data = default_data_dir();
   if (c.download_dir.empty()) c.download_dir = data / "downloads";
   if (c.state_dir.empty()) c.state_dir = data / "state";
+  c.node.session.dht_state_file = c.state_dir / "dht.dat";
   // The peer port is the daemon's key; the table's listen_port follows it (or gives it, when
   // only listen_port was written).
   if (node_keys.contains("listen_port") && !j.contains("peer_port")) {

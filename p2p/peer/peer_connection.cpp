@@ -18,6 +18,7 @@ ProtocolSettings PeerConnection::protocol_settings(Session& s) {
   ProtocolSettings p;
   p.our_peer_id = s.peer_id();
   p.listen_port = s.listen_port();
+  p.dht_port = s.dht_port();
   p.client_version = ss.client_version;
   p.enable_pex = ss.enable_pex;
   p.request_queue_seconds = ss.request_queue_seconds;
@@ -297,6 +298,10 @@ void PeerConnection::on_metadata_reject(std::int64_t piece) {
 }
 bool PeerConnection::on_pex_peer(const PeerAddress& a, bool seed) {
   return host()->on_pex_peer(a, seed);
+}
+
+void PeerConnection::on_dht_port(const PeerAddress& a, std::uint16_t port) {
+  host()->on_dht_port(a, port);
 }
 
 void PeerConnection::choke(bool c) {

@@ -58,6 +58,8 @@ class PeerHost {
   virtual void on_metadata_reject(std::int64_t piece) = 0;
   // A peer learnt over PEX; false when turned away by the rate limit.
   virtual bool on_pex_peer(const PeerAddress& a, bool is_seed) = 0;
+  // The peer's DHT node listens on this UDP port (the port message).
+  virtual void on_dht_port(const PeerAddress& /*peer*/, std::uint16_t /*port*/) {}
 
   // Reads the blocks (each within the torrent) off the network thread and calls done back on
   // it with their bytes one after the other, or with an error (the torrent then fails).

@@ -63,6 +63,7 @@ void PeerProtocol::send_handshake() {
   wire::Handshake hs;
   hs.set_extensions(true);
   hs.set_fast(true);
+  if (s_.dht_port && !host_.is_private()) hs.reserved[7] |= 0x01;
   hs.info_hash = host_.info_hash();
   hs.peer_id = s_.our_peer_id;
   std::uint8_t buf[wire::kHandshakeSize];
@@ -145,6 +146,11 @@ bool PeerProtocol::handle_handshake() {
   }
   if (extensions_) send_extended_handshake();
   send_initial_bitfield();
+  if (s_.dht_port && !host_.is_private() && (hs->reserved[7] & 0x01)) {
+    wire::Bytes out;
+    wire::put_port(out, s_.dht_port);
+    append(out);
+  }
   if (host_.picker()) peer_has_.assign(std::size_t(host_.num_pieces()), false);
   return true;
 }
@@ -423,7 +429,8 @@ bool PeerProtocol::handle_message(const wire::Message& m) {
       }
       break;  // hints only; we do not need them
     case MsgId::port:
-      break;  // DHT is not used
+      if (s_.dht_port && !host_.is_private() && m.port != 0) host_.on_dht_port(remote_, m.port);
+      break;
     case MsgId::extended:
       if (!extensions_) {
         close(CloseReason::ProtocolError, "extension message without the extension bit");

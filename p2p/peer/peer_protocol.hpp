@@ -32,6 +32,9 @@ namespace p2p {
 struct ProtocolSettings {
   PeerId our_peer_id{};
   std::uint16_t listen_port = 0;  // announced as "p"; 0: not announced
+  // Our DHT's UDP port (BEP 5): the DHT bit is set and the port message sent to peers that
+  // set it too; 0: no DHT.
+  std::uint16_t dht_port = 0;
   std::string client_version = "bttnode";
   bool enable_pex = true;
   double request_queue_seconds = 3.0;
@@ -94,6 +97,8 @@ class PeerProtocol {
     virtual void on_metadata_reject(std::int64_t piece) = 0;
     // A peer learnt over PEX; false when no more are taken now.
     virtual bool on_pex_peer(const PeerAddress& a, bool seed) = 0;
+    // The peer's DHT node listens on this UDP port (the port message).
+    virtual void on_dht_port(const PeerAddress& /*peer*/, std::uint16_t /*port*/) {}
 
     // Serving the peer's requests: the upload bandwidth, and the disk reads.
     virtual bool may_upload() { return true; }  // false: call serve_requests() again later

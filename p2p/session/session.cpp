@@ -1,5 +1,7 @@
 #include "p2p/session/session.hpp"
 
+#include "p2p/dht/dht.hpp"
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -147,6 +149,7 @@ void Session::listen() {
   }
   open_spare_fd();
   for (auto& a : acceptors_) accept_loop(*a);
+  if (settings_.enable_dht) start_dht();
 }
 
 void Session::accept_loop(tcp::acceptor& acc) {
@@ -389,6 +392,7 @@ void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout)
   }
   stopped_ = true;
   timer_.cancel();
+  if (dht_) dht_->stop();
 }
 
 namespace {
@@ -475,6 +479,7 @@ void Session::tick() {
     }
   }
   if (stopped_) return;
+  dht_announce_due(now);
   timer_.expires_after(std::chrono::milliseconds(20));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopped_) tick();

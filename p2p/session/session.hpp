@@ -35,6 +35,9 @@ namespace p2p {
 class Stream;
 class UtpManager;
 class UdpSocket;
+namespace dht {
+class Dht;
+}
 enum class EncryptionMode;  // p2p/transport/mse_dial_stream.hpp
 
 class Torrent;
@@ -99,6 +102,12 @@ struct SessionSettings {
   int max_active_seeds = -1;
   int max_active_checking = 1;
   bool enable_pex = true;
+  // The DHT (BEP 5) on the listen port's UDP socket: get_peers and announce_peer for every
+  // torrent that is not private. Bootstrap nodes: "host:port" separated by commas.
+  bool enable_dht = true;
+  std::string dht_bootstrap =
+      "router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881";
+  std::filesystem::path dht_state_file;  // the routing table is kept here; empty: not kept
   std::string client_version = "bttnode 0.1";
   TrackerSettings tracker;
   StorageOptions storage;  // read_only is set per torrent (seed_only)
@@ -175,6 +184,12 @@ class Session {
   EncryptionMode encryption() const { return encryption_; }
   const SessionSettings& settings() const { return settings_; }
   const PeerId& peer_id() const { return peer_id_; }
+  // The DHT node: null when off or before listen().
+  dht::Dht* dht() { return dht_.get(); }
+  // The UDP port our DHT node answers on (sent in the port message); 0 when off.
+  std::uint16_t dht_port() const;
+  // A peer named the UDP port of its DHT node.
+  void dht_add_node(const boost::asio::ip::address& ip, std::uint16_t port);
   TrackerClient& tracker_client() { return *tracker_client_; }
   // The UDP socket on the listen port (trackers, DHT, uTP); null until listen().
   UdpSocket* udp() { return udp_.get(); }
@@ -224,6 +239,10 @@ class Session {
   void tick();
 
   void run_queue();
+  void start_dht();
+  // Starts a get_peers (and announce) for every torrent due one: at start, then every
+  // kDhtAnnounceInterval; sooner while lookups find nobody.
+  void dht_announce_due(std::chrono::steady_clock::time_point now);
 
   boost::asio::io_context& io_;
   SessionSettings settings_;
@@ -274,6 +293,15 @@ class Session {
   // Last: gone before the UDP socket it sends on and before the torrents' streams.
   std::unique_ptr<UtpManager> utp_;
   int utp_handler_ = 0;
+  struct DhtAnnounce {
+    std::chrono::steady_clock::time_point next{};
+    std::chrono::seconds retry{5};
+    bool in_flight = false;
+  };
+  std::map<InfoHash, DhtAnnounce> dht_announces_;
+  std::chrono::steady_clock::time_point last_dht_check_{};
+  // Last: it lets go of the UDP socket before the socket goes.
+  std::unique_ptr<dht::Dht> dht_;
 };
 
 }  // namespace p2p

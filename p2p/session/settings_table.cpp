@@ -142,6 +142,12 @@ base::SettingsTable<SessionSettings> make_table() {
       {"max-utp-sockets", "max_utp_sockets", T::Int, "uTP connections at most, incoming and outgoing",
        false, 1, 100000},
       [](S & s) -> auto& { return s.max_utp_sockets; });
+      {"dht", "enable_dht", T::Bool, "find peers and be found through the DHT (BEP 5)", false},
+      [](S & s) -> auto& { return s.enable_dht; });
+  t.add(
+      {"dht-bootstrap", "dht_bootstrap", T::String,
+       "DHT nodes to bootstrap from, HOST:PORT separated by commas", false},
+      [](S & s) -> auto& { return s.dht_bootstrap; });
   t.add(
       {"client-version", "client_version", T::String,
        "the client name sent in the extension handshake", false},

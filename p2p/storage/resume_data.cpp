@@ -123,6 +123,10 @@ std::optional<ResumeData> load_resume_data(const fs::path& file) {
 }
 
 fs::path default_resume_path(const InfoHash& ih) {
+  return default_state_dir() / "resume" / (base::to_hex(ih) + ".resume");
+}
+
+fs::path default_state_dir() {
   fs::path base;
   if (const char* s = std::getenv("BTTNODE_STATE_DIR"); s && *s) {
     base = s;
@@ -133,7 +137,7 @@ fs::path default_resume_path(const InfoHash& ih) {
   } else {
     base = fs::temp_directory_path() / "bttnode-state";
   }
-  return base / "resume" / (base::to_hex(ih) + ".resume");
+  return base;
 }
 
 }  // namespace p2p

@@ -31,5 +31,7 @@ std::optional<ResumeData> load_resume_data(const std::filesystem::path& file);
 // $BTTNODE_STATE_DIR, else $XDG_STATE_HOME/bttnode, else $HOME/.local/state/bttnode;
 // the file is resume/<info-hash hex>.resume under it.
 std::filesystem::path default_resume_path(const InfoHash& ih);
+// The folder that holds the resume folder (BTTNODE_STATE_DIR, else the XDG state folder).
+std::filesystem::path default_state_dir();
 
 }  // namespace p2p

@@ -1324,4 +1324,8 @@ void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::Read
   });
 }
 
+void Torrent::on_dht_port(const PeerAddress& a, std::uint16_t port) {
+  session_.dht_add_node(a.ip(), port);
+}
+
 }  // namespace p2p

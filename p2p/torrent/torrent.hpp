@@ -170,6 +170,7 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   void on_metadata_piece(PeerConnection* p, std::int64_t piece, std::int64_t total,
                          std::string_view data) override;
   void on_metadata_reject(std::int64_t piece) override;
+  void on_dht_port(const PeerAddress& a, std::uint16_t port) override;
   bool on_pex_peer(const PeerAddress& a, bool is_seed) override {
     return connect_to_pex(a.tcp(), is_seed);
   }

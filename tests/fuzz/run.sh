@@ -61,6 +61,10 @@ sources_for() {
     utp_packet) echo p2p/transport/utp_packet.cpp p2p/transport/utp_connection.cpp ;;
     ut_metadata) echo p2p/wire/metadata_exchange.cpp p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp ;;
     pex) echo p2p/wire/pex.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
+    krpc)
+      echo p2p/dht/krpc.cpp p2p/dht/node_id.cpp p2p/dht/routing_table.cpp p2p/dht/lookup.cpp \
+        p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp
+      ;;
     resume_data)
       echo p2p/storage/resume_data.cpp p2p/wire/bencode.cpp base/hex.cpp p2p/storage/storage.cpp p2p/metainfo/metainfo.cpp \
         p2p/storage/disk_pool.cpp \
