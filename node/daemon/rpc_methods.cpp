@@ -308,7 +308,7 @@ json RpcMethods::session_get(const json& args) {
       {"idle-seeding-limit-enabled", c.idle_seeding_limit.has_value()},
       {"incomplete-dir", c.download_dir.string()},
       {"incomplete-dir-enabled", false},
-      {"lpd-enabled", false},
+      {"lpd-enabled", s.enable_lsd},
       {"peer-limit-global", s.max_connections},
       {"peer-limit-per-torrent", s.max_connections_per_torrent},
       {"peer-port", int(daemon_.node().listen_port())},

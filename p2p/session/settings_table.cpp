@@ -170,6 +170,17 @@ base::SettingsTable<SessionSettings> make_table() {
        "PEM certificates trusted for https trackers beside the system store", false},
       [](S & s) -> auto& { return s.tracker.ca_file; });
   t.add(
+      {"lsd", "lsd", T::Bool, "local service discovery (BEP 14) for torrents that are not private",
+       false},
+      [](S & s) -> auto& { return s.enable_lsd; });
+  t.add(
+      {"lsd-port", "lsd_port", T::Int, "UDP port of the local discovery groups", false, 1, 65535},
+      [](S & s) -> auto& { return s.lsd.port; });
+  t.add(
+      {"lsd-interval", "lsd_interval", T::Duration, "time between a torrent's local announces",
+       false, 1000, kDay},
+      [](S & s) -> auto& { return s.lsd.interval; });
+  t.add(
       {"max-open-files", "max_open_files", T::Int, "file descriptors kept open per torrent", false,
        1, 100000},
       [](S & s) -> auto& { return s.storage.max_open_files; });
