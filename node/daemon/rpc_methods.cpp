@@ -314,7 +314,10 @@ json RpcMethods::session_get(const json& args) {
       {"peer-port", int(daemon_.node().listen_port())},
       {"peer-port-random-on-start", false},
       {"pex-enabled", s.enable_pex},
-      {"port-forwarding-enabled", false},
+      {"port-forwarding-enabled", c.port_forwarding},
+      {"bttnode-port-mapping", daemon_.node().port_mapper()
+                                   ? daemon_.node().port_mapper()->status().text()
+                                   : std::string("none")},
       {"queue-stalled-enabled", false},
       {"queue-stalled-minutes", 30},
       {"rename-partial-files", false},

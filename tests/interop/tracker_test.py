@@ -71,6 +71,7 @@ def scrape_opentracker(env):
     cfg = env.path("config.json")
     with open(cfg, "w") as f:
         json.dump({"download_dir": downloads, "state_dir": env.path("state"), "peer_port": 0,
+                   "port_forwarding": False,
                    "rpc_port": 0, "rpc_enabled": True, "rpc_username": "u", "rpc_password": "p",
                    "tracker_scrape_interval": "1s"}, f)
     d = env.spawn("daemon", [env.bttnode, "run", "--config", cfg])
