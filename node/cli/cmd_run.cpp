@@ -101,6 +101,7 @@ int cmd_run(const Args& args) {
     return 1;
   }
   std::cout << "peer port " << node.listen_port() << std::endl;
+  if (config.port_forwarding) node.start_port_mapping();
   std::unique_ptr<daemon::Daemon> d;
   try {
     d = std::make_unique<daemon::Daemon>(node, config);

@@ -188,6 +188,8 @@ const std::map<std::string, Key>& daemon_keys() {
        [](C& c, const json& v, const std::string& n) { c.rpc_password = get_string(v, n); }},
       {"rpc_enabled",
        [](C& c, const json& v, const std::string& n) { c.rpc_enabled = get_bool(v, n); }},
+      {"port_forwarding",
+       [](C& c, const json& v, const std::string& n) { c.port_forwarding = get_bool(v, n); }},
       {"rpc_whitelist",
        [](C& c, const json& v, const std::string& n) { c.rpc_whitelist = get_strings(v, n); }},
       {"rpc_host_whitelist",
@@ -340,6 +342,7 @@ nlohmann::json dump_config(const DaemonConfig& c) {
   j["rpc_username"] = c.rpc_username;
   j["rpc_password"] = c.rpc_password;
   j["rpc_enabled"] = c.rpc_enabled;
+  j["port_forwarding"] = c.port_forwarding;
   j["rpc_whitelist"] = c.rpc_whitelist;
   j["rpc_host_whitelist"] = c.rpc_host_whitelist;
   j["ratio_limit"] = c.ratio_limit ? json(*c.ratio_limit) : json(nullptr);

@@ -107,12 +107,6 @@ std::vector<std::vector<std::string>> tracker_tiers(const DaemonTorrent& t) {
   return tiers;
 }
 
-std::string scrape_of(const std::string& announce) {
-  auto slash = announce.rfind('/');
-  if (slash == std::string::npos || announce.compare(slash + 1, 8, "announce") != 0) return "";
-  return announce.substr(0, slash + 1) + "scrape" + announce.substr(slash + 9);
-}
-
 std::string host_of_url(const std::string& url) {
   auto start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
@@ -120,27 +114,51 @@ std::string host_of_url(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+std::int64_t epoch_seconds(std::chrono::system_clock::time_point t) {
+  if (t == std::chrono::system_clock::time_point{}) return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 json trackers(const DaemonTorrent& t, bool stats) {
   json list = json::array();
+  std::vector<p2p::TrackerStatus> status;
+  if (stats) status = tor(t).tracker_status();
   int id = 0, tier = 0;
   for (const auto& urls : tracker_tiers(t)) {
     for (const auto& u : urls) {
-      json e = {{"announce", u}, {"id", id++}, {"scrape", scrape_of(u)}, {"tier", tier}};
+      json e = {{"announce", u},
+                {"id", id++},
+                {"scrape", p2p::scrape_url_of(u).value_or("")},
+                {"tier", tier}};
       std::string host = host_of_url(u);
       e["sitename"] = host.substr(0, host.find(':'));
       if (stats) {
+        const p2p::TrackerStatus* st = nullptr;
+        for (const auto& s : status) {
+          if (s.url == u) st = &s;
+        }
+        p2p::TrackerStatus none;
+        if (!st) st = &none;
+        bool announced = st->last_announce != std::chrono::system_clock::time_point{};
+        bool scraped = st->last_scrape != std::chrono::system_clock::time_point{};
         e["host"] = host;
         e["isBackup"] = false;
-        e["lastAnnounceSucceeded"] = t.torrent().error().empty();
-        e["lastAnnounceResult"] = "";
-        e["lastAnnounceTime"] = 0;
+        e["hasAnnounced"] = announced;
+        e["lastAnnounceSucceeded"] = st->last_announce_ok;
+        e["lastAnnounceResult"] =
+            st->last_announce_ok && st->last_announce_message.empty() ? "Success"
+                                                                      : st->last_announce_message;
+        e["lastAnnounceTime"] = epoch_seconds(st->last_announce);
+        e["lastAnnouncePeerCount"] = st->last_peer_count;
         e["announceState"] = 0;
-        e["seederCount"] = -1;
-        e["leecherCount"] = -1;
-        e["downloadCount"] = -1;
-        e["lastScrapeSucceeded"] = false;
-        e["hasAnnounced"] = false;
-        e["hasScraped"] = false;
+        e["seederCount"] = st->seeders.value_or(-1);
+        e["leecherCount"] = st->leechers.value_or(-1);
+        e["downloadCount"] = st->downloaded.value_or(-1);
+        e["hasScraped"] = scraped;
+        e["lastScrapeSucceeded"] = st->last_scrape_ok;
+        e["lastScrapeResult"] = st->last_scrape_message;
+        e["lastScrapeTime"] = epoch_seconds(st->last_scrape);
+        e["scrapeState"] = 0;
       }
       list.push_back(std::move(e));
     }

@@ -398,13 +398,16 @@ json RpcMethods::session_get(const json& args) {
       {"idle-seeding-limit-enabled", c.idle_seeding_limit.has_value()},
       {"incomplete-dir", c.download_dir.string()},
       {"incomplete-dir-enabled", false},
-      {"lpd-enabled", false},
+      {"lpd-enabled", s.enable_lsd},
       {"peer-limit-global", s.max_connections},
       {"peer-limit-per-torrent", s.max_connections_per_torrent},
       {"peer-port", int(daemon_.node().listen_port())},
       {"peer-port-random-on-start", false},
       {"pex-enabled", s.enable_pex},
-      {"port-forwarding-enabled", false},
+      {"port-forwarding-enabled", c.port_forwarding},
+      {"bttnode-port-mapping", daemon_.node().port_mapper()
+                                   ? daemon_.node().port_mapper()->status().text()
+                                   : std::string("none")},
       {"queue-stalled-enabled", false},
       {"queue-stalled-minutes", 30},
       {"rename-partial-files", false},

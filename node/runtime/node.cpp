@@ -132,10 +132,16 @@ void Node::run() {
   stopped_ = true;
 }
 
+void Node::start_port_mapping(p2p::PortMapSettings settings) {
+  port_mapper_ = std::make_unique<p2p::PortMapper>(io_, std::move(settings), listen_port());
+  port_mapper_->start();
+}
+
 void Node::stop(std::function<void()> then) {
   if (stopping_) return;
   stopping_ = true;
   signals_.cancel();
+  if (port_mapper_) port_mapper_->stop();
   session_.shutdown([this, then = std::move(then)] {
     if (then) then();
     io_.stop();

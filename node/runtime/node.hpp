@@ -16,6 +16,7 @@
 #include "node/pay/buyer_service.hpp"
 #include "node/pay/seller_service.hpp"
 #include "node/runtime/settings.hpp"
+#include "p2p/portmap/port_mapper.hpp"
 #include "p2p/session/session.hpp"
 #include "p2p/torrent/torrent.hpp"
 #include "tron/fullnode_client.hpp"
@@ -73,6 +74,10 @@ class Node {
   // Opens the listen sockets (std::system_error when the port is taken).
   void listen() { session_.listen(); }
   std::uint16_t listen_port() const { return session_.listen_port(); }
+  // Maps the listen port on the router (NAT-PMP, then UPnP) until stop().
+  void start_port_mapping(p2p::PortMapSettings settings = {});
+  // Null unless start_port_mapping ran.
+  const p2p::PortMapper* port_mapper() const { return port_mapper_.get(); }
 
   // Starts the payment services the request asks for, then the torrent. Throws
   // std::invalid_argument when the selling terms cannot work for its pieces.
@@ -113,6 +118,7 @@ class Node {
   std::vector<std::unique_ptr<Torrent>> torrents_;
   std::map<p2p::InfoHash, Torrent*> by_hash_;
   std::vector<std::shared_ptr<pay::SellerService>> sellers_;  // every seller, each once
+  std::unique_ptr<p2p::PortMapper> port_mapper_;
   void stop_services();
   bool stopping_ = false;
   bool stopped_ = false;

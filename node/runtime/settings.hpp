@@ -13,7 +13,12 @@
 namespace bttnode {
 
 struct NodeSettings {
-  p2p::SessionSettings session;
+  // A node finds peers on its local network too (a library session does not by default).
+  p2p::SessionSettings session = [] {
+    p2p::SessionSettings s;
+    s.enable_lsd = true;
+    return s;
+  }();
   pay::SellerSettings sell;
   pay::BuyerSettings buy;
   pay::VerifierOptions verifier;

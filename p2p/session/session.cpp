@@ -19,6 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <variant>
 
+#include "base/log.hpp"
 #include "p2p/peer/peer_connection.hpp"
 #include "p2p/session/version.hpp"
 #include "p2p/storage/file_moves.hpp"
@@ -70,6 +71,7 @@ Session::Session(boost::asio::io_context& io, SessionSettings settings)
 }
 
 Session::~Session() {
+  lsd_.reset();
   // Peers hold their torrent: close them so nothing is left in a reference cycle.
   for (auto& [ih, t] : torrents_) t->abort();
   stopped_ = true;
@@ -150,6 +152,32 @@ void Session::listen() {
   open_spare_fd();
   for (auto& a : acceptors_) accept_loop(*a);
   if (settings_.enable_dht) start_dht();
+  if (settings_.enable_lsd) start_local_discovery();
+}
+
+void Session::start_local_discovery() {
+  auto running = [](const Torrent& t) {
+    auto s = t.state();
+    return !t.is_private() && (s == TorrentState::Downloading || s == TorrentState::Seeding ||
+                               s == TorrentState::FetchingMetadata);
+  };
+  lsd_ = std::make_unique<LocalDiscovery>(
+      io_, settings_.lsd, port_,
+      [this, running] {
+        std::vector<InfoHash> out;
+        for (const auto& [ih, t] : torrents_) {
+          if (running(*t)) out.push_back(ih);
+        }
+        return out;
+      },
+      [this, running](const InfoHash& ih, const tcp::endpoint& peer) {
+        auto it = torrents_.find(ih);
+        if (it == torrents_.end() || !running(*it->second)) return;
+        base::log::get("lsd")->debug("{}: local peer {}", it->second->name(),
+                                     peer.address().to_string() + ":" + std::to_string(peer.port()));
+        it->second->connect_to(peer);
+      });
+  lsd_->start();
 }
 
 void Session::accept_loop(tcp::acceptor& acc) {
@@ -369,6 +397,7 @@ void Session::run_queue() {
 }
 
 void Session::shutdown(std::function<void()> done, std::chrono::seconds timeout) {
+  if (lsd_) lsd_->stop();
   for (auto& a : acceptors_) {
     boost::system::error_code ec;
     a->close(ec);

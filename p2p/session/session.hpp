@@ -24,6 +24,7 @@
 #include "p2p/storage/disk_buffer.hpp"
 #include "p2p/storage/disk_pool.hpp"
 #include "p2p/storage/storage.hpp"
+#include "p2p/lsd/local_discovery.hpp"
 #include "p2p/torrent/bandwidth.hpp"
 #include "p2p/torrent/choker.hpp"
 #include "p2p/tracker/tracker.hpp"
@@ -111,6 +112,9 @@ struct SessionSettings {
   std::string client_version = "bttnode 0.1";
   TrackerSettings tracker;
   StorageOptions storage;  // read_only is set per torrent (seed_only)
+  // Local service discovery (BEP 14) for torrents that are not private; starts with listen().
+  bool enable_lsd = false;
+  LocalDiscoverySettings lsd;
 };
 
 struct AddTorrentParams {
@@ -193,6 +197,8 @@ class Session {
   TrackerClient& tracker_client() { return *tracker_client_; }
   // The UDP socket on the listen port (trackers, DHT, uTP); null until listen().
   UdpSocket* udp() { return udp_.get(); }
+  // Null unless local discovery runs.
+  const LocalDiscovery* local_discovery() const { return lsd_.get(); }
   std::uint32_t announce_key() const { return key_; }
 
   // For connections: bandwidth and waiting for it.
@@ -263,6 +269,8 @@ class Session {
   // Before the tracker client: it lets go of the socket when it is destroyed.
   std::unique_ptr<UdpSocket> udp_;
   std::unique_ptr<TrackerClient> tracker_client_;
+  std::unique_ptr<LocalDiscovery> lsd_;
+  void start_local_discovery();
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the session
   std::map<InfoHash, std::shared_ptr<Torrent>> torrents_;

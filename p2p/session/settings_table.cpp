@@ -177,6 +177,29 @@ base::SettingsTable<SessionSettings> make_table() {
        false, 1024, 64 << 20},
       [](S & s) -> auto& { return s.tracker.max_response_size; });
   t.add(
+      {"tracker-max-scrape-response", "tracker_max_scrape_response_size", T::Bytes,
+       "largest scrape answer read", false, 1024, 16 << 20},
+      [](S & s) -> auto& { return s.tracker.max_scrape_response_size; });
+  t.add(
+      {"tracker-scrape-interval", "tracker_scrape_interval", T::Duration,
+       "time between scrapes of a running torrent's tracker", false, 1000, kDay},
+      [](S & s) -> auto& { return s.tracker.scrape_interval; });
+  t.add(
+      {"tracker-ca-file", "tracker_ca_file", T::String,
+       "PEM certificates trusted for https trackers beside the system store", false},
+      [](S & s) -> auto& { return s.tracker.ca_file; });
+  t.add(
+      {"lsd", "lsd", T::Bool, "local service discovery (BEP 14) for torrents that are not private",
+       false},
+      [](S & s) -> auto& { return s.enable_lsd; });
+  t.add(
+      {"lsd-port", "lsd_port", T::Int, "UDP port of the local discovery groups", false, 1, 65535},
+      [](S & s) -> auto& { return s.lsd.port; });
+  t.add(
+      {"lsd-interval", "lsd_interval", T::Duration, "time between a torrent's local announces",
+       false, 1000, kDay},
+      [](S & s) -> auto& { return s.lsd.interval; });
+  t.add(
       {"max-open-files", "max_open_files", T::Int, "file descriptors kept open per torrent", false,
        1, 100000},
       [](S & s) -> auto& { return s.storage.max_open_files; });

@@ -557,6 +557,7 @@ void Torrent::announce(TrackerEvent ev) {
       return;
     }
     for (const auto& peer : r.response->peers) connect_to(peer.endpoint);
+    if (next_scrape_ == Clock::time_point::max()) next_scrape_ = Clock::now();
     auto next = r.response->interval;
     if (r.response->min_interval) next = std::max(next, *r.response->min_interval);
     // While downloading with few peers, ask again sooner (never before min_interval).
@@ -567,6 +568,11 @@ void Torrent::announce(TrackerEvent ev) {
     }
     schedule_announce(std::max(next, std::chrono::seconds(5)));
   });
+}
+
+std::vector<TrackerStatus> Torrent::tracker_status() const {
+  if (!trackers_) return {};
+  return trackers_->status();
 }
 
 void Torrent::schedule_announce(std::chrono::seconds in) {
@@ -1212,6 +1218,13 @@ void Torrent::tick() {
         request_metadata(p.get());
       }
     }
+  }
+  if (trackers_ && announced_started_ && !scrape_in_flight_ && now >= next_scrape_) {
+    scrape_in_flight_ = true;
+    next_scrape_ = now + session_.settings().tracker.scrape_interval;
+    trackers_->scrape(info_hash_, [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.lock()) scrape_in_flight_ = false;
+    });
   }
   if (now - last_pex_ >= std::chrono::seconds(60)) {
     last_pex_ = now;

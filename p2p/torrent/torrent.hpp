@@ -142,6 +142,8 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   double download_rate() const { return down_rate_.rate(); }
   double upload_rate() const { return up_rate_.rate(); }
   int hash_failures() const { return hash_failures_; }
+  // Each tracker with its last announce and scrape (empty without trackers).
+  std::vector<TrackerStatus> tracker_status() const;
   std::vector<std::string> banned() const;
 
   // Queues a dial to `ep` unless it is queued already, was dialed too recently, or the
@@ -330,6 +332,9 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   bool completed_announced_ = false;
   bool complete_fired_ = false;
   bool announce_in_flight_ = false;
+  // The first answered announce sets the first scrape; then every scrape_interval.
+  std::chrono::steady_clock::time_point next_scrape_ = std::chrono::steady_clock::time_point::max();
+  bool scrape_in_flight_ = false;
   std::string error_;
   std::vector<std::shared_ptr<TorrentExtension>> extensions_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

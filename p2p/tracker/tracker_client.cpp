@@ -88,6 +88,32 @@ void TrackerClient::announce(const std::string& url, const AnnounceRequest& req,
   op->start();
 }
 
+void TrackerClient::scrape(const std::string& announce_url, const InfoHash& info_hash,
+                           ScrapeHandler handler) {
+  auto fail = [&](std::string why) {
+    ScrapeResult r;
+    r.url = announce_url;
+    r.error = std::move(why);
+    boost::asio::post(io_, [handler = std::move(handler), r] { handler(r); });
+  };
+  auto scrape_url = scrape_url_of(announce_url);
+  if (!scrape_url) return fail("this tracker has no scrape URL");
+  base::Url u;
+  try {
+    u = parse_tracker_url(*scrape_url);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  std::shared_ptr<TrackerOp> op;
+  if (u.scheme == "udp") {
+    op = make_udp_scrape(impl_, u, announce_url, info_hash, std::move(handler));
+  } else {
+    op = make_http_scrape(impl_, u, announce_url, info_hash, std::move(handler));
+  }
+  impl_->track(op);
+  op->start();
+}
+
 void TrackerClient::cancel_all() {
   auto ops = std::move(impl_->ops);
   impl_->ops.clear();

@@ -76,5 +76,11 @@ std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Imp
 std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
                                              base::Url url, std::string full_url,
                                              AnnounceRequest req, AnnounceHandler handler);
+std::shared_ptr<TrackerOp> make_http_scrape(std::shared_ptr<TrackerClient::Impl> impl,
+                                            base::Url scrape_url, std::string announce_url,
+                                            InfoHash info_hash, ScrapeHandler handler);
+std::shared_ptr<TrackerOp> make_udp_scrape(std::shared_ptr<TrackerClient::Impl> impl, base::Url url,
+                                           std::string full_url, InfoHash info_hash,
+                                           ScrapeHandler handler);
 
 }  // namespace p2p

@@ -160,4 +160,58 @@ AnnounceResponse parse_http_announce_response(std::string_view body) {
   return r;
 }
 
+std::optional<std::string> scrape_url_of(const std::string& announce_url) {
+  if (announce_url.starts_with("udp://")) return announce_url;
+  if (!announce_url.starts_with("http://") && !announce_url.starts_with("https://")) {
+    return std::nullopt;
+  }
+  std::size_t query = announce_url.find('?');
+  std::size_t path_end = query == std::string::npos ? announce_url.size() : query;
+  std::size_t slash = announce_url.rfind('/', path_end == 0 ? 0 : path_end - 1);
+  std::size_t host_start = announce_url.find("://") + 3;
+  if (slash == std::string::npos || slash < host_start) return std::nullopt;
+  std::string_view segment(announce_url.data() + slash + 1, path_end - slash - 1);
+  if (!segment.starts_with("announce")) return std::nullopt;
+  return announce_url.substr(0, slash + 1) + "scrape" + announce_url.substr(slash + 9);
+}
+
+std::string build_http_scrape_url(const std::string& scrape_url, const InfoHash& info_hash) {
+  std::string url = scrape_url;
+  url += scrape_url.find('?') == std::string::npos ? '?' : '&';
+  url += "info_hash=" + url_encode(as_sv(info_hash));
+  return url;
+}
+
+ScrapeInfo parse_http_scrape_response(std::string_view body, const InfoHash& info_hash) {
+  be::Limits limits;
+  limits.max_size = 1u * 1024 * 1024;
+  limits.max_depth = 6;
+  be::Value root;
+  try {
+    root = be::decode(body, limits);
+  } catch (const be::DecodeError& e) {
+    bad(e.what());
+  }
+  if (!root.is_dict()) bad("not a dictionary");
+  if (const be::Value* f = root.find("failure reason")) {
+    throw TrackerResponseError(f->is_string() ? f->as_string() : std::string("(unreadable)"), true);
+  }
+  const be::Value* files = root.find("files");
+  if (!files || !files->is_dict()) bad("no files dictionary");
+  const be::Value* entry = files->find(as_sv(info_hash));
+  if (!entry) throw TrackerResponseError("the tracker does not know this torrent", false);
+  if (!entry->is_dict()) bad("a files entry is not a dictionary");
+  auto count = [&](std::string_view key) -> std::int64_t {
+    auto v = opt_int(*entry, key);
+    if (!v) return 0;
+    if (*v < 0 || *v > (std::int64_t{1} << 40)) bad(std::string(key) + " out of range");
+    return *v;
+  };
+  ScrapeInfo info;
+  info.complete = count("complete");
+  info.incomplete = count("incomplete");
+  info.downloaded = count("downloaded");
+  return info;
+}
+
 }  // namespace p2p

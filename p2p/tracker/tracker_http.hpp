@@ -31,4 +31,11 @@ std::string build_http_announce_url(const std::string& announce_url, const Annou
 // malformed body. Accepts compact (BEP 23) and dictionary peers, and peers6.
 AnnounceResponse parse_http_announce_response(std::string_view body);
 
+// The GET target of a scrape for one torrent: the scrape URL plus info_hash.
+std::string build_http_scrape_url(const std::string& scrape_url, const InfoHash& info_hash);
+
+// The counts for `info_hash` in a scrape reply (BEP 48). Throws TrackerResponseError on
+// "failure reason", a malformed body, or a reply without that torrent.
+ScrapeInfo parse_http_scrape_response(std::string_view body, const InfoHash& info_hash);
+
 }  // namespace p2p

@@ -1,5 +1,5 @@
-// HTTP(S) tracker announce on base::http::Client: one GET, one deadline for the whole
-// exchange, up to three redirects.
+// HTTP(S) tracker announce and scrape on base::http::Client: one GET, one deadline for the
+// whole exchange, up to three redirects.
 #include "base/http_client.hpp"
 #include "p2p/tracker/tracker_client_impl.hpp"
 #include "p2p/tracker/tracker_http.hpp"
@@ -14,23 +14,27 @@ namespace {
 constexpr std::uint32_t kHeaderLimit = 16u << 10;
 constexpr int kMaxRedirects = 3;
 
-class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpAnnounce> {
+// One GET to a tracker, following redirects; `done` gets the 200 body or an error.
+class HttpTrackerGet : public TrackerOp, public std::enable_shared_from_this<HttpTrackerGet> {
  public:
-  HttpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string full_url,
-               AnnounceRequest req, std::string tracker_id, AnnounceHandler handler)
+  // body: the answer (nullptr on failure); error: why not; cancelled: cancel() ended it.
+  using Done =
+      std::function<void(const std::string* body, const std::string& error, bool cancelled)>;
+
+  HttpTrackerGet(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string target,
+                 std::size_t body_limit, Done done)
       : impl_(std::move(impl)),
         url_(std::move(url)),
-        full_url_(std::move(full_url)),
-        req_(req),
-        tracker_id_(std::move(tracker_id)),
-        handler_(std::move(handler)) {}
+        first_target_(std::move(target)),
+        body_limit_(body_limit),
+        done_fn_(std::move(done)) {}
 
   void start() override {
     deadline_ = Clock::now() + impl_->settings.http_timeout;
-    send(build_http_announce_url(url_.target(), req_, tracker_id_));
+    send(first_target_);
   }
 
-  void cancel() override { finish(announce_error(full_url_, "cancelled", true)); }
+  void cancel() override { finish(nullptr, "cancelled", true); }
 
  private:
   void send(const std::string& target) {
@@ -38,6 +42,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     options.header_limit = kHeaderLimit;
     options.user_agent = impl_->settings.user_agent;
     options.keep_alive = false;
+    options.extra_ca_file = impl_->settings.ca_file;
     try {
       client_ = std::make_unique<base::http::Client>(impl_->io, url_, options);
     } catch (const std::exception& e) {
@@ -47,8 +52,7 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
     request.set(http::field::accept_encoding, "identity");
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
     client_->async_request(
-        std::move(request), std::max(left, std::chrono::milliseconds(1)),
-        impl_->settings.max_response_size,
+        std::move(request), std::max(left, std::chrono::milliseconds(1)), body_limit_,
         [self = shared_from_this()](std::optional<base::http::TransportError> error,
                                     base::http::Response response) {
           if (error) return self->on_error(*error);
@@ -81,39 +85,30 @@ class HttpAnnounce : public TrackerOp, public std::enable_shared_from_this<HttpA
       } catch (const std::exception& e) {
         return fail(std::string("bad redirect: ") + e.what());
       }
-      // The redirect target already carries the announce parameters.
+      // The redirect target already carries the query parameters.
       return send(url_.target());
     }
     if (status != 200) {
       return fail("HTTP status " + std::to_string(status) + " " + std::string(res.reason()));
     }
-    AnnounceResult r;
-    r.url = full_url_;
-    try {
-      r.response = parse_http_announce_response(res.body());
-    } catch (const TrackerResponseError& e) {
-      r.error = e.what();
-      r.tracker_failure = e.is_failure_reason();
-    }
-    finish(r);
+    finish(&res.body(), "", false);
   }
 
-  void fail(const std::string& why) { finish(announce_error(full_url_, why)); }
+  void fail(const std::string& why) { finish(nullptr, why, false); }
 
-  void finish(const AnnounceResult& r) {
+  void finish(const std::string* body, const std::string& error, bool cancelled) {
     if (done_) return;
     done_ = true;
     if (client_) client_->close();
-    auto h = std::move(handler_);
-    h(r);
+    auto h = std::move(done_fn_);
+    h(body, error, cancelled);
   }
 
   std::shared_ptr<TrackerClient::Impl> impl_;
   base::Url url_;
-  std::string full_url_;
-  AnnounceRequest req_;
-  std::string tracker_id_;
-  AnnounceHandler handler_;
+  std::string first_target_;
+  std::size_t body_limit_;
+  Done done_fn_;
   Clock::time_point deadline_;
   std::unique_ptr<base::http::Client> client_;
   int redirects_ = 0;
@@ -126,8 +121,48 @@ std::shared_ptr<TrackerOp> make_http_announce(std::shared_ptr<TrackerClient::Imp
                                               base::Url url, std::string full_url,
                                               AnnounceRequest req, std::string tracker_id,
                                               AnnounceHandler handler) {
-  return std::make_shared<HttpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
-                                        std::move(tracker_id), std::move(handler));
+  std::string target = build_http_announce_url(url.target(), req, tracker_id);
+  std::size_t limit = impl->settings.max_response_size;
+  return std::make_shared<HttpTrackerGet>(
+      std::move(impl), std::move(url), std::move(target), limit,
+      [full_url = std::move(full_url), handler = std::move(handler)](
+          const std::string* body, const std::string& error, bool cancelled) {
+        if (!body) return handler(announce_error(full_url, error, cancelled));
+        AnnounceResult r;
+        r.url = full_url;
+        try {
+          r.response = parse_http_announce_response(*body);
+        } catch (const TrackerResponseError& e) {
+          r.error = e.what();
+          r.tracker_failure = e.is_failure_reason();
+        }
+        handler(r);
+      });
+}
+
+std::shared_ptr<TrackerOp> make_http_scrape(std::shared_ptr<TrackerClient::Impl> impl,
+                                            base::Url scrape_url, std::string announce_url,
+                                            InfoHash info_hash, ScrapeHandler handler) {
+  std::string target = build_http_scrape_url(scrape_url.target(), info_hash);
+  std::size_t limit = impl->settings.max_scrape_response_size;
+  return std::make_shared<HttpTrackerGet>(
+      std::move(impl), std::move(scrape_url), std::move(target), limit,
+      [announce_url = std::move(announce_url), info_hash, handler = std::move(handler)](
+          const std::string* body, const std::string& error, bool cancelled) {
+        ScrapeResult r;
+        r.url = announce_url;
+        r.cancelled = cancelled;
+        if (!body) {
+          r.error = error;
+          return handler(r);
+        }
+        try {
+          r.info = parse_http_scrape_response(*body, info_hash);
+        } catch (const TrackerResponseError& e) {
+          r.error = e.what();
+        }
+        handler(r);
+      });
 }
 
 }  // namespace p2p

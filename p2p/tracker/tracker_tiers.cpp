@@ -23,8 +23,69 @@ TrackerTiers::TrackerTiers(std::vector<std::vector<std::string>> tiers, TrackerC
     std::erase_if(tier, [](const std::string& u) { return u.empty(); });
     if (tier.empty()) continue;
     std::shuffle(tier.begin(), tier.end(), rng);  // BEP 12
+    for (const auto& url : tier) {
+      TrackerStatus st;
+      st.url = url;
+      st.tier = int(tiers_.size());
+      st.scrapable = scrape_url_of(url).has_value();
+      status_.push_back(std::move(st));
+    }
     tiers_.push_back(std::move(tier));
   }
+}
+
+TrackerStatus* TrackerTiers::status_of(const std::string& url) {
+  for (auto& st : status_) {
+    if (st.url == url) return &st;
+  }
+  return nullptr;
+}
+
+std::vector<TrackerStatus> TrackerTiers::status() const {
+  return status_;
+}
+
+void TrackerTiers::note_announce(const std::string& url, const AnnounceResult& r) {
+  TrackerStatus* st = status_of(url);
+  if (!st || r.cancelled) return;
+  st->last_announce = std::chrono::system_clock::now();
+  st->last_announce_ok = r.response.has_value();
+  if (!r.response) {
+    st->last_announce_message = r.error;
+    return;
+  }
+  st->last_announce_message = r.response->warning_message;
+  st->last_peer_count = int(r.response->peers.size());
+  if (r.response->complete) st->seeders = r.response->complete;
+  if (r.response->incomplete) st->leechers = r.response->incomplete;
+}
+
+void TrackerTiers::scrape(const InfoHash& info_hash, std::function<void()> done) {
+  std::string url;
+  if (last_working_) {
+    url = *last_working_;
+  } else if (!tiers_.empty()) {
+    url = tiers_.front().front();
+  }
+  if (url.empty()) {
+    if (done) boost::asio::post(client_.io(), std::move(done));
+    return;
+  }
+  client_.scrape(url, info_hash, [this, alive = alive_, done](const ScrapeResult& r) {
+    if (*alive && !r.cancelled) {
+      if (TrackerStatus* st = status_of(r.url)) {
+        st->last_scrape = std::chrono::system_clock::now();
+        st->last_scrape_ok = r.info.has_value();
+        st->last_scrape_message = r.error;
+        if (r.info) {
+          st->seeders = r.info->complete;
+          st->leechers = r.info->incomplete;
+          st->downloaded = r.info->downloaded;
+        }
+      }
+    }
+    if (done) done();
+  });
 }
 
 TrackerTiers::~TrackerTiers() {
@@ -73,6 +134,7 @@ void TrackerTiers::try_next(std::shared_ptr<State> st) {
                        st->handler(r);
                        return;
                      }
+                     note_announce(url, r);
                      if (r.response) {
                        last_working_ = url;
                        if (!r.response->tracker_id.empty()) {

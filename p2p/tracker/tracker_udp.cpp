@@ -71,6 +71,17 @@ std::string build_announce(std::uint64_t connection_id, std::uint32_t transactio
   return out;
 }
 
+std::string build_scrape(std::uint64_t connection_id, std::uint32_t transaction_id,
+                         const InfoHash& info_hash) {
+  std::string out;
+  out.reserve(36);
+  put64(out, connection_id);
+  put32(out, kScrape);
+  put32(out, transaction_id);
+  out.append(reinterpret_cast<const char*>(info_hash.data()), 20);
+  return out;
+}
+
 Reply parse_reply(std::string_view packet, bool ipv6) {
   Reply r;
   const auto* p = reinterpret_cast<const std::uint8_t*>(packet.data());
@@ -113,6 +124,20 @@ Reply parse_reply(std::string_view packet, bool ipv6) {
       read_compact_endpoints(packet.substr(20), ipv6, eps);
       for (auto& ep : eps) a.peers.push_back(TrackerPeer{ep, std::nullopt});
       r.announce = std::move(a);
+      return r;
+    }
+    case kScrape: {
+      // seeders, completed, leechers for each torrent asked, in order; we ask for one.
+      if (packet.size() < 20) {
+        r.malformed = true;
+        r.error = "UDP scrape reply shorter than 20 bytes";
+        return r;
+      }
+      ScrapeInfo s;
+      s.complete = get32(p + 8);
+      s.downloaded = get32(p + 12);
+      s.incomplete = get32(p + 16);
+      r.scrape = s;
       return r;
     }
     case kError:

@@ -16,6 +16,9 @@ enum Action : std::uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kError =
 std::string build_connect(std::uint32_t transaction_id);
 std::string build_announce(std::uint64_t connection_id, std::uint32_t transaction_id,
                            const AnnounceRequest& req);
+// A scrape of one torrent (action 2).
+std::string build_scrape(std::uint64_t connection_id, std::uint32_t transaction_id,
+                         const InfoHash& info_hash);
 
 // A parsed reply. `error` is set for an error action (the tracker's message) and for a
 // malformed packet; action/transaction_id are valid whenever the packet has 8 bytes.
@@ -24,6 +27,7 @@ struct Reply {
   std::uint32_t transaction_id = 0;
   std::uint64_t connection_id = 0;           // connect replies
   std::optional<AnnounceResponse> announce;  // announce replies
+  std::optional<ScrapeInfo> scrape;          // scrape replies: the first torrent's counts
   std::optional<std::string> error;
   bool malformed = false;
 };

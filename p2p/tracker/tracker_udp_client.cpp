@@ -1,7 +1,7 @@
-// UDP tracker announce, BEP 15: connect (or reuse a connection id younger than a minute),
-// then announce; each request is retransmitted after base * 2^n. Through the session's shared
-// UDP socket when the client has one (replies matched by transaction id and address), else
-// through a socket of its own.
+// UDP tracker announce and scrape, BEP 15: connect (or reuse a connection id younger than a
+// minute), then announce or scrape; each request is retransmitted after base * 2^n. Through
+// the session's shared UDP socket when the client has one (replies matched by transaction id
+// and address), else through a socket of its own.
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -17,14 +17,22 @@ using error_code = boost::system::error_code;
 
 namespace {
 
+// How a UDP exchange ended: `result` as for an announce; `scrape` set for a scrape answered.
+struct UdpOutcome {
+  AnnounceResult result;
+  std::optional<ScrapeInfo> scrape;
+};
+using UdpDone = std::function<void(const UdpOutcome&)>;
+
 class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnnounce> {
  public:
   UdpAnnounce(std::shared_ptr<TrackerClient::Impl> impl, base::Url url, std::string full_url,
-              AnnounceRequest req, AnnounceHandler handler)
+              AnnounceRequest req, std::optional<InfoHash> scrape, UdpDone handler)
       : impl_(std::move(impl)),
         url_(std::move(url)),
         full_url_(std::move(full_url)),
         req_(req),
+        scrape_(scrape),
         handler_(std::move(handler)),
         resolver_(impl_->io),
         socket_(impl_->io),
@@ -66,13 +74,18 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
       connected_at_ = it->second.obtained;
       used_cached_id_ = true;
       connecting_ = false;
-      packet_ = udp_tracker::build_announce(connection_id_, new_transaction(), req_);
+      packet_ = request_packet();
     } else {
       connecting_ = true;
       packet_ = udp_tracker::build_connect(new_transaction());
     }
     attempt_ = 0;
     send();
+  }
+
+  std::string request_packet() {
+    if (scrape_) return udp_tracker::build_scrape(connection_id_, new_transaction(), *scrape_);
+    return udp_tracker::build_announce(connection_id_, new_transaction(), req_);
   }
 
   std::uint32_t new_transaction() {
@@ -97,7 +110,10 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
   void send() {
     if (done_) return;
     if (attempt_ >= impl_->settings.udp_max_attempts) {
-      return fail(std::string("no reply to the UDP ") + (connecting_ ? "connect" : "announce") +
+      return fail(std::string("no reply to the UDP ") +
+                  (connecting_ ? "connect"
+                   : scrape_   ? "scrape"
+                               : "announce") +
                   " request");
     }
     if (shared_ && !impl_->udp) return fail("the session's UDP socket is closed");
@@ -172,15 +188,19 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
       connected_at_ = std::chrono::steady_clock::now();
       impl_->udp_connections[endpoint_] = {connection_id_, connected_at_};
       connecting_ = false;
-      packet_ = udp_tracker::build_announce(connection_id_, new_transaction(), req_);
+      packet_ = request_packet();
       attempt_ = 0;
       timer_.cancel();
       receive();
       return send();
     }
-    if (reply.action != udp_tracker::kAnnounce || !reply.announce) return receive();
     AnnounceResult r;
     r.url = full_url_;
+    if (scrape_) {
+      if (reply.action != udp_tracker::kScrape || !reply.scrape) return receive();
+      return finish(r, reply.scrape);
+    }
+    if (reply.action != udp_tracker::kAnnounce || !reply.announce) return receive();
     r.response = std::move(reply.announce);
     finish(r);
   }
@@ -189,7 +209,7 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
     finish(announce_error(full_url_, refused_ ? why + " (port unreachable)" : why));
   }
 
-  void finish(const AnnounceResult& r) {
+  void finish(const AnnounceResult& r, std::optional<ScrapeInfo> scrape = std::nullopt) {
     if (done_) return;
     done_ = true;
     error_code ignored;
@@ -198,14 +218,15 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
     socket_.close(ignored);
     if (shared_) impl_->udp_waiting.erase(transaction_);
     auto h = std::move(handler_);
-    h(r);
+    h(UdpOutcome{r, scrape});
   }
 
   std::shared_ptr<TrackerClient::Impl> impl_;
   base::Url url_;
   std::string full_url_;
   AnnounceRequest req_;
-  AnnounceHandler handler_;
+  std::optional<InfoHash> scrape_;
+  UdpDone handler_;
   udp::resolver resolver_;
   udp::socket socket_;
   asio::steady_timer timer_;
@@ -228,8 +249,26 @@ class UdpAnnounce : public TrackerOp, public std::enable_shared_from_this<UdpAnn
 std::shared_ptr<TrackerOp> make_udp_announce(std::shared_ptr<TrackerClient::Impl> impl,
                                              base::Url url, std::string full_url,
                                              AnnounceRequest req, AnnounceHandler handler) {
-  return std::make_shared<UdpAnnounce>(std::move(impl), std::move(url), std::move(full_url), req,
-                                       std::move(handler));
+  return std::make_shared<UdpAnnounce>(
+      std::move(impl), std::move(url), std::move(full_url), req, std::nullopt,
+      [handler = std::move(handler)](const UdpOutcome& o) { handler(o.result); });
+}
+
+std::shared_ptr<TrackerOp> make_udp_scrape(std::shared_ptr<TrackerClient::Impl> impl, base::Url url,
+                                           std::string full_url, InfoHash info_hash,
+                                           ScrapeHandler handler) {
+  return std::make_shared<UdpAnnounce>(
+      std::move(impl), std::move(url), std::move(full_url), AnnounceRequest{}, info_hash,
+      [handler = std::move(handler)](const UdpOutcome& o) {
+        ScrapeResult r;
+        r.url = o.result.url;
+        r.info = o.scrape;
+        r.cancelled = o.result.cancelled;
+        if (!o.scrape) {
+          r.error = o.result.error.empty() ? "no scrape answer" : o.result.error;
+        }
+        handler(r);
+      });
 }
 
 }  // namespace p2p

@@ -215,7 +215,7 @@ class Bttnode(Daemon):
         self.config = os.path.join(self.dir, "config.json")
         with open(self.config, "w") as f:
             json.dump({"download_dir": data, "state_dir": os.path.join(self.dir, "state"),
-                       "peer_port": self.peer_port, "rpc_bind": "127.0.0.1",
+                       "peer_port": self.peer_port, "port_forwarding": False, "rpc_bind": "127.0.0.1",
                        "rpc_port": self.rpc_port, "rpc_username": RPC_USER,
                        "rpc_password": RPC_PASSWORD}, f, indent=1)
 

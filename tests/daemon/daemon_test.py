@@ -50,7 +50,8 @@ class DaemonEnv(Env):
 
     def config(self, **extra):
         c = {"download_dir": self.downloads, "state_dir": self.state, "watch_dir": self.watch,
-             "peer_port": 0, "rpc_port": 0, "rpc_enabled": False, "watch_interval": 1,
+             "peer_port": 0, "port_forwarding": False, "rpc_port": 0, "rpc_enabled": False,
+             "watch_interval": 1,
              "state_interval": 1}
         c.update(extra)
         path = self.path("config.json")

@@ -177,7 +177,8 @@ def paid_daemon(env):
     cfg = env.path("config.json")
     with open(cfg, "w") as f:
         json.dump({"download_dir": env.src, "state_dir": env.path("daemon-state"),
-                   "peer_port": 0, "rpc_port": 0, "rpc_username": "u", "rpc_password": "p",
+                   "peer_port": 0, "port_forwarding": False, "rpc_port": 0, "rpc_username": "u",
+                   "rpc_password": "p",
                    "state_interval": 1,
                    "sell": {"enabled": True, "keystore": sks, "password_file": pw,
                             "node": env.node_url, "token": "btt", "price": str(PRICE)}}, f)

@@ -34,7 +34,7 @@ class Env(sl.Env):
         conf = {
             "download_dir": self.path("downloads"),
             "state_dir": self.path("state"),
-            "peer_port": self.peer_port,
+            "peer_port": self.peer_port, "port_forwarding": False,
             "rpc_bind": "127.0.0.1",
             "rpc_port": self.rpc_port,
             "rpc_username": USER,

@@ -43,7 +43,8 @@ class WebEnv(Env):
     def start_daemon(self):
         """A daemon with the RPC on a free port; returns it with .peer_port and .url."""
         c = {"download_dir": self.downloads, "state_dir": self.path("state"),
-             "watch_dir": self.watch, "peer_port": 0, "rpc_port": free_port(),
+             "watch_dir": self.watch, "peer_port": 0, "port_forwarding": False,
+             "rpc_port": free_port(),
              "rpc_username": USER, "rpc_password": PASSWORD, "watch_interval": 1}
         cfg = self.path("config.json")
         with open(cfg, "w") as f:

@@ -44,6 +44,7 @@ sources_for() {
     metainfo) echo p2p/metainfo/metainfo.cpp p2p/wire/bencode.cpp p2p/metainfo/sha1.cpp ;;
     tracker_http) echo p2p/tracker/tracker_http.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp ;;
     tracker_udp) echo p2p/tracker/tracker_udp.cpp p2p/wire/compact_endpoint.cpp ;;
+    lsd) echo p2p/lsd/lsd_message.cpp base/hex.cpp ;;
     magnet)
       echo p2p/metainfo/magnet.cpp base/hex.cpp p2p/tracker/tracker_http.cpp p2p/wire/compact_endpoint.cpp p2p/wire/bencode.cpp
       ;;

@@ -11,6 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r.malformed && !r.error) std::abort();
     if (r.announce && (r.error || r.action != p2p::udp_tracker::kAnnounce)) std::abort();
     if (r.announce && r.announce->peers.size() > size / 6) std::abort();
+    if (r.scrape && (r.error || r.action != p2p::udp_tracker::kScrape)) std::abort();
   }
   return 0;
 }

@@ -576,3 +576,74 @@ TEST(Opentracker, TiersSkipDeadTrackersAndPromoteTheWorkingOne) {
   EXPECT_FALSE(rn.error.empty());
   EXPECT_EQ(rn.url, dead_http);
 }
+
+TEST(Opentracker, ScrapesOverHttpAndUdp) {
+  p2p::InfoHash ih = hash_of(0x45);
+  Opentracker ot({ih});
+  ASSERT_TRUE(ot.wait_ready(ih));
+  asio::io_context io;
+  p2p::TrackerSettings s;
+  s.http_timeout = 5s;
+  s.udp_base_timeout = 1s;
+  p2p::TrackerClient client(io, s);
+  // A seeder, and a leecher that completes: 2 seeders, 0 leechers, 1 download.
+  auto seed = sample_request();
+  seed.info_hash = ih;
+  seed.port = 40011;
+  seed.left = 0;
+  ASSERT_TRUE(run_announce(io, [&](p2p::AnnounceHandler h) {
+                client.announce(ot.http_url(), seed, "", h);
+              }).response);
+  auto leech = seed;
+  leech.peer_id[19] = 'L';
+  leech.port = 40012;
+  leech.left = 100;
+  ASSERT_TRUE(run_announce(io, [&](p2p::AnnounceHandler h) {
+                client.announce(ot.http_url(), leech, "", h);
+              }).response);
+  auto run_scrape = [&](const std::string& url) {
+    std::optional<p2p::ScrapeResult> out;
+    client.scrape(url, ih, [&](const p2p::ScrapeResult& r) { out = r; });
+    io.restart();
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (!out && std::chrono::steady_clock::now() < until) io.run_one_for(100ms);
+    return out.value_or(p2p::ScrapeResult{url, std::nullopt, "test deadline passed", false});
+  };
+  for (const auto& url : {ot.http_url(), ot.udp_url()}) {
+    auto r = run_scrape(url);
+    ASSERT_TRUE(r.info) << url << ": " << r.error;
+    EXPECT_EQ(r.info->complete, 1) << url;
+    EXPECT_EQ(r.info->incomplete, 1) << url;
+    EXPECT_EQ(r.info->downloaded, 0) << url;
+  }
+  leech.event = p2p::TrackerEvent::completed;
+  leech.left = 0;
+  ASSERT_TRUE(run_announce(io, [&](p2p::AnnounceHandler h) {
+                client.announce(ot.udp_url(), leech, "", h);
+              }).response);
+  for (const auto& url : {ot.http_url(), ot.udp_url()}) {
+    auto r = run_scrape(url);
+    ASSERT_TRUE(r.info) << url << ": " << r.error;
+    EXPECT_EQ(r.info->complete, 2) << url;
+    EXPECT_EQ(r.info->incomplete, 0) << url;
+    EXPECT_EQ(r.info->downloaded, 1) << url;
+  }
+  // No scrape URL, and a torrent the tracker refuses.
+  auto none = run_scrape("http://127.0.0.1:1/tracker");
+  EXPECT_FALSE(none.info);
+  EXPECT_NE(none.error.find("no scrape URL"), std::string::npos) << none.error;
+
+  // TrackerTiers keeps the counts per tracker.
+  p2p::TrackerTiers tiers({{ot.http_url()}}, client);
+  bool done = false;
+  tiers.scrape(ih, [&] { done = true; });
+  io.restart();
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (!done && std::chrono::steady_clock::now() < until) io.run_one_for(100ms);
+  auto st = tiers.status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_TRUE(st[0].last_scrape_ok) << st[0].last_scrape_message;
+  EXPECT_EQ(st[0].seeders.value_or(-1), 2);
+  EXPECT_EQ(st[0].downloaded.value_or(-1), 1);
+  EXPECT_TRUE(st[0].scrapable);
+}

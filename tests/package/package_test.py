@@ -141,6 +141,7 @@ def scenario_config(a, work):
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
     cfg["rpc_port"], cfg["peer_port"] = ports
+    cfg["port_forwarding"] = False  # no router is asked from a test
     path = os.path.join(work, "config.json")
     with open(path, "w") as f:
         json.dump(cfg, f)
