@@ -47,6 +47,9 @@ std::uint16_t get_port(const json& v, const std::string& key) {
 std::string get_budget(const json& v, const std::string& key) {
   const char* want = "want an amount of the token (1000 base units, or 2.5btt), 0 for none";
   if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
+    return std::to_string(v.get<std::int64_t>());
+  }
   if (!v.is_string()) bad(key, want);
   const std::string s = v.get<std::string>();
   std::size_t i = 0, digits = 0;
