@@ -67,7 +67,7 @@ int cmd_download(const Args& args) {
   params.save_path = out;
   if (buy) {
     request.buy = BuyTerms{buy->settings, buy->budget, open_pay_key(args, *pay_wallet),
-                           pay_wallet->node, pay_wallet->ledger};
+                           pay_wallet->node, pay_wallet->ledger, nullptr};
   }
 
   node.listen();

@@ -3,6 +3,7 @@
 // level or inside a "node" object (both at once is fine; "node" wins for a key given twice).
 #include "node/daemon/config.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -38,6 +39,30 @@ std::uint16_t get_port(const json& v, const std::string& key) {
   const auto n = v.get<std::int64_t>();
   if (n < 0 || n > 65535) bad(key, std::to_string(n) + " is not a port (0-65535)");
   return std::uint16_t(n);
+}
+
+// An amount of the buying token: base units as a JSON integer or a plain number ("1000"), or
+// whole tokens with a unit ("2.5btt"). Only its form is checked here: the token's decimals
+// are known once the node is asked. "" and 0 mean none.
+std::string get_budget(const json& v, const std::string& key) {
+  const char* want = "want an amount of the token (1000 base units, or 2.5btt), 0 for none";
+  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
+    return std::to_string(v.get<std::int64_t>());
+  }
+  if (!v.is_string()) bad(key, want);
+  const std::string s = v.get<std::string>();
+  std::size_t i = 0, digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  }
+  while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+  if (!s.empty() && (digits == 0 || i != s.size() || s.size() > 100)) {
+    bad(key, "'" + s.substr(0, 100) + "': " + want);
+  }
+  return s;
 }
 
 std::vector<std::string> get_strings(const json& v, const std::string& key) {
@@ -153,15 +178,8 @@ const std::map<std::string, Reader<BuyConfig>>& buy_keys() {
        [](BuyConfig& c, const json& v, const std::string& n) { c.max_price = get_string(v, n); }},
       {"budget_per_torrent", [](BuyConfig& c, const json& v,
                                 const std::string& n) { c.budget_per_torrent = get_string(v, n); }},
-      // Kept as a key so that a config naming it is told why, not that the key is unknown:
-      // a budget that silently did nothing would let the daemon spend past it.
-      {"budget_per_day",
-       [](BuyConfig& c, const json& v, const std::string& n) {
-         c.budget_per_day = get_string(v, n);
-         if (!c.budget_per_day.empty()) {
-           bad(n, "a daily budget is not supported; set budget_per_torrent");
-         }
-       }},
+      {"budget_per_day", [](BuyConfig& c, const json& v,
+                            const std::string& n) { c.budget_per_day = get_budget(v, n); }},
   };
   return k;
 }

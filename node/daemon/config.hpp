@@ -42,7 +42,9 @@ struct BuyConfig {
   std::string token = "btt";
   std::string max_price;          // per MiB
   std::string budget_per_torrent;  // in the token; empty: none
-  std::string budget_per_day;  // refused when set: only per-torrent budgets are applied
+  // For every torrent together, per UTC day, counting what the ledger paid since midnight;
+  // empty or 0: none.
+  std::string budget_per_day;
 };
 
 struct DaemonConfig {

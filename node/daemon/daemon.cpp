@@ -17,15 +17,19 @@
 
 #include "base/hex.hpp"
 #include "node/cli/args.hpp"
+#include "node/cli/network_options.hpp"
 #include "node/cli/password.hpp"
 #include "node/cli/torrent_cli_common.hpp"
 #include "node/daemon/limits.hpp"
 #include "node/daemon/state_store.hpp"
 #include "node/daemon/watch_folder.hpp"
+#include "node/pay/daily_budget.hpp"
 #include "node/pay/options.hpp"
 #include "p2p/metainfo/magnet.hpp"
 #include "p2p/metainfo/metainfo.hpp"
+#include "tron/amount.hpp"
 #include "wallet/keystore.hpp"
+#include "wallet/ledger.hpp"
 
 namespace bttnode::daemon {
 
@@ -76,6 +80,7 @@ struct Daemon::Impl {
   std::optional<PayWallet> buy_wallet;
   std::optional<BuyOptions> buy_options;
   std::optional<tron::PrivateKey> buy_key;
+  std::shared_ptr<pay::DailyBudget> daily;  // every buying torrent's, for the UTC day
   json runtime_settings = json::object();
   struct Live {
     std::int64_t last_bytes = -1;
@@ -172,10 +177,33 @@ struct Daemon::Impl {
         buy_wallet = parse_pay_wallet(args, d.node_.settings());
         buy_options = parse_buy_options(args, &*buy_wallet, d.node_.settings().buy);
         buy_key = open_pay_key(password_args(c.buy.password_file), *buy_wallet);
+        daily = open_daily_budget(c.buy, buy_options->settings.token);
       }
     } catch (const std::exception& e) {
       throw DaemonError(std::string("payments: ") + e.what());
     }
+  }
+
+  // What the buying wallet's ledger paid since UTC midnight counts against the day.
+  std::shared_ptr<pay::DailyBudget> open_daily_budget(const BuyConfig& b,
+                                                      const tron::Token& token) {
+    pay::U256 per_day = 0;
+    if (!b.budget_per_day.empty()) {
+      try {
+        per_day = tron::parse_token_amount(b.budget_per_day, token, buy_wallet->network,
+                                           node_decimals_lookup(buy_wallet->node));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("buy.budget_per_day: ") + e.what());
+      }
+    }
+    wallet::Ledger ledger(buy_wallet->ledger);
+    auto daily = std::make_shared<pay::DailyBudget>(token, per_day, ledger);
+    if (daily->limited()) {
+      say("daily budget " + per_day.str() + " of " + token.to_string() + ": " +
+          daily->spent_today().str() + " spent today (UTC), " + daily->left_today().str() +
+          " left");
+    }
+    return daily;
   }
 
   // Starts t in the node: its metainfo (or magnet), folder, resume file, payment services.
@@ -201,8 +229,8 @@ struct Daemon::Impl {
     params.resume_file = paths.resume_file(live[t.id].hex);
     req.seller = seller;
     if (buy_options) {
-      req.buy = BuyTerms{buy_options->settings, buy_options->budget, *buy_key, buy_wallet->node,
-                         buy_wallet->ledger};
+      req.buy = BuyTerms{buy_options->settings, buy_options->budget, *buy_key,
+                         buy_wallet->node,      buy_wallet->ledger,  daily};
     }
     t.entry = &d.node_.add_torrent(std::move(req));
     by_hash[t.entry->torrent->info_hash()] = &t;
@@ -564,8 +592,7 @@ std::pair<DaemonTorrent*, bool> Daemon::add(AddRequest request) {
   impl_->live[t->id].hex = hex;
   try {
     if (meta) {
-      write_file_atomic(impl_->paths.metainfo(hex), request.metainfo, kStateFilePerms,
-                        Sync::Later);
+      write_file_atomic(impl_->paths.metainfo(hex), request.metainfo, kStateFilePerms, Sync::Later);
     }
     impl_->start_in_node(*t, std::move(meta));
   } catch (const std::invalid_argument& e) {
@@ -766,6 +793,10 @@ void Daemon::shutdown(std::function<void()> done) {
     if (!ec) (*finish)();
   });
   one_done();
+}
+
+std::shared_ptr<pay::DailyBudget> Daemon::daily_budget() const {
+  return impl_->daily;
 }
 
 std::vector<int> Daemon::recently_active(std::chrono::seconds window) const {

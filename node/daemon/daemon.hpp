@@ -42,7 +42,7 @@ struct TorrentOptions {
 
 // A torrent of the daemon: the node's entry plus what the daemon keeps of it.
 struct DaemonTorrent {
-  int id = 0;  // 1, 2, ... never reused within a state folder
+  int id = 0;                      // 1, 2, ... never reused within a state folder
   Node::Torrent* entry = nullptr;  // the p2p torrent and its payment services
   std::filesystem::path download_dir;
   TorrentOptions options;
@@ -68,8 +68,8 @@ struct DaemonTorrent {
 
 // One torrent to add, from the watch folder or the control API.
 struct AddRequest {
-  std::string metainfo;          // the .torrent's bytes, or ...
-  std::string magnet;            // ... a magnet link
+  std::string metainfo;                               // the .torrent's bytes, or ...
+  std::string magnet;                                 // ... a magnet link
   std::optional<std::filesystem::path> download_dir;  // default: config's download_dir
   bool paused = false;
   std::vector<std::string> labels;
@@ -107,8 +107,8 @@ class Daemon {
   void remove(int id, bool delete_data);
   void start(int id, bool now = false);  // now: ahead of the queue
   void stop(int id);
-  void verify(int id);       // rechecks every piece on the disk threads
-  void reannounce(int id);   // announces to every tracker now
+  void verify(int id);      // rechecks every piece on the disk threads
+  void reannounce(int id);  // announces to every tracker now
   void set_options(int id, const TorrentOptions& options);
   // Points the torrent at another folder; with move, its files are moved there first.
   void set_location(int id, const std::filesystem::path& dir, bool move);
@@ -124,6 +124,9 @@ class Daemon {
   void save_state();
   // Settles what is owed, writes the state, announces stopped, then calls done (SIGTERM).
   void shutdown(std::function<void()> done);
+
+  // The node's budget for the day while buying (null otherwise).
+  std::shared_ptr<pay::DailyBudget> daily_budget() const;
 
   // Ids of the torrents active (payload moved, or state changed) in the last `window`.
   std::vector<int> recently_active(std::chrono::seconds window = std::chrono::seconds(60)) const;

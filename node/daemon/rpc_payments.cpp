@@ -213,6 +213,13 @@ json wallet_report(Daemon& d) {
   };
   one("sell", c.sell.enabled, c.sell.keystore, c.sell.token, c.sell.network);
   one("buy", c.buy.enabled, c.buy.keystore, c.buy.token, c.buy.network);
+  if (auto daily = d.daily_budget(); daily && out.contains("buy")) {
+    // Base units of the buying token, for the UTC day; budget_per_day 0: no daily limit.
+    out["buy"]["budget_per_day"] = tron::abi::to_decimal(daily->per_day());
+    out["buy"]["spent_today"] = tron::abi::to_decimal(daily->spent_today());
+    out["buy"]["left_today"] =
+        daily->limited() ? json(tron::abi::to_decimal(daily->left_today())) : json(nullptr);
+  }
   return {{"result", "success"}, {"arguments", std::move(out)}};
 }
 

@@ -50,10 +50,11 @@ std::int64_t fee_floor_bytes(std::int64_t fee_per_settlement, const U256& cap_pe
 
 Buyer::Buyer(BuyerSettings settings, std::shared_ptr<Budget> budget, std::string info_hash_hex,
              std::string our_peer_id_hex, std::string seeder_peer_id_hex, Signer signer,
-             std::int64_t version)
+             std::int64_t version, std::shared_ptr<DailyBudget> daily)
     : s_(std::move(settings)),
       version_(version),
       budget_(std::move(budget)),
+      daily_(std::move(daily)),
       info_hash_hex_(std::move(info_hash_hex)),
       our_hex_(std::move(our_peer_id_hex)),
       seeder_hex_(std::move(seeder_peer_id_hex)),
@@ -245,17 +246,21 @@ BuyerActions Buyer::maybe_pay(std::int64_t verified_from_peer, bool final) {
   U256 amount = due(verified_from_peer);
   if (amount == 0) return a;
   if (!final && !finishing_ && amount < threshold()) return a;
-  if (!budget_->allows(amount)) {
+  auto reached = [&](const std::string& which) {
     if (!budget_spent_) {
       budget_spent_ = true;
       a.send.push_back(Bid{0});  // we stop paying; the seeder may serve us as anyone else
-      a.note = "budget reached: not paying " + amount.str() + " more";
+      a.note = which + " reached: not paying " + amount.str() + " more";
     }
     return a;
-  }
+  };
+  if (!budget_->allows(amount)) return reached("budget");
+  std::int64_t day = 0;
+  if (daily_ && !daily_->try_take(amount, &day)) return reached("daily budget");
   budget_->take(amount);
   PayOrder order{amount, ++orders_};
   in_flight_ = order;
+  in_flight_day_ = day;
   a.pay = order;
   return a;
 }
@@ -282,6 +287,7 @@ BuyerActions Buyer::on_payment_refused(const PayOrder& order, const std::string&
   if (!in_flight_ || in_flight_->number != order.number) return a;
   in_flight_.reset();
   budget_->give_back(order.amount);
+  if (daily_) daily_->give_back(order.amount, in_flight_day_);
   accepted_ = false;  // no more payments to this seeder in this session
   a.send.push_back(Bid{0});
   a.note = "payment of " + order.amount.str() + " refused: " + why + "; not paying any more";

@@ -3,8 +3,8 @@
 // only on its own chain, in its own token, at or below its maximum price; binds and bids;
 // and pays min(invoice, its own verified bytes from the seeder x bid) minus what it already
 // paid, once that reaches the seeder's minimum settlement (and whatever is left at the end),
-// never beyond its budget. It never pays for bytes it did not verify, so a seeder that stops
-// serving is paid nothing more.
+// never beyond its budget (the torrent's, and the node's for the day). It never pays for bytes it
+// did not verify, so a seeder that stops serving is paid nothing more.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "node/pay/daily_budget.hpp"
 #include "node/pay/protocol.hpp"
 
 namespace bttnode::pay {
@@ -42,7 +43,7 @@ struct BuyerSettings {
   std::int64_t fee_per_settlement = 0;
   std::optional<U256> fee_cap_per_gib;
   bool stop_over_fee_cap = false;
-  std::int64_t torrent_size = 0;  // bytes, for the settlement plan (0: unknown)
+  std::int64_t torrent_size = 0;              // bytes, for the settlement plan (0: unknown)
   std::chrono::milliseconds pay_retry{3000};  // a payment not sent is tried again after this
   // A payment's block is awaited for three times this, polling the node this often.
   std::chrono::milliseconds confirm_wait{30'000};
@@ -80,9 +81,10 @@ class Buyer {
  public:
   // Signs the bind text with our key (TIP-191); the key stays with the caller.
   using Signer = std::function<tron::Signature(const std::string& text)>;
+  // `daily`: the node's budget for the day, shared by every buyer of the node (null: none).
   Buyer(BuyerSettings settings, std::shared_ptr<Budget> budget, std::string info_hash_hex,
         std::string our_peer_id_hex, std::string seeder_peer_id_hex, Signer signer,
-        std::int64_t version = kVersion);
+        std::int64_t version = kVersion, std::shared_ptr<DailyBudget> daily = nullptr);
 
   // verified_from_peer: verified payload bytes received from this seeder so far (all time).
   BuyerActions on_message(const Message& m, std::int64_t verified_from_peer);
@@ -138,6 +140,8 @@ class Buyer {
   std::int64_t floor_bytes_ = 0;
   bool stop_requested_ = false;
   std::shared_ptr<Budget> budget_;
+  std::shared_ptr<DailyBudget> daily_;
+  std::int64_t in_flight_day_ = 0;  // the day the payment in flight was counted in
   std::string info_hash_hex_, our_hex_, seeder_hex_;
   Signer signer_;
   std::optional<Terms> terms_;

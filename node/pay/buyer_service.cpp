@@ -82,8 +82,8 @@ class BuyerPeerState : public std::enable_shared_from_this<BuyerPeerState> {
     if (!buyer) return true;
     std::int64_t v = verified();
     if (!buyer->settled(v)) return false;
-    return !buyer->invoice_behind(v) ||
-           std::chrono::steady_clock::now() - last_invoice_at >= service.settings().last_invoice_wait;
+    return !buyer->invoice_behind(v) || std::chrono::steady_clock::now() - last_invoice_at >=
+                                            service.settings().last_invoice_wait;
   }
 
   BuyerService& service;
@@ -123,7 +123,7 @@ class BuyerPeerExt : public p2p::PeerExtension {
     s.buyer.emplace(
         s.service.settings_for(s.torrent_size), s.service.budget(), s.info_hash_hex, s.our_hex,
         s.peer_hex, [service](const std::string& text) { return service->sign_bind(text); },
-        session_version(theirs));
+        session_version(theirs), s.service.daily_budget());
   }
 
   void on_message(std::string_view name, std::string_view body) override {
@@ -191,12 +191,14 @@ class BuyerTorrentExt : public p2p::TorrentExtension {
 
 BuyerService::BuyerService(boost::asio::io_context& io, BuyerSettings settings,
                            const tron::PrivateKey& key, tron::FullNodeOptions node,
-                           const std::string& ledger_path, std::optional<U256> budget, Output out)
+                           const std::string& ledger_path, std::optional<U256> budget, Output out,
+                           std::shared_ptr<DailyBudget> daily)
     : io_(io),
       settings_(std::move(settings)),
       key_(key),
       out_(std::move(out)),
       budget_(std::make_shared<Budget>(Budget{budget})),
+      daily_(std::move(daily)),
       worker_(io),
       finish_timer_(io) {
   settings_.addr = key_.address();

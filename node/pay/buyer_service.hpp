@@ -14,8 +14,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "node/pay/chain_worker.hpp"
 #include "node/pay/buyer.hpp"
+#include "node/pay/chain_worker.hpp"
 #include "p2p/peer/extension.hpp"
 #include "tron/fullnode_client.hpp"
 #include "tron/keys.hpp"
@@ -34,10 +34,12 @@ class BuyerPeerState;
 class BuyerService {
  public:
   using Output = std::function<void(const std::string&)>;
-  // Opens the ledger and asks the node for its chain id (throws if it cannot).
+  // Opens the ledger and asks the node for its chain id (throws if it cannot). `daily`: the
+  // node's budget for the day, shared with its other buyers (null: none).
   BuyerService(boost::asio::io_context& io, BuyerSettings settings, const tron::PrivateKey& key,
                tron::FullNodeOptions node, const std::string& ledger_path,
-               std::optional<U256> budget, Output out);
+               std::optional<U256> budget, Output out,
+               std::shared_ptr<DailyBudget> daily = nullptr);
   ~BuyerService();
 
   const BuyerSettings& settings() const { return settings_; }
@@ -72,6 +74,7 @@ class BuyerService {
                     const std::string& info_hash_hex, const std::string& nonce_hex);
   tron::Signature sign_bind(const std::string& text) const;
   std::shared_ptr<Budget> budget() { return budget_; }
+  std::shared_ptr<DailyBudget> daily_budget() { return daily_; }
   std::set<std::string>& receipted() { return receipted_; }
   void print(const std::string& line) { out_(line); }
   void note_seller() { met_seller_ = true; }
@@ -93,6 +96,7 @@ class BuyerService {
   tron::PrivateKey key_;
   Output out_;
   std::shared_ptr<Budget> budget_;
+  std::shared_ptr<DailyBudget> daily_;
   std::unique_ptr<tron::FullNodeClient> node_;  // worker thread only, after the constructor
   std::unique_ptr<wallet::FullNodeChain> chain_;
   std::unique_ptr<wallet::Ledger> ledger_;

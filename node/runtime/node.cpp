@@ -93,7 +93,7 @@ Node::Torrent& Node::add_torrent(TorrentRequest request) {
     b.node.timeout = settings_.chain_timeout;
     b.node.retries = settings_.chain_retries;
     entry->buyer = std::make_unique<pay::BuyerService>(io_, b.settings, b.key, b.node, b.ledger,
-                                                       b.budget, print);
+                                                       b.budget, print, b.daily);
     // Payments an earlier run left unfinished go out first, with their signed bytes.
     entry->buyer->recover();
   }

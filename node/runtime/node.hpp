@@ -33,13 +33,15 @@ struct SellTerms {
 };
 
 // Buying a torrent: the most to pay per MiB and in all, the key that signs, the chain and
-// ledger the payments use.
+// ledger the payments use, and the node's budget for the day (shared by the torrents; null:
+// none).
 struct BuyTerms {
   pay::BuyerSettings settings;
   std::optional<pay::U256> budget;
   tron::PrivateKey key;
   tron::FullNodeOptions node;
   std::string ledger;
+  std::shared_ptr<pay::DailyBudget> daily;
 };
 
 struct TorrentRequest {

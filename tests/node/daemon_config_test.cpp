@@ -89,14 +89,23 @@ TEST(DaemonConfig, ReadsEveryDaemonKey) {
   EXPECT_EQ(c.buy.budget_per_torrent, "100btt");
 }
 
-TEST(DaemonConfig, ADailyBudgetIsRefusedNotIgnored) {
-  try {
-    parse_config({{"buy", {{"budget_per_day", "100btt"}}}});
-    FAIL() << "a daily budget was accepted";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("budget_per_day"), std::string::npos) << e.what();
+TEST(DaemonConfig, ADailyBudgetIsAnAmountAndBadValuesAreNamed) {
+  EXPECT_EQ(parse_config({{"buy", {{"budget_per_day", "100btt"}}}}).buy.budget_per_day, "100btt");
+  EXPECT_EQ(parse_config({{"buy", {{"budget_per_day", "2.5"}}}}).buy.budget_per_day, "2.5");
+  EXPECT_EQ(parse_config({{"buy", {{"budget_per_day", 5000}}}}).buy.budget_per_day, "5000");
+  EXPECT_EQ(parse_config({{"buy", {{"budget_per_day", 0}}}}).buy.budget_per_day, "0");
+  EXPECT_EQ(parse_config({{"buy", {{"budget_per_day", ""}}}}).buy.budget_per_day, "");
+  EXPECT_EQ(parse_config(nlohmann::json::object()).buy.budget_per_day, "");
+  for (const nlohmann::json& v :
+       {nlohmann::json("-5"), nlohmann::json("btt"), nlohmann::json("1.2.3"),
+        nlohmann::json("5 btt"), nlohmann::json(-5), nlohmann::json(2.5), nlohmann::json(true)}) {
+    try {
+      parse_config({{"buy", {{"budget_per_day", v}}}});
+      ADD_FAILURE() << v.dump() << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("budget_per_day"), std::string::npos) << e.what();
+    }
   }
-  EXPECT_NO_THROW(parse_config({{"buy", {{"budget_per_day", ""}}}}));
 }
 
 TEST(DaemonConfig, NodeSettingsAtTopLevelOrUnderNode) {

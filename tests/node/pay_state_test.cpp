@@ -86,8 +86,8 @@ TEST(PaySeller, ABindForAnotherNonceIsRefused) {
   auto now = Clock::now();
   Seller s = make_seller(now);
   auto k = key(2);
-  Bind other{k.address(), tron::sign_message(k, bind_text(kChain, kInfoHash, kSeederId,
-                                                          kLeecherId, std::string(16, 'x')))};
+  Bind other{k.address(), tron::sign_message(k, bind_text(kChain, kInfoHash, kSeederId, kLeecherId,
+                                                          std::string(16, 'x')))};
   EXPECT_TRUE(s.on_message(other, now).ban);
 }
 
@@ -168,8 +168,8 @@ TEST(PaySeller, APeerThatStopsPayingIsBannedAfterTheGrace) {
 TEST(PaySeller, UnpaidBeyondTheToleranceIsBannedAtOnce) {
   auto now = Clock::now();
   Seller s = paying_seller(now);
-  s.on_payload_sent(2 * kMiB + 1, now);                 // choked
-  auto a = s.on_payload_sent(2 * kMiB, now);            // in flight past the tolerance
+  s.on_payload_sent(2 * kMiB + 1, now);       // choked
+  auto a = s.on_payload_sent(2 * kMiB, now);  // in flight past the tolerance
   EXPECT_TRUE(a.ban);
 }
 
@@ -178,7 +178,8 @@ TEST(PaySeller, ARefusedSettlementIsRejectedAndBanned) {
   Seller s = paying_seller(now);
   tron::Hash32 txid{3};
   s.on_message(Settle{txid, 1000, false, {}}, now);
-  auto a = s.on_verified(txid, {VerifyOutcome::Kind::Refused, "wrong_recipient", 0, false, ""}, now);
+  auto a =
+      s.on_verified(txid, {VerifyOutcome::Kind::Refused, "wrong_recipient", 0, false, ""}, now);
   const auto* r = find<Reject>(a.send);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, "wrong_recipient");
@@ -255,8 +256,8 @@ TEST(PaySeller, UnpaidBytesOfAnEarlierSessionCountAgainstTheCredit) {
   EXPECT_TRUE(*a.choke);
   const auto* inv = find<Invoice>(a.send);
   ASSERT_TRUE(inv);
-  EXPECT_EQ(inv->bytes, kMiB);              // this session's bytes
-  EXPECT_EQ(inv->carried, kMiB + 4096);     // and what the last one left
+  EXPECT_EQ(inv->bytes, kMiB);           // this session's bytes
+  EXPECT_EQ(inv->carried, kMiB + 4096);  // and what the last one left
   EXPECT_EQ(second.carry_out(), 2 * kMiB + 4096);
 
   // A third session that starts past the tolerance is banned at its bind.
@@ -484,6 +485,47 @@ TEST(PayBuyer, NeverGoesBeyondItsBudget) {
   const auto* bid = find<Bid>(a.send);
   ASSERT_TRUE(bid);
   EXPECT_EQ(bid->price, 0);  // it tells the seeder it stops paying
+}
+
+TEST(PayBuyer, BuyersOfTheNodeShareOneDailyBudgetCountingPaymentsInFlight) {
+  std::int64_t now = 1796083200000 + 3600'000;  // 2026-12-01T01:00Z
+  auto daily = std::make_shared<DailyBudget>(tron::Token::parse("trx"), U256(1500), U256(0),
+                                             [&] { return now; });
+  auto k = key(2);
+  auto signer = [k](const std::string& text) { return tron::sign_message(k, text); };
+  Buyer a(buyer_settings(), nullptr, kInfoHash, kLeecherId, kSeederId, signer, kVersion, daily);
+  Buyer b(buyer_settings(), nullptr, std::string(40, 'b'), kLeecherId, kSeederId, signer, kVersion,
+          daily);
+  a.on_message(seller_terms(), 0);
+  b.on_message(seller_terms(), 0);
+  auto pa = a.on_message(Invoice{1, kMiB, 1000, 0}, kMiB);
+  ASSERT_TRUE(pa.pay);
+  EXPECT_EQ(daily->left_today(), 500);  // in flight, not yet sent: already counted
+  // The other torrent's 1000 would go past the day's 1500: it stops paying.
+  auto pb = b.on_message(Invoice{1, kMiB, 1000, 0}, kMiB);
+  EXPECT_FALSE(pb.pay);
+  const auto* bid = find<Bid>(pb.send);
+  ASSERT_TRUE(bid);
+  EXPECT_EQ(bid->price, 0);
+  ASSERT_TRUE(pb.note);
+  EXPECT_NE(pb.note->find("daily budget reached"), std::string::npos) << *pb.note;
+  EXPECT_FALSE(b.on_tick(kMiB).pay);
+  EXPECT_EQ(daily->left_today(), 500);
+  // A refused payment gives its share of the day back.
+  a.on_payment_refused(*pa.pay, "balance too low");
+  EXPECT_EQ(daily->left_today(), 1500);
+  pb = b.on_tick(kMiB);
+  ASSERT_TRUE(pb.pay);
+  EXPECT_EQ(pb.pay->amount, 1000);
+  b.on_payment(*pb.pay, tron::Hash32{2});
+  b.on_message(Receipt{tron::Hash32{2}, 1000, 1000, false, 0}, kMiB);
+  EXPECT_FALSE(b.on_message(Invoice{2, 2 * kMiB, 2000, 0}, 2 * kMiB).pay);  // 500 left
+  // The next UTC day has the whole budget again.
+  now += DailyBudget::kDayMs;
+  auto next = b.on_tick(2 * kMiB);
+  ASSERT_TRUE(next.pay);
+  EXPECT_EQ(next.pay->amount, 1000);
+  EXPECT_EQ(daily->left_today(), 500);
 }
 
 TEST(PayBuyer, ARefusedPaymentStopsPaymentsToThatSeeder) {
