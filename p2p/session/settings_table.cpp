@@ -142,6 +142,7 @@ base::SettingsTable<SessionSettings> make_table() {
       {"max-utp-sockets", "max_utp_sockets", T::Int, "uTP connections at most, incoming and outgoing",
        false, 1, 100000},
       [](S & s) -> auto& { return s.max_utp_sockets; });
+  t.add(
       {"dht", "enable_dht", T::Bool, "find peers and be found through the DHT (BEP 5)", false},
       [](S & s) -> auto& { return s.enable_dht; });
   t.add(
