@@ -61,6 +61,24 @@ def free_port():
         return port
 
 
+def bencode(v):
+    """Bencodes ints, str/bytes, lists and dicts (keys sorted, as BEP 3 asks)."""
+    if isinstance(v, bool):
+        raise TypeError("bool in bencode")
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, (bytes, bytearray)):
+        return b"%d:%s" % (len(v), bytes(v))
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
+        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in items) + b"e"
+    raise TypeError("cannot bencode %r" % type(v))
+
+
 def read_exact(sock, n):
     buf = b""
     while len(buf) < n:

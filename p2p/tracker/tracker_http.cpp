@@ -52,6 +52,25 @@ const char* event_name(TrackerEvent e) {
   throw TrackerResponseError("malformed tracker response: " + what, false);
 }
 
+// A tracker's bencoded reply within the limits, as a dictionary; its "failure reason", if
+// any, is thrown as the tracker's own refusal.
+be::Value decode_reply(std::string_view body, std::size_t max_size, std::size_t max_depth) {
+  be::Limits limits;
+  limits.max_size = max_size;
+  limits.max_depth = max_depth;
+  be::Value root;
+  try {
+    root = be::decode(body, limits);
+  } catch (const be::DecodeError& e) {
+    bad(e.what());
+  }
+  if (!root.is_dict()) bad("not a dictionary");
+  if (const be::Value* f = root.find("failure reason")) {
+    throw TrackerResponseError(f->is_string() ? f->as_string() : std::string("(unreadable)"), true);
+  }
+  return root;
+}
+
 std::optional<std::int64_t> opt_int(const be::Value& d, std::string_view key) {
   const be::Value* v = d.find(key);
   if (!v) return std::nullopt;
@@ -95,19 +114,7 @@ std::string build_http_announce_url(const std::string& announce_url, const Annou
 }
 
 AnnounceResponse parse_http_announce_response(std::string_view body) {
-  be::Limits limits;
-  limits.max_size = 4u * 1024 * 1024;
-  limits.max_depth = 8;
-  be::Value root;
-  try {
-    root = be::decode(body, limits);
-  } catch (const be::DecodeError& e) {
-    bad(e.what());
-  }
-  if (!root.is_dict()) bad("not a dictionary");
-  if (const be::Value* f = root.find("failure reason")) {
-    throw TrackerResponseError(f->is_string() ? f->as_string() : std::string("(unreadable)"), true);
-  }
+  be::Value root = decode_reply(body, 4u * 1024 * 1024, 8);
   AnnounceResponse r;
   if (auto iv = opt_int(root, "interval")) {
     if (*iv <= 0 || *iv > 7 * 24 * 3600) bad("interval out of range");
@@ -183,19 +190,7 @@ std::string build_http_scrape_url(const std::string& scrape_url, const InfoHash&
 }
 
 ScrapeInfo parse_http_scrape_response(std::string_view body, const InfoHash& info_hash) {
-  be::Limits limits;
-  limits.max_size = 1u * 1024 * 1024;
-  limits.max_depth = 6;
-  be::Value root;
-  try {
-    root = be::decode(body, limits);
-  } catch (const be::DecodeError& e) {
-    bad(e.what());
-  }
-  if (!root.is_dict()) bad("not a dictionary");
-  if (const be::Value* f = root.find("failure reason")) {
-    throw TrackerResponseError(f->is_string() ? f->as_string() : std::string("(unreadable)"), true);
-  }
+  be::Value root = decode_reply(body, 1u * 1024 * 1024, 6);
   const be::Value* files = root.find("files");
   if (!files || !files->is_dict()) bad("no files dictionary");
   const be::Value* entry = files->find(as_sv(info_hash));

@@ -34,7 +34,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scenario_lib import free_port, rss_kib  # noqa: E402
+from scenario_lib import bencode, free_port, rss_kib  # noqa: E402
 
 FILE_SIZE = 16 * 1024
 PIECE = 16 * 1024
@@ -44,21 +44,6 @@ GET_RUNS = 20
 # Both daemons ask for these (bttnode's RPC always has a password).
 RPC_USER = "bench"
 RPC_PASSWORD = "bench-password"
-
-
-def bencode(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    if isinstance(v, dict):
-        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
-        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in items) + b"e"
-    raise TypeError(type(v))
 
 
 def make_torrents(work, n):

@@ -18,7 +18,7 @@ import libtorrent as lt
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scenario_lib import (Fail, Env as BaseEnv, assert_same, check, free_port,  # noqa: E402
+from scenario_lib import (Fail, Env as BaseEnv, assert_same, bencode, check, free_port,  # noqa: E402
                           runner_main, wait_exit, wait_log, write_random)
 
 PIECE = 32768
@@ -138,21 +138,6 @@ def wait_announced(env, port, timeout=15, kick=None):
 
 # ---------------------------------------------------------------- a tiny bencoder for KRPC
 
-def benc(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, list):
-        return b"l" + b"".join(benc(x) for x in v) + b"e"
-    if isinstance(v, dict):
-        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
-        return b"d" + b"".join(benc(k) + benc(x) for k, x in items) + b"e"
-    raise TypeError(type(v))
-
-
 def bdec(data, i=0):
     c = data[i:i + 1]
     if c == b"i":
@@ -210,7 +195,7 @@ class Krpc:
         tid = tid if tid is not None else b"t" + bytes([self.n])
         msg = {"t": tid, "y": "q", "q": q, "a": dict(args, id=self.id)}
         msg.update(extra or {})
-        reply = self.send_raw(benc(msg))
+        reply = self.send_raw(bencode(msg))
         check(reply is not None, "no answer to %s" % q)
         check(reply.get(b"t") == tid, "%s: transaction id not echoed: %r" % (q, reply))
         return reply
