@@ -44,6 +44,7 @@ NodeSettings node_settings_from(const Args& args) {
   }
   if (args.has("no-utp")) settings.session.enable_utp = false;
   if (args.has("no-dht")) settings.session.enable_dht = false;
+  if (args.has("no-lsd")) settings.session.enable_lsd = false;
   if (auto nodes = args.all("dht-bootstrap"); !nodes.empty()) {
     std::string joined;
     for (const auto& n : nodes) joined += (joined.empty() ? "" : ",") + n;
