@@ -13,10 +13,12 @@
 namespace bttnode {
 
 struct NodeSettings {
-  // A node finds peers on its local network too (a library session does not by default).
+  // A node finds peers on its local network too and dials uTP first (a library session does
+  // neither by default).
   p2p::SessionSettings session = [] {
     p2p::SessionSettings s;
     s.enable_lsd = true;
+    s.enable_utp = true;
     return s;
   }();
   pay::SellerSettings sell;

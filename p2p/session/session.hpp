@@ -79,8 +79,8 @@ struct SessionSettings {
   std::string encryption = "prefer";
   // uTP (BEP 29) on the listen port's UDP socket: dialled first, with TCP when its SYN gets
   // no answer within utp_connect_timeout or is reset; accepted. Off: TCP only, and a uTP SYN
-  // is answered with RESET.
-  bool enable_utp = true;
+  // is answered with RESET. A node turns it on; a library session keeps to TCP unless asked.
+  bool enable_utp = false;
   std::chrono::milliseconds utp_connect_timeout{2500};
   int max_utp_sockets = 1000;
   // A download stopped by a full disk tries again this often (resume data is kept).
