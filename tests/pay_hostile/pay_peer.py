@@ -27,6 +27,10 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scenario_lib import bencode  # noqa: E402
+
 MIB = 1 << 20
 BLOCK = 16384
 PAY_LOCAL_ID = 7  # the id we ask the seeder to use for btt_pay messages it sends us
@@ -36,24 +40,7 @@ CHOKE, UNCHOKE, INTERESTED, NOT_INTERESTED, HAVE, BITFIELD, REQUEST, PIECE, CANC
 HAVE_ALL, HAVE_NONE, REJECT_REQUEST, EXTENDED = 14, 15, 16, 20
 
 
-# ---- bencode, by hand
-
-
-def bencode(v):
-    if isinstance(v, bool):
-        raise TypeError("bool in bencode")
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, (bytes, bytearray)):
-        return b"%d:%s" % (len(v), bytes(v))
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    if isinstance(v, dict):
-        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
-        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in items) + b"e"
-    raise TypeError("cannot bencode %r" % type(v))
+# ---- bdecode, by hand (bencode is scenario_lib's)
 
 
 def bdecode_at(data, i):
