@@ -304,6 +304,10 @@ void PeerConnection::on_dht_port(const PeerAddress& a, std::uint16_t port) {
   host()->on_dht_port(a, port);
 }
 
+void PeerConnection::on_listen_port() {
+  if (torrent_ && attached_) host()->on_listen_port(this);
+}
+
 void PeerConnection::choke(bool c) {
   proto_.choke(c);
   flush();

@@ -111,6 +111,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection>,
   void on_metadata_reject(std::int64_t piece) override;
   bool on_pex_peer(const PeerAddress& a, bool seed) override;
   void on_dht_port(const PeerAddress& a, std::uint16_t port) override;
+  void on_listen_port() override;
   bool may_upload() override;
   bool honors_session_limits() const;
   int torrent_priority() const;

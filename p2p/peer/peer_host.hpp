@@ -60,6 +60,8 @@ class PeerHost {
   virtual bool on_pex_peer(const PeerAddress& a, bool is_seed) = 0;
   // The peer's DHT node listens on this UDP port (the port message).
   virtual void on_dht_port(const PeerAddress& /*peer*/, std::uint16_t /*port*/) {}
+  // An incoming peer told its listen port: it may be one we also dialed.
+  virtual void on_listen_port(PeerConnection* /*p*/) {}
 
   // Reads the blocks (each within the torrent) off the network thread and calls done back on
   // it with their bytes one after the other, or with an error (the torrent then fails).

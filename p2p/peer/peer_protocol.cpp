@@ -460,7 +460,11 @@ bool PeerProtocol::handle_extended(std::uint8_t id, std::span<const std::uint8_t
       }
     }
     if (!hs->client.empty()) client_ = hs->client;
-    if (hs->listen_port) peer_listen_port_ = hs->listen_port;
+    if (hs->listen_port && hs->listen_port != peer_listen_port_) {
+      peer_listen_port_ = hs->listen_port;
+      host_.on_listen_port();
+      if (closed_) return false;
+    }
     if (hs->reqq) peer_reqq_ = hs->reqq;
     if (!host_.has_metadata() && peer_ext_ids_.count("ut_metadata") && hs->metadata_size >= 0) {
       host_.on_metadata_size(hs->metadata_size);

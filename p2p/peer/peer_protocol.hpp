@@ -99,6 +99,8 @@ class PeerProtocol {
     virtual bool on_pex_peer(const PeerAddress& a, bool seed) = 0;
     // The peer's DHT node listens on this UDP port (the port message).
     virtual void on_dht_port(const PeerAddress& /*peer*/, std::uint16_t /*port*/) {}
+    // The extension handshake told the port the peer listens on.
+    virtual void on_listen_port() {}
 
     // Serving the peer's requests: the upload bandwidth, and the disk reads.
     virtual bool may_upload() { return true; }  // false: call serve_requests() again later

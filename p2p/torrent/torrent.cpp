@@ -599,6 +599,10 @@ std::optional<CloseReason> Torrent::attach(const std::shared_ptr<PeerConnection>
       return CloseReason::Duplicate;
     }
   }
+  if (auto* drop = duplicate_to_drop(p.get())) {
+    if (drop == p.get()) return CloseReason::Duplicate;
+    drop->close(CloseReason::Duplicate, "a second connection to the same peer");
+  }
   if (!listed) {
     if (int(peers_.size()) >= session_.settings().max_connections_per_torrent) {
       return CloseReason::TooManyPeers;
@@ -719,8 +723,7 @@ void Torrent::connect_more() {
       // A seed only dials peers when it has nothing else to do; still fine to dial.
     }
     auto conn = std::make_shared<PeerConnection>(
-        session_, shared_from_this(),
-        session_.outgoing_stream(info_hash_, PeerAddress(ep)));
+        session_, shared_from_this(), session_.outgoing_stream(info_hash_, PeerAddress(ep)));
     ++dials_;
     peers_.push_back(conn);
     conn->start();
@@ -1335,6 +1338,36 @@ void Torrent::async_read_blocks(std::vector<BlockRef> blocks, PeerProtocol::Read
     --disk->reads;
     disk->cv.notify_all();
   });
+}
+
+PeerConnection* Torrent::duplicate_to_drop(PeerConnection* p) const {
+  // Two connections to one peer: we dialed it while it dialed us. A client that gives every
+  // connection its own peer id (libtorrent does) passes attach()'s peer-id check, and two
+  // connections would ask for the same blocks in endgame. Both ends keep the same one: the
+  // peer with the lower listen port keeps the connection it made, as libtorrent does.
+  auto mine = p->listen_address();
+  if (!mine) return nullptr;
+  PeerConnection* other = nullptr;
+  for (auto& q : peers_) {
+    if (q.get() != p && !q->closed() && q->handshake_done() && q->listen_address() == mine) {
+      other = q.get();
+      break;
+    }
+  }
+  if (!other) return nullptr;
+  if (p->incoming() == other->incoming()) return p;  // made the same way: the newer one goes
+  PeerConnection* outgoing = p->incoming() ? other : p;
+  PeerConnection* incoming = p->incoming() ? p : other;
+  std::uint16_t ours = session_.listen_port(), theirs = mine->port();
+  if (ours < theirs) return incoming;
+  if (ours > theirs) return outgoing;
+  return p;  // a tie (two hosts on one port): the newer one goes
+}
+
+void Torrent::on_listen_port(PeerConnection* p) {
+  if (auto* drop = duplicate_to_drop(p)) {
+    drop->close(CloseReason::Duplicate, "a second connection to the same peer");
+  }
 }
 
 void Torrent::on_dht_port(const PeerAddress& a, std::uint16_t port) {

@@ -173,6 +173,7 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
                          std::string_view data) override;
   void on_metadata_reject(std::int64_t piece) override;
   void on_dht_port(const PeerAddress& a, std::uint16_t port) override;
+  void on_listen_port(PeerConnection* p) override;
   bool on_pex_peer(const PeerAddress& a, bool is_seed) override {
     return connect_to_pex(a.tcp(), is_seed);
   }
@@ -191,6 +192,8 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   bool is_banned(const boost::asio::ip::address& a, std::uint16_t port) const;
   void unpin(const PeerConnection* p, PieceIndex piece);
   bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
+  // Of p and another connection to the same peer (by listen address), the one to close.
+  PeerConnection* duplicate_to_drop(PeerConnection* p) const;
   void note_ban(const std::string& who, const std::string& reason);
   void schedule_tick();
   void fail(const std::string& why);
