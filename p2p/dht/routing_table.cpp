@@ -28,6 +28,22 @@ Node* RoutingTable::find(const UdpEndpoint& ep, std::size_t* bucket) {
   return nullptr;
 }
 
+namespace {
+// The /24 of an IPv4 address; loopback is never grouped (a node's own tests run there).
+std::optional<std::uint32_t> network_of(const UdpEndpoint& ep) {
+  if (!ep.address().is_v4() || ep.address().is_loopback()) return std::nullopt;
+  return ep.address().to_v4().to_uint() >> 8;
+}
+}  // namespace
+
+bool RoutingTable::same_network_in(const Bucket& b, const UdpEndpoint& n, const Node* except) {
+  auto net = network_of(n);
+  if (!net) return false;
+  for (const Node& x : b.nodes)
+    if (&x != except && network_of(x.info.ep) == net) return true;
+  return false;
+}
+
 bool RoutingTable::contains(const UdpEndpoint& ep) const {
   return const_cast<RoutingTable*>(this)->find(ep) != nullptr;
 }
@@ -41,7 +57,7 @@ void RoutingTable::split_last() {
   for (Node& n : old.nodes) buckets_[bucket_index(n.info.id)].nodes.push_back(n);
   for (Node& n : old.replacements) {
     Bucket& b = buckets_[bucket_index(n.info.id)];
-    if (b.nodes.size() < kBucketSize)
+    if (b.nodes.size() < kBucketSize && !same_network_in(b, n.info.ep))
       b.nodes.push_back(n);
     else
       b.replacements.push_back(n);
@@ -64,6 +80,17 @@ bool RoutingTable::heard_from(const NodeInfo& n, bool answered, Clock::time_poin
     Bucket& b = buckets_[i];
     for (const Node& other : b.nodes)
       if (other.info.id == n.id) return false;  // one id, one endpoint
+    if (auto net = network_of(n.ep)) {
+      auto same = std::find_if(b.nodes.begin(), b.nodes.end(),
+                               [&](const Node& x) { return network_of(x.info.ep) == net; });
+      if (same != b.nodes.end()) {
+        // Its network has a node here already: it may only take that one's place once bad.
+        if (!same->bad()) return false;
+        *same = fresh;
+        b.last_changed = now;
+        return true;
+      }
+    }
     if (b.nodes.size() < kBucketSize) {
       b.nodes.push_back(fresh);
       b.last_changed = now;
@@ -98,9 +125,14 @@ void RoutingTable::failed(const UdpEndpoint& ep) {
   ++n->failures;
   if (!n->bad()) return;
   Bucket& b = buckets_[bi];
-  if (b.replacements.empty()) return;  // a bad node stays until something better comes
-  *n = b.replacements.back();
-  b.replacements.pop_back();
+  // The newest replacement whose network is not in the bucket yet; if none, the bad node
+  // stays until something better comes.
+  for (auto r = b.replacements.rbegin(); r != b.replacements.rend(); ++r) {
+    if (same_network_in(b, r->info.ep, n)) continue;
+    *n = *r;
+    b.replacements.erase(std::next(r).base());
+    return;
+  }
 }
 
 std::vector<NodeInfo> RoutingTable::closest(const NodeId& target, std::size_t count) const {

@@ -4,6 +4,8 @@
 // replacements each). A node is good while it answered within 15 minutes (or queried us after
 // having answered once), bad after kMaxFailures unanswered queries in a row, questionable
 // otherwise. A full bucket keeps newcomers in its replacement cache until a node goes bad.
+// A bucket holds one node per IPv4 /24 (loopback aside), so that one host or one small network
+// cannot fill the table with ids of its choosing and steer our lookups.
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -62,6 +64,8 @@ class RoutingTable {
   std::size_t bucket_index(const NodeId& id) const;
   void split_last();
   Node* find(const UdpEndpoint& ep, std::size_t* bucket = nullptr);
+  // Whether b already holds a node from n's network (other than `except`).
+  static bool same_network_in(const Bucket& b, const UdpEndpoint& n, const Node* except = nullptr);
 
   NodeId self_;
   std::size_t max_buckets_;

@@ -24,9 +24,10 @@ NodeId id_of(std::uint8_t first, std::uint8_t last = 0) {
   return id;
 }
 
+// Each n on a /24 of its own (a bucket takes one node per /24).
 UdpEndpoint ep(int n) {
   return UdpEndpoint(
-      make_address("10.0." + std::to_string(n / 250) + "." + std::to_string(n % 250 + 1)),
+      make_address("10." + std::to_string(n / 250) + "." + std::to_string(n % 250) + ".1"),
       static_cast<std::uint16_t>(6881 + n));
 }
 
@@ -178,6 +179,55 @@ TEST(RoutingTable, BadNodesAreReplacedFromTheCache) {
   EXPECT_FALSE(t.contains(ep(3)));
   EXPECT_TRUE(t.contains(ep(50)));
   EXPECT_EQ(t.size(), 8u);
+}
+
+TEST(RoutingTable, OneNodePerNetworkInABucket) {
+  auto now = Clock::now();
+  RoutingTable t(id_of(0x00), 1);  // one bucket, never split
+  // One host, or one /24, with many ids of its choosing: one of them gets in.
+  for (int i = 0; i < 20; ++i) {
+    t.heard_from({id_of(0x80, std::uint8_t(i)),
+                  UdpEndpoint(make_address("203.0.113." + std::to_string(i + 1)),
+                              static_cast<std::uint16_t>(7000 + i))},
+                 true, now);
+  }
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.num_replacements(), 0u);
+  // Other networks still find room.
+  for (int i = 0; i < 7; ++i)
+    EXPECT_TRUE(t.heard_from({id_of(0x90, std::uint8_t(i)), ep(i)}, true, now));
+  EXPECT_EQ(t.size(), 8u);
+  // The network's node may be replaced by another of that network once it has gone bad.
+  UdpEndpoint first(make_address("203.0.113.1"), 7000);
+  UdpEndpoint other(make_address("203.0.113.99"), 7099);
+  EXPECT_FALSE(t.heard_from({id_of(0xa0), other}, true, now));
+  t.failed(first);
+  t.failed(first);
+  EXPECT_TRUE(t.heard_from({id_of(0xa0), other}, true, now));
+  EXPECT_FALSE(t.contains(first));
+  // Loopback is not grouped: a node's nodes on one machine all fit.
+  RoutingTable local(id_of(0x00), 1);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(local.heard_from(
+        {id_of(0x80, std::uint8_t(i)),
+         UdpEndpoint(make_address("127.0.0.1"), static_cast<std::uint16_t>(7000 + i))},
+        true, now));
+  }
+}
+
+TEST(RoutingTable, ABadNodeIsReplacedOnlyByAReplacementOfAnotherNetwork) {
+  auto now = Clock::now();
+  RoutingTable t(id_of(0x00), 1);
+  for (int i = 0; i < 8; ++i) t.heard_from({id_of(0x80, std::uint8_t(i)), ep(i)}, true, now);
+  // A replacement from node 2's network waits behind one from a new network.
+  UdpEndpoint near2(make_address("10.0.2.77"), 9000);
+  EXPECT_FALSE(t.heard_from({id_of(0x91), ep(40)}, true, now));
+  EXPECT_FALSE(t.heard_from({id_of(0x92), near2}, true, now));
+  t.failed(ep(3));
+  t.failed(ep(3));
+  // Node 3 went bad: its place goes to ep(40), not to near2 (its network is in the bucket).
+  EXPECT_TRUE(t.contains(ep(40)));
+  EXPECT_FALSE(t.contains(near2));
 }
 
 TEST(RoutingTable, GoodQuestionableAndClosest) {
