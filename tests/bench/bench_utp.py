@@ -22,30 +22,24 @@ import libtorrent as lt
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "interop"))
 from scenario_lib import cpu_seconds, free_port, write_random  # noqa: E402
+import lt_client  # noqa: E402
 
 GIB = 1 << 30
 
 
 def lt_session():
     port = free_port()
-    s = lt.session({
-        "listen_interfaces": "127.0.0.1:%d" % port,
-        "enable_outgoing_tcp": False, "enable_incoming_tcp": False,
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-        "allow_multiple_connections_per_ip": True, "alert_mask": 0,
-    })
+    s = lt.session(lt_client.loopback_settings(
+        port, enable_outgoing_tcp=False, enable_incoming_tcp=False, enable_outgoing_utp=True,
+        enable_incoming_utp=True, alert_mask=0))
     s.port = port
     return s
 
 
-def add(ses, torrent, save, seed=False):
-    p = lt.add_torrent_params()
-    p.ti = lt.torrent_info(torrent)
-    p.save_path = save
-    if seed:
-        p.flags |= lt.torrent_flags.seed_mode
-    return ses.add_torrent(p)
+add = lt_client.add_torrent
 
 
 def wait_log(path, text, timeout):

@@ -20,6 +20,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scenario_lib import (Fail, Env as BaseEnv, assert_same, bencode, check, free_port,  # noqa: E402
                           runner_main, wait_exit, wait_log, write_random)
+import lt_client  # noqa: E402
 
 PIECE = 32768
 
@@ -38,26 +39,19 @@ class Env(BaseEnv):
 
     # ---- the libtorrent DHT
     def lt_session(self, port, dht=True):
-        settings = {
-            "listen_interfaces": "127.0.0.1:%d" % port,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "enable_dht": dht,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "allow_multiple_connections_per_ip": True,
-            "dht_bootstrap_nodes": "",
-            "dht_restrict_routing_ips": False,
-            "dht_restrict_search_ips": False,
-            "dht_prefer_verified_node_ids": False,
-            "dht_block_ratelimit": 100000,
-            "dht_upload_rate_limit": 1000000,
-            "dht_announce_interval": 5,
-            "alert_mask": lt.alert.category_t.error_notification
+        settings = lt_client.loopback_settings(
+            port,
+            enable_dht=dht,
+            dht_bootstrap_nodes="",
+            dht_restrict_routing_ips=False,
+            dht_restrict_search_ips=False,
+            dht_prefer_verified_node_ids=False,
+            dht_block_ratelimit=100000,
+            dht_upload_rate_limit=1000000,
+            dht_announce_interval=5,
+            alert_mask=lt.alert.category_t.error_notification
             | lt.alert.category_t.status_notification
-            | lt.alert.category_t.dht_notification,
-        }
+            | lt.alert.category_t.dht_notification)
         s = lt.session(settings)
         s.port = port
         return s

@@ -23,7 +23,9 @@ import time
 import libtorrent as lt
 
 
-def session(port, encrypted=False):
+def loopback_settings(port, **overrides):
+    """A libtorrent session on 127.0.0.1:port that finds no one by itself: TCP only, no DHT, LSD
+    or port mapping, and many peers on the one address. `overrides` are settings_pack keys."""
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_outgoing_utp": False,
@@ -33,11 +35,29 @@ def session(port, encrypted=False):
         "enable_upnp": False,
         "enable_natpmp": False,
         "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.error_notification
-        | lt.alert.category_t.status_notification,
-        "announce_to_all_trackers": True,
-        "announce_to_all_tiers": True,
+        "alert_mask": lt.alert.category_t.error_notification,
     }
+    settings.update(overrides)
+    return settings
+
+
+def add_torrent(ses, torrent, save, seed=False):
+    """Adds a .torrent file; seed: the data is known complete (no check)."""
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(torrent)
+    p.save_path = save
+    if seed:
+        p.flags |= lt.torrent_flags.seed_mode
+    return ses.add_torrent(p)
+
+
+def session(port, encrypted=False):
+    settings = loopback_settings(
+        port,
+        alert_mask=lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification,
+        announce_to_all_trackers=True,
+        announce_to_all_tiers=True)
     if encrypted:
         # Message stream encryption only, offered and accepted: no plaintext connection.
         settings["out_enc_policy"] = int(lt.enc_policy.forced)

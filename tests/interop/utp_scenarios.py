@@ -16,6 +16,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scenario_lib import (Fail, Env as BaseEnv, assert_same, free_port, log_text,  # noqa: E402
                           runner_main, wait_exit, wait_log, write_random)
+import lt_client  # noqa: E402
 
 UTP_SOCKET = 1 << 17
 SIZE = 4 * 1024 * 1024 + 4321
@@ -45,14 +46,9 @@ class Env(BaseEnv):
 
     def lt_session(self, tcp=False, utp=True):
         port = free_port()
-        s = lt.session({
-            "listen_interfaces": "127.0.0.1:%d" % port,
-            "enable_outgoing_tcp": tcp, "enable_incoming_tcp": tcp,
-            "enable_outgoing_utp": utp, "enable_incoming_utp": utp,
-            "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
-            "enable_natpmp": False, "allow_multiple_connections_per_ip": True,
-            "alert_mask": lt.alert.category_t.error_notification,
-        })
+        s = lt.session(lt_client.loopback_settings(
+            port, enable_outgoing_tcp=tcp, enable_incoming_tcp=tcp, enable_outgoing_utp=utp,
+            enable_incoming_utp=utp))
         s.port = port
         self.lt.append(s)
         return s
@@ -71,13 +67,7 @@ class Env(BaseEnv):
                           + list(extra))
 
 
-def add(ses, torrent, save, seed=False):
-    p = lt.add_torrent_params()
-    p.ti = lt.torrent_info(torrent)
-    p.save_path = save
-    if seed:
-        p.flags |= lt.torrent_flags.seed_mode
-    return ses.add_torrent(p)
+add = lt_client.add_torrent
 
 
 class Watch:
