@@ -350,8 +350,14 @@ void Connection::congestion(std::size_t bytes, std::uint32_t sample, std::uint64
   if (slow_start_) {
     cwnd_ += double(bytes);
     if (cwnd_ >= double(ssthresh_)) slow_start_ = false;
-  } else {
+  } else if (off >= 0) {
     cwnd_ += cfg_.gain * off * double(bytes) * double(cfg_.max_payload) / cwnd_;
+  } else {
+    // Over the target: shrink by the window times how far over, at most half, per RTT (the
+    // multiplicative decrease of LEDBAT++). RFC 6817's one packet per RTT took 20 s and more
+    // to give way to a TCP flow from a window of a fast link.
+    double per_rtt = std::max(-cwnd_ * (queuing / target - 1.0), -cwnd_ / 2);
+    cwnd_ += per_rtt * double(bytes) / cwnd_;
   }
   double cap = double(2 * cfg_.send_buffer);
   cwnd_ = std::clamp(cwnd_, double(cfg_.max_payload), std::max(cap, double(cfg_.max_payload)));
