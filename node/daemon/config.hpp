@@ -57,7 +57,7 @@ struct DaemonConfig {
   std::string rpc_username;
   std::string rpc_password;
   bool rpc_enabled = true;
-  // Map peer_port on the router (NAT-PMP, else UPnP IGD) while the daemon runs.
+  // Map peer_port on the router (PCP, else NAT-PMP, else UPnP IGD) while the daemon runs.
   bool port_forwarding = true;
   // Client addresses allowed (exact or with '*' per octet); empty: any.
   std::vector<std::string> rpc_whitelist = {"127.0.0.1", "::1"};

@@ -76,7 +76,7 @@ class Node {
   // Opens the listen sockets (std::system_error when the port is taken).
   void listen() { session_.listen(); }
   std::uint16_t listen_port() const { return session_.listen_port(); }
-  // Maps the listen port on the router (NAT-PMP, then UPnP) until stop().
+  // Maps the listen port on the router (PCP, NAT-PMP, then UPnP) until stop().
   void start_port_mapping(p2p::PortMapSettings settings = {});
   // Null unless start_port_mapping ran.
   const p2p::PortMapper* port_mapper() const { return port_mapper_.get(); }

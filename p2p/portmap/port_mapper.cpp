@@ -1,6 +1,7 @@
 #include "p2p/portmap/port_mapper.hpp"
 
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <miniupnpc/miniupnpc.h>
@@ -67,6 +68,8 @@ PortMapper::PortMapper(asio::io_context& io, PortMapSettings settings, std::uint
       renew_timer_(io),
       mailbox_(std::make_shared<Mailbox>()) {
   mailbox_->io = &io;
+  std::random_device rd;
+  for (auto& b : nonce_) b = static_cast<std::uint8_t>(rd());
 }
 
 PortMapper::~PortMapper() {
@@ -103,11 +106,33 @@ void PortMapper::natpmp_start() {
   auto addr = asio::ip::make_address_v4(gw, ec);
   if (gw.empty() || ec) return natpmp_failed("no IPv4 default gateway");
   gateway_ = udp::endpoint(addr, settings_.natpmp_port);
+  {
+    // The source address the gateway will see: a connected socket sends nothing.
+    udp::socket probe(io_);
+    probe.connect(gateway_, ec);
+    if (!ec) {
+      auto local = probe.local_endpoint(ec);
+      if (!ec && local.address().is_v4())
+        client_ = pcp::v4_mapped(local.address().to_v4().to_bytes());
+    }
+  }
   if (!socket_.is_open()) {
     socket_.open(udp::v4(), ec);
     if (ec) return natpmp_failed("cannot open a UDP socket: " + ec.message());
     natpmp_receive();
   }
+  step_ = settings_.pcp ? Step::pcp_udp : Step::address;
+  attempt_ = 0;
+  natpmp_send();
+}
+
+std::string PortMapper::pcp_request(pcp::Protocol p, std::uint32_t lifetime) const {
+  std::uint16_t wanted = lifetime == 0 ? 0 : external_port_ ? external_port_ : port_;
+  return pcp::build_map_request(nonce_, p, port_, wanted, lifetime, client_);
+}
+
+void PortMapper::natpmp_instead() {
+  timer_.cancel();
   step_ = Step::address;
   attempt_ = 0;
   natpmp_send();
@@ -115,11 +140,16 @@ void PortMapper::natpmp_start() {
 
 void PortMapper::natpmp_send() {
   if (stopped_) return;
+  bool pcp_step = step_ == Step::pcp_udp || step_ == Step::pcp_tcp;
+  if (pcp_step && attempt_ >= settings_.pcp_attempts) return natpmp_instead();
   if (attempt_ >= settings_.natpmp_attempts) {
     return natpmp_failed("no NAT-PMP answer from " + gateway_.address().to_string());
   }
   std::string packet;
-  if (step_ == Step::address) {
+  if (pcp_step) {
+    packet = pcp_request(step_ == Step::pcp_udp ? pcp::Protocol::udp : pcp::Protocol::tcp,
+                         static_cast<std::uint32_t>(settings_.lifetime.count()));
+  } else if (step_ == Step::address) {
     packet = natpmp::build_external_address_request();
   } else {
     auto proto = step_ == Step::udp ? natpmp::Protocol::udp : natpmp::Protocol::tcp;
@@ -142,20 +172,55 @@ void PortMapper::natpmp_receive() {
       [this, alive = alive_](const boost::system::error_code& ec, std::size_t n) {
         if (!*alive || ec == asio::error::operation_aborted || !socket_.is_open()) return;
         if (!ec && from_.address() == gateway_.address()) {
-          if (auto r = natpmp::parse_response(std::string_view(buf_.data(), n))) natpmp_answer(*r);
+          std::string_view packet(buf_.data(), n);
+          if (auto p = pcp::parse_map_response(packet)) {
+            pcp_answer(*p);
+          } else if (auto r = natpmp::parse_response(packet)) {
+            natpmp_answer(*r);
+          }
         }
         natpmp_receive();
       });
 }
 
+void PortMapper::pcp_answer(const pcp::MapResponse& r) {
+  if (stopped_ || (step_ != Step::pcp_udp && step_ != Step::pcp_tcp)) return;
+  if (r.result == 1) return natpmp_instead();  // unsupported version: an older gateway
+  auto want = step_ == Step::pcp_udp ? pcp::Protocol::udp : pcp::Protocol::tcp;
+  if (r.has_map && (r.nonce != nonce_ || r.protocol != std::uint8_t(want))) return;  // not ours
+  timer_.cancel();
+  if (r.result != 0) return natpmp_failed("PCP: " + pcp::result_text(r.result));
+  attempt_ = 0;
+  external_port_ = r.external_port;
+  if (auto ip = r.external_ip(); !ip.empty()) status_.external_ip = ip;
+  if (step_ == Step::pcp_udp) {
+    granted_lifetime_ = r.lifetime;
+    step_ = Step::pcp_tcp;
+    return natpmp_send();
+  }
+  granted_lifetime_ = std::min(granted_lifetime_, r.lifetime);
+  via_upnp_ = false;
+  via_pcp_ = true;
+  mapped("PCP");
+  renew_in(std::chrono::seconds(std::max<std::uint32_t>(granted_lifetime_ / 2, 1)));
+}
+
 void PortMapper::natpmp_answer(const natpmp::Response& r) {
   if (stopped_) return;
+  if (step_ == Step::pcp_udp || step_ == Step::pcp_tcp) {
+    // RFC 6886 3.5: a NAT-PMP gateway answers another version with result 1.
+    if (r.result == 1) natpmp_instead();
+    return;
+  }
   std::uint8_t expected = step_ == Step::address ? 128 : step_ == Step::udp ? 129 : 130;
   if (r.opcode != expected) return;  // a late answer to an earlier request
   timer_.cancel();
   if (r.result != 0) return natpmp_failed("NAT-PMP: " + natpmp::result_text(r.result));
   attempt_ = 0;
   switch (step_) {
+    case Step::pcp_udp:
+    case Step::pcp_tcp:
+      return;
     case Step::address: {
       const auto& a = r.external_address;
       status_.external_ip = std::to_string(a[0]) + "." + std::to_string(a[1]) + "." +
@@ -173,6 +238,7 @@ void PortMapper::natpmp_answer(const natpmp::Response& r) {
       external_port_ = r.external_port;
       granted_lifetime_ = std::min(granted_lifetime_, r.lifetime);
       via_upnp_ = false;
+      via_pcp_ = false;
       mapped("NAT-PMP");
       renew_in(std::chrono::seconds(std::max<std::uint32_t>(granted_lifetime_ / 2, 1)));
       return;
@@ -202,7 +268,7 @@ void PortMapper::renew_in(std::chrono::seconds s) {
   renew_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (ec || !*alive || stopped_) return;
     if (via_upnp_) return upnp_start();
-    step_ = Step::udp;
+    step_ = via_pcp_ ? Step::pcp_udp : Step::udp;
     attempt_ = 0;
     natpmp_send();
   });
@@ -283,7 +349,13 @@ void PortMapper::stop() {
   timer_.cancel();
   renew_timer_.cancel();
   bool was_mapped = status_.state == PortMapState::mapped;
-  if (was_mapped && !via_upnp_ && socket_.is_open()) {
+  if (was_mapped && via_pcp_ && socket_.is_open()) {
+    // RFC 6887 15: a MAP of lifetime 0 with the mapping's nonce removes it.
+    for (auto proto : {pcp::Protocol::udp, pcp::Protocol::tcp}) {
+      boost::system::error_code ec;
+      socket_.send_to(asio::buffer(pcp_request(proto, 0)), gateway_, 0, ec);
+    }
+  } else if (was_mapped && !via_upnp_ && socket_.is_open()) {
     // RFC 6886 3.4: lifetime 0 and external port 0 remove the mapping.
     for (auto proto : {natpmp::Protocol::udp, natpmp::Protocol::tcp}) {
       boost::system::error_code ec;

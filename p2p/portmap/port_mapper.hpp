@@ -1,6 +1,7 @@
 #pragma once
-// Maps the listen port, TCP and UDP, on the home router: NAT-PMP (RFC 6886) to the default
-// gateway first, then UPnP IGD (libminiupnpc) when NAT-PMP gets no answer. Mappings are
+// Maps the listen port, TCP and UDP, on the home router: PCP (RFC 6887) to the default gateway
+// first, NAT-PMP (RFC 6886, the same port) when the gateway does not speak PCP, then UPnP IGD
+// (libminiupnpc) when neither gets an answer. Mappings are
 // renewed at half their lifetime and removed by stop(). NAT-PMP runs on the io_context;
 // UPnP's calls block, so they run on a thread of their own and post their results back.
 // Single-threaded towards its user: everything is called and reported on the io_context.
@@ -17,11 +18,13 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "p2p/portmap/natpmp_codec.hpp"
+#include "p2p/portmap/pcp_codec.hpp"
 
 namespace p2p {
 
 struct PortMapSettings {
-  bool natpmp = true;
+  bool natpmp = true;  // PCP, then NAT-PMP
+  bool pcp = true;     // false: NAT-PMP alone
   bool upnp = true;
   // Empty: the default gateway of the routing table. Tests point it at a local answerer.
   std::string natpmp_gateway;
@@ -30,6 +33,9 @@ struct PortMapSettings {
   // RFC 6886 3.1: 250 ms, doubled each retry; we give up after natpmp_attempts.
   std::chrono::milliseconds natpmp_timeout{250};
   int natpmp_attempts = 4;
+  // A NAT-PMP gateway answers PCP with "unsupported version"; one that stays silent to PCP is
+  // asked in NAT-PMP after this many tries.
+  int pcp_attempts = 2;
   int upnp_discover_ms = 2000;
 };
 
@@ -38,7 +44,7 @@ const char* to_string(PortMapState s);
 
 struct PortMapStatus {
   PortMapState state = PortMapState::none;
-  std::string method;       // "NAT-PMP" or "UPnP" once mapped
+  std::string method;       // "PCP", "NAT-PMP" or "UPnP" once mapped
   std::string external_ip;  // when known
   std::uint16_t external_port = 0;
   std::string error;         // why it failed
@@ -60,11 +66,14 @@ class PortMapper {
   void on_change(std::function<void(const PortMapStatus&)> f) { changed_ = std::move(f); }
 
  private:
-  enum class Step { address, udp, tcp };
+  enum class Step { pcp_udp, pcp_tcp, address, udp, tcp };
   void natpmp_start();
   void natpmp_send();
   void natpmp_receive();
   void natpmp_answer(const natpmp::Response& r);
+  void pcp_answer(const pcp::MapResponse& r);
+  void natpmp_instead();  // the gateway speaks NAT-PMP only
+  std::string pcp_request(pcp::Protocol p, std::uint32_t lifetime) const;
   void natpmp_failed(const std::string& why);
   void upnp_start();
   void upnp_done(bool ok, std::string ip, std::string error);
@@ -80,12 +89,15 @@ class PortMapper {
   boost::asio::ip::udp::socket socket_;
   boost::asio::ip::udp::endpoint gateway_, from_;
   boost::asio::steady_timer timer_, renew_timer_;
-  std::array<char, 64> buf_{};
+  std::array<char, 1100> buf_{};  // PCP answers are at most 1,100 bytes
   Step step_ = Step::address;
   int attempt_ = 0;
   std::uint16_t external_port_ = 0;
   std::uint32_t granted_lifetime_ = 0;
   bool via_upnp_ = false;
+  bool via_pcp_ = false;
+  pcp::Nonce nonce_{};     // one per mapper: renewals and removal repeat it
+  pcp::Address client_{};  // our address towards the gateway (PCP checks it)
   bool stopped_ = false;
   // A UPnP discovery can take seconds (several device types, each waited for): its thread is
   // detached and hands its result over through this, which the mapper closes when it goes.

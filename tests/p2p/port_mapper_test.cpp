@@ -1,10 +1,15 @@
-// Port mapping: the NAT-PMP codec (RFC 6886), and PortMapper's NAT-PMP path against a gateway
-// answerer on loopback that speaks the RFC: mapping, renewal, removal, refusal, silence.
+// Port mapping: the NAT-PMP (RFC 6886) and PCP (RFC 6887) codecs, and PortMapper against a
+// gateway answerer on loopback that speaks the RFCs: mapping, renewal, removal, refusal,
+// silence, and the step down from PCP to NAT-PMP.
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
 
 #include <boost/asio.hpp>
 
 #include "p2p/portmap/natpmp_codec.hpp"
+#include "p2p/portmap/pcp_codec.hpp"
 #include "p2p/portmap/port_mapper.hpp"
 
 namespace asio = boost::asio;
@@ -46,9 +51,54 @@ TEST(NatPmpCodec, ParsesAnswers) {
   EXPECT_EQ(p2p::natpmp::result_text(3), "network failure");
 }
 
+TEST(PcpCodec, BuildsAMapRequestAndParsesItsAnswer) {
+  using namespace p2p::pcp;
+  Nonce nonce{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  auto client = v4_mapped({192, 168, 1, 20});
+  auto req = build_map_request(nonce, Protocol::tcp, 6881, 6881, 7200, client);
+  ASSERT_EQ(req.size(), kMapSize);
+  EXPECT_EQ(req.substr(0, 8), std::string("\x02\x01\0\0\0\0\x1c\x20", 8));
+  EXPECT_EQ(req.substr(8, 16), std::string("\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\xa8\x01\x14", 16));
+  EXPECT_EQ(req.substr(24, 12), std::string("\1\2\3\4\5\6\7\x08\x09\x0a\x0b\x0c", 12));
+  EXPECT_EQ(req.substr(36, 8), std::string("\x06\0\0\0\x1a\xe1\x1a\xe1", 8));
+  EXPECT_EQ(req.substr(44), std::string(16, '\0'));
+
+  // The answer: R bit, result, lifetime, epoch, then the MAP fields with the external address.
+  std::string ans = req;
+  ans[1] = char(0x81);
+  ans[3] = 0;
+  ans.replace(4, 4, std::string("\0\0\x0e\x10", 4));
+  ans.replace(8, 4, std::string("\0\0\0\x2a", 4));
+  ans.replace(12, 12, std::string(12, '\0'));
+  ans.replace(42, 2, std::string("\x1a\xe2", 2));
+  ans.replace(44, 16, std::string("\0\0\0\0\0\0\0\0\0\0\xff\xff\xcb\x00\x71\x07", 16));
+  auto r = parse_map_response(ans);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result, 0);
+  EXPECT_EQ(r->lifetime, 3600u);
+  EXPECT_EQ(r->epoch, 42u);
+  EXPECT_EQ(r->nonce, nonce);
+  EXPECT_EQ(r->protocol, 6);
+  EXPECT_EQ(r->external_port, 6882);
+  EXPECT_EQ(r->external_ip(), "203.0.113.7");
+  // A request is not an answer; a short success is not one either; a short refusal is.
+  EXPECT_FALSE(parse_map_response(req));
+  EXPECT_FALSE(parse_map_response(ans.substr(0, 24)));
+  std::string refusal = ans.substr(0, 24);
+  refusal[3] = 2;
+  ASSERT_TRUE(parse_map_response(refusal));
+  EXPECT_FALSE(parse_map_response(refusal)->has_map);
+  EXPECT_EQ(result_text(2), "not authorized");
+  EXPECT_EQ(result_text(200), "result code 200");
+  ans[0] = 0;  // NAT-PMP's version
+  EXPECT_FALSE(parse_map_response(ans));
+}
+
 namespace {
 
-// A NAT-PMP gateway on 127.0.0.1 (RFC 6886 answers from a table of mappings).
+// A NAT-PMP gateway on 127.0.0.1 (RFC 6886 answers from a table of mappings); with `pcp`, a
+// PCP one (RFC 6887 MAP). As the RFCs ask, NAT-PMP alone answers another version with result
+// 1, and PCP checks the request's client address against the packet's source.
 class Gateway {
  public:
   explicit Gateway(asio::io_context& io)
@@ -59,8 +109,10 @@ class Gateway {
   std::uint16_t result = 0;  // answer every mapping with this code
   bool silent = false;
   std::uint16_t shift = 1000;              // external port = internal + shift
-  std::map<int, std::uint32_t> lifetimes;  // opcode -> lifetime last asked
+  std::map<int, std::uint32_t> lifetimes;  // opcode (NAT-PMP) or protocol (PCP) -> lifetime
   int requests = 0;
+  bool pcp = false;
+  std::set<std::string> nonces;  // PCP nonces seen
 
  private:
   void receive() {
@@ -68,6 +120,7 @@ class Gateway {
       if (ec) return;
       ++requests;
       if (!silent && n >= 2 && buf_[0] == 0) answer(n);
+      if (!silent && n >= 2 && buf_[0] != 0) pcp ? answer_pcp(n) : unsupported();
       receive();
     });
   }
@@ -102,9 +155,36 @@ class Gateway {
     }
     socket_.send_to(asio::buffer(out), from_);
   }
+  void unsupported() {
+    std::string out("\0", 1);
+    out += char((buf_[1] & 0x7f) + 128);
+    out += std::string("\0\x01\0\0\0\x4d", 6);  // result 1, epoch 77
+    socket_.send_to(asio::buffer(out), from_);
+  }
+  void answer_pcp(std::size_t n) {
+    if (n < p2p::pcp::kMapSize || buf_[0] != 2 || buf_[1] != 1) return;
+    std::string out(buf_.data(), p2p::pcp::kMapSize);
+    auto u = [&](int i) { return static_cast<unsigned char>(buf_[i]); };
+    std::uint32_t life = std::uint32_t(u(4)) << 24 | u(5) << 16 | u(6) << 8 | u(7);
+    lifetimes[u(36)] = life;
+    nonces.insert(out.substr(24, 12));
+    auto client = p2p::pcp::v4_mapped(from_.address().to_v4().to_bytes());
+    bool mismatch = std::memcmp(buf_.data() + 8, client.data(), 16) != 0;
+    out[1] = char(0x81);
+    out[2] = 0;
+    out[3] = char(mismatch ? 12 : result);
+    out.replace(8, 4, std::string("\0\0\0\x4d", 4));
+    out.replace(12, 12, std::string(12, '\0'));
+    unsigned internal = u(40) << 8 | u(41);
+    unsigned external = life ? internal + shift : 0;
+    out[42] = char(external >> 8);
+    out[43] = char(external & 0xff);
+    out.replace(44, 16, std::string("\0\0\0\0\0\0\0\0\0\0\xff\xff\xcb\x00\x71\x08", 16));
+    socket_.send_to(asio::buffer(out), from_);
+  }
   udp::socket socket_;
   udp::endpoint from_;
-  std::array<char, 64> buf_{};
+  std::array<char, 1100> buf_{};
 };
 
 p2p::PortMapSettings loopback(const Gateway& g) {
@@ -165,7 +245,7 @@ TEST(PortMapper, ReportsARefusalAndSilence) {
   pm.start();
   ASSERT_TRUE(run_until(io, [&] { return pm.status().state == p2p::PortMapState::failed; }));
   EXPECT_EQ(pm.status().error, "no NAT-PMP answer from 127.0.0.1");
-  EXPECT_EQ(gw.requests, 3);  // natpmp_attempts, 20 + 40 + 80 ms apart
+  EXPECT_EQ(gw.requests, 5);  // pcp_attempts, then natpmp_attempts, each 20, 40 (, 80) ms apart
   pm.stop();
 }
 
@@ -177,12 +257,60 @@ TEST(PortMapper, RenewsAtHalfTheLifetime) {
   p2p::PortMapper pm(io, s, 6881);
   pm.start();
   ASSERT_TRUE(run_until(io, [&] { return pm.status().state == p2p::PortMapState::mapped; }));
-  EXPECT_EQ(gw.requests, 3);  // address, UDP, TCP
+  EXPECT_EQ(gw.requests, 4);  // PCP (unsupported version), then address, UDP, TCP
   run_until(
       io, [] { return false; }, 500ms);
-  EXPECT_EQ(gw.requests, 3);  // not before half the 2 s granted
+  EXPECT_EQ(gw.requests, 4);  // not before half the 2 s granted
   EXPECT_TRUE(run_until(
-      io, [&] { return gw.requests >= 5; }, 1500ms));  // UDP and TCP again
+      io, [&] { return gw.requests >= 6; }, 1500ms));  // UDP and TCP again, in NAT-PMP
   EXPECT_EQ(pm.status().state, p2p::PortMapState::mapped);
+  pm.stop();
+}
+
+TEST(PortMapper, MapsWithPcpRenewsWithTheSameNonceAndRemoves) {
+  asio::io_context io;
+  Gateway gw(io);
+  gw.pcp = true;
+  auto s = loopback(gw);
+  s.lifetime = 2s;
+  p2p::PortMapper pm(io, s, 6881);
+  pm.start();
+  ASSERT_TRUE(run_until(io, [&] { return pm.status().state == p2p::PortMapState::mapped; }))
+      << pm.status().text();
+  EXPECT_EQ(pm.status().text(), "mapped 203.0.113.8:7881 (PCP)");
+  EXPECT_EQ(gw.requests, 2);  // UDP and TCP: the address comes in the answer
+  EXPECT_EQ(gw.lifetimes[17], 2u);
+  EXPECT_EQ(gw.lifetimes[6], 2u);
+  EXPECT_TRUE(run_until(
+      io, [&] { return gw.requests >= 4; }, 2000ms));  // renewed at half the lifetime
+  EXPECT_EQ(gw.nonces.size(), 1u);
+  pm.stop();
+  EXPECT_TRUE(run_until(io, [&] { return gw.lifetimes[17] == 0 && gw.lifetimes[6] == 0; }));
+  EXPECT_EQ(gw.nonces.size(), 1u);  // the removal names the same mapping
+}
+
+TEST(PortMapper, ReportsAPcpRefusal) {
+  asio::io_context io;
+  Gateway gw(io);
+  gw.pcp = true;
+  gw.result = 8;
+  p2p::PortMapper pm(io, loopback(gw), 6881);
+  pm.start();
+  ASSERT_TRUE(run_until(io, [&] { return pm.status().state == p2p::PortMapState::failed; }));
+  EXPECT_EQ(pm.status().error, "PCP: out of resources");
+  pm.stop();
+}
+
+TEST(PortMapper, NatPmpAloneWhenPcpIsOff) {
+  asio::io_context io;
+  Gateway gw(io);
+  gw.pcp = true;  // it would answer PCP, but is not asked
+  auto s = loopback(gw);
+  s.pcp = false;
+  p2p::PortMapper pm(io, s, 6881);
+  pm.start();
+  ASSERT_TRUE(run_until(io, [&] { return pm.status().state == p2p::PortMapState::mapped; }));
+  EXPECT_EQ(pm.status().text(), "mapped 203.0.113.7:7881 (NAT-PMP)");
+  EXPECT_TRUE(gw.nonces.empty());
   pm.stop();
 }
