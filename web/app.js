@@ -163,6 +163,15 @@ rates.format = (v) => fmt.rate(v);
 const earned = new Plot($('plot-earned'), [{ color: '#ff7f0e' }]);
 earned.format = (v) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
+const NETWORK_FIELDS = ['peer-port', 'port-forwarding-enabled', 'bttnode-port-mapping'];
+
+// "port 51413 · mapping: mapped 203.0.113.7:51413 (PCP)", or "mapping: off".
+function renderNetwork(s) {
+  if (s['peer-port'] === undefined) return;
+  const mapping = s['port-forwarding-enabled'] ? s['bttnode-port-mapping'] || 'none' : 'off';
+  $('network').textContent = `port ${s['peer-port']} · mapping: ${mapping}`;
+}
+
 let polling = false;
 async function poll() {
   if (polling) return;
@@ -171,10 +180,12 @@ async function poll() {
     const { torrents = [] } = await rpc.call('torrent-get', { fields: FIELDS });
     torrents.sort((a, b) => a.id - b.id);
     // The extensions are optional: a daemon without payments answers them with an error.
-    const [earnings, wallet] = await Promise.all([
+    const [earnings, wallet, session] = await Promise.all([
       rpc.call('bttnode-earnings', {}).catch(() => ({})),
       rpc.call('bttnode-wallet', {}).catch(() => ({})),
+      rpc.call('session-get', { fields: NETWORK_FIELDS }).catch(() => ({})),
     ]);
+    renderNetwork(session);
     renderWallet(wallet);
     renderEarnings(earnings);
     renderTorrents(torrents);

@@ -14,6 +14,7 @@ const { values: a } = parseArgs({
     url: { type: 'string' }, user: { type: 'string' }, password: { type: 'string' },
     name: { type: 'string' }, id: { type: 'string' }, screenshot: { type: 'string' },
     'js-dir': { type: 'string' }, 'add-torrent': { type: 'string' }, 'add-name': { type: 'string' },
+    'peer-port': { type: 'string' },
   },
 });
 const require = createRequire(path.join(a['js-dir'], 'package.json'));
@@ -64,6 +65,10 @@ try {
   const state = await row.locator('td').nth(1).textContent();
   if (state !== 'seeding') fail(`the state shows ${state}`);
   console.log(`row: ${name} ${progress} ${state}`);
+  // The header names the peer port and its mapping (off: the daemon was told not to map).
+  const network = await page.locator('#network').textContent();
+  if (network !== `port ${a['peer-port']} · mapping: off`) fail(`the network line shows ${JSON.stringify(network)}`);
+  console.log(`network: ${network}`);
 
   // Pause and resume from the page: the next poll shows the daemon's new state.
   await row.getByRole('button', { name: 'Pause' }).click();

@@ -206,7 +206,7 @@ def dashboard(env):
     r = subprocess.run(["node", os.path.join(HERE, "dashboard.mjs"), "--url", d.url, "--user", USER,
                         "--password", PASSWORD, "--name", t["name"], "--id", str(t["id"]),
                         "--screenshot", shot, "--js-dir", JS_DIR, "--add-torrent", upload,
-                        "--add-name", "uploaded.bin"],
+                        "--add-name", "uploaded.bin", "--peer-port", str(d.peer_port)],
                        capture_output=True, text=True, timeout=120)
     sys.stdout.write(r.stdout)
     sys.stdout.write(r.stderr)
