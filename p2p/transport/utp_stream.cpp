@@ -36,6 +36,7 @@ struct UtpSocket {
       case utp::Error::refused:
         return asio::error::connection_refused;
       case utp::Error::timed_out:
+      case utp::Error::idle_timeout:
         return asio::error::timed_out;
       case utp::Error::reset:
         return asio::error::connection_reset;
