@@ -122,3 +122,30 @@ TEST(UtpStream, LeavesOtherDatagramsAlone) {
 }
 
 }  // namespace
+
+namespace {
+
+// As a peer connection does: the stream's own pending connect holds the stream.
+TEST(UtpStream, ManagerGoneWithADialPendingFreesItsSocket) {
+  Twins t;  // b takes no connection: with a dropped SYN the dial stays pending
+  auto eq = udp::endpoint(asio::ip::make_address("127.0.0.1"), 3333);  // nobody there
+  const std::size_t before = p2p::UtpManager::live_sockets();
+  auto holder =
+      std::make_shared<std::unique_ptr<p2p::UtpStream>>(t.a->dial({eq.address(), eq.port()}));
+  ASSERT_TRUE(*holder);
+  bool called = false;
+  (*holder)->async_connect([holder, &called](const boost::system::error_code&) { called = true; });
+  std::weak_ptr<std::unique_ptr<p2p::UtpStream>> watch = holder;
+  holder.reset();
+  t.io.run_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(p2p::UtpManager::live_sockets(), before + 1);
+  EXPECT_FALSE(called);
+  t.a.reset();
+  EXPECT_EQ(p2p::UtpManager::live_sockets(), before) << "freed with its manager";
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(called);  // told the dial was aborted
+  EXPECT_TRUE(watch.expired());
+}
+
+}  // namespace
