@@ -264,7 +264,8 @@ void UtpManager::reap() {
   std::uint64_t now = now_us();
   for (auto it = sockets_.begin(); it != sockets_.end();) {
     auto& s = it->second;
-    bool dead = s->conn.state() == utp::State::closed;
+    // A closed connection stays while its stream is open, to tell why on the next call.
+    bool dead = false;
     if (!s->attached) {
       if (s->conn.state() == utp::State::idle || s->conn.finished()) dead = true;
       if (now >= s->linger_until && !dead) {

@@ -98,6 +98,24 @@ TEST(UtpStream, SynWithoutListenerIsReset) {
   }
   EXPECT_TRUE(done);
   EXPECT_EQ(ec, asio::error::connection_refused);
+  // Timer rounds later, the open stream still tells why.
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(40));
+  EXPECT_FALSE(out->is_open());
+  std::uint8_t b[16];
+  done = false;
+  out->async_read_some(b, [&](const boost::system::error_code& e, std::size_t) {
+    ec = e;
+    done = true;
+  });
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(done);
+  EXPECT_EQ(ec, asio::error::connection_refused);
+  out.reset();
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(t.a->sockets(), 0u);
 }
 
 TEST(UtpStream, SocketLimitRefusesMore) {
