@@ -12,7 +12,8 @@ using boost::system::error_code;
 
 namespace {
 std::atomic<std::size_t> g_live_sockets{0};
-}
+std::atomic<std::size_t> g_live_streams{0};
+}  // namespace
 
 struct UtpSocket {
   UtpSocket(UtpManager* m, const UtpManager::Endpoint& r, const utp::Config& cfg)
@@ -286,10 +287,17 @@ void UtpManager::reap() {
 // (with the session) every socket goes with it, even one whose pending operation holds,
 // through its connection, the very stream that would otherwise keep it.
 UtpStream::UtpStream(const std::shared_ptr<UtpSocket>& s)
-    : s_(s), io_(s->io), remote_(s->remote.address(), s->remote.port()) {}
+    : s_(s), io_(s->io), remote_(s->remote.address(), s->remote.port()) {
+  ++g_live_streams;
+}
 
 UtpStream::~UtpStream() {
   close();
+  --g_live_streams;
+}
+
+std::size_t UtpStream::live() {
+  return g_live_streams.load();
 }
 
 const utp::Connection* UtpStream::connection() const {

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "hostile_helpers.hpp"
 #include "p2p/transport/utp_stream.hpp"
 
 namespace {
@@ -164,6 +165,36 @@ TEST(UtpStream, ManagerGoneWithADialPendingFreesItsSocket) {
   t.io.run_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(called);  // told the dial was aborted
   EXPECT_TRUE(watch.expired());
+}
+
+// A session with uTP dials a UDP port that is bound but never read: the SYN gets no answer
+// and the dial is still pending when the session goes. Every uTP socket must be freed.
+TEST(UtpStream, SessionGoneWithADialPendingFreesItsSocket) {
+  asio::io_context quiet_io;
+  udp::socket quiet(quiet_io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const std::size_t before = p2p::UtpManager::live_sockets();
+  const std::size_t streams = p2p::UtpStream::live();
+  {
+    p2p::SessionSettings ls;
+    ls.enable_utp = true;
+    ls.utp_connect_timeout = std::chrono::seconds(30);  // no TCP fallback during the test
+    hostile::Pair pr(16384, 16384, ls);
+    pr.add_leech(false);
+    ASSERT_NE(pr.leecher->utp(), nullptr);
+    pr.leech_t->connect_to(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                                   quiet.local_endpoint().port()));
+    ASSERT_TRUE(
+        pr.run_until([&] { return pr.leecher->utp()->sockets() > 0; }, std::chrono::seconds(5)));
+    pr.io.run_for(std::chrono::milliseconds(20));
+    EXPECT_GT(p2p::UtpManager::live_sockets(), before);
+    pr.finished_ = {};
+    pr.leech_t.reset();
+    pr.leecher.reset();
+    EXPECT_EQ(p2p::UtpManager::live_sockets(), before) << "freed with the session";
+  }
+  EXPECT_EQ(p2p::UtpManager::live_sockets(), before);
+  // The io_context is gone too: the dialing connection and its stream were let go.
+  EXPECT_EQ(p2p::UtpStream::live(), streams);
 }
 
 }  // namespace
