@@ -83,6 +83,9 @@ struct SessionSettings {
   bool enable_utp = false;
   std::chrono::milliseconds utp_connect_timeout{2500};
   int max_utp_sockets = 1000;
+  // A uTP connection that hears nothing from its peer this long is closed; ours sends a
+  // keep-alive after 25 s of silence (or half this, when shorter).
+  std::chrono::seconds utp_idle_timeout{60};
   // A download stopped by a full disk tries again this often (resume data is kept).
   std::chrono::seconds disk_full_retry{10};
   // A torrent that verified pieces writes its resume data at least this often (on the disk

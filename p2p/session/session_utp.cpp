@@ -8,6 +8,11 @@ void Session::start_utp() {
   if (!udp_ || utp_) return;
   UtpSettings us;
   us.max_sockets = std::size_t(std::max(settings_.max_utp_sockets, 1));
+  auto idle = std::uint64_t(
+      std::chrono::duration_cast<std::chrono::microseconds>(settings_.utp_idle_timeout).count());
+  us.config.idle_timeout_us = std::max<std::uint64_t>(idle, 1000000);
+  us.config.keepalive_us =
+      std::min<std::uint64_t>(us.config.keepalive_us, us.config.idle_timeout_us / 2);
   utp_ = std::make_unique<UtpManager>(
       io_,
       [this](const UdpSocket::Endpoint& to, std::span<const std::uint8_t> d) {

@@ -143,6 +143,11 @@ base::SettingsTable<SessionSettings> make_table() {
        false, 1, 100000},
       [](S & s) -> auto& { return s.max_utp_sockets; });
   t.add(
+      {"utp-idle-timeout", "utp_idle_timeout", T::Duration,
+       "a uTP connection that hears nothing from its peer this long is closed", false, 10000,
+       3600000},
+      [](S & s) -> auto& { return s.utp_idle_timeout; });
+  t.add(
       {"dht", "enable_dht", T::Bool, "find peers and be found through the DHT (BEP 5)", false},
       [](S & s) -> auto& { return s.enable_dht; });
   t.add(

@@ -60,7 +60,10 @@ void MseStream::async_connect(ConnectHandler done) {
   if (phase_ != Phase::idle) return ensure_open(std::move(done));
   phase_ = Phase::detecting;  // not yet handshaking: a refused connection stays refused
   waiting_.push_back(std::move(done));
-  inner_->async_connect([this](const boost::system::error_code& ec) {
+  // Connecting counts as part of the handshake: a dial still pending when the io_context
+  // goes lets go of the connection waiting in waiting_.
+  inner_->async_connect([this, g = abandon_guard()](const boost::system::error_code& ec) {
+    *g = true;
     if (ec) return finish(ec);
     start_handshake({});
   });
@@ -104,14 +107,14 @@ void MseStream::detect() {
   }
   std::size_t have = hs_in_.size();
   hs_in_.resize(kPlainPrefix);
-  inner_->async_read_some(std::span(hs_in_).subspan(have),
-                          [this, have, g = abandon_guard()](const boost::system::error_code& ec,
-                                                            std::size_t n) {
-                            *g = true;
-                            hs_in_.resize(have + (ec ? 0 : n));
-                            if (ec) return finish(ec);
-                            detect();
-                          });
+  inner_->async_read_some(
+      std::span(hs_in_).subspan(have),
+      [this, have, g = abandon_guard()](const boost::system::error_code& ec, std::size_t n) {
+        *g = true;
+        hs_in_.resize(have + (ec ? 0 : n));
+        if (ec) return finish(ec);
+        detect();
+      });
 }
 
 void MseStream::start_handshake(std::vector<std::uint8_t> first) {
@@ -126,13 +129,13 @@ void MseStream::drive() {
   hs_out_ = hs_->take_output();
   if (!hs_out_.empty()) {
     // Write what the handshake has to say before reading more: each side speaks in turn.
-    return inner_->async_write(std::span<const std::uint8_t>(hs_out_),
-                               [this, g = abandon_guard()](const boost::system::error_code& ec,
-                                                           std::size_t) {
-                                 *g = true;
-                                 if (ec) return finish(ec);
-                                 drive();
-                               });
+    return inner_->async_write(
+        std::span<const std::uint8_t>(hs_out_),
+        [this, g = abandon_guard()](const boost::system::error_code& ec, std::size_t) {
+          *g = true;
+          if (ec) return finish(ec);
+          drive();
+        });
   }
   if (hs_->state() == mse::Handshake::State::failed) {
     error_ = hs_->error();
@@ -150,27 +153,29 @@ void MseStream::drive() {
     return finish({});
   }
   hs_in_.resize(1024);
-  inner_->async_read_some(hs_in_, [this, g = abandon_guard()](const boost::system::error_code& ec,
-                                                               std::size_t n) {
-    *g = true;
-    if (ec) return finish(ec);
-    hs_->on_bytes(std::span(hs_in_).first(n));
-    drive();
-  });
+  inner_->async_read_some(
+      hs_in_, [this, g = abandon_guard()](const boost::system::error_code& ec, std::size_t n) {
+        *g = true;
+        if (ec) return finish(ec);
+        hs_->on_bytes(std::span(hs_in_).first(n));
+        drive();
+      });
 }
 
 // The operations waiting for the handshake hold their connection, which holds this stream:
 // when the io_context goes away with a handshake read or write that never ran, they are let
 // go, or the three would keep each other alive.
 std::shared_ptr<bool> MseStream::abandon_guard() {
-  return std::shared_ptr<bool>(new bool(false), [this](bool* ran) {
-    const bool abandoned = !*ran;
-    delete ran;
-    if (!abandoned) return;
-    auto waiting = std::move(waiting_);
-    waiting_.clear();
-    // `waiting` may hold the last reference to this stream: nothing of it is used after.
-  });
+  return std::shared_ptr<bool>(new bool(false),
+                               [this, alive = std::weak_ptr<int>(alive_)](bool* ran) {
+                                 const bool abandoned = !*ran;
+                                 delete ran;
+                                 if (!abandoned || alive.expired()) return;
+                                 auto waiting = std::move(waiting_);
+                                 waiting_.clear();
+                                 // `waiting` may hold the last reference to this stream: nothing of
+                                 // it is used after.
+                               });
 }
 
 void MseStream::finish(const boost::system::error_code& result) {

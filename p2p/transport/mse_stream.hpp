@@ -68,6 +68,8 @@ class MseStream final : public Stream {
   std::size_t pending_at_ = 0;
   std::vector<std::uint8_t> wbuf_;       // the encrypted bytes being written
   std::vector<ConnectHandler> waiting_;  // operations that wait for the handshake
+  // Last, so gone first: an abandon guard outliving this stream then leaves it alone.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace p2p

@@ -74,6 +74,7 @@ void Connection::accept(const Packet& syn, std::uint16_t first_seq, std::uint64_
   seq_nr_ = oldest_ = first_seq;
   last_ack_ = std::uint16_t(first_seq - 1);
   state_ = State::connected;
+  last_recv_ = now;
   base_rotate_at_ = now + cfg_.base_delay_window_us / 2;
   reply_micro_ = clock32(now) - syn.h.timestamp;
   peer_wnd_ = syn.h.wnd;
@@ -111,6 +112,7 @@ void Connection::transmit(std::uint16_t seq, std::uint64_t now) {
   if (o.transmissions > 0) ++retransmits_;
   ++o.transmissions;
   o.sent_at = now;
+  last_sent_ = now;
   ++packets_sent_;
   ack_owed_ = false;
   unacked_packets_ = 0;
@@ -224,6 +226,7 @@ void Connection::send_state(std::uint64_t now, bool with_sack) {
   unacked_packets_ = 0;
   window_closed_sent_ = h.wnd < cfg_.recv_buffer / 2;
   ++packets_sent_;
+  last_sent_ = now;
   out_(std::span<const std::uint8_t>(scratch_.data(), n));
 }
 
@@ -246,9 +249,11 @@ void Connection::on_packet(const Packet& p, std::uint64_t now) {
   if (state_ == State::syn_sent) {
     if (p.h.ack != oldest_) return;
     state_ = State::connected;
+    last_recv_ = now;
     ack_nr_ = std::uint16_t(p.h.seq - 1);
     last_ack_ = std::uint16_t(oldest_ - 1);
   }
+  last_recv_ = std::max(last_recv_, now);
   reply_micro_ = clock32(now) - p.h.timestamp;
   peer_wnd_ = p.h.wnd;
   on_ack(p, now);
@@ -449,6 +454,11 @@ void Connection::on_data(const Packet& p, std::uint64_t now) {
 }
 
 void Connection::tick(std::uint64_t now) {
+  if (state_ == State::connected) {
+    if (cfg_.idle_timeout_us && now >= last_recv_ + cfg_.idle_timeout_us)
+      return fail(Error::idle_timeout);
+    if (cfg_.keepalive_us && now >= last_sent_ + cfg_.keepalive_us) send_state(now, false);
+  }
   if (state_ == State::closed || !timeout_at_ || now < timeout_at_) return;
   if (state_ == State::syn_sent) {
     if (syn_retries_ >= cfg_.max_syn_retries) return fail(Error::timed_out);

@@ -26,10 +26,15 @@ struct Config {
   int max_syn_retries = 2;
   int max_timeouts = 6;  // consecutive data timeouts before the connection is given up
   std::uint64_t base_delay_window_us = 120000000;  // the 2-minute base delay history
+  // A connected peer heard from not at all (no data, ack or keep-alive) this long is gone.
+  std::uint64_t idle_timeout_us = 60000000;  // 0: never
+  // After this long with nothing sent, a STATE tells the peer we are still here; well under
+  // the idle timeout of the other side (ours and the common clients' are about 60 s).
+  std::uint64_t keepalive_us = 25000000;  // 0: never
 };
 
 enum class State { idle, syn_sent, connected, closed };
-enum class Error { none, refused, reset, timed_out };
+enum class Error { none, refused, reset, timed_out, idle_timeout };
 
 class Connection {
  public:
@@ -142,6 +147,7 @@ class Connection {
   std::uint64_t timeout_at_ = 0;  // 0: no timer
   int timeouts_ = 0;
   int syn_retries_ = 0;
+  std::uint64_t last_recv_ = 0, last_sent_ = 0;  // for the idle timeout and keep-alive
 
   // Receiving.
   std::uint16_t ack_nr_ = 0;  // last sequence number received in order

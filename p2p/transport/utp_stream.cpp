@@ -1,5 +1,7 @@
 #include "p2p/transport/utp_stream.hpp"
 
+#include <atomic>
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
@@ -8,11 +10,21 @@ namespace p2p {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+std::atomic<std::size_t> g_live_sockets{0};
+std::atomic<std::size_t> g_live_streams{0};
+}  // namespace
+
 struct UtpSocket {
   UtpSocket(UtpManager* m, const UtpManager::Endpoint& r, const utp::Config& cfg)
       : mgr(m), io(&m->io_), remote(r), conn(cfg, [this](std::span<const std::uint8_t> d) {
           if (mgr) mgr->send_(remote, d);
-        }) {}
+        }) {
+    ++g_live_sockets;
+  }
+  ~UtpSocket() { --g_live_sockets; }
+  UtpSocket(const UtpSocket&) = delete;
+  UtpSocket& operator=(const UtpSocket&) = delete;
 
   UtpManager* mgr;
   asio::io_context* io;
@@ -36,6 +48,7 @@ struct UtpSocket {
       case utp::Error::refused:
         return asio::error::connection_refused;
       case utp::Error::timed_out:
+      case utp::Error::idle_timeout:
         return asio::error::timed_out;
       case utp::Error::reset:
         return asio::error::connection_reset;
@@ -113,6 +126,10 @@ UtpManager::~UtpManager() {
     s->abort_ops();
     s->mgr = nullptr;
   }
+}
+
+std::size_t UtpManager::live_sockets() {
+  return g_live_sockets.load();
 }
 
 std::uint64_t UtpManager::now_us() const {
@@ -248,7 +265,8 @@ void UtpManager::reap() {
   std::uint64_t now = now_us();
   for (auto it = sockets_.begin(); it != sockets_.end();) {
     auto& s = it->second;
-    bool dead = s->conn.state() == utp::State::closed;
+    // A closed connection stays while its stream is open, to tell why on the next call.
+    bool dead = false;
     if (!s->attached) {
       if (s->conn.state() == utp::State::idle || s->conn.finished()) dead = true;
       if (now >= s->linger_until && !dead) {
@@ -265,39 +283,57 @@ void UtpManager::reap() {
   }
 }
 
-UtpStream::UtpStream(std::shared_ptr<UtpSocket> s)
-    : s_(std::move(s)), remote_(s_->remote.address(), s_->remote.port()) {}
+// The manager owns its sockets and a stream only looks at its own: when the manager goes
+// (with the session) every socket goes with it, even one whose pending operation holds,
+// through its connection, the very stream that would otherwise keep it.
+UtpStream::UtpStream(const std::shared_ptr<UtpSocket>& s)
+    : s_(s), io_(s->io), remote_(s->remote.address(), s->remote.port()) {
+  ++g_live_streams;
+}
 
 UtpStream::~UtpStream() {
   close();
+  --g_live_streams;
+}
+
+std::size_t UtpStream::live() {
+  return g_live_streams.load();
 }
 
 const utp::Connection* UtpStream::connection() const {
-  return &s_->conn;
+  auto s = s_.lock();
+  return s ? &s->conn : nullptr;
 }
 
 bool UtpStream::is_open() const {
-  return s_->attached && s_->mgr && s_->conn.state() != utp::State::closed;
+  auto s = s_.lock();
+  return s && s->attached && s->mgr && s->conn.state() != utp::State::closed;
+}
+
+void UtpStream::fail_soon(IoHandler done) {
+  asio::post(*io_, [done = std::move(done)] { done(asio::error::bad_descriptor, 0); });
 }
 
 void UtpStream::async_connect(ConnectHandler done) {
-  s_->connect_done = std::move(done);
-  if (s_->mgr && s_->attached && s_->conn.state() == utp::State::idle) {
-    s_->conn.connect(s_->recv_id, std::uint16_t(s_->mgr->rng_()), s_->now());
+  auto s = s_.lock();
+  if (!s || !s->attached) {
+    asio::post(*io_, [done = std::move(done)] { done(asio::error::bad_descriptor); });
     return;
   }
-  if (!s_->attached) return s_->complete(s_->connect_done, error_code(asio::error::bad_descriptor));
-  s_->update();
+  s->connect_done = std::move(done);
+  if (s->mgr && s->conn.state() == utp::State::idle) {
+    s->conn.connect(s->recv_id, std::uint16_t(s->mgr->rng_()), s->now());
+    return;
+  }
+  s->update();
 }
 
 void UtpStream::async_read_some(std::span<std::uint8_t> buf, IoHandler done) {
-  if (!s_->attached) {
-    asio::post(*s_->io, [done = std::move(done)] { done(asio::error::bad_descriptor, 0); });
-    return;
-  }
-  s_->read_buf = buf;
-  s_->read_done = std::move(done);
-  s_->update();
+  auto s = s_.lock();
+  if (!s || !s->attached) return fail_soon(std::move(done));
+  s->read_buf = buf;
+  s->read_done = std::move(done);
+  s->update();
 }
 
 void UtpStream::async_write(std::span<const std::uint8_t> buf, IoHandler done) {
@@ -306,27 +342,26 @@ void UtpStream::async_write(std::span<const std::uint8_t> buf, IoHandler done) {
 }
 
 void UtpStream::async_write(std::span<const std::span<const std::uint8_t>> bufs, IoHandler done) {
-  if (!s_->attached) {
-    asio::post(*s_->io, [done = std::move(done)] { done(asio::error::bad_descriptor, 0); });
-    return;
-  }
-  s_->wbufs.assign(bufs.begin(), bufs.end());
-  s_->widx = s_->woff = s_->wtotal = 0;
-  s_->write_done = std::move(done);
-  s_->update();
+  auto s = s_.lock();
+  if (!s || !s->attached) return fail_soon(std::move(done));
+  s->wbufs.assign(bufs.begin(), bufs.end());
+  s->widx = s->woff = s->wtotal = 0;
+  s->write_done = std::move(done);
+  s->update();
 }
 
 void UtpStream::close() {
-  if (!s_->attached) return;
-  s_->attached = false;
-  s_->abort_ops();
-  if (!s_->mgr) return;
-  s_->linger_until =
-      s_->now() +
+  auto s = s_.lock();
+  if (!s || !s->attached) return;
+  s->attached = false;
+  s->abort_ops();
+  if (!s->mgr) return;
+  s->linger_until =
+      s->now() +
       std::uint64_t(
-          std::chrono::duration_cast<std::chrono::microseconds>(s_->mgr->settings_.linger).count());
-  s_->conn.shutdown(s_->now());
-  s_->mgr->arm_timer();
+          std::chrono::duration_cast<std::chrono::microseconds>(s->mgr->settings_.linger).count());
+  s->conn.shutdown(s->now());
+  s->mgr->arm_timer();
 }
 
 }  // namespace p2p

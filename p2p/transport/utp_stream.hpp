@@ -51,6 +51,8 @@ class UtpManager {
   // Incoming connections go here; with none, a SYN is answered with RESET.
   void set_accept(Accept a) { accept_ = std::move(a); }
   std::size_t sockets() const { return sockets_.size(); }
+  // uTP socket objects alive in the process, across every manager (for leak checks).
+  static std::size_t live_sockets();
   std::uint64_t now_us() const;
 
  private:
@@ -81,7 +83,7 @@ class UtpManager {
 
 class UtpStream final : public Stream {
  public:
-  explicit UtpStream(std::shared_ptr<UtpSocket> s);
+  explicit UtpStream(const std::shared_ptr<UtpSocket>& s);
   ~UtpStream() override;
 
   void async_connect(ConnectHandler done) override;
@@ -91,10 +93,16 @@ class UtpStream final : public Stream {
   void close() override;
   bool is_open() const override;
   const PeerAddress& remote() const override { return remote_; }
+  // Streams alive in the process (for leak checks).
+  static std::size_t live();
+  // nullptr once the manager let go of the connection.
   const utp::Connection* connection() const;
 
  private:
-  std::shared_ptr<UtpSocket> s_;
+  void fail_soon(IoHandler done);
+
+  std::weak_ptr<UtpSocket> s_;
+  boost::asio::io_context* io_;
   PeerAddress remote_;
 };
 

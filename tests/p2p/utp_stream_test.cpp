@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "hostile_helpers.hpp"
 #include "p2p/transport/utp_stream.hpp"
 
 namespace {
@@ -98,6 +99,24 @@ TEST(UtpStream, SynWithoutListenerIsReset) {
   }
   EXPECT_TRUE(done);
   EXPECT_EQ(ec, asio::error::connection_refused);
+  // Timer rounds later, the open stream still tells why.
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(40));
+  EXPECT_FALSE(out->is_open());
+  std::uint8_t b[16];
+  done = false;
+  out->async_read_some(b, [&](const boost::system::error_code& e, std::size_t) {
+    ec = e;
+    done = true;
+  });
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(done);
+  EXPECT_EQ(ec, asio::error::connection_refused);
+  out.reset();
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(t.a->sockets(), 0u);
 }
 
 TEST(UtpStream, SocketLimitRefusesMore) {
@@ -119,6 +138,63 @@ TEST(UtpStream, LeavesOtherDatagramsAlone) {
   EXPECT_FALSE(t.a->on_datagram(t.eb, dht));
   Bytes junk(20, 0x41);  // version 1, type 4, but a SYN with nobody accepting: reset
   EXPECT_TRUE(t.a->on_datagram(t.eb, junk));
+}
+
+}  // namespace
+
+namespace {
+
+// As a peer connection does: the stream's own pending connect holds the stream.
+TEST(UtpStream, ManagerGoneWithADialPendingFreesItsSocket) {
+  Twins t;  // b takes no connection: with a dropped SYN the dial stays pending
+  auto eq = udp::endpoint(asio::ip::make_address("127.0.0.1"), 3333);  // nobody there
+  const std::size_t before = p2p::UtpManager::live_sockets();
+  auto holder =
+      std::make_shared<std::unique_ptr<p2p::UtpStream>>(t.a->dial({eq.address(), eq.port()}));
+  ASSERT_TRUE(*holder);
+  bool called = false;
+  (*holder)->async_connect([holder, &called](const boost::system::error_code&) { called = true; });
+  std::weak_ptr<std::unique_ptr<p2p::UtpStream>> watch = holder;
+  holder.reset();
+  t.io.run_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(p2p::UtpManager::live_sockets(), before + 1);
+  EXPECT_FALSE(called);
+  t.a.reset();
+  EXPECT_EQ(p2p::UtpManager::live_sockets(), before) << "freed with its manager";
+  t.io.restart();
+  t.io.run_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(called);  // told the dial was aborted
+  EXPECT_TRUE(watch.expired());
+}
+
+// A session with uTP dials a UDP port that is bound but never read: the SYN gets no answer
+// and the dial is still pending when the session goes. Every uTP socket must be freed.
+TEST(UtpStream, SessionGoneWithADialPendingFreesItsSocket) {
+  asio::io_context quiet_io;
+  udp::socket quiet(quiet_io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const std::size_t before = p2p::UtpManager::live_sockets();
+  const std::size_t streams = p2p::UtpStream::live();
+  {
+    p2p::SessionSettings ls;
+    ls.enable_utp = true;
+    ls.utp_connect_timeout = std::chrono::seconds(30);  // no TCP fallback during the test
+    hostile::Pair pr(16384, 16384, ls);
+    pr.add_leech(false);
+    ASSERT_NE(pr.leecher->utp(), nullptr);
+    pr.leech_t->connect_to(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                                   quiet.local_endpoint().port()));
+    ASSERT_TRUE(
+        pr.run_until([&] { return pr.leecher->utp()->sockets() > 0; }, std::chrono::seconds(5)));
+    pr.io.run_for(std::chrono::milliseconds(20));
+    EXPECT_GT(p2p::UtpManager::live_sockets(), before);
+    pr.finished_ = {};
+    pr.leech_t.reset();
+    pr.leecher.reset();
+    EXPECT_EQ(p2p::UtpManager::live_sockets(), before) << "freed with the session";
+  }
+  EXPECT_EQ(p2p::UtpManager::live_sockets(), before);
+  // The io_context is gone too: the dialing connection and its stream were let go.
+  EXPECT_EQ(p2p::UtpStream::live(), streams);
 }
 
 }  // namespace

@@ -333,6 +333,43 @@ TEST(UtpConnection, DeadPeerTimesOutAfterBackedOffRetries) {
   EXPECT_EQ(p.c[0]->error(), utp::Error::timed_out);
 }
 
+TEST(UtpConnection, SilentPeerIsClosedAfterTheIdleTimeout) {
+  Pair p;
+  p.make();
+  ASSERT_TRUE(p.run([&] { return p.c[1] && p.c[0]->state() == utp::State::connected; }));
+  std::uint64_t start = p.link.now;
+  p.link.loss = 1.0;  // nothing more arrives, not even our keep-alives
+  ASSERT_TRUE(p.run([&] { return p.c[0]->state() == utp::State::closed; }, 120000000));
+  EXPECT_EQ(p.c[0]->error(), utp::Error::idle_timeout);
+  EXPECT_GE(p.link.now - start, 60000000u - p.link.delay_us);
+  EXPECT_LT(p.link.now - start, 60100000u);
+}
+
+TEST(UtpConnection, IdlePairStaysOpenPastTheIdleTimeout) {
+  Pair p;
+  p.make();
+  ASSERT_TRUE(p.run([&] { return p.c[1] && p.c[0]->state() == utp::State::connected; }));
+  std::uint64_t sent = p.c[0]->packets_sent();
+  p.run([] { return false; }, 200000000);
+  EXPECT_EQ(p.c[0]->state(), utp::State::connected);
+  EXPECT_EQ(p.c[1]->state(), utp::State::connected);
+  // A keep-alive about every 25 s of silence.
+  EXPECT_GE(p.c[0]->packets_sent() - sent, 7u);
+  EXPECT_LE(p.c[0]->packets_sent() - sent, 9u);
+  // And the pair still carries data.
+  transfer(p, pattern(5000), pattern(3000));
+}
+
+TEST(UtpConnection, WithoutKeepAlivesAnIdlePairIsCut) {
+  utp::Config cfg;
+  cfg.keepalive_us = 0;
+  Pair p(cfg);
+  p.make();
+  ASSERT_TRUE(p.run([&] { return p.c[1] && p.c[0]->state() == utp::State::connected; }));
+  ASSERT_TRUE(p.run([&] { return p.c[0]->state() == utp::State::closed; }, 120000000));
+  EXPECT_EQ(p.c[0]->error(), utp::Error::idle_timeout);
+}
+
 TEST(UtpConnection, ReceiveWindowBoundsBufferedBytes) {
   utp::Config cfg;
   cfg.recv_buffer = 64 * 1024;
