@@ -116,7 +116,7 @@ TEST(DaemonConfig, UploadWhileBuyingIsABuyKey) {
   const auto back =
       parse_config(dump_config(parse_config({{"buy", {{"upload_while_buying", 8}}}})));
   EXPECT_EQ(back.node.buy.upload_while_buying, 8);
-  EXPECT_NE(error_of({{"buy", {{"upload_while_buying", -1}}}}).find("upload_while_buying"),
+  EXPECT_NE(error_of({{"buy", {{"upload_while_buying", -1}}}}).find("upload-while-buying"),
             std::string::npos);
 }
 
