@@ -491,8 +491,10 @@ def priority_swarm(env, uncapped=False):
     """The race with the DHT and local discovery on: the downloaders find one another and
     their links are far faster than the seeder's limit. While buying, the payer's upload is
     held (buy.upload_while_buying), so what it got first does not carry the free peers along
-    and it keeps a 1.5x lead. `uncapped` (run by hand) lifts the hold, to compare."""
-    race(env, TRC20, 16 * MIB, 64 * MIB, peer_flags=[], deadline_s=120, lead=1.5,
+    while it downloads: 1.2-1.3x here, 1.02x without the hold (`uncapped`, run by hand). Once
+    complete it seeds unheld while it settles, and over loopback the free peers take the rest
+    from it in about a second: that, not the hold, bounds the lead this race can show."""
+    race(env, TRC20, 16 * MIB, 64 * MIB, peer_flags=[], deadline_s=120, lead=1.15,
          payer_extra=["--upload-while-buying", "0"] if uncapped else [],
          require=not uncapped)
 
