@@ -263,6 +263,7 @@ std::vector<Command> commands() {
         {"fee-cap", Kind::Value, "at most this many TRX of fees per GiB bought", "TRX"},
         {"over-fee-cap", Kind::Value,
          "a seeder whose terms break the fee cap: download free from it, or stop", "free|stop"},
+        {"upload-while-buying", Kind::Setting},
         kLedger},
        "TORRENT|MAGNET",
        true,

@@ -180,6 +180,8 @@ const std::map<std::string, Reader<BuyConfig>>& buy_keys() {
                                 const std::string& n) { c.budget_per_torrent = get_string(v, n); }},
       {"budget_per_day", [](BuyConfig& c, const json& v,
                             const std::string& n) { c.budget_per_day = get_budget(v, n); }},
+      // A setting of the buyer's table: parse_config reads it with the node's settings.
+      {"upload_while_buying", [](BuyConfig&, const json&, const std::string&) {}},
   };
   return k;
 }
@@ -306,6 +308,10 @@ DaemonConfig parse_config(const nlohmann::json& j) {
       }
     }
   }
+  if (auto b = j.find("buy");
+      b != j.end() && b->is_object() && b->contains("upload_while_buying")) {
+    node_keys["upload_while_buying"] = b->at("upload_while_buying");
+  }
   if (!unknown.empty()) {
     throw ConfigError("config: unknown key" +
                       std::string(unknown.find(',') != std::string::npos ? "s: " : ": ") + unknown);
@@ -387,7 +393,8 @@ nlohmann::json dump_config(const DaemonConfig& c) {
               {"token", c.buy.token},
               {"max_price", c.buy.max_price},
               {"budget_per_torrent", c.buy.budget_per_torrent},
-              {"budget_per_day", c.buy.budget_per_day}};
+              {"budget_per_day", c.buy.budget_per_day},
+              {"upload_while_buying", c.node.buy.upload_while_buying}};
   json node = node_settings_table().dump(c.node);
   // listen_port is peer_port's.
   node.erase("listen_port");

@@ -50,6 +50,11 @@ struct BuyerSettings {
   std::chrono::milliseconds confirm_poll{250};
   // At the end, an invoice that bills less than we verified is awaited this long.
   std::chrono::milliseconds last_invoice_wait{5000};
+  // While we pay a seeder for a torrent still downloading, the torrent's upload is held to
+  // this (KiB/s; 0: not held). Free peers on fast links would otherwise take from us
+  // what we paid to get first, faster than the seeder serves them, and the lead is gone. It
+  // is not 0: tit-for-tat peers still see something back and keep us unchoked.
+  std::int64_t upload_while_buying = 64;
 };
 
 // How a download of `size` bytes settles with a seeder of these terms, the payer settling at
@@ -107,6 +112,8 @@ class Buyer {
   BuyerActions on_payment_refused(const PayOrder& order, const std::string& why);
 
   bool active() const { return terms_ && accepted_; }
+  // Active and still paying: no budget reached, not told to stop.
+  bool paying() const { return active() && !budget_spent_ && !stop_requested_; }
   bool finishing() const { return finishing_; }
   // Nothing left to do with this seeder: nothing due, no payment in flight, every payment
   // receipted (or we are not paying it at all).

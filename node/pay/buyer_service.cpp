@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "node/pay/upload_cap.hpp"
 #include "node/pay/verifier.hpp"
 #include "p2p/session/session.hpp"
 #include "p2p/torrent/torrent.hpp"
@@ -156,7 +157,7 @@ class BuyerPeerExt : public p2p::PeerExtension {
 class BuyerTorrentExt : public p2p::TorrentExtension {
  public:
   BuyerTorrentExt(BuyerService& service, p2p::Torrent& torrent)
-      : service_(service), torrent_(torrent) {}
+      : service_(service), torrent_(torrent), cap_(service.settings().upload_while_buying) {}
 
   std::vector<std::string> message_names() const override { return {kExtensionName}; }
 
@@ -170,6 +171,7 @@ class BuyerTorrentExt : public p2p::TorrentExtension {
   }
 
   void on_tick() override {
+    bool buying = false;
     for (auto it = peers_.begin(); it != peers_.end();) {
       auto state = it->lock();
       if (!state || !state->handle) {
@@ -178,6 +180,16 @@ class BuyerTorrentExt : public p2p::TorrentExtension {
       }
       ++it;
       if (state->buyer) state->apply(state->buyer->on_tick(state->verified()));
+      if (state->handle && state->buyer && state->buyer->paying()) buying = true;
+    }
+    const std::int64_t current = torrent_.upload_limit();
+    const bool was_capped = cap_.capped();
+    const std::int64_t limit = cap_.next(current, buying, !torrent_.is_seed());
+    if (limit != current) torrent_.set_rate_limits(limit, torrent_.download_limit());
+    if (cap_.capped() != was_capped) {
+      service_.print(cap_.capped() ? "btt_pay: upload held to " + std::to_string(limit / 1024) +
+                                         " KiB/s while buying"
+                                   : "btt_pay: upload no longer held");
     }
   }
 
@@ -185,6 +197,7 @@ class BuyerTorrentExt : public p2p::TorrentExtension {
   BuyerService& service_;
   p2p::Torrent& torrent_;
   std::vector<std::weak_ptr<BuyerPeerState>> peers_;
+  UploadCap cap_;
 };
 
 }  // namespace

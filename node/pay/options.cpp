@@ -28,9 +28,9 @@ const std::set<std::string>& buy_option_names() {
 
 std::optional<PayWallet> parse_pay_wallet(const Args& args, const NodeSettings& settings) {
   if (!args.has("keystore")) {
-    for (const char* name :
-         {"node", "network", "genesis", "token", "price", "max-price", "budget", "credit",
-          "min-settle", "confirmations", "ledger", "fee-cap", "over-fee-cap", "max-credit"}) {
+    for (const char* name : {"node", "network", "genesis", "token", "price", "max-price", "budget",
+                             "credit", "min-settle", "confirmations", "ledger", "fee-cap",
+                             "over-fee-cap", "max-credit", "upload-while-buying"}) {
       if (args.has(name)) throw UsageError(std::string("--") + name + " needs --keystore");
     }
     return std::nullopt;

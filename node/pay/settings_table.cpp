@@ -75,6 +75,11 @@ base::SettingsTable<BuyerSettings> make_buyer() {
       {"last-invoice-wait", "last_invoice_wait", T::Duration,
        "at the end, how long a late invoice is awaited", false, 0, 600'000},
       [](S & s) -> auto& { return s.last_invoice_wait; });
+  t.add(
+      {"upload-while-buying", "upload_while_buying", T::Int64,
+       "KiB/s a torrent uploads while its download is paid for (0: not held)", false, 0,
+       double(std::int64_t(1) << 30)},
+      [](S & s) -> auto& { return s.upload_while_buying; });
   return t;
 }
 

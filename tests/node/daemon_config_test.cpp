@@ -108,6 +108,18 @@ TEST(DaemonConfig, ADailyBudgetIsAnAmountAndBadValuesAreNamed) {
   }
 }
 
+TEST(DaemonConfig, UploadWhileBuyingIsABuyKey) {
+  EXPECT_EQ(parse_config(nlohmann::json::object()).node.buy.upload_while_buying, 64);
+  EXPECT_EQ(parse_config({{"buy", {{"upload_while_buying", 16}}}}).node.buy.upload_while_buying,
+            16);
+  EXPECT_EQ(parse_config({{"buy", {{"upload_while_buying", 0}}}}).node.buy.upload_while_buying, 0);
+  const auto back =
+      parse_config(dump_config(parse_config({{"buy", {{"upload_while_buying", 8}}}})));
+  EXPECT_EQ(back.node.buy.upload_while_buying, 8);
+  EXPECT_NE(error_of({{"buy", {{"upload_while_buying", -1}}}}).find("upload-while-buying"),
+            std::string::npos);
+}
+
 TEST(DaemonConfig, NodeSettingsAtTopLevelOrUnderNode) {
   DaemonConfig a = parse_config({{"max_upload_rate", "1M"}, {"max_active_downloads", 3}});
   EXPECT_EQ(a.node.session.max_upload_rate, 1 << 20);

@@ -400,10 +400,12 @@ RACE_PEER_FLAGS = ["--no-lsd", "--no-dht"]
 
 
 def race(env, token, rate, size, piece_length=None, price=1000, free_lt=True,
-         deadline_s=300, require=True):
+         deadline_s=300, require=True, lead=2.0, peer_flags=RACE_PEER_FLAGS, payer_extra=()):
     """A seeder limited to `rate` with default terms at `price`; one payer and three free
     downloaders (two bttnode, one libtorrent) of `size` start together. Returns the finish
-    times (s) by name, after checking every copy and reconciling the payer with the chain."""
+    times (s) by name, after checking every copy and reconciling the payer with the chain.
+    The payer must finish `lead` times sooner than the median free one. `peer_flags` go to
+    every bttnode downloader, `payer_extra` to the payer alone."""
     seeder, payer = setup_pair(env, token)
     src, torrent, ih = env.make_torrent("race", size, piece_length=piece_length)
     s = env.seed("seed", torrent, src, seeder.ks, token, price,
@@ -418,14 +420,15 @@ def race(env, token, rate, size, piece_length=None, price=1000, free_lt=True,
         # All of them run on this host, standing for peers far apart: the DHT (through the
         # seeder's node, which they learn of by the port message) and local discovery would
         # join them into one swarm whose links between downloaders are far faster than the
-        # seeder's limit. The race is for the seeder's upload, as in a swarm of home links.
+        # seeder's limit. The race is for the seeder's upload, as in a swarm of home links
+        # (priority_swarm runs the joined swarm).
         if name == "payer":
             procs[name] = env.download(name, torrent, outs[name], peer, payer.ks, token, price,
-                                       extra=RACE_PEER_FLAGS)
+                                       extra=list(peer_flags) + list(payer_extra))
         elif name == "free_lt":
             procs[name] = env.lt_download(name, torrent, outs[name], peer, timeout=deadline_s)
         else:
-            procs[name] = env.download(name, torrent, outs[name], peer, extra=RACE_PEER_FLAGS)
+            procs[name] = env.download(name, torrent, outs[name], peer, extra=peer_flags)
     done = {}
     deadline = t0 + deadline_s
     while len(done) < len(procs):
@@ -462,9 +465,9 @@ def race(env, token, rate, size, piece_length=None, price=1000, free_lt=True,
     done["median_free"] = median
     if not require:
         return done
-    check(done["payer"] * 2 <= median,
-          "payer finished in %.1f s, not 2x sooner than the median free one (%.1f s)"
-          % (done["payer"], median))
+    check(done["payer"] * lead <= median,
+          "payer finished in %.1f s, not %gx sooner than the median free one (%.1f s)"
+          % (done["payer"], lead, median))
     return done
 
 
@@ -482,6 +485,18 @@ def priority_slow(env):
 def priority_big_pieces(env):
     """The same race with 4 MiB pieces: an honest payer is never held up or banned."""
     race(env, TRC20, 16 * MIB, 96 * MIB, piece_length=4 * MIB)
+
+
+def priority_swarm(env, uncapped=False):
+    """The race with the DHT and local discovery on: the downloaders find one another and
+    their links are far faster than the seeder's limit. While buying, the payer's upload is
+    held (buy.upload_while_buying), so what it got first does not carry the free peers along
+    while it downloads: 1.2-1.3x here, 1.02x without the hold (`uncapped`, run by hand). Once
+    complete it seeds unheld while it settles, and over loopback the free peers take the rest
+    from it in about a second: that, not the hold, bounds the lead this race can show."""
+    race(env, TRC20, 16 * MIB, 64 * MIB, peer_flags=[], deadline_s=120, lead=1.15,
+         payer_extra=["--upload-while-buying", "0"] if uncapped else [],
+         require=not uncapped)
 
 
 GIB = 1024 * MIB
@@ -698,6 +713,8 @@ SCENARIOS = {
     "mixed_swarm": mixed_swarm,
     "priority_slow": priority_slow,
     "priority_big_pieces": priority_big_pieces,
+    "priority_swarm": priority_swarm,
+    "priority_swarm_uncapped": lambda e: priority_swarm(e, uncapped=True),
     "fees_trx": fees_trx,
     "fees_trc10": fees_trc10,
     "fees_trc20": fees_trc20,
