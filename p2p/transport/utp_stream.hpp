@@ -91,6 +91,7 @@ class UtpStream final : public Stream {
   void close() override;
   bool is_open() const override;
   const PeerAddress& remote() const override { return remote_; }
+  bool is_utp() const override { return true; }
   const utp::Connection* connection() const;
 
  private:
