@@ -94,6 +94,7 @@ function renderPeers(torrent) {
     return el('tr', {},
       el('td', {}, address),
       el('td', {}, p.clientName || ''),
+      el('td', {}, (p.isUTP ? 'uTP' : 'TCP') + (p.isEncrypted ? ', RC4' : '')),
       el('td', {}, fmt.rate(p.rateToClient)),
       el('td', {}, fmt.rate(p.rateToPeer)),
       el('td', {}, fmt.percent(p.progress)),

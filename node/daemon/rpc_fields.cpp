@@ -145,9 +145,9 @@ json trackers(const DaemonTorrent& t, bool stats) {
         e["isBackup"] = false;
         e["hasAnnounced"] = announced;
         e["lastAnnounceSucceeded"] = st->last_announce_ok;
-        e["lastAnnounceResult"] =
-            st->last_announce_ok && st->last_announce_message.empty() ? "Success"
-                                                                      : st->last_announce_message;
+        e["lastAnnounceResult"] = st->last_announce_ok && st->last_announce_message.empty()
+                                      ? "Success"
+                                      : st->last_announce_message;
         e["lastAnnounceTime"] = epoch_seconds(st->last_announce);
         e["lastAnnouncePeerCount"] = st->last_peer_count;
         e["announceState"] = 0;
@@ -167,51 +167,61 @@ json trackers(const DaemonTorrent& t, bool stats) {
   return list;
 }
 
+}  // namespace
+
+json peer_fields(const p2p::PeerStats& p) {
+  std::string address = p.endpoint;
+  std::int64_t port = 0;
+  auto colon = address.rfind(':');
+  if (colon != std::string::npos) {
+    port = std::atoi(address.c_str() + colon + 1);
+    address = address.substr(0, colon);
+    if (address.size() > 1 && address.front() == '[')
+      address = address.substr(1, address.size() - 2);
+  }
+  bool downloading = !p.peer_choking && p.am_interested;
+  bool uploading = !p.am_choking && p.peer_interested;
+  std::string flags;
+  if (p.utp) flags += 'T';
+  if (downloading)
+    flags += 'D';
+  else if (p.am_interested)
+    flags += 'd';
+  if (uploading)
+    flags += 'U';
+  else if (p.peer_interested)
+    flags += 'u';
+  if (!p.am_choking && !p.peer_interested) flags += '?';
+  if (p.encrypted) flags += 'E';
+  if (p.incoming) flags += 'I';
+  return {{"address", address},
+          {"port", port},
+          {"clientName", p.client},
+          {"progress", p.progress},
+          {"flagStr", flags},
+          {"rateToClient", static_cast<std::int64_t>(p.download_rate)},
+          {"rateToPeer", static_cast<std::int64_t>(p.upload_rate)},
+          {"isIncoming", p.incoming},
+          {"isEncrypted", p.encrypted},
+          {"isUTP", p.utp},
+          {"clientIsChoked", p.peer_choking},
+          {"clientIsInterested", p.am_interested},
+          {"peerIsChoked", p.am_choking},
+          {"peerIsInterested", p.peer_interested},
+          {"isDownloadingFrom", downloading},
+          {"isUploadingTo", uploading},
+          {"bytesToClient", p.counters.payload_down},
+          {"bytesToPeer", p.counters.payload_up}};
+}
+
+namespace {
+
 json peer_list(const DaemonTorrent& t) {
   json list = json::array();
   std::map<std::string, std::string> payers;
   if (t.entry->seller) payers = t.entry->seller->payers_of(tor(t));
   for (const auto& p : tor(t).peers()) {
-    std::string address = p.endpoint;
-    std::int64_t port = 0;
-    auto colon = address.rfind(':');
-    if (colon != std::string::npos) {
-      port = std::atoi(address.c_str() + colon + 1);
-      address = address.substr(0, colon);
-      if (address.size() > 1 && address.front() == '[')
-        address = address.substr(1, address.size() - 2);
-    }
-    bool downloading = !p.peer_choking && p.am_interested;
-    bool uploading = !p.am_choking && p.peer_interested;
-    std::string flags;
-    if (downloading)
-      flags += 'D';
-    else if (p.am_interested)
-      flags += 'd';
-    if (uploading)
-      flags += 'U';
-    else if (p.peer_interested)
-      flags += 'u';
-    if (!p.am_choking && !p.peer_interested) flags += '?';
-    if (p.incoming) flags += 'I';
-    list.push_back({{"address", address},
-                    {"port", port},
-                    {"clientName", p.client},
-                    {"progress", p.progress},
-                    {"flagStr", flags},
-                    {"rateToClient", static_cast<std::int64_t>(p.download_rate)},
-                    {"rateToPeer", static_cast<std::int64_t>(p.upload_rate)},
-                    {"isIncoming", p.incoming},
-                    {"isEncrypted", false},
-                    {"isUTP", false},
-                    {"clientIsChoked", p.peer_choking},
-                    {"clientIsInterested", p.am_interested},
-                    {"peerIsChoked", p.am_choking},
-                    {"peerIsInterested", p.peer_interested},
-                    {"isDownloadingFrom", downloading},
-                    {"isUploadingTo", uploading},
-                    {"bytesToClient", p.counters.payload_down},
-                    {"bytesToPeer", p.counters.payload_up}});
+    list.push_back(peer_fields(p));
     // The address a paying peer is bound to; absent for a free one.
     if (auto it = payers.find(p.endpoint); it != payers.end()) {
       list.back()["bttnodePayer"] = it->second;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/daemon/daemon.hpp"
+#include "p2p/torrent/accounting.hpp"
 
 namespace bttnode::daemon {
 
@@ -39,5 +40,7 @@ std::int64_t left_until_done(const DaemonTorrent& t);
 // complete); -1 none, -2 infinite.
 double upload_ratio(const DaemonTorrent& t);
 std::string magnet_link(const DaemonTorrent& t);
+// One entry of `peers`, as Transmission gives it (flagStr, isUTP, isEncrypted...).
+nlohmann::json peer_fields(const p2p::PeerStats& p);
 
 }  // namespace bttnode::daemon

@@ -395,6 +395,8 @@ PeerStats PeerConnection::stats() const {
   st.peer_id = proto_.peer_id();
   st.client = proto_.client();
   st.incoming = incoming_;
+  st.utp = stream_ && stream_->is_utp();
+  st.encrypted = stream_ && stream_->is_encrypted();
   st.fast = proto_.fast();
   st.extensions = proto_.extensions_enabled();
   st.am_choking = proto_.am_choking();

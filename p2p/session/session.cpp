@@ -173,8 +173,9 @@ void Session::start_local_discovery() {
       [this, running](const InfoHash& ih, const tcp::endpoint& peer) {
         auto it = torrents_.find(ih);
         if (it == torrents_.end() || !running(*it->second)) return;
-        base::log::get("lsd")->debug("{}: local peer {}", it->second->name(),
-                                     peer.address().to_string() + ":" + std::to_string(peer.port()));
+        base::log::get("lsd")->debug(
+            "{}: local peer {}", it->second->name(),
+            peer.address().to_string() + ":" + std::to_string(peer.port()));
         it->second->connect_to(peer);
       });
   lsd_->start();
@@ -246,7 +247,9 @@ void Session::accept_stream(std::unique_ptr<Stream> s) {
 
 std::unique_ptr<Stream> Session::outgoing_stream(const InfoHash& ih, const PeerAddress& to) {
   int buffer = settings_.socket_buffer_size;
-  MseDialStream::Dial dial = [this, to, buffer] { return std::make_unique<TcpStream>(io_, to, buffer); };
+  MseDialStream::Dial dial = [this, to, buffer] {
+    return std::make_unique<TcpStream>(io_, to, buffer);
+  };
   if (utp_ && settings_.enable_utp) {
     dial = [this, to, tcp = std::move(dial)]() -> std::unique_ptr<Stream> {
       UtpDialStream::Dial utp = [this, to]() -> std::unique_ptr<Stream> {
@@ -254,7 +257,8 @@ std::unique_ptr<Stream> Session::outgoing_stream(const InfoHash& ih, const PeerA
         return utp_->dial(to);
       };
       return std::make_unique<UtpDialStream>(io_.get_executor(), std::move(utp), tcp,
-                                             settings_.utp_connect_timeout);
+                                             settings_.utp_connect_timeout,
+                                             settings_.utp_head_start);
     };
   }
   return std::make_unique<MseDialStream>(io_.get_executor(), std::move(dial), encryption_, ih);

@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "p2p/lsd/local_discovery.hpp"
 #include "p2p/metainfo/metainfo.hpp"
 #include "p2p/peer/extension.hpp"
 #include "p2p/session/counters.hpp"
@@ -24,7 +25,6 @@
 #include "p2p/storage/disk_buffer.hpp"
 #include "p2p/storage/disk_pool.hpp"
 #include "p2p/storage/storage.hpp"
-#include "p2p/lsd/local_discovery.hpp"
 #include "p2p/torrent/bandwidth.hpp"
 #include "p2p/torrent/choker.hpp"
 #include "p2p/tracker/tracker.hpp"
@@ -77,11 +77,14 @@ struct SessionSettings {
   // back to plaintext once, "require" sends and accepts nothing in plaintext. Incoming
   // connections may be either unless required.
   std::string encryption = "prefer";
-  // uTP (BEP 29) on the listen port's UDP socket: dialled first, with TCP when its SYN gets
-  // no answer within utp_connect_timeout or is reset; accepted. Off: TCP only, and a uTP SYN
-  // is answered with RESET. A node turns it on; a library session keeps to TCP unless asked.
+  // uTP (BEP 29) on the listen port's UDP socket: dialled first, with TCP raced against it
+  // once its SYN is unanswered for utp_head_start (the first to connect is kept), and TCP alone
+  // when it gets no answer within utp_connect_timeout or is reset; accepted. Off: TCP only, and a
+  // uTP SYN is answered with RESET. A node turns it on; a library session keeps to TCP unless
+  // asked.
   bool enable_utp = false;
   std::chrono::milliseconds utp_connect_timeout{2500};
+  std::chrono::milliseconds utp_head_start{400};  // >= utp_connect_timeout: no race
   int max_utp_sockets = 1000;
   // A uTP connection that hears nothing from its peer this long is closed; ours sends a
   // keep-alive after 25 s of silence (or half this, when shorter).

@@ -139,6 +139,11 @@ base::SettingsTable<SessionSettings> make_table() {
        "a uTP dial unanswered this long falls back to TCP", false, 100, 60000},
       [](S & s) -> auto& { return s.utp_connect_timeout; });
   t.add(
+      {"utp-head-start", "utp_head_start", T::Duration,
+       "a uTP dial unanswered this long races a TCP dial, the first to connect is kept", false,
+       0, 60000},
+      [](S & s) -> auto& { return s.utp_head_start; });
+  t.add(
       {"max-utp-sockets", "max_utp_sockets", T::Int, "uTP connections at most, incoming and outgoing",
        false, 1, 100000},
       [](S & s) -> auto& { return s.max_utp_sockets; });

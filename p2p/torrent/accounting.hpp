@@ -47,6 +47,8 @@ struct PeerStats {
   PeerId peer_id{};
   std::string client;  // "v" of its extended handshake, if any
   bool incoming = false;
+  bool utp = false;         // over uTP (BEP 29), else TCP
+  bool encrypted = false;   // MSE with RC4
   bool fast = false;        // BEP 6
   bool extensions = false;  // BEP 10
   bool am_choking = true;

@@ -48,10 +48,6 @@ void MseDialStream::async_connect(ConnectHandler done) {
       });
 }
 
-namespace {
-constexpr std::size_t kMaxReplay = 64 * 1024;
-}
-
 void MseDialStream::async_write(std::span<const std::uint8_t> buf, IoHandler done) {
   std::span<const std::uint8_t> one[] = {buf};
   async_write(one, std::move(done));
@@ -61,17 +57,7 @@ void MseDialStream::async_write(std::span<const std::span<const std::uint8_t>> b
                                 IoHandler done) {
   if (mode_ != EncryptionMode::allow || redialed_ || heard_)
     return current_->async_write(bufs, std::move(done));
-  for (const auto& b : bufs) {
-    if (replay_.size() + b.size() > kMaxReplay) replay_overflow_ = true;
-    if (!replay_overflow_) replay_.insert(replay_.end(), b.begin(), b.end());
-  }
-  // Until the peer answers, a failed write is not the end: the read decides on a redial.
-  bool may_redial = !replay_overflow_;
-  current_->async_write(bufs, [may_redial, done = std::move(done)](
-                                  const boost::system::error_code& ec, std::size_t n) {
-    if (ec && may_redial) return done({}, n);
-    done(ec, n);
-  });
+  replay_.write(*current_, bufs, std::move(done));
 }
 
 void MseDialStream::async_read_some(std::span<std::uint8_t> buf, IoHandler done) {
@@ -81,10 +67,10 @@ void MseDialStream::async_read_some(std::span<std::uint8_t> buf, IoHandler done)
                                      const boost::system::error_code& ec, std::size_t n) mutable {
     if (n > 0 || !ec) {
       heard_ = true;
-      replay_ = {};
+      replay_.clear();
       return done(ec, n);
     }
-    if (closed_ || replay_overflow_ || ec == boost::asio::error::operation_aborted)
+    if (closed_ || replay_.overflowed() || ec == boost::asio::error::operation_aborted)
       return done(ec, n);
     redialed_ = true;
     current_->close();
@@ -97,11 +83,11 @@ void MseDialStream::async_read_some(std::span<std::uint8_t> buf, IoHandler done)
     current_->async_connect(
         [this, buf, ec, done = std::move(done)](const boost::system::error_code& cec) mutable {
           if (cec || closed_) return done(ec, 0);
-          current_->async_write(std::span<const std::uint8_t>(replay_),
+          current_->async_write(replay_.bytes(),
                                 [this, buf, ec, done = std::move(done)](
                                     const boost::system::error_code& wec, std::size_t) mutable {
                                   if (wec || closed_) return done(ec, 0);
-                                  replay_ = {};
+                                  replay_.clear();
                                   current_->async_read_some(buf, std::move(done));
                                 });
         });

@@ -14,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "p2p/transport/mse_stream.hpp"
+#include "p2p/transport/replay_buffer.hpp"
 
 namespace p2p {
 
@@ -37,6 +38,8 @@ class MseDialStream final : public Stream {
   void close() override;
   bool is_open() const override { return current_->is_open(); }
   const PeerAddress& remote() const override { return current_->remote(); }
+  bool is_utp() const override { return current_->is_utp(); }
+  bool is_encrypted() const override { return current_->is_encrypted(); }
 
   // The method of the open stream: mse::kRc4, mse::kPlaintext, or 0 for plain BitTorrent.
   std::uint32_t method() const;
@@ -54,8 +57,7 @@ class MseDialStream final : public Stream {
   bool closed_ = false;
   // allow: the bytes written before the peer sent any, to replay over an encrypted redial.
   bool heard_ = false;
-  std::vector<std::uint8_t> replay_;
-  bool replay_overflow_ = false;
+  ReplayBuffer replay_;
 };
 
 }  // namespace p2p

@@ -36,6 +36,8 @@ class MseStream final : public Stream {
   void close() override { inner_->close(); }
   bool is_open() const override { return inner_->is_open(); }
   const PeerAddress& remote() const override { return inner_->remote(); }
+  bool is_utp() const override { return inner_->is_utp(); }
+  bool is_encrypted() const override { return method_ == mse::kRc4; }
 
   bool handshake_done() const { return phase_ == Phase::open; }
   // After the handshake: mse::kRc4 or mse::kPlaintext, or 0 for a plain BitTorrent peer.

@@ -32,6 +32,9 @@ class Stream {
   virtual void close() = 0;
   virtual bool is_open() const = 0;
   virtual const PeerAddress& remote() const = 0;
+  // What carries the bytes, for the status: uTP rather than TCP, RC4 stream encryption.
+  virtual bool is_utp() const { return false; }
+  virtual bool is_encrypted() const { return false; }
 };
 
 }  // namespace p2p

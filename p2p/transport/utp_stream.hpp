@@ -93,6 +93,7 @@ class UtpStream final : public Stream {
   void close() override;
   bool is_open() const override;
   const PeerAddress& remote() const override { return remote_; }
+  bool is_utp() const override { return true; }
   // Streams alive in the process (for leak checks).
   static std::size_t live();
   // nullptr once the manager let go of the connection.
