@@ -35,6 +35,21 @@ void UtpDialStream::retire(std::unique_ptr<Stream> s) {
   retired_.back()->close();
 }
 
+// The pending connect holds its peer connection, which holds this stream: when the io_context
+// goes with a dial or its timer that never ran, the connect is let go, or the two would keep
+// each other alive.
+std::shared_ptr<bool> UtpDialStream::abandon_guard() {
+  return std::shared_ptr<bool>(new bool(false),
+                               [this, alive = std::weak_ptr<int>(alive_)](bool* ran) {
+                                 const bool abandoned = !*ran;
+                                 delete ran;
+                                 if (!abandoned || alive.expired()) return;
+                                 auto done = std::move(done_);
+                                 done_ = nullptr;
+                                 // `done` may hold the last reference to this stream.
+                               });
+}
+
 void UtpDialStream::finish(const boost::system::error_code& ec) {
   timer_.cancel();
   auto d = std::move(done_);
@@ -48,12 +63,14 @@ void UtpDialStream::async_connect(ConnectHandler done) {
   std::weak_ptr<int> alive = alive_;
   bool race = head_start_ < utp_timeout_;
   timer_.expires_after(race ? head_start_ : utp_timeout_);
-  timer_.async_wait([this, alive, race](const boost::system::error_code& ec) {
+  timer_.async_wait([this, alive, race, g = abandon_guard()](const boost::system::error_code& ec) {
+    *g = true;
     if (ec || alive.expired() || !done_) return;
     if (race) return start_race();
     utp_failed();
   });
-  current_->async_connect([this, alive](const boost::system::error_code& ec) {
+  current_->async_connect([this, alive, g = abandon_guard()](const boost::system::error_code& ec) {
+    *g = true;
     if (alive.expired() || !done_ || utp_down_) return;
     if (ec && !closed_) return utp_failed();
     retire(std::move(racer_));
@@ -64,7 +81,8 @@ void UtpDialStream::async_connect(ConnectHandler done) {
 void UtpDialStream::start_race() {
   std::weak_ptr<int> alive = alive_;
   racer_ = tcp_();
-  racer_->async_connect([this, alive](const boost::system::error_code& ec) {
+  racer_->async_connect([this, alive, g = abandon_guard()](const boost::system::error_code& ec) {
+    *g = true;
     if (alive.expired() || !done_) return;
     if (ec && !closed_) {
       racer_down_ = true;
@@ -82,7 +100,8 @@ void UtpDialStream::start_race() {
     finish(ec);
   });
   timer_.expires_after(utp_timeout_ - head_start_);
-  timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+  timer_.async_wait([this, alive, g = abandon_guard()](const boost::system::error_code& ec) {
+    *g = true;
     if (ec || alive.expired() || !done_ || utp_down_) return;
     utp_failed();
   });

@@ -42,6 +42,7 @@ class UtpDialStream final : public Stream {
   void start_race();
   void utp_failed();  // no answer in time, or refused
   void finish(const boost::system::error_code& ec);
+  std::shared_ptr<bool> abandon_guard();
 
   boost::asio::any_io_executor ex_;
   Dial utp_, tcp_;
