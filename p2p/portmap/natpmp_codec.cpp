@@ -2,22 +2,11 @@
 
 #include <algorithm>
 
+#include "p2p/portmap/be_bytes.hpp"
+
 namespace p2p::natpmp {
 
-namespace {
-
-std::uint16_t get16(const unsigned char* p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-std::uint32_t get32(const unsigned char* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-void put16(std::string& out, std::uint16_t v) {
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v & 0xff);
-}
-
-}  // namespace
+using namespace portmap_bytes;
 
 std::string build_external_address_request() {
   return std::string("\0\0", 2);
@@ -31,7 +20,7 @@ std::string build_mapping_request(Protocol p, std::uint16_t internal_port,
   put16(out, 0);  // reserved
   put16(out, internal_port);
   put16(out, external_port);
-  for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((lifetime_seconds >> s) & 0xff);
+  put32(out, lifetime_seconds);
   return out;
 }
 

@@ -2,23 +2,14 @@
 
 #include <algorithm>
 
+#include "p2p/portmap/be_bytes.hpp"
+
 namespace p2p::pcp {
 
 namespace {
 
-std::uint16_t get16(const unsigned char* p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-std::uint32_t get32(const unsigned char* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-void put16(std::string& out, std::uint16_t v) {
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v & 0xff);
-}
-void put32(std::string& out, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((v >> s) & 0xff);
-}
+using namespace portmap_bytes;
+
 template <std::size_t N>
 void put(std::string& out, const std::array<std::uint8_t, N>& a) {
   out.append(reinterpret_cast<const char*>(a.data()), N);

@@ -6,6 +6,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "p2p/transport/abandon_guard.hpp"
+
 namespace p2p {
 namespace {
 
@@ -166,16 +168,11 @@ void MseStream::drive() {
 // when the io_context goes away with a handshake read or write that never ran, they are let
 // go, or the three would keep each other alive.
 std::shared_ptr<bool> MseStream::abandon_guard() {
-  return std::shared_ptr<bool>(new bool(false),
-                               [this, alive = std::weak_ptr<int>(alive_)](bool* ran) {
-                                 const bool abandoned = !*ran;
-                                 delete ran;
-                                 if (!abandoned || alive.expired()) return;
-                                 auto waiting = std::move(waiting_);
-                                 waiting_.clear();
-                                 // `waiting` may hold the last reference to this stream: nothing of
-                                 // it is used after.
-                               });
+  return make_abandon_guard(alive_, [this] {
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    // `waiting` may hold the last reference to this stream: nothing of it is used after.
+  });
 }
 
 void MseStream::finish(const boost::system::error_code& result) {

@@ -4,6 +4,8 @@
 
 #include <boost/asio/error.hpp>
 
+#include "p2p/transport/abandon_guard.hpp"
+
 namespace p2p {
 
 UtpDialStream::UtpDialStream(boost::asio::any_io_executor ex, Dial utp, Dial tcp,
@@ -39,15 +41,11 @@ void UtpDialStream::retire(std::unique_ptr<Stream> s) {
 // goes with a dial or its timer that never ran, the connect is let go, or the two would keep
 // each other alive.
 std::shared_ptr<bool> UtpDialStream::abandon_guard() {
-  return std::shared_ptr<bool>(new bool(false),
-                               [this, alive = std::weak_ptr<int>(alive_)](bool* ran) {
-                                 const bool abandoned = !*ran;
-                                 delete ran;
-                                 if (!abandoned || alive.expired()) return;
-                                 auto done = std::move(done_);
-                                 done_ = nullptr;
-                                 // `done` may hold the last reference to this stream.
-                               });
+  return make_abandon_guard(alive_, [this] {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    // `done` may hold the last reference to this stream.
+  });
 }
 
 void UtpDialStream::finish(const boost::system::error_code& ec) {

@@ -100,30 +100,25 @@ TEST(DuplicatePeer, DialedAndDialingPeerKeepsOneConnectionByTheListenPortRule) {
     }
     dialing.send(ext_handshake(listener.port));
     ready = true;
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < until && !outgoing_closed && !incoming_closed) {
-      pollfd pf[2] = {{fd, POLLIN, 0}, {dialing.fd(), POLLIN, 0}};
-      if (::poll(pf, 2, 100) <= 0) continue;
-      if ((pf[0].revents & (POLLIN | POLLHUP)) && ::recv(fd, buf, sizeof buf, 0) <= 0) {
-        outgoing_closed = true;
+    // Reads both sockets until `limit`, noting which one the session closed; `until_one`: stop
+    // at the first close.
+    auto watch = [&](std::chrono::milliseconds limit, bool until_one) {
+      auto until = std::chrono::steady_clock::now() + limit;
+      char buf[4096];
+      while (std::chrono::steady_clock::now() < until &&
+             !(until_one && (outgoing_closed || incoming_closed))) {
+        pollfd pf[2] = {{fd, POLLIN, 0}, {dialing.fd(), POLLIN, 0}};
+        if (::poll(pf, 2, 50) <= 0) continue;
+        if ((pf[0].revents & (POLLIN | POLLHUP)) && ::recv(fd, buf, sizeof buf, 0) <= 0) {
+          outgoing_closed = true;
+        }
+        if ((pf[1].revents & (POLLIN | POLLHUP)) && ::recv(dialing.fd(), buf, sizeof buf, 0) <= 0) {
+          incoming_closed = true;
+        }
       }
-      if ((pf[1].revents & (POLLIN | POLLHUP)) && ::recv(dialing.fd(), buf, sizeof buf, 0) <= 0) {
-        incoming_closed = true;
-      }
-    }
-    // The other one stays open a while longer.
-    until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while (std::chrono::steady_clock::now() < until) {
-      pollfd pf[2] = {{fd, POLLIN, 0}, {dialing.fd(), POLLIN, 0}};
-      if (::poll(pf, 2, 50) <= 0) continue;
-      if ((pf[0].revents & (POLLIN | POLLHUP)) && ::recv(fd, buf, sizeof buf, 0) <= 0) {
-        outgoing_closed = true;
-      }
-      if ((pf[1].revents & (POLLIN | POLLHUP)) && ::recv(dialing.fd(), buf, sizeof buf, 0) <= 0) {
-        incoming_closed = true;
-      }
-    }
+    };
+    watch(std::chrono::seconds(5), true);
+    watch(std::chrono::milliseconds(500), false);  // the other one stays open a while longer
     ::close(fd);
     finished = true;
   });
