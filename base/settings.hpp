@@ -215,7 +215,7 @@ class SettingsTable {
     } else if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
       const std::int64_t n = checked.get<std::int64_t>();
       if (n < std::int64_t(std::numeric_limits<V>::min()) ||
-          std::uint64_t(n) > std::uint64_t(std::numeric_limits<V>::max())) {
+          (n > 0 && std::uint64_t(n) > std::uint64_t(std::numeric_limits<V>::max()))) {
         throw SettingsError(info.name + ": " + std::to_string(n) + " is out of range");
       }
       return static_cast<V>(n);

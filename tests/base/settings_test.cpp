@@ -167,6 +167,15 @@ TEST(Settings, WrongTypesAndBoundsAreClearErrors) {
   EXPECT_EQ(table().dump(d), table().dump(Demo{}));
 }
 
+TEST(Settings, ANegativeValueLoadsWhereTheTypeAndBoundsAllowIt) {
+  Demo d;
+  table().load_text(d, R"({"big": -5})");
+  EXPECT_EQ(d.big, -5);
+  EXPECT_NE(error_of([&] { table().load_text(d, R"({"port": -1})"); }).find("port"),
+            std::string::npos);
+  EXPECT_EQ(d.port, 0);
+}
+
 TEST(Settings, SetByNameFromTextAndTheRunTimeRule) {
   Demo d;
   table().set(d, "peers", "12", true);
