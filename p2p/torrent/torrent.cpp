@@ -621,6 +621,7 @@ void Torrent::detach(PeerConnection* p) {
   peers_.erase(it);
   history_.close(p->account_key());
   publish(event::PeerClosed{{}, p->account_key(), p->close_reason(), p->close_detail()});
+  bool unpinned = false;
   for (auto pin = pinned_.begin(); pin != pinned_.end();) {
     if (pin->second != p->account_key()) {
       ++pin;
@@ -628,10 +629,13 @@ void Torrent::detach(PeerConnection* p) {
     }
     pinned_at_.erase(pin->first);
     pin = pinned_.erase(pin);
+    unpinned = true;
   }
   if (!stopping_) {
-    boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_), keep] {
-      if (alive.lock()) connect_more();
+    boost::asio::post(session_.io(), [this, alive = std::weak_ptr<bool>(alive_), keep, unpinned] {
+      if (!alive.lock()) return;
+      if (unpinned) wake_requesters();  // its pieces are open to the others now
+      connect_more();
     });
   }
 }
@@ -927,12 +931,22 @@ void Torrent::piece_checked(PieceIndex piece, bool ok, PartialData pd,
   if (pd.contributors.size() == 1) {
     // The only sender of a bad piece is surely at fault.
     strike(pd.contributors.begin()->first, 2, "sent data that failed the hash check");
-    return;
+  } else {
+    // Several senders: nobody is blamed yet. Their blocks are remembered, the piece is fetched
+    // again from one of them, and whoever sent a block unlike the good one is struck then.
+    record_suspect_blocks(piece, pd);
+    pin_piece(piece, pd);
   }
-  // Several senders: nobody is blamed yet. Their blocks are remembered, the piece is fetched
-  // again from one of them, and whoever sent a block unlike the good one is struck then.
-  record_suspect_blocks(piece, pd);
-  pin_piece(piece, pd);
+  // The piece is wanted again. At the end of a download no peer may have a request out, and
+  // none would otherwise ask for it: the download would stall one piece short.
+  wake_requesters();
+}
+
+void Torrent::wake_requesters() {
+  auto peers = peers_;
+  for (auto& p : peers) {
+    if (!p->closed() && p->handshake_done()) p->request_blocks();
+  }
 }
 
 void Torrent::strike(const std::string& key, int points, const std::string& reason) {
@@ -1234,6 +1248,7 @@ void Torrent::tick() {
     send_pex();
   }
   for (auto& e : extensions_) e->on_tick();
+  bool expired_pin = false;
   for (auto it = pinned_at_.begin(); it != pinned_at_.end();) {
     if (now - it->second < kPinTime) {
       ++it;
@@ -1241,7 +1256,9 @@ void Torrent::tick() {
     }
     pinned_.erase(it->first);
     it = pinned_at_.erase(it);
+    expired_pin = true;
   }
+  if (expired_pin) wake_requesters();
   // A peer the user named is dialed again when lost (it may have restarted), while we need it.
   if (!is_seed() && error_.empty()) {
     for (const auto& ep : sticky_) {

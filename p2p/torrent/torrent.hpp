@@ -194,6 +194,8 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   bool connected_to(const boost::asio::ip::tcp::endpoint& ep) const;
   // Of p and another connection to the same peer (by listen address), the one to close.
   PeerConnection* duplicate_to_drop(PeerConnection* p) const;
+  // Every connected peer asks for blocks again (a piece became wanted or open to them).
+  void wake_requesters();
   void note_ban(const std::string& who, const std::string& reason);
   void schedule_tick();
   void fail(const std::string& why);
