@@ -297,8 +297,11 @@ def corrupt_peer(env):
                                  str(bad_port)])
     wait_log(bad, r"listening", 20)
     out = env.path("out")
+    # Over TCP: a download from a rate-limited bttnode seeder over uTP can stall one or two
+    # pieces short after a hash failure, a defect still open; this scenario is about the ban.
     d = env.bttnode_download("bttnode-dl", torrent, out,
-                             peers=["127.0.0.1:%d" % bad_port, "127.0.0.1:%d" % good.port])
+                             peers=["127.0.0.1:%d" % bad_port, "127.0.0.1:%d" % good.port],
+                             extra=["--no-utp"])
     wait_exit(d, 90)
     assert_same(src, out)
     with open(d.log, "rb") as f:
