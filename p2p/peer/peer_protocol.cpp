@@ -306,6 +306,7 @@ bool PeerProtocol::handle_message(const wire::Message& m) {
     case MsgId::unchoke:
       peer_choking_ = false;
       last_piece_ = Clock::now();
+      rejected_.clear();  // a new round: what it refused before may be served now
       break;
     case MsgId::interested:
       peer_interested_ = true;
@@ -389,7 +390,10 @@ bool PeerProtocol::handle_message(const wire::Message& m) {
       if (it == outstanding_.end()) {
         // Only blocks we asked this peer for are taken. A block we cancelled or gave up on
         // may still be on its way and is dropped quietly; anything else counts against it.
-        if (forget_stale(b)) break;
+        if (forget_stale(b)) {
+          forget_cancel(b);
+          break;
+        }
         if (++unrequested_blocks_ > kMaxUnrequestedBlocks) {
           close(CloseReason::ProtocolError, "sent blocks that were not requested");
           return false;
@@ -397,6 +401,9 @@ bool PeerProtocol::handle_message(const wire::Message& m) {
         break;
       }
       outstanding_.erase(it);
+      // Asked for again after a cancel: this may be the cancel's answer, and the new
+      // request's may follow; the stale entry the cancel left drops that one quietly.
+      forget_cancel(b);
       last_piece_ = Clock::now();
       snubbed_ = false;
       counters_->payload_down += b.length;
@@ -411,11 +418,15 @@ bool PeerProtocol::handle_message(const wire::Message& m) {
         return false;
       }
       BlockRef b = block_of(m);
+      if (forget_cancel(b)) {
+        forget_stale(b);  // the cancel is answered: a request made since is still open
+        break;
+      }
       auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
                              [&](const Outstanding& o) { return o.block == b; });
       if (it != outstanding_.end()) {
         outstanding_.erase(it);
-        rejected_.insert(b);
+        rejected_[b] = Clock::now();
         if (picker) picker->abort_request(b);
         host_.on_block_rejected(b);  // a piece it will not send goes to the others
       }
@@ -680,6 +691,10 @@ void PeerProtocol::cancel_block(const BlockRef& b) {
   if (it == outstanding_.end() || closed_) return;
   outstanding_.erase(it);
   note_stale(b);
+  if (fast_) {
+    if (cancels_unanswered_.size() >= kMaxStaleBlocks) cancels_unanswered_.pop_front();
+    cancels_unanswered_.push_back(b);
+  }
   wire::Bytes out;
   wire::put_request(out, wire::MsgId::cancel, std::uint32_t(b.piece.get()), std::uint32_t(b.offset),
                     std::uint32_t(b.length));
@@ -707,6 +722,13 @@ bool PeerProtocol::forget_stale(const BlockRef& b) {
   return true;
 }
 
+bool PeerProtocol::forget_cancel(const BlockRef& b) {
+  auto it = std::find(cancels_unanswered_.begin(), cancels_unanswered_.end(), b);
+  if (it == cancels_unanswered_.end()) return false;
+  cancels_unanswered_.erase(it);
+  return true;
+}
+
 void PeerProtocol::request_blocks() {
   auto* picker = handshake_done_ ? host_.picker() : nullptr;
   if (closed_ || !picker || peer_choking_ || !am_interested_) return;
@@ -726,7 +748,7 @@ void PeerProtocol::request_blocks() {
   std::vector<BlockRef> exclude;
   if (picker->in_endgame()) {
     for (const auto& o : outstanding_) exclude.push_back(o.block);
-    for (const auto& r : rejected_) exclude.push_back(r);
+    for (const auto& [r, when] : rejected_) exclude.push_back(r);
   }
   const std::vector<bool>* has = &peer_has_;
   std::vector<bool> masked;
@@ -867,6 +889,7 @@ void PeerProtocol::tick(Clock::time_point now) {
   down_meter_.tick(std::chrono::seconds(1));
   up_meter_.tick(std::chrono::seconds(1));
   if (now - last_received_ > s_.inactivity_timeout) return close(CloseReason::Inactive, "inactive");
+  std::erase_if(rejected_, [&](const auto& r) { return now - r.second >= kRejectMemory; });
   if (!outstanding_.empty() && now - last_piece_ > s_.snub_time) {
     // The peer sits on our requests: give them to others and ask it for one at a time.
     snubbed_ = true;

@@ -192,6 +192,9 @@ class PeerProtocol {
   static constexpr std::size_t kMaxEarlyHaves = 4096;
   static constexpr std::size_t kMaxStaleBlocks = 1024;
   static constexpr int kMaxUnrequestedBlocks = 8;
+  // A block the peer refused is asked of it again after this long, or when it unchokes us:
+  // its queue may have been full, and it may be the only peer that has the piece.
+  static constexpr auto kRejectMemory = std::chrono::seconds(20);
   static constexpr std::size_t kMetadataServesPerPiece = 4;
   static constexpr std::size_t kMaxPexPeersPerMessage = 20;
   static constexpr int kMaxReadsInFlight = 8;
@@ -218,6 +221,7 @@ class PeerProtocol {
   bool refused_request();
   void note_stale(const BlockRef& b);
   bool forget_stale(const BlockRef& b);
+  bool forget_cancel(const BlockRef& b);
   void on_blocks_read(std::uint64_t job, const DiskBufferPtr& data, const std::string& error);
   bool send_queue_full() const { return queued_bytes() > s_.max_send_queue; }
   void release_idle_buffers(bool idle_tick);
@@ -276,8 +280,11 @@ class PeerProtocol {
   std::uint64_t next_job_ = 1;
   std::size_t serving_bytes_ = 0;  // of the blocks in serving_, with their headers
   int reads_in_flight_ = 0;
-  std::set<BlockRef> rejected_;
+  std::map<BlockRef, Clock::time_point> rejected_;  // when the peer refused it
   std::deque<BlockRef> stale_;
+  // Cancels a fast peer has still to answer (BEP 6: with the block or a reject). A reject for
+  // a block asked for again meanwhile answers the cancel, not the new request.
+  std::deque<BlockRef> cancels_unanswered_;
   int unrequested_blocks_ = 0;
   int refused_requests_ = 0;
   std::size_t metadata_served_ = 0;

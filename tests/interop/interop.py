@@ -297,11 +297,11 @@ def corrupt_peer(env):
                                  str(bad_port)])
     wait_log(bad, r"listening", 20)
     out = env.path("out")
-    # Over TCP: a download from a rate-limited bttnode seeder over uTP can stall one or two
-    # pieces short after a hash failure, a defect still open; this scenario is about the ban.
+    # The good seeder is reached over uTP and the bad peer over TCP. Blocks the bad peer sent
+    # first are cancelled at the good one; when their piece fails they are asked for again,
+    # and the reject answering the cancel must not be taken for a refusal of the new request.
     d = env.bttnode_download("bttnode-dl", torrent, out,
-                             peers=["127.0.0.1:%d" % bad_port, "127.0.0.1:%d" % good.port],
-                             extra=["--no-utp"])
+                             peers=["127.0.0.1:%d" % bad_port, "127.0.0.1:%d" % good.port])
     wait_exit(d, 90)
     assert_same(src, out)
     with open(d.log, "rb") as f:

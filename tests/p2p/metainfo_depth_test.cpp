@@ -1,6 +1,7 @@
 // Deep paths in a torrent: bounded depth and length, linear work, a clear error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "p2p/metainfo/metainfo.hpp"
@@ -75,18 +76,23 @@ TEST(MetainfoDepth, PathLengthIsBounded) {
 TEST(MetainfoDepth, ManyDeepFilesParseInLinearTime) {
   // 4,000 files 64 deep in one shared folder chain: 256,000 components. Four times the files
   // of a first parse takes about four times as long, not sixteen: the time is compared with
-  // that first parse, not with a fixed limit a slow or instrumented machine would miss.
+  // that first parse, not with a fixed limit a slow or instrumented machine would miss. The
+  // best of three parses of each is compared, so a page fault or a busy core counts less.
   std::string small = info_with_paths(1000, 64);
   std::string info = info_with_paths(4000, 64);
-  auto t0 = std::chrono::steady_clock::now();
-  Metainfo first = parse_info_dict(small);
-  double t_small = seconds_since(t0);
-  t0 = std::chrono::steady_clock::now();
-  Metainfo m = parse_info_dict(info);
-  double t_big = seconds_since(t0);
-  EXPECT_EQ(first.files.size(), 1000u);
-  EXPECT_EQ(m.files.size(), 4000u);
-  EXPECT_EQ(m.files[0].path.size(), 64u);
+  auto best_parse = [](const std::string& text, std::size_t files) {
+    double best = 1e9;
+    for (int i = 0; i < 3; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      Metainfo m = parse_info_dict(text);
+      best = std::min(best, seconds_since(t0));
+      EXPECT_EQ(m.files.size(), files);
+      EXPECT_EQ(m.files[0].path.size(), 64u);
+    }
+    return best;
+  };
+  double t_small = best_parse(small, 1000);
+  double t_big = best_parse(info, 4000);
   EXPECT_LT(t_big, 9 * t_small + 0.05)
       << t_small << " s for 1,000 files, " << t_big << " s for 4,000";
 }

@@ -625,6 +625,109 @@ TEST(PeerProtocol, RejectOfOurRequestGoesBackToThePicker) {
   EXPECT_FALSE(f.proto.closed());
 }
 
+namespace {
+BlockRef block_from(const wire::Message& m) {
+  return {PieceIndex(std::int32_t(m.index)), std::int32_t(m.begin), std::int32_t(m.length)};
+}
+std::vector<BlockRef> requests_in(const Out& o) {
+  std::vector<BlockRef> out;
+  for (const auto& m : o.msgs) {
+    if (!m.keep_alive && m.id == MsgId::request) out.push_back(block_from(m));
+  }
+  return out;
+}
+}  // namespace
+
+// A block cancelled (another peer sent it first) and asked for again (the piece failed its
+// check) must not be lost to the reject that answers the cancel: with a single peer left
+// that has the piece, the download would stall.
+TEST(PeerProtocol, TheRejectAnsweringACancelLeavesTheNewRequestOpen) {
+  Fixture f;
+  f.peer_handshake();
+  f.simple(MsgId::have_all);
+  f.simple(MsgId::unchoke);
+  auto first = requests_in(f.drain());
+  ASSERT_FALSE(first.empty());
+  for (const auto& b : first) {
+    f.proto.cancel_block(b);
+    f.host->picker()->abort_request(b);
+  }
+  f.proto.request_blocks();
+  auto again = requests_in(f.drain());
+  const BlockRef b = first.front();
+  ASSERT_NE(std::find(again.begin(), again.end(), b), again.end());
+  ASSERT_TRUE(f.proto.has_requested(b));
+
+  f.request(MsgId::reject, std::uint32_t(b.piece.get()), std::uint32_t(b.offset),
+            std::uint32_t(b.length));
+  EXPECT_TRUE(f.proto.has_requested(b));
+  EXPECT_TRUE(f.host->rejected.empty());
+
+  std::vector<std::uint8_t> data(std::size_t(b.length), 7);
+  wire::Bytes piece;
+  wire::put_piece(piece, std::uint32_t(b.piece.get()), std::uint32_t(b.offset), data);
+  f.send(piece);
+  EXPECT_EQ(f.host->blocks.size(), 1u);
+  EXPECT_FALSE(f.proto.has_requested(b));
+  EXPECT_FALSE(f.proto.closed());
+}
+
+TEST(PeerProtocol, AnsweringACancelWithTheBlockThenTheNewRequestsBlockIsQuiet) {
+  Fixture f;
+  f.peer_handshake();
+  f.simple(MsgId::have_all);
+  f.simple(MsgId::unchoke);
+  auto first = requests_in(f.drain());
+  ASSERT_FALSE(first.empty());
+  for (const auto& b : first) {
+    f.proto.cancel_block(b);
+    f.host->picker()->abort_request(b);
+  }
+  f.proto.request_blocks();
+  f.drain();
+  const BlockRef b = first.front();
+  ASSERT_TRUE(f.proto.has_requested(b));
+  std::vector<std::uint8_t> data(std::size_t(b.length), 7);
+  wire::Bytes piece;
+  wire::put_piece(piece, std::uint32_t(b.piece.get()), std::uint32_t(b.offset), data);
+  // The first copy answers the cancel and is taken; the second answers the new request and
+  // is dropped without counting against the peer. Copies beyond those count, as ever.
+  for (int i = 0; i < 2 + PeerProtocol::kMaxUnrequestedBlocks; ++i) f.send(piece);
+  EXPECT_EQ(f.host->blocks.size(), 1u);
+  EXPECT_FALSE(f.proto.closed());
+  f.send(piece);
+  EXPECT_TRUE(f.closed_with(CloseReason::ProtocolError));
+}
+
+TEST(PeerProtocol, ARefusedBlockIsAskedForAgainLaterOrAfterAnUnchoke) {
+  for (bool by_unchoke : {false, true}) {
+    SCOPED_TRACE(by_unchoke ? "unchoke" : "time");
+    Fixture f;
+    f.peer_handshake();
+    f.simple(MsgId::have_all);
+    f.simple(MsgId::unchoke);
+    auto start = std::chrono::steady_clock::now();
+    auto first = requests_in(f.drain());
+    ASSERT_FALSE(first.empty());
+    for (const auto& b : first) {
+      f.request(MsgId::reject, std::uint32_t(b.piece.get()), std::uint32_t(b.offset),
+                std::uint32_t(b.length));
+    }
+    const BlockRef b = first.front();
+    f.proto.tick(start + std::chrono::seconds(1));
+    EXPECT_FALSE(f.proto.has_requested(b));
+    if (by_unchoke) {
+      f.simple(MsgId::choke);
+      f.simple(MsgId::unchoke);
+      f.proto.request_blocks();
+    } else {
+      f.proto.tick(start + PeerProtocol::kRejectMemory + std::chrono::seconds(1));
+    }
+    EXPECT_TRUE(f.proto.has_requested(b));
+    EXPECT_FALSE(f.proto.closed());
+  }
+}
+
 TEST(PeerProtocol, CancelBlockSendsCancel) {
   Fixture f;
   f.peer_handshake();
