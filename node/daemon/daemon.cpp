@@ -67,6 +67,10 @@ const std::set<std::string>& daemon_setting_keys() {
   return k;
 }
 
+[[noreturn]] void refuse_arg(const char* name, const std::string& why) {
+  throw DaemonError(std::string("invalid argument \"") + name + "\": " + why);
+}
+
 }  // namespace
 
 struct Daemon::Impl {
@@ -81,6 +85,9 @@ struct Daemon::Impl {
   std::optional<BuyOptions> buy_options;
   std::optional<tron::PrivateKey> buy_key;
   std::shared_ptr<pay::DailyBudget> daily;  // every buying torrent's, for the UTC day
+  // What names amounts in the selling token (a torrent's own price).
+  std::optional<tron::Network> sell_network;
+  tron::DecimalsLookup sell_decimals;
   json runtime_settings = json::object();
   struct Live {
     std::int64_t last_bytes = -1;
@@ -164,6 +171,8 @@ struct Daemon::Impl {
               " is not verified (no sell.password_file)");
         }
         seller = d.node_.make_seller(SellTerms{sell, wallet->node, wallet->ledger});
+        sell_network = wallet->network;
+        sell_decimals = node_decimals_lookup(wallet->node);
         say("selling at " + sell.price.str() + " " + sell.token.to_string() + " per MiB to " +
             sell.addr.to_base58());
       }
@@ -206,6 +215,84 @@ struct Daemon::Impl {
     return daily;
   }
 
+  // A torrent's own terms in base units, checked; DaemonError naming the argument otherwise.
+  struct ResolvedPay {
+    pay::SellerService::TorrentTerms sell;
+    std::optional<pay::U256> max_price;
+    std::optional<std::optional<pay::U256>> budget;  // set: the torrent's own (inner: none)
+  };
+  ResolvedPay resolve_pay(const PayOverrides& p, std::int64_t piece_length,
+                          const std::string& hex) const {
+    ResolvedPay r;
+    auto amount = [&](const char* name, const std::string& text, const tron::Token& token,
+                      const tron::Network& network, const tron::DecimalsLookup& lookup) {
+      try {
+        return tron::parse_token_amount(text, token, network, lookup);
+      } catch (const std::exception& e) {
+        refuse_arg(name, e.what());
+      }
+    };
+    if (p.sell || p.price) {
+      if (!seller)
+        refuse_arg(p.sell ? kSellArg : kPriceArg, "this daemon does not sell (sell.enabled)");
+      r.sell.sell = p.sell.value_or(true);
+    }
+    if (p.price) {
+      r.sell.price =
+          amount(kPriceArg, *p.price, seller->settings().token, *sell_network, sell_decimals);
+      if (*r.sell.price == 0) {
+        refuse_arg(kPriceArg, "a price of 0 sells nothing; give bttnodeSell false to seed it free");
+      }
+      if (piece_length > 0) {
+        if (auto why = seller->check_terms(piece_length, hex, r.sell.price)) {
+          refuse_arg(kPriceArg, "these terms cannot work: " + *why);
+        }
+      }
+    }
+    if (p.max_price || p.budget) {
+      if (!buy_options) {
+        refuse_arg(p.max_price ? kMaxPriceArg : kBudgetArg,
+                   "this daemon does not buy (buy.enabled)");
+      }
+    }
+    const tron::Token* buy_token = buy_options ? &buy_options->settings.token : nullptr;
+    if (p.max_price) {
+      r.max_price = amount(kMaxPriceArg, *p.max_price, *buy_token, buy_wallet->network,
+                           node_decimals_lookup(buy_wallet->node));
+    }
+    if (p.budget) {
+      auto b = amount(kBudgetArg, *p.budget, *buy_token, buy_wallet->network,
+                      node_decimals_lookup(buy_wallet->node));
+      r.budget = b == 0 ? std::optional<pay::U256>() : std::optional<pay::U256>(b);  // 0: none
+    }
+    return r;
+  }
+
+  static std::int64_t piece_length_of(const DaemonTorrent& t) {
+    const p2p::Metainfo* m = t.entry && t.entry->torrent ? t.entry->torrent->metainfo() : nullptr;
+    return m ? m->piece_length : 0;
+  }
+
+  // Gives the torrent's own terms to its running payment services.
+  void apply_pay(DaemonTorrent& t, const ResolvedPay& r) {
+    if (!t.entry) return;
+    if (t.entry->seller) t.entry->seller->set_torrent_terms(live[t.id].hex, r.sell);
+    if (auto* b = t.entry->buyer.get()) {
+      b->set_max_price(r.max_price.value_or(buy_options->settings.max_price));
+      b->set_budget(r.budget.value_or(buy_options->budget));
+    }
+  }
+
+  // The record's terms, or the session's for any that no longer fit (another token).
+  ResolvedPay saved_pay(const DaemonTorrent& t, std::int64_t piece_length) {
+    try {
+      return resolve_pay(t.pay, piece_length, live[t.id].hex);
+    } catch (const std::exception& e) {
+      say("torrent " + std::to_string(t.id) + ": its own payment terms are not used: " + e.what());
+      return {};
+    }
+  }
+
   // Starts t in the node: its metainfo (or magnet), folder, resume file, payment services.
   void start_in_node(DaemonTorrent& t, std::optional<p2p::Metainfo> meta) {
     TorrentRequest req;
@@ -227,10 +314,17 @@ struct Daemon::Impl {
     }
     params.save_path = t.download_dir;
     params.resume_file = paths.resume_file(live[t.id].hex);
+    const ResolvedPay own = saved_pay(t, params.metainfo ? params.metainfo->piece_length : 0);
     req.seller = seller;
+    if (seller) seller->set_torrent_terms(live[t.id].hex, own.sell);
     if (buy_options) {
-      req.buy = BuyTerms{buy_options->settings, buy_options->budget, *buy_key,
-                         buy_wallet->node,      buy_wallet->ledger,  daily};
+      req.buy = BuyTerms{buy_options->settings,
+                         own.budget.value_or(buy_options->budget),
+                         *buy_key,
+                         buy_wallet->node,
+                         buy_wallet->ledger,
+                         daily};
+      if (own.max_price) req.buy->settings.max_price = *own.max_price;
     }
     t.entry = &d.node_.add_torrent(std::move(req));
     by_hash[t.entry->torrent->info_hash()] = &t;
@@ -619,6 +713,7 @@ void Daemon::remove(int id, bool delete_data) {
   DaemonTorrent* t = find(id);
   if (!t) throw DaemonError("no torrent " + std::to_string(id));
   const std::string hex = impl_->live[id].hex;
+  if (impl_->seller) impl_->seller->set_torrent_terms(hex, {});
   impl_->stop_in_node(*t, delete_data);
   std::error_code ec;
   fs::remove(impl_->paths.record(hex), ec);
@@ -668,6 +763,19 @@ void Daemon::set_options(int id, const TorrentOptions& options) {
   }
   t->options = options;
   impl_->apply_rate_limits(*t);
+  impl_->write_record(*t);
+}
+
+void Daemon::check_pay_overrides(int id, const PayOverrides& pay) {
+  DaemonTorrent* t = &running(*this, id);
+  impl_->resolve_pay(pay, Impl::piece_length_of(*t), impl_->live[id].hex);
+}
+
+void Daemon::set_pay_overrides(int id, const PayOverrides& pay) {
+  DaemonTorrent* t = &running(*this, id);
+  auto resolved = impl_->resolve_pay(pay, Impl::piece_length_of(*t), impl_->live[id].hex);
+  t->pay = pay;
+  impl_->apply_pay(*t, resolved);
   impl_->write_record(*t);
 }
 

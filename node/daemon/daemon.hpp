@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "node/daemon/config.hpp"
+#include "node/daemon/pay_overrides.hpp"
 #include "node/runtime/node.hpp"
 
 namespace bttnode::daemon {
@@ -46,6 +47,7 @@ struct DaemonTorrent {
   Node::Torrent* entry = nullptr;  // the p2p torrent and its payment services
   std::filesystem::path download_dir;
   TorrentOptions options;
+  PayOverrides pay;        // its own payment terms, kept across restarts
   int queue_position = 0;  // 0 first
   bool paused = false;     // stopped by the user (or by a limit with LimitAction::Stop)
   std::string magnet;      // for a torrent added by magnet link, until its metadata came
@@ -110,6 +112,12 @@ class Daemon {
   void verify(int id);      // rechecks every piece on the disk threads
   void reannounce(int id);  // announces to every tracker now
   void set_options(int id, const TorrentOptions& options);
+  // A torrent's own payment terms: checked against the selling and buying tokens and what the
+  // terms must meet (DaemonError saying which argument is wrong and why), then kept in its
+  // record and given to its payment services at once, for the peers that connect from then
+  // on. Terms for selling need selling on in the config, those for buying buying.
+  void check_pay_overrides(int id, const PayOverrides& pay);
+  void set_pay_overrides(int id, const PayOverrides& pay);
   // Points the torrent at another folder; with move, its files are moved there first.
   void set_location(int id, const std::filesystem::path& dir, bool move);
   enum class QueueMove { Top, Up, Down, Bottom };

@@ -391,6 +391,11 @@ const std::unordered_map<std::string_view, FieldGetter>& table() {
       {"bttnodeSpent", [](T t, C c) -> json { return spent_field(t, c); }},
       {"bttnodeToken", [](T t, C) -> json { return token_of(t); }},
       {"bttnodePayers", [](T t, C c) -> json { return payers_field(t, c); }},
+      {"bttnodeSell", [](T t, C c) -> json { return sell_field(t, c); }},
+      {"bttnodePrice", [](T t, C c) -> json { return price_field(t, c); }},
+      {"bttnodeMaxPrice", [](T t, C c) -> json { return max_price_field(t, c); }},
+      {"bttnodeBudget", [](T t, C c) -> json { return budget_field(t, c); }},
+      {"bttnodeOverrides", [](T t, C c) -> json { return overrides_field(t, c); }},
   };
   return fields;
 }

@@ -640,6 +640,19 @@ json RpcMethods::torrent_set(const json& args) {
   std::optional<LimitMode> rmode, imode;
   if (ratio_mode) rmode = parse_mode(*ratio_mode, "seedRatioMode");
   if (idle_mode) imode = parse_mode(*idle_mode, "seedIdleMode");
+  // Each torrent's own payment terms with these arguments, checked against its tokens and
+  // pieces.
+  std::map<int, PayOverrides> pays;
+  if (has_override_args(args)) {
+    for (auto* t : torrents) {
+      try {
+        pays[t->id] = apply_override_args(t->pay, args);
+      } catch (const std::invalid_argument& e) {
+        throw RpcError(e.what());
+      }
+      daemon_.check_pay_overrides(t->id, pays[t->id]);
+    }
+  }
   for (auto* t : torrents) {
     TorrentOptions o = t->options;
     if (up) o.upload_limit = *up * kSpeedUnit;
@@ -654,6 +667,7 @@ json RpcMethods::torrent_set(const json& args) {
     if (priority) o.bandwidth_priority = static_cast<int>(*priority);
     if (labels) o.labels = *labels;
     daemon_.set_options(t->id, o);
+    if (auto p = pays.find(t->id); p != pays.end()) daemon_.set_pay_overrides(t->id, p->second);
   }
   return success();
 }

@@ -223,11 +223,45 @@ json wallet_report(Daemon& d) {
   return {{"result", "success"}, {"arguments", std::move(out)}};
 }
 
+namespace {
+
+bool selling(const DaemonTorrent& t) {
+  return t.entry->seller && t.entry->seller->sells(hex_of(t));
+}
+
+}  // namespace
+
+json sell_field(const DaemonTorrent& t, FieldContext&) {
+  return selling(t);
+}
+
+json price_field(const DaemonTorrent& t, FieldContext&) {
+  if (!selling(t)) return nullptr;
+  return tron::abi::to_decimal(t.entry->seller->price_for(hex_of(t)));
+}
+
+json max_price_field(const DaemonTorrent& t, FieldContext&) {
+  if (!t.entry->buyer) return nullptr;
+  return tron::abi::to_decimal(t.entry->buyer->settings().max_price);
+}
+
+json budget_field(const DaemonTorrent& t, FieldContext&) {
+  if (!t.entry->buyer) return nullptr;
+  auto b = t.entry->buyer->budget_limit();
+  return b ? json(tron::abi::to_decimal(*b)) : json(nullptr);
+}
+
+json overrides_field(const DaemonTorrent& t, FieldContext&) {
+  return overrides_to_json(t.pay);
+}
+
 json terms_of(const DaemonTorrent& t) {
-  json e = {{"id", t.id}, {"hashString", base::to_hex(t.torrent().info_hash())}};
-  if (t.entry->seller) {
+  json e = {{"id", t.id},
+            {"hashString", base::to_hex(t.torrent().info_hash())},
+            {"overrides", overrides_to_json(t.pay)}};
+  if (selling(t)) {
     const auto* m = t.torrent().metainfo();
-    const auto s = m ? t.entry->seller->settings_for(m->piece_length) : t.entry->seller->settings();
+    const auto s = t.entry->seller->settings_for(m ? m->piece_length : 0, hex_of(t));
     e["sell"] = {{"token", s.token.to_string()},
                  {"price_per_mib", tron::abi::to_decimal(s.price)},
                  {"payout", s.addr.to_base58()},
@@ -241,8 +275,10 @@ json terms_of(const DaemonTorrent& t) {
   }
   if (t.entry->buyer) {
     const auto& b = t.entry->buyer->settings();
+    const auto budget = t.entry->buyer->budget_limit();
     e["buy"] = {{"token", b.token.to_string()},
                 {"max_price_per_mib", tron::abi::to_decimal(b.max_price)},
+                {"budget", budget ? json(tron::abi::to_decimal(*budget)) : json(nullptr)},
                 {"payer", b.addr.to_base58()},
                 {"chain", b.chain}};
   } else {

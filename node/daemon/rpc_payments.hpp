@@ -30,4 +30,14 @@ nlohmann::json earnings_report(Daemon& d, const nlohmann::json& args);
 nlohmann::json wallet_report(Daemon& d);
 nlohmann::json terms_of(const DaemonTorrent& t);
 
+// A torrent's terms as peers that connect now get them, in base units of the token (null
+// where it is not sold or bought, or has no budget), and the torrent's own terms (null where
+// the session's hold): torrent-get's bttnodeSell, bttnodePrice, bttnodeMaxPrice,
+// bttnodeBudget and bttnodeOverrides.
+nlohmann::json sell_field(const DaemonTorrent& t, FieldContext& c);
+nlohmann::json price_field(const DaemonTorrent& t, FieldContext& c);
+nlohmann::json max_price_field(const DaemonTorrent& t, FieldContext& c);
+nlohmann::json budget_field(const DaemonTorrent& t, FieldContext& c);
+nlohmann::json overrides_field(const DaemonTorrent& t, FieldContext& c);
+
 }  // namespace bttnode::daemon

@@ -151,6 +151,7 @@ json record_to_json(const DaemonTorrent& t, const std::string& hex) {
       {"info_hash", hex},
       {"download_dir", t.download_dir.string()},
       {"options", options_to_json(t.options)},
+      {"pay", overrides_to_json(t.pay)},
       {"queue_position", t.queue_position},
       {"paused", t.paused},
       {"magnet", t.magnet},
@@ -183,6 +184,13 @@ std::string record_from_json(const json& j, DaemonTorrent& t) {
   t.download_dir = field<std::string>(j, "download_dir", "");
   if (t.download_dir.empty()) throw DaemonError("record: no download_dir");
   if (j.contains("options")) t.options = options_from_json(j["options"]);
+  if (j.contains("pay")) {
+    try {
+      t.pay = overrides_from_json(j["pay"]);
+    } catch (const std::invalid_argument& e) {
+      throw DaemonError(std::string("record: pay: ") + e.what());
+    }
+  }
   t.queue_position = field<int>(j, "queue_position", 0);
   t.paused = field<bool>(j, "paused", false);
   t.magnet = field<std::string>(j, "magnet", "");

@@ -5,8 +5,9 @@
 //   STATE/daemon.json                 {"next_id": N}: ids are never reused
 //   STATE/settings.json               settings changed at run time (name -> text value)
 //   STATE/torrents/<infohash>.torrent the metainfo (a magnet's once its metadata came)
-//   STATE/torrents/<infohash>.json    id, download folder, options, paused, labels, queue
-//                                     position, dates, totals of earlier runs, magnet link
+//   STATE/torrents/<infohash>.json    id, download folder, options, its own payment terms,
+//                                     paused, labels, queue position, dates, totals of
+//                                     earlier runs, magnet link
 //   STATE/resume/<infohash>.resume    the engine's resume data (verified pieces, file stamps)
 //   STATE/rpc-password                the generated RPC password (mode 0600)
 //

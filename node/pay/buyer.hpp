@@ -23,12 +23,27 @@ namespace bttnode::pay {
 // What every seeder of one download may still be paid; shared by the Buyers of a process.
 struct Budget {
   std::optional<U256> remaining;  // nullopt: unlimited
+  U256 used = 0;                  // taken and not given back, whatever the limit
   bool allows(const U256& amount) const { return !remaining || amount <= *remaining; }
   void take(const U256& amount) {
     if (remaining) *remaining -= std::min(*remaining, amount);
+    used += amount;
   }
   void give_back(const U256& amount) {
     if (remaining) *remaining += amount;
+    used -= std::min(used, amount);
+  }
+  // A new limit for the whole (nullopt: none): what was used counts against it.
+  void set_limit(const std::optional<U256>& limit) {
+    if (!limit) {
+      remaining.reset();
+    } else {
+      remaining = *limit - std::min(*limit, used);
+    }
+  }
+  std::optional<U256> limit() const {
+    if (!remaining) return std::nullopt;
+    return *remaining + used;
   }
 };
 

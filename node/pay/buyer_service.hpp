@@ -49,6 +49,12 @@ class BuyerService {
     if (size > 0) s.torrent_size = size;
     return s;
   }
+  // A new most to pay per MiB, and a new budget for the torrent (nullopt: none; what was
+  // paid in this run counts against it). Seeders met from now on are judged by them; a
+  // session already paying a seeder keeps the price it agreed to. Engine thread.
+  void set_max_price(const U256& max_price) { settings_.max_price = max_price; }
+  void set_budget(const std::optional<U256>& budget) { budget_->set_limit(budget); }
+  std::optional<U256> budget_limit() const { return budget_->limit(); }
   // Before the download starts: finishes payments an earlier run left unfinished, with the
   // same signed bytes. Returns how many it touched.
   int recover();

@@ -56,6 +56,17 @@ std::optional<std::string> unworkable_terms(const SellerSettings& s, std::int64_
   return std::nullopt;
 }
 
+SellerSettings with_price(SellerSettings s, const U256& price, bool min_settle_follows) {
+  s.price = price;
+  if (min_settle_follows) s.min_settle = owed(kMiB, price);
+  return s;
+}
+
+std::int64_t carried_at_price(std::int64_t bytes, const U256& agreed, const U256& now) {
+  if (bytes <= 0 || now <= agreed) return bytes;
+  return bytes_paid_for(owed(bytes, agreed), now);
+}
+
 Terms Seller::terms() const {
   Terms t;
   t.addr = s_.addr;

@@ -35,7 +35,7 @@ struct SellerSettings {
   std::chrono::seconds ban_time{3600};
   std::chrono::milliseconds invoice_interval{1000};
   int max_prior_settles = kMaxPriorSettles;  // settlements of earlier sessions accepted per session
-  int max_verifying = 8;       // settlements of one peer under verification at once
+  int max_verifying = 8;                     // settlements of one peer under verification at once
 };
 
 // A first credit of fewer than this many pieces could hold a payer up: it pays only for
@@ -47,6 +47,13 @@ inline constexpr std::int64_t kPiecesInCredit = 4;
 // would be held up or banned): a credit below the pieces in flight plus the minimum settlement.
 SellerSettings settings_for_torrent(SellerSettings s, std::int64_t piece_length);
 std::optional<std::string> unworkable_terms(const SellerSettings& s, std::int64_t piece_length);
+
+// `base` at another price per MiB (a torrent's own); the minimum settlement follows the price
+// when it was the price of one MiB (`min_settle_follows`).
+SellerSettings with_price(SellerSettings base, const U256& price, bool min_settle_follows);
+// Unpaid bytes an earlier session left at the `agreed` price, counted at the price `now` asks:
+// never more owed than was agreed (a raised price bills fewer of them, a lowered one as many).
+std::int64_t carried_at_price(std::int64_t bytes, const U256& agreed, const U256& now);
 
 // What the caller should do after an input.
 struct SellerActions {

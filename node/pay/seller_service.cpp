@@ -79,14 +79,17 @@ class SellerPeerState : public std::enable_shared_from_this<SellerPeerState> {
   void finish() {
     if (finished || !seller || !seller->payer()) return;
     finished = true;
-    service.put_carried(info_hash_hex, *seller->payer(), seller->carry_out());
+    service.put_carried(info_hash_hex, *seller->payer(), seller->carry_out(),
+                        seller->settings().price);
   }
 
   void on_message(const Message& m) {
     const bool was_bound = seller->bound();
     apply(seller->on_message(m, Clock::now()));
     if (!was_bound && seller->bound() && handle) {
-      apply(seller->carry_in(service.take_carried(info_hash_hex, *seller->payer()), Clock::now()));
+      apply(seller->carry_in(
+          service.take_carried(info_hash_hex, *seller->payer(), seller->settings().price),
+          Clock::now()));
     }
   }
 
@@ -178,18 +181,18 @@ class SellerTorrentExt : public p2p::TorrentExtension {
   SellerTorrentExt(SellerService& service, p2p::Torrent& torrent)
       : service_(service), torrent_(torrent) {}
 
-  const SellerSettings& terms() {
-    if (!terms_) {
-      const auto* meta = torrent_.metainfo();
-      terms_ = service_.settings_for(meta ? meta->piece_length : 0);
-    }
-    return *terms_;
+  // Worked out for each new peer: the torrent's own terms may have changed since the last.
+  SellerSettings terms() const {
+    const auto* meta = torrent_.metainfo();
+    return service_.settings_for(meta ? meta->piece_length : 0, hex_of(torrent_.info_hash()));
   }
 
   std::vector<std::string> message_names() const override { return {kExtensionName}; }
 
   std::unique_ptr<p2p::PeerExtension> new_peer(p2p::PeerHandle& handle) override {
-    auto state = std::make_shared<SellerPeerState>(service_, handle, hex_of(torrent_.info_hash()),
+    const std::string hex = hex_of(torrent_.info_hash());
+    if (!service_.sells(hex)) return nullptr;  // served as by a seeder without btt_pay
+    auto state = std::make_shared<SellerPeerState>(service_, handle, hex,
                                                    hex_of(torrent_.session().peer_id()));
     peers_[&handle] = state;
     return std::make_unique<SellerPeerExt>(state, terms());
@@ -240,7 +243,6 @@ class SellerTorrentExt : public p2p::TorrentExtension {
   SellerService& service_;
   p2p::Torrent& torrent_;
   std::map<const p2p::PeerHandle*, std::weak_ptr<SellerPeerState>> peers_;
-  std::optional<SellerSettings> terms_;
 };
 
 }  // namespace
@@ -254,6 +256,7 @@ SellerService::SellerService(boost::asio::io_context& io, SellerSettings setting
   ledger_ = std::make_unique<wallet::Ledger>(ledger_path);
   verifier_ = std::make_unique<SettlementVerifier>(*node_, *ledger_, verifier_options);
   pool_ = std::make_unique<VerifyPool>(node, pool_options);
+  min_settle_follows_ = settings_.min_settle == 0;
   if (settings_.min_settle == 0) settings_.min_settle = owed(kMiB, settings_.price);
   // The payers' records: what their confirmed payments to this address paid for.
   if (settings_.price > 0) {
@@ -355,17 +358,40 @@ std::map<std::string, std::string> SellerService::payers_of(const p2p::Torrent& 
   return out;
 }
 
+void SellerService::set_torrent_terms(const std::string& info_hash_hex, TorrentTerms terms) {
+  if (terms.sell && !terms.price) {
+    torrent_terms_.erase(info_hash_hex);
+  } else {
+    torrent_terms_[info_hash_hex] = terms;
+  }
+}
+
+SellerService::TorrentTerms SellerService::torrent_terms(const std::string& info_hash_hex) const {
+  auto it = torrent_terms_.find(info_hash_hex);
+  return it == torrent_terms_.end() ? TorrentTerms{} : it->second;
+}
+
+SellerSettings SellerService::settings_for(std::int64_t piece_length,
+                                           const std::string& info_hash_hex,
+                                           std::optional<U256> price) const {
+  if (!price) price = torrent_terms(info_hash_hex).price;
+  SellerSettings s = price ? with_price(settings_, *price, min_settle_follows_) : settings_;
+  return settings_for_torrent(std::move(s), piece_length);
+}
+
 std::int64_t SellerService::take_carried(const std::string& info_hash_hex,
-                                         const tron::Address& payer) {
+                                         const tron::Address& payer, const U256& price) {
   auto it = carried_.find({info_hash_hex, payer.to_base58()});
   if (it == carried_.end()) return 0;
   Carried c = it->second;
   carried_.erase(it);
-  return std::chrono::steady_clock::now() - c.since < settings_.ban_time ? c.bytes : 0;
+  if (std::chrono::steady_clock::now() - c.since >= settings_.ban_time) return 0;
+  // Owed at the price of the session that left them, whatever the torrent asks now.
+  return carried_at_price(c.bytes, c.price, price);
 }
 
 void SellerService::put_carried(const std::string& info_hash_hex, const tron::Address& payer,
-                                std::int64_t bytes) {
+                                std::int64_t bytes, const U256& price) {
   auto now = std::chrono::steady_clock::now();
   for (auto it = carried_.begin(); it != carried_.end();) {
     it = now - it->second.since >= settings_.ban_time ? carried_.erase(it) : std::next(it);
@@ -373,6 +399,12 @@ void SellerService::put_carried(const std::string& info_hash_hex, const tron::Ad
   if (bytes <= 0) return;
   // Two sessions of one payer at once each put back their own part.
   Carried& c = carried_[{info_hash_hex, payer.to_base58()}];
+  // Kept at one price: bytes another session left at another are counted at this one's for
+  // no more than they owed.
+  if (c.bytes > 0 && c.price != price && price > 0) {
+    c.bytes = bytes_paid_for(owed(c.bytes, c.price), price);
+  }
+  c.price = price;
   c.bytes += bytes;
   c.since = now;
 }
@@ -526,20 +558,20 @@ void SellerService::verify_on_worker(tron::FullNodeClient& node,
     std::string txid = tron::to_hex(tron::Bytes(settle.txid.begin(), settle.txid.end()));
     auto state = peer.lock();
     const bool session_over = !state || !state->handle || !state->seller;
-    if (fresh && session_over && settings_.price > 0) {
+    if (fresh && session_over) {
       // Paid after the connection closed: it pays what that session carried forward.
       auto key = std::make_pair(e_info_hash, from.to_base58());
-      if (auto it = carried_.find(key); it != carried_.end()) {
+      if (auto it = carried_.find(key); it != carried_.end() && it->second.price > 0) {
         it->second.bytes -=
-            std::min(it->second.bytes, bytes_paid_for(settle.amount, settings_.price));
+            std::min(it->second.bytes, bytes_paid_for(settle.amount, it->second.price));
         if (it->second.bytes == 0) carried_.erase(it);
       }
     }
     if (fresh) {
       note_credit(settle.amount);
-      if (settings_.price > 0) {
+      if (const U256 price = price_for(e_info_hash); price > 0) {
         auto& r = record_[from.to_base58()];
-        r = std::min<std::int64_t>(r + bytes_paid_for(settle.amount, settings_.price),
+        r = std::min<std::int64_t>(r + bytes_paid_for(settle.amount, price),
                                    std::numeric_limits<std::int64_t>::max() / 4);
       }
       print("credited " + settle.amount.str() + " " + settings_.token.to_string() + " from " +

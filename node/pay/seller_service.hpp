@@ -39,12 +39,27 @@ class SellerService {
   ~SellerService();
 
   const SellerSettings& settings() const { return settings_; }
-  // Terms for a torrent of this piece length, and why they cannot work if they cannot.
-  SellerSettings settings_for(std::int64_t piece_length) const {
-    return settings_for_torrent(settings_, piece_length);
+  // A torrent's own terms over the service's: not sold at all, or at its own price. Peers
+  // that connect after the change get them; a session already under way keeps the terms it
+  // agreed to. Engine thread.
+  struct TorrentTerms {
+    bool sell = true;
+    std::optional<U256> price;  // per MiB, above 0
+  };
+  void set_torrent_terms(const std::string& info_hash_hex, TorrentTerms terms);
+  TorrentTerms torrent_terms(const std::string& info_hash_hex) const;
+  bool sells(const std::string& info_hash_hex) const { return torrent_terms(info_hash_hex).sell; }
+  U256 price_for(const std::string& info_hash_hex) const {
+    return torrent_terms(info_hash_hex).price.value_or(settings_.price);
   }
-  std::optional<std::string> check_terms(std::int64_t piece_length) const {
-    return unworkable_terms(settings_for(piece_length), piece_length);
+  // Terms for a torrent of this piece length (and info-hash, for its own terms), and why they
+  // cannot work if they cannot.
+  SellerSettings settings_for(std::int64_t piece_length, const std::string& info_hash_hex = {},
+                              std::optional<U256> price = std::nullopt) const;
+  std::optional<std::string> check_terms(std::int64_t piece_length,
+                                         const std::string& info_hash_hex = {},
+                                         std::optional<U256> price = std::nullopt) const {
+    return unworkable_terms(settings_for(piece_length, info_hash_hex, price), piece_length);
   }
   std::shared_ptr<p2p::TorrentExtension> extension_for(p2p::Torrent& torrent);
 
@@ -80,9 +95,12 @@ class SellerService {
   // Unpaid bytes are owed by the bound address, not by one connection: what a session leaves
   // unpaid is carried to the next session of the same payer on the same torrent, so that
   // reconnecting does not renew the credit. Forgotten after the ban time. Engine thread.
-  std::int64_t take_carried(const std::string& info_hash_hex, const tron::Address& payer);
-  void put_carried(const std::string& info_hash_hex, const tron::Address& payer,
-                   std::int64_t bytes);
+  // `price`: the one the new session agreed to; the bytes never owe more than they did.
+  std::int64_t take_carried(const std::string& info_hash_hex, const tron::Address& payer,
+                            const U256& price);
+  // `price`: the one the leaving session agreed to.
+  void put_carried(const std::string& info_hash_hex, const tron::Address& payer, std::int64_t bytes,
+                   const U256& price);
 
  private:
   // On a pool worker, through its node client. `known`: the payer had a record when admitted.
@@ -109,10 +127,13 @@ class SellerService {
   int payments_ = 0;
   struct Carried {
     std::int64_t bytes = 0;
+    U256 price = 0;  // the price of the session that left them
     std::chrono::steady_clock::time_point since;
   };
   std::map<std::pair<std::string, std::string>, Carried> carried_;  // (info-hash, payer)
   std::map<std::string, std::int64_t> record_;  // payer (base58) -> bytes its credits paid for
+  std::map<std::string, TorrentTerms> torrent_terms_;  // by info-hash hex
+  bool min_settle_follows_ = false;                    // min_settle was the price of one MiB
   std::atomic<bool> stopping_{false};
   std::vector<std::weak_ptr<p2p::TorrentExtension>> extensions_;  // SellerTorrentExt
 };

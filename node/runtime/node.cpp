@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "base/hex.hpp"
+
 namespace bttnode {
 
 Node::Node(NodeSettings settings, Output out)
@@ -80,7 +82,8 @@ Node::Torrent& Node::add_torrent(TorrentRequest request) {
     entry->seller = make_seller(std::move(*request.sell));
   }
   if (entry->seller && request.params.metainfo) {
-    if (auto why = entry->seller->check_terms(request.params.metainfo->piece_length)) {
+    if (auto why =
+            entry->seller->check_terms(request.params.metainfo->piece_length, base::to_hex(ih))) {
       if (entry->seller.use_count() == 2) {  // ours and sellers_': made for this torrent
         entry->seller->stop();
         std::erase(sellers_, entry->seller);

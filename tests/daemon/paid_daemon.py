@@ -9,6 +9,9 @@ txids, torrent-get's bttnodeEarned and peers' bttnodePayer, /metrics' bttnode_ea
 agrees with the seller's ledger (`bttnode earnings`) and with the chain (the seller's TRC-20
 balance, every txid found by gettransactioninfobyid). The daemon is then stopped (SIGTERM) and
 started again: it reports the same earnings, and a second payer's download is credited too.
+Before the restart the torrent is given its own price over the RPC (torrent-set bttnodePrice):
+bttnode-terms shows it at once, a bad one is refused, it is still there after the restart, and
+the second payer pays it.
 """
 import base64
 import json
@@ -29,6 +32,7 @@ from pay_scenarios import (PASSWORD, TRC20, Env as PayEnv, Party, owed,  # noqa:
 from daemon_test import rpc_call  # noqa: E402
 
 PRICE = 2 * 10**18 + 7  # BTT base units per MiB: odd, so a wrong rounding shows
+OWN_PRICE = 3 * 10**18 + 11  # the torrent's own, from the restart on
 SIZE = 3 * MIB + 12345
 AUTH = "u:p"
 
@@ -135,11 +139,11 @@ def agree(env, ih, seller, total, payers, this_run):
     return rpc_txids
 
 
-def paying_download(env, name, ks, out, daemon, free=None):
+def paying_download(env, name, ks, out, daemon, free=None, max_price=PRICE):
     """A paying download from the daemon (and the free leecher beside it, when given). Returns
     the payer addresses torrent-get's peers named while it ran."""
     d = env.download(name, env.torrent_file, out, ["127.0.0.1:%d" % daemon.port], ks, TRC20,
-                     PRICE)
+                     max_price)
     seen, free_named, metric_payers = set(), [], 0
     while d.poll() is None:
         m = re.search(r"^bttnode_payers (\S+)$", env.metrics(), re.M)
@@ -161,6 +165,16 @@ def paying_download(env, name, ks, out, daemon, free=None):
     check(metric_payers == 1, "/metrics bttnode_payers peaked at %s with one payer connected"
           % metric_payers)
     return seen
+
+
+def check_own_price(env, own):
+    """torrent-get and bttnode-terms give the torrent's own price as set."""
+    tg = env.torrent(["bttnodePrice", "bttnodeSell", "bttnodeOverrides"])
+    check(tg["bttnodePrice"] == str(OWN_PRICE) and tg["bttnodeSell"] is True,
+          "torrent-get: %s, expected the price %d" % (tg, OWN_PRICE))
+    check(tg["bttnodeOverrides"]["bttnodePrice"] == own, "torrent-get: overrides %s" % tg)
+    terms = env.rpc("bttnode-terms", ids=[1])["torrents"][0]
+    check(terms["sell"]["price_per_mib"] == str(OWN_PRICE), "bttnode-terms: %s" % terms)
 
 
 def paid_daemon(env):
@@ -198,6 +212,15 @@ def paid_daemon(env):
                       none_failed=True)
     txids = agree(env, ih, seller, first, {aaddr}, first)
 
+    # The torrent's own price, in whole BTT: its terms at once; a bad one changes nothing.
+    own = "3.000000000000000011btt"
+    env.rpc("torrent-set", ids=[1], bttnodePrice=own)
+    check_own_price(env, own)
+    ans, env.sid = rpc_call(env.rpc_port, AUTH, {"method": "torrent-set", "arguments": {
+        "ids": [1], "bttnodePrice": "1trx"}}, env.sid)
+    check("bttnodePrice" in ans.get("result", ""), "a price in TRX for a BTT torrent: %s" % ans)
+    check_own_price(env, own)
+
     # A restart: the same earnings, from the ledger; the metrics count this run only.
     t0 = time.time()
     rc = env.stop(daemon, signal.SIGTERM)
@@ -210,11 +233,12 @@ def paid_daemon(env):
     check(sorted(agree(env, ih, seller, first, {aaddr}, 0)) == sorted(txids),
           "the txids changed across the restart")
 
-    # A second payer after the restart is credited in the same ledger.
+    # A second payer after the restart is credited in the same ledger, at the torrent's price.
+    check_own_price(env, own)
     bob = Party(env, bks, baddr, TRC20)
-    seen = paying_download(env, "bob", bks, env.path("out-bob"), daemon)
+    seen = paying_download(env, "bob", bks, env.path("out-bob"), daemon, max_price=OWN_PRICE)
     check(seen == {baddr}, "after the restart, torrent-get's peers named payers %s" % seen)
-    second = owed(SIZE, PRICE)
+    second = owed(SIZE, OWN_PRICE)
 
     def settled():
         pays = env.ledger(bks)[0]
