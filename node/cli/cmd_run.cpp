@@ -1,12 +1,15 @@
 // bttnode run [--config FILE]: the seedbox daemon, many torrents in one node, kept in the
 // state folder across restarts, driven over the Transmission RPC. Options and help:
 // node/cli/cli.cpp.
+#include <malloc.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <random>
 
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "base/hex.hpp"
@@ -59,6 +62,25 @@ std::string stored_password(const fs::path& state_dir, bool& made) {
   daemon::write_file_atomic(file, pw + "\n", fs::perms::owner_read | fs::perms::owner_write);
   made = true;
   return pw;
+}
+
+// Hands the heap's free memory back to the kernel when it grew by a MiB since the last
+// time (checked every few seconds): adding thousands of torrents and answering RPC for all
+// of them leaves freed blocks between live ones, which glibc keeps mapped (and counted in
+// RSS) otherwise.
+constexpr std::size_t kTrimAbove = 1u << 20;
+void schedule_trim(boost::asio::steady_timer& timer, std::size_t free_after_last = 0) {
+  timer.expires_after(std::chrono::seconds(2));
+  timer.async_wait([&timer, free_after_last](const boost::system::error_code& ec) {
+    if (ec) return;
+    std::size_t free_now = mallinfo2().fordblks;
+    if (free_now > free_after_last + kTrimAbove) {
+      malloc_trim(0);
+      schedule_trim(timer, mallinfo2().fordblks);
+    } else {
+      schedule_trim(timer, std::min(free_now, free_after_last));
+    }
+  });
 }
 
 }  // namespace
@@ -158,6 +180,8 @@ int cmd_run(const Args& args) {
 #endif
     d->shutdown([] { std::cout << "stopped" << std::endl; });
   };
+  boost::asio::steady_timer trim_timer(node.io());
+  schedule_trim(trim_timer);
   node.run();
   return 0;
 }

@@ -93,8 +93,10 @@ struct Daemon::Impl {
     std::int64_t last_bytes = -1;
     Clock::time_point seeding_since{};
     Clock::time_point last_change{};
-    std::string written;      // the record as last written
-    std::string written_key;  // the same without its seconds
+    // Digests of the record as last written, and of the same without its seconds: the
+    // records themselves, kept for every torrent, cost more than a KiB each.
+    std::size_t written = 0;
+    std::size_t written_key = 0;
     std::string hex;
   };
   std::map<int, Live> live;
@@ -115,18 +117,20 @@ struct Daemon::Impl {
   // timer does not rewrite thousands of records for them alone (they are written with any
   // other change, and at shutdown), so a kill -9 loses at most the seconds since then.
   enum class Write { IfChanged, IfMoreThanSecondsChanged, Always };
+  static std::size_t digest(const std::string& text) { return std::hash<std::string>{}(text); }
   void write_record(DaemonTorrent& t, Write when = Write::IfChanged) {
     Live& l = live[t.id];
     json j = record_to_json(t, l.hex);
     std::string text = j.dump(2) + "\n";
-    if (when != Write::Always && text == l.written) return;
+    const std::size_t text_digest = digest(text);
+    if (when != Write::Always && text_digest == l.written) return;
     j.erase("seconds_seeding");
     j.erase("seconds_downloading");
-    std::string key = j.dump();
-    if (when == Write::IfMoreThanSecondsChanged && key == l.written_key) return;
+    const std::size_t key_digest = digest(j.dump());
+    if (when == Write::IfMoreThanSecondsChanged && key_digest == l.written_key) return;
     write_file_atomic(paths.record(l.hex), text, kStateFilePerms, Sync::Later);
-    l.written = std::move(text);
-    l.written_key = std::move(key);
+    l.written = text_digest;
+    l.written_key = key_digest;
     sync_soon();
   }
 
@@ -398,10 +402,10 @@ struct Daemon::Impl {
         std::string hex = record_from_json(j, *t);
         if (it->path().stem() != hex) throw DaemonError("record names another torrent");
         live[t->id].hex = hex;
-        live[t->id].written = *text;
+        live[t->id].written = digest(*text);
         j.erase("seconds_seeding");
         j.erase("seconds_downloading");
-        live[t->id].written_key = j.dump();
+        live[t->id].written_key = digest(j.dump());
         loaded.push_back(std::move(t));
       } catch (const std::exception& e) {
         say("state: " + it->path().filename().string() + ": " + e.what() + " (skipped)");

@@ -12,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include "base/small_rng.hpp"
+
 namespace p2p {
 
 struct ChokerSettings {
@@ -55,7 +57,7 @@ class Choker {
 
  private:
   ChokerSettings settings_;
-  std::mt19937_64 rng_;
+  base::SmallRng rng_;
 };
 
 }  // namespace p2p

@@ -3,7 +3,7 @@
 // most `max_past` of those gone, the oldest gone dropped first. Entries stay at one address
 // while their peer is connected (a connection keeps a pointer to its counters).
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <map>
 #include <string>
 
@@ -46,7 +46,7 @@ class PeerHistory {
   std::size_t max_past_;
   std::map<std::string, TransferCounters> accounts_;
   std::map<std::string, int> live_;  // key -> open connections
-  std::deque<std::string> gone_;     // keys in the order their last connection closed
+  std::list<std::string> gone_;      // keys in the order their last connection closed
 };
 
 }  // namespace p2p

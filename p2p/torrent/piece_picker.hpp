@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "base/small_rng.hpp"
 #include "p2p/wire/core_types.hpp"
 
 namespace p2p {
@@ -88,7 +89,7 @@ class PiecePicker {
   std::int32_t num_have_ = 0;
   std::vector<int> avail_;
   std::map<int, Partial> partial_;
-  std::mt19937_64 rng_;
+  base::SmallRng rng_;
   bool endgame_ = false;
   static constexpr int kRandomFirstPieces = 4;
 };

@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -288,7 +289,8 @@ class Torrent : public std::enable_shared_from_this<Torrent>, public PeerHost {
   struct EndpointHash {
     std::size_t operator()(const boost::asio::ip::tcp::endpoint& ep) const noexcept;
   };
-  std::deque<boost::asio::ip::tcp::endpoint> candidates_;
+  // A list, not a deque: an empty deque already holds a 512-byte block, in every torrent.
+  std::list<boost::asio::ip::tcp::endpoint> candidates_;
   std::unordered_set<boost::asio::ip::tcp::endpoint, EndpointHash> candidate_set_;
   std::uint64_t dials_ = 0;
   std::chrono::steady_clock::time_point pex_window_, last_redial_prune_;
