@@ -380,10 +380,10 @@ class Env:
         raise Fail("opentracker never accepted %s" % info_hash)
 
     # ---- other clients
-    def lt_download(self, name, source, save, peers=(), timeout=60):
+    def lt_download(self, name, source, save, peers=(), timeout=60, extra=()):
         """libtorrent (lt_client.py) downloads a .torrent or magnet into save."""
         argv = [PYTHON, LT_CLIENT, "download", source, "--save", save, "--port",
-                str(free_port()), "--timeout", str(timeout)]
+                str(free_port()), "--timeout", str(timeout)] + list(extra)
         for peer in peers:
             argv += ["--peer", peer]
         return self.spawn(name, argv)

@@ -131,10 +131,26 @@ def scenario_remote(env):
     st = env.remote("-st")
     check(re.search(r"Downloaded:\s+3\.0\d MB", st), "-st: %r" % st)
 
-    # It seeds: a libtorrent leecher downloads from the daemon alone.
+    # It seeds: a libtorrent leecher downloads from the daemon alone, over uTP only and
+    # encrypted only, so that the peer list must show the live connection as both (T and E).
+    # The torrent's upload limit stretches the transfer over a few seconds to look at it.
     env.stop(seeder)
+    env.remote("-t", "1", "-u", "1000")
     leech = env.lt_download("lt-leech", alpha, env.path("leech"),
-                            peers=["127.0.0.1:%d" % env.peer_port])
+                            peers=["127.0.0.1:%d" % env.peer_port],
+                            extra=["--utp-only", "--encrypted"])
+    flags = None
+    deadline = time.time() + 30
+    while flags is None and time.time() < deadline and leech.poll() is None:
+        for line in env.remote("-t", "1", "-pi").splitlines()[1:]:
+            cols = line.split()
+            if len(cols) > 2 and cols[0].startswith("127.0.0.1"):
+                flags = cols[1]
+        time.sleep(0.2)
+    check(flags is not None, "-pi never listed the libtorrent leecher")
+    check("T" in flags and "E" in flags, "-pi flags %r: not uTP and encrypted" % flags)
+    env.log("the leecher's connection in -pi: flags %s" % flags)
+    env.remote("-t", "1", "-U")
     sl.wait_exit(leech, 90)
     sl.assert_same(env.path("seed", "alpha.bin"), env.path("leech", "alpha.bin"))
     env.log("alpha seeded to libtorrent")

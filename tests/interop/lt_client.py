@@ -8,6 +8,7 @@
   lt_client.py info-hash TORRENT
 
 --encrypted: message stream encryption forced both ways (no plaintext peers).
+--utp-only: uTP instead of TCP, both ways.
 --fast-poll: look at the peers every 2 ms (as --encrypted does), to log their encryption.
 --upload-limit: the seeder's upload rate. Loopback peers are in libtorrent's local peer
 class, which is unlimited by default: the limit is set on the torrent and on that class both.
@@ -51,9 +52,13 @@ def add_torrent(ses, torrent, save, seed=False):
     return ses.add_torrent(p)
 
 
-def session(port, encrypted=False):
+def session(port, encrypted=False, utp_only=False):
     settings = loopback_settings(
         port,
+        enable_outgoing_utp=utp_only,
+        enable_incoming_utp=utp_only,
+        enable_outgoing_tcp=not utp_only,
+        enable_incoming_tcp=not utp_only,
         alert_mask=lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification,
         announce_to_all_trackers=True,
@@ -116,7 +121,7 @@ def add(ses, a, seed):
 
 
 def cmd_download(a):
-    ses = session(a.port, a.encrypted)
+    ses = session(a.port, a.encrypted, a.utp_only)
     seen = set()
     h = add(ses, a, False)
     add_peers(h, a.peer)
@@ -154,7 +159,7 @@ def limit_upload(ses, h, rate):
 
 
 def cmd_seed(a):
-    ses = session(a.port, a.encrypted)
+    ses = session(a.port, a.encrypted, a.utp_only)
     seen = set()
     h = add(ses, a, True)
     if a.upload_limit:
@@ -198,6 +203,7 @@ def main():
         d.add_argument("--timeout", type=float, default=120)
         d.add_argument("--corrupt", action="store_true")
         d.add_argument("--encrypted", action="store_true")
+        d.add_argument("--utp-only", action="store_true")
         d.add_argument("--fast-poll", action="store_true")
         d.add_argument("--upload-limit", type=int, default=0)
     i = sub.add_parser("info-hash")
