@@ -636,6 +636,29 @@ std::vector<BlockRef> requests_in(const Out& o) {
   }
   return out;
 }
+// Every block asked of an unchoking peer is cancelled and then asked for again (its piece
+// failed its check); returns the first of them.
+BlockRef cancel_and_ask_again(Fixture& f) {
+  f.peer_handshake();
+  f.simple(MsgId::have_all);
+  f.simple(MsgId::unchoke);
+  auto first = requests_in(f.drain());
+  EXPECT_FALSE(first.empty());
+  for (const auto& b : first) {
+    f.proto.cancel_block(b);
+    f.host->picker()->abort_request(b);
+  }
+  f.proto.request_blocks();
+  auto again = requests_in(f.drain());
+  EXPECT_NE(std::find(again.begin(), again.end(), first.front()), again.end());
+  return first.front();
+}
+wire::Bytes piece_message(const BlockRef& b) {
+  std::vector<std::uint8_t> data(std::size_t(b.length), 7);
+  wire::Bytes piece;
+  wire::put_piece(piece, std::uint32_t(b.piece.get()), std::uint32_t(b.offset), data);
+  return piece;
+}
 }  // namespace
 
 // A block cancelled (another peer sent it first) and asked for again (the piece failed its
@@ -643,19 +666,7 @@ std::vector<BlockRef> requests_in(const Out& o) {
 // that has the piece, the download would stall.
 TEST(PeerProtocol, TheRejectAnsweringACancelLeavesTheNewRequestOpen) {
   Fixture f;
-  f.peer_handshake();
-  f.simple(MsgId::have_all);
-  f.simple(MsgId::unchoke);
-  auto first = requests_in(f.drain());
-  ASSERT_FALSE(first.empty());
-  for (const auto& b : first) {
-    f.proto.cancel_block(b);
-    f.host->picker()->abort_request(b);
-  }
-  f.proto.request_blocks();
-  auto again = requests_in(f.drain());
-  const BlockRef b = first.front();
-  ASSERT_NE(std::find(again.begin(), again.end(), b), again.end());
+  const BlockRef b = cancel_and_ask_again(f);
   ASSERT_TRUE(f.proto.has_requested(b));
 
   f.request(MsgId::reject, std::uint32_t(b.piece.get()), std::uint32_t(b.offset),
@@ -663,10 +674,7 @@ TEST(PeerProtocol, TheRejectAnsweringACancelLeavesTheNewRequestOpen) {
   EXPECT_TRUE(f.proto.has_requested(b));
   EXPECT_TRUE(f.host->rejected.empty());
 
-  std::vector<std::uint8_t> data(std::size_t(b.length), 7);
-  wire::Bytes piece;
-  wire::put_piece(piece, std::uint32_t(b.piece.get()), std::uint32_t(b.offset), data);
-  f.send(piece);
+  f.send(piece_message(b));
   EXPECT_EQ(f.host->blocks.size(), 1u);
   EXPECT_FALSE(f.proto.has_requested(b));
   EXPECT_FALSE(f.proto.closed());
@@ -674,22 +682,9 @@ TEST(PeerProtocol, TheRejectAnsweringACancelLeavesTheNewRequestOpen) {
 
 TEST(PeerProtocol, AnsweringACancelWithTheBlockThenTheNewRequestsBlockIsQuiet) {
   Fixture f;
-  f.peer_handshake();
-  f.simple(MsgId::have_all);
-  f.simple(MsgId::unchoke);
-  auto first = requests_in(f.drain());
-  ASSERT_FALSE(first.empty());
-  for (const auto& b : first) {
-    f.proto.cancel_block(b);
-    f.host->picker()->abort_request(b);
-  }
-  f.proto.request_blocks();
-  f.drain();
-  const BlockRef b = first.front();
+  const BlockRef b = cancel_and_ask_again(f);
   ASSERT_TRUE(f.proto.has_requested(b));
-  std::vector<std::uint8_t> data(std::size_t(b.length), 7);
-  wire::Bytes piece;
-  wire::put_piece(piece, std::uint32_t(b.piece.get()), std::uint32_t(b.offset), data);
+  const wire::Bytes piece = piece_message(b);
   // The first copy answers the cancel and is taken; the second answers the new request and
   // is dropped without counting against the peer. Copies beyond those count, as ever.
   for (int i = 0; i < 2 + PeerProtocol::kMaxUnrequestedBlocks; ++i) f.send(piece);
