@@ -251,8 +251,37 @@ int BuyerService::recover() {
   for (const auto& p : touched) {
     print(std::string("earlier payment ") + (p.txid ? "txid " + *p.txid : p.debt_key) + ": " +
           wallet::to_string(p.state));
+    // On the chain but not yet final when we looked: followed until it is, as a payment of
+    // this run would be, so the ledger does not keep it as merely broadcast.
+    if (p.state == wallet::PaymentState::Broadcast && p.txid) {
+      auto deadline = std::chrono::steady_clock::now() + 3 * settings_.confirm_wait;
+      worker_.run_after(settings_.confirm_poll, [this, id = p.id, deadline] {
+        follow_earlier(id, deadline, settings_.confirm_poll);
+      });
+    }
   }
   return int(touched.size());
+}
+
+void BuyerService::follow_earlier(std::int64_t payment_id,
+                                  std::chrono::steady_clock::time_point deadline,
+                                  std::chrono::milliseconds delay) {
+  // Worker thread. Unlike confirm(), nothing is counted: the payment was made by an earlier run.
+  auto next_delay = std::min<std::chrono::milliseconds>(delay * 3 / 2, std::chrono::seconds(3));
+  try {
+    wallet::Payment p = executor_->wait(payment_id, std::chrono::milliseconds(0));
+    payment_id = p.id;  // a failed attempt may have been replaced by a new one
+    if (p.state == wallet::PaymentState::Confirmed || p.state == wallet::PaymentState::Failed) {
+      print("earlier payment txid " + p.txid.value_or("?") + ": " + wallet::to_string(p.state));
+      return;
+    }
+  } catch (const std::exception&) {
+    next_delay = std::chrono::seconds(1);
+  }
+  if (std::chrono::steady_clock::now() >= deadline) return;
+  worker_.run_after(delay, [this, payment_id, deadline, next_delay] {
+    follow_earlier(payment_id, deadline, next_delay);
+  });
 }
 
 std::shared_ptr<p2p::TorrentExtension> BuyerService::extension_for(p2p::Torrent& torrent) {
