@@ -255,33 +255,12 @@ int BuyerService::recover() {
     // this run would be, so the ledger does not keep it as merely broadcast.
     if (p.state == wallet::PaymentState::Broadcast && p.txid) {
       auto deadline = std::chrono::steady_clock::now() + 3 * settings_.confirm_wait;
-      worker_.run_after(settings_.confirm_poll, [this, id = p.id, deadline] {
-        follow_earlier(id, deadline, settings_.confirm_poll);
+      worker_.run_after(settings_.confirm_poll, [this, id = p.id, txid = *p.txid, deadline] {
+        confirm(id, txid, std::nullopt, deadline, settings_.confirm_poll);
       });
     }
   }
   return int(touched.size());
-}
-
-void BuyerService::follow_earlier(std::int64_t payment_id,
-                                  std::chrono::steady_clock::time_point deadline,
-                                  std::chrono::milliseconds delay) {
-  // Worker thread. Unlike confirm(), nothing is counted: the payment was made by an earlier run.
-  auto next_delay = std::min<std::chrono::milliseconds>(delay * 3 / 2, std::chrono::seconds(3));
-  try {
-    wallet::Payment p = executor_->wait(payment_id, std::chrono::milliseconds(0));
-    payment_id = p.id;  // a failed attempt may have been replaced by a new one
-    if (p.state == wallet::PaymentState::Confirmed || p.state == wallet::PaymentState::Failed) {
-      print("earlier payment txid " + p.txid.value_or("?") + ": " + wallet::to_string(p.state));
-      return;
-    }
-  } catch (const std::exception&) {
-    next_delay = std::chrono::seconds(1);
-  }
-  if (std::chrono::steady_clock::now() >= deadline) return;
-  worker_.run_after(delay, [this, payment_id, deadline, next_delay] {
-    follow_earlier(payment_id, deadline, next_delay);
-  });
 }
 
 std::shared_ptr<p2p::TorrentExtension> BuyerService::extension_for(p2p::Torrent& torrent) {
@@ -344,7 +323,7 @@ void BuyerService::pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order
 }
 
 void BuyerService::confirm(std::int64_t payment_id, std::string txid,
-                           wallet::PaymentRequest request,
+                           std::optional<wallet::PaymentRequest> request,
                            std::chrono::steady_clock::time_point deadline,
                            std::chrono::milliseconds delay) {
   // Worker thread. While the node cannot be reached, keep asking until the deadline, so a
@@ -367,15 +346,20 @@ void BuyerService::confirm(std::int64_t payment_id, std::string txid,
     });
     return;
   }
+  if (!request) {
+    // An earlier run's payment: told, not counted in this run's totals.
+    if (state_text != "pending") print("earlier payment txid " + txid + ": " + state_text);
+    return;
+  }
   // Counted here, on the worker: the totals are read only after stop() joined it, and a
   // reply posted after the engine stopped would never run.
   if (state_text != "failed") {
-    paid_ += request.amount;
+    paid_ += request->amount;
     ++payments_;
   }
   if (state_text == "pending") ++pending_;
-  print("paid " + request.amount.str() + " " + request.token.to_string() + " to " +
-        request.to.to_base58() + " txid " + txid + " " + state_text);
+  print("paid " + request->amount.str() + " " + request->token.to_string() + " to " +
+        request->to.to_base58() + " txid " + txid + " " + state_text);
 }
 
 void BuyerService::resend_prior(std::weak_ptr<BuyerPeerState> peer, const tron::Address& seeder,

@@ -74,10 +74,11 @@ class BuyerService {
   void pay(std::weak_ptr<BuyerPeerState> peer, const PayOrder& order,
            const wallet::PaymentRequest& request);
   // Polls a sent payment until it is in a block or the deadline passes (worker thread).
-  void confirm(std::int64_t payment_id, std::string txid, wallet::PaymentRequest request,
+  // Follows a payment until it is final or the deadline; a payment of this run (with its
+  // request) is counted and told as paid, an earlier run's only told.
+  void confirm(std::int64_t payment_id, std::string txid,
+               std::optional<wallet::PaymentRequest> request,
                std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds delay);
-  void follow_earlier(std::int64_t payment_id, std::chrono::steady_clock::time_point deadline,
-                      std::chrono::milliseconds delay);
   void resend_prior(std::weak_ptr<BuyerPeerState> peer, const tron::Address& seeder,
                     const std::string& info_hash_hex, const std::string& nonce_hex);
   tron::Signature sign_bind(const std::string& text) const;
